@@ -1,0 +1,32 @@
+# safegov — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast bench lint clean-airflow
+
+# Install exactly what requirements.lock pins (the lock is generated from pyproject.toml
+# with `uv pip compile pyproject.toml --extra test -o requirements.lock`).
+install: $(STAMP)
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(PY) -r requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+run: install
+	./scripts/run.sh
+
+test: install
+	./scripts/test.sh
+
+test-fast: install
+	$(PY) -m pytest -q -m "not distributed and not browser" -n 2
+
+bench: install
+	./scripts/bench.sh

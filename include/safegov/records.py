@@ -1,0 +1,246 @@
+"""The submission contract (SPEC §3): record types, their columns, types and natural keys.
+
+This is the one place that says what a ``meeting`` or an ``accident`` row is; the readers,
+the Great Expectations suites, the loaders and the register's schema all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "period", "code", "credit_code", "email"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType = "str"
+    required: bool = False
+    values: tuple[str, ...] | None = None  # allowed values
+    min: float | None = None
+    # Registry membership: "unit", "county", "leader", "enterprise", "department".
+    references: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    # The column whose date places the record in a period (SPEC §5).
+    date_column: str | None = None
+    registry: bool = False
+    # Date-order rules: (earlier, later) — later must be ≥ earlier.
+    order: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"record type {self.name} has no column {name}")
+
+
+C = Column
+BODIES = ("safety_committee", "party_standing_committee", "government_executive_meeting")
+GRADES = ("general", "larger", "major", "especially_major")
+ROLES = ("party_secretary", "government_head", "safety_office_director", "department_head")
+
+RECORD_TYPES: dict[str, RecordType] = {
+    rt.name: rt
+    for rt in [
+        RecordType(
+            "meeting",
+            key=("unit_code", "record_id"),
+            date_column="held_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("body", required=True, values=BODIES),
+                C("held_on", "date", required=True),
+                C("heard_safety_report", "bool"),
+                C("heard_case_reports", "bool"),
+                C("published_on", "date"),
+                C("chaired_by", references="leader"),
+                C("minutes_ref", required=True),
+            ),
+            order=(("held_on", "published_on"),),
+        ),
+        RecordType(
+            "inspection",
+            key=("record_id",),
+            date_column="led_on",
+            columns=(
+                C("record_id", required=True),
+                C("leader_id", required=True, references="leader"),
+                C("unit_code", "code", required=True, references="unit"),
+                C("led_on", "date", required=True),
+                C("targets", required=True),
+                C("issues_found", "int", required=True, min=0),
+                C("report_ref", required=True),
+            ),
+        ),
+        RecordType(
+            "bulletin",
+            key=("unit_code", "period"),
+            date_column="issued_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("period", "period", required=True),
+                C("issued_on", "date", required=True),
+                C("accidents_reported", "int", required=True, min=0),
+                C("late_reports", "int", required=True, min=0),
+                C("concealed_reports", "int", required=True, min=0),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
+            "hazard_inspection",
+            key=("enterprise_id", "record_id"),
+            date_column="inspected_on",
+            columns=(
+                C("record_id", required=True),
+                C("enterprise_id", "credit_code", required=True, references="enterprise"),
+                C("inspected_on", "date", required=True),
+                C("led_by_role", required=True, values=("legal_representative", "actual_controller", "other")),
+                C("hazards_found", "int", required=True, min=0),
+                C("archived", "bool", required=True),
+            ),
+        ),
+        RecordType(
+            "risk_assessment",
+            key=("enterprise_id", "record_id"),
+            date_column="assessed_on",
+            columns=(
+                C("record_id", required=True),
+                C("enterprise_id", "credit_code", required=True, references="enterprise"),
+                C("assessed_on", "date", required=True),
+                C("major_risks", "int", required=True, min=0),
+                C("published_on", "date"),
+            ),
+            order=(("assessed_on", "published_on"),),
+        ),
+        RecordType(
+            "hazard",
+            key=("hazard_id",),
+            date_column="found_on",
+            columns=(
+                C("hazard_id", required=True),
+                C("enterprise_id", "credit_code", required=True, references="enterprise"),
+                C("found_on", "date", required=True),
+                C("grade", required=True, values=("general", "major")),
+                C("description", required=True),
+                C("responsible_person", required=True),
+                C("funds_cny", "float", required=True, min=0),
+                C("measures", required=True),
+                C("deadline", "date", required=True),
+                C("contingency_plan", required=True),
+                C("rectified_on", "date"),
+                C("verified_on", "date"),
+            ),
+            order=(("found_on", "deadline"), ("found_on", "rectified_on"), ("rectified_on", "verified_on")),
+        ),
+        RecordType(
+            "accident",
+            key=("accident_id",),
+            date_column="occurred_at",
+            columns=(
+                C("accident_id", required=True),
+                C("unit_code", "code", required=True, references="county"),
+                C("enterprise_id", "credit_code", references="enterprise"),
+                C("occurred_at", "datetime", required=True),
+                C("reported_at", "datetime", required=True),
+                C("deaths", "int", required=True, min=0),
+                C("serious_injuries", "int", required=True, min=0),
+                C("direct_loss_10k_cny", "float", required=True, min=0),
+                C("declared_grade", values=GRADES),
+                C("concealed", "bool"),
+                C("description", required=True),
+            ),
+            order=(("occurred_at", "reported_at"),),
+        ),
+        RecordType(
+            "complaint",
+            key=("ticket_id",),
+            date_column="received_on",
+            columns=(
+                C("ticket_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("received_on", "date", required=True),
+                C("investigated_on", "date"),
+                C("concluded_on", "date"),
+                C("outcome"),
+            ),
+            order=(("received_on", "investigated_on"), ("received_on", "concluded_on")),
+        ),
+        RecordType(
+            "milestone",
+            key=("unit_code", "record_id"),
+            date_column="achieved_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("milestone", required=True, values=("enforcement_agency", "rescue_team", "rescue_base")),
+                C("achieved_on", "date", required=True),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
+            "enterprise",
+            key=("enterprise_id",),
+            registry=True,
+            columns=(
+                C("enterprise_id", "credit_code", required=True),
+                C("name", required=True),
+                C("county_code", "code", required=True, references="county"),
+                C("industry"),
+                C("high_risk", "bool"),
+                C("legal_representative"),
+                C("contact_email", "email"),
+                C("registered_on", "date", required=True),
+                C("closed_on", "date"),
+            ),
+            order=(("registered_on", "closed_on"),),
+        ),
+        RecordType(
+            "leader",
+            key=("leader_id",),
+            registry=True,
+            columns=(
+                C("leader_id", required=True),
+                C("name", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("role", required=True, values=ROLES),
+                C("department_id", references="department"),
+                C("email", "email"),
+                C("term_start", "date", required=True),
+                C("term_end", "date"),
+            ),
+            order=(("term_start", "term_end"),),
+        ),
+        RecordType(
+            "department",
+            key=("department_id",),
+            registry=True,
+            columns=(
+                C("department_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("name", required=True),
+                C("industry"),
+                C("safety_duty", "bool"),
+            ),
+        ),
+    ]
+}
+
+
+def record_type_for_filename(file_name: str) -> str | None:
+    """The longest record type name that the file name starts with (SPEC §3)."""
+    base = file_name.rsplit("/", 1)[-1].lower()
+    matches = [name for name in RECORD_TYPES if base.startswith(name)]
+    return max(matches, key=len) if matches else None

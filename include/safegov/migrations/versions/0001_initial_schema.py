@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:05:08.616743
+Create Date: 2026-11-29 06:07:37.094600
 """
 from alembic import op
 import sqlalchemy as sa

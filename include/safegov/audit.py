@@ -1,0 +1,103 @@
+"""Append-only audit log chained by hash (previous hash + canonical JSON of the change).
+
+Every state change of evaluations, cases, blacklist entries and emails is appended here in
+the same transaction as the change. ``verify`` walks the chain and names the first broken
+link. On PostgreSQL a trigger (see migrations) refuses UPDATE and DELETE on the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safegov.models import AuditLog
+
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, dates as ISO strings, UTF-8 kept."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"not JSON-serialisable for the audit log: {type(value).__name__}")
+
+
+def link_hash(prev_hash: str, at: dt.datetime, entity: str, entity_key: str, action: str, payload: Any) -> str:
+    body = canonical({"at": at, "entity": entity, "key": entity_key, "action": action, "payload": payload})
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _last_hash(session: Session) -> str:
+    last = session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
+    return last or GENESIS
+
+
+def append(session: Session, entity: str, entity_key: str, action: str, payload: dict[str, Any], at: dt.datetime) -> str:
+    """Append one link; returns its hash. Call inside the transaction making the change."""
+    return append_many(session, [(entity, entity_key, action, payload)], at)
+
+
+def append_many(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime) -> str:
+    """Append several links in order (one read of the chain's head)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise writers of the chain so that two transactions never fork it.
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+    prev = _last_hash(session)
+    # Round-trip the payload through canonical JSON so that what is hashed is what is stored.
+    rows = []
+    for entity, key, action, payload in changes:
+        payload = json.loads(canonical(payload))
+        h = link_hash(prev, at, entity, key, action, payload)
+        rows.append({"at": at, "entity": entity, "entity_key": key, "action": action, "payload": payload, "prev_hash": prev, "hash": h})
+        prev = h
+    if rows:
+        session.execute(AuditLog.__table__.insert(), rows)
+    return prev
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str | None = None
+
+
+def verify(session: Session, batch: int = 5000) -> VerifyResult:
+    """Walk the chain in id order; the first link whose hash or back-pointer fails is named."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            return VerifyResult(True, checked)
+        for row in rows:
+            if row.prev_hash != prev:
+                return VerifyResult(False, checked, row.id, f"audit_log id {row.id}: prev_hash does not match link {last_id}")
+            expected = link_hash(prev, row.at, row.entity, row.entity_key, row.action, row.payload)
+            if expected != row.hash:
+                return VerifyResult(False, checked, row.id, f"audit_log id {row.id}: content does not match its hash")
+            prev = row.hash
+            last_id = row.id
+            checked += 1
+        session.expunge_all()

@@ -18,6 +18,8 @@ from safegov.db import upsert
 from safegov.models import Leader, Post, Unit
 
 POST_ROLES = ("party_secretary", "government_head", "safety_office_director")
+# Parents before children, so that the self-referencing foreign key holds row by row.
+_LEVEL_ORDER = {"region": 0, "league": 1, "county": 2}
 
 
 def level_of(code: str) -> str:
@@ -82,7 +84,7 @@ def sync_units(session: Session, config_dir: Path | None = None) -> int:
     upsert(
         session,
         Unit.__table__,
-        [{"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code} for u in sorted(units, key=lambda u: len(u.parent_code or ""))],
+        [{"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code} for u in sorted(units, key=lambda u: _LEVEL_ORDER[u.level])],
         keys=["code"],
         update=["name", "level", "parent_code"],
     )

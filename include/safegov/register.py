@@ -200,7 +200,7 @@ def _describe(path: Path, data: Any, err: ValidationError) -> str:
             oid = f"#{loc[1]}"
         where = f"obligation {oid}: "
         loc = loc[2:]
-    field = ".".join(str(p) for p in loc) or "(obligation)"
+    field = ".".join(str(p) for p in loc) or ("(obligation)" if where else "(register)")
     more = f" (and {err.error_count() - 1} more error(s))" if err.error_count() > 1 else ""
     msg = first["msg"].removeprefix("Value error, ")
     return f"{path}: {where}field {field}: {msg}{more}"

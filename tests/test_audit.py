@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import delete, text, update
 
 from safegov import audit
 from safegov.calendar import TZ
@@ -25,8 +26,27 @@ def test_chain_verifies(session):
     assert result.ok and result.checked == 5
 
 
+def _as_dba(session):
+    """A superuser bypassing the append-only trigger, as an attacker with DB access would."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+
+
+def test_update_and_delete_are_refused_on_postgresql(session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    _fill(session, 2)
+    with pytest.raises(Exception, match="append-only: UPDATE refused"):
+        session.execute(update(AuditLog).values(action="x"))
+    session.rollback()
+    with pytest.raises(Exception, match="append-only: DELETE refused"):
+        session.execute(delete(AuditLog))
+    session.rollback()
+
+
 def test_tampered_payload_is_named(session):
     _fill(session)
+    _as_dba(session)
     target = session.query(AuditLog).order_by(AuditLog.id).all()[2]
     session.execute(update(AuditLog).where(AuditLog.id == target.id).values(payload={"status": "met", "i": 2, "名": "新城区"}))
     session.commit()
@@ -39,6 +59,7 @@ def test_tampered_payload_is_named(session):
 def test_deleted_link_breaks_the_next(session):
     _fill(session)
     rows = session.query(AuditLog).order_by(AuditLog.id).all()
+    _as_dba(session)
     session.delete(rows[1])
     session.commit()
     result = audit.verify(session)

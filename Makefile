@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint clean-airflow
+.PHONY: install run test test-fast bench lint clean-airflow parse-bench
 
 # Install exactly what requirements.lock pins (the lock is generated from pyproject.toml
 # with `uv pip compile pyproject.toml --extra test -o requirements.lock`).
@@ -22,11 +22,22 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	./scripts/run.sh
 
-test: install
+test: install browser-deps
 	./scripts/test.sh
+
+.PHONY: browser-deps
+# Headless Chromium for the dashboard's browser tests (tests/web, marked `browser`), from
+# Debian (never `playwright install`), plus a CJK font so screenshots show the Chinese.
+browser-deps:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	@fc-list :lang=zh 2>/dev/null | grep -q . || apt-get install -y fonts-wqy-microhei || true
 
 test-fast: install
 	$(PY) -m pytest -q -m "not distributed and not browser" -n 2
 
 bench: install
 	./scripts/bench.sh
+
+# DAG folder parse time vs a trivial DAG (benchmarks/parse_bench.py).
+parse-bench: install
+	$(PY) benchmarks/parse_bench.py

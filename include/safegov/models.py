@@ -464,6 +464,9 @@ class Case(Base):
     subject_id: Mapped[str] = mapped_column(String(80))
     unit_code: Mapped[str | None] = mapped_column(String(6), index=True)
     period: Mapped[str] = mapped_column(String(64))  # period key, or accident/hazard id
+    # First day of the period, or the event's date (accident day, hazard deadline, ticket
+    # due date): lets exports and reports select cases by date range whatever the key.
+    period_start: Mapped[dt.date | None] = mapped_column(Date, index=True)
     step: Mapped[str] = mapped_column(String(24))
     persons: Mapped[str | None] = mapped_column(Text)  # leader ids joined by ';'
     deciding_unit: Mapped[str | None] = mapped_column(String(6))
@@ -476,7 +479,11 @@ class Case(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     run_id: Mapped[str | None] = mapped_column(String(250))
 
-    __table_args__ = (Index("ix_case_state", "state", "kind"),)
+    __table_args__ = (
+        Index("ix_case_state", "state", "kind"),
+        # Escalation reconciles one rule's cases over a date range at a time.
+        Index("ix_case_rule_period", "rule_id", "period_start"),
+    )
 
 
 class CaseEvent(Base):
@@ -543,7 +550,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(400), unique=True)
-    purpose: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(64))  # e.g. notice, reminder:<obligation id>
     subject_id: Mapped[str] = mapped_column(String(80))
     period: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(80))  # leader id / office unit code
@@ -563,6 +570,20 @@ class OutboxMessage(Base):
     sent_at: Mapped[moment | None]
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
     run_id: Mapped[str | None] = mapped_column(String(250))
+    # Why a row is not (yet) sent: no_address, history, horizon, http_400, rate_limited, …
+    reason: Mapped[str | None] = mapped_column(String(64))
+    template: Mapped[str | None] = mapped_column(String(40))
+    # When a worker claimed the row (state sending); a claim older than the lease is retried.
+    claimed_at: Mapped[moment | None]
+    # True when the row was re-sent after an expired claim: SendGrid may hold it twice.
+    possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A safety office that takes a daily digest instead of a cc on every item (unit code).
+    digest_office: Mapped[str | None] = mapped_column(String(6))
+
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_digest", "digest_office", "created_at"),
+    )
 
 
 # --------------------------------------------------------------------------- audit

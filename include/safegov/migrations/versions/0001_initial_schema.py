@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:07:37.094600
+Create Date: 2026-11-29 06:37:42.856168
 """
 from alembic import op
 import sqlalchemy as sa
@@ -102,6 +102,7 @@ def upgrade() -> None:
     sa.Column('subject_id', sa.String(length=80), nullable=False),
     sa.Column('unit_code', sa.String(length=6), nullable=True),
     sa.Column('period', sa.String(length=64), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=True),
     sa.Column('step', sa.String(length=24), nullable=False),
     sa.Column('persons', sa.Text(), nullable=True),
     sa.Column('deciding_unit', sa.String(length=6), nullable=True),
@@ -117,6 +118,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_key', name=op.f('uq_case_case_key'))
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_period_start'), ['period_start'], unique=False)
+        batch_op.create_index('ix_case_rule_period', ['rule_id', 'period_start'], unique=False)
         batch_op.create_index('ix_case_state', ['state', 'kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_unit_code'), ['unit_code'], unique=False)
 
@@ -333,7 +336,7 @@ def upgrade() -> None:
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('key', sa.String(length=400), nullable=False),
-    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('purpose', sa.String(length=64), nullable=False),
     sa.Column('subject_id', sa.String(length=80), nullable=False),
     sa.Column('period', sa.String(length=64), nullable=False),
     sa.Column('recipient', sa.String(length=80), nullable=False),
@@ -353,10 +356,17 @@ def upgrade() -> None:
     sa.Column('sent_at', safegov.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('historical', sa.Boolean(), nullable=False),
     sa.Column('run_id', sa.String(length=250), nullable=True),
+    sa.Column('reason', sa.String(length=64), nullable=True),
+    sa.Column('template', sa.String(length=40), nullable=True),
+    sa.Column('claimed_at', safegov.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('possible_duplicate', sa.Boolean(), nullable=False),
+    sa.Column('digest_office', sa.String(length=6), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_digest', ['digest_office', 'created_at'], unique=False)
+        batch_op.create_index('ix_outbox_due', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_state'), ['state'], unique=False)
 
     op.create_table('record_version',
@@ -528,6 +538,8 @@ def downgrade() -> None:
     op.drop_table('record_version')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_state'))
+        batch_op.drop_index('ix_outbox_due')
+        batch_op.drop_index('ix_outbox_digest')
 
     op.drop_table('outbox')
     op.drop_table('milestone')
@@ -576,6 +588,8 @@ def downgrade() -> None:
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_unit_code'))
         batch_op.drop_index('ix_case_state')
+        batch_op.drop_index('ix_case_rule_period')
+        batch_op.drop_index(batch_op.f('ix_case_period_start'))
 
     op.drop_table('case')
     op.drop_table('bulletin')

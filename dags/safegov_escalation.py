@@ -1,0 +1,87 @@
+"""Escalation — the ladder, accident, hazard and blacklist rules, with the office's approval.
+
+Scheduled on the asset `safegov://evaluations` (announced by the periodic, event and late-data
+DAGs with the month range they decided):
+
+1. `escalate` — `safegov.escalate.escalate` over the union of the announced ranges (notices,
+   interviews 约谈, admonishments 诫勉谈话, dual interviews 双约谈, blacklist 〔十九〕), then lists
+   the cases awaiting approval.
+2. `approve_cases` — Airflow's human-in-the-loop form (Required actions in the UI): the
+   deciding office chooses **Approve** or **Reject** (with a reason) for the listed cases;
+   the answer is applied with `decide_cases`. Skipped when nothing awaits approval.
+3. `deliver` — sends the outbox through SendGrid (`safegov.outbox.deliver`); runs whether
+   the approval was given, refused or skipped. Nothing is ever sent twice (outbox keys), and
+   cases from backfilled (historical) periods send nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, Param
+from airflow.sdk.exceptions import AirflowSkipException
+
+from safegov.airflow_tasks import (
+    DEFAULT_ARGS,
+    EVALUATIONS,
+    START_DATE,
+    decide_task,
+    deliver_task,
+    escalate_task,
+)
+
+
+class CaseApprovalOperator(HITLOperator):
+    """Approve or reject, in the Airflow UI, the cases the upstream task listed."""
+
+    APPROVE, REJECT = "Approve", "Reject"
+
+    def __init__(self, *, cases_task_id: str, **kwargs: Any) -> None:
+        super().__init__(
+            subject="Accountability cases await your decision (问责案件待审批)",
+            options=[self.APPROVE, self.REJECT],
+            multiple=False,
+            params={"reason": Param("", type=["string", "null"], description="Why (required to reject)")},
+            **kwargs,
+        )
+        self.cases_task_id = cases_task_id
+
+    def _listed(self, context) -> dict:
+        return context["ti"].xcom_pull(task_ids=self.cases_task_id) or {}
+
+    def execute(self, context):
+        listed = self._listed(context)
+        if not listed.get("case_ids"):
+            raise AirflowSkipException("no case awaits approval")
+        self.body = listed.get("approval_body")
+        return super().execute(context)
+
+    def execute_complete(self, context, event: dict[str, Any]) -> Any:
+        result = super().execute_complete(context, event)
+        return decide_task(
+            self._listed(context).get("case_ids") or [],
+            result["chosen_options"],
+            result.get("params_input"),
+            result.get("responded_by_user"),
+            result.get("responded_at"),
+            context,
+        )
+
+
+with DAG(
+    dag_id="safegov_escalation",
+    description="Escalate misses and accidents; the office approves cases that name a person",
+    doc_md=__doc__,
+    schedule=[EVALUATIONS],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["safegov", "escalation", "approval"],
+) as dag:
+    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task)
+    approve = CaseApprovalOperator(task_id="approve_cases", cases_task_id="escalate")
+    deliver = PythonOperator(task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed")
+    escalate >> approve >> deliver

@@ -1,0 +1,1 @@
+"""Internals of the evaluation engine; the public module is ``safegov.evaluate``."""

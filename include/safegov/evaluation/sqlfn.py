@@ -1,0 +1,122 @@
+"""Small dialect-specific SQL constructs the evaluation engine needs (SQLite and PostgreSQL).
+
+Everything else in the engine is portable SQLAlchemy Core; these few pieces differ:
+ordered string aggregation, the Asia/Shanghai date and month of a UTC moment, the month key
+of a date, and the seconds between two moments.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Date, Float, String, Text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+# China has kept UTC+08:00 without daylight saving since 1991; SQLite has no tz database,
+# so the fixed offset is what both dialects use (PostgreSQL names the zone anyway).
+_SQLITE_OFFSET = "'+8 hours'"
+
+
+class ordered_concat(FunctionElement):
+    """Non-null values joined by ``;`` in ascending order (deterministic evidence lists).
+
+    PostgreSQL orders inside the aggregate. SQLite 3.40 has no ORDER BY in aggregates: the
+    engine feeds ``group_concat`` from a subquery ordered by the group key and the value,
+    which SQLite consumes in order (checked by the idempotence tests).
+    """
+
+    type = Text()
+    inherit_cache = True
+    name = "ordered_concat"
+
+
+@compiles(ordered_concat, "postgresql")
+def _oc_pg(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"string_agg({arg}, ';' ORDER BY {arg})"
+
+
+@compiles(ordered_concat)
+def _oc_default(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"group_concat({arg}, ';')"
+
+
+class local_date(FunctionElement):
+    """The Asia/Shanghai calendar date of a UTC moment."""
+
+    type = Date()
+    inherit_cache = True
+    name = "local_date"
+
+
+@compiles(local_date, "postgresql")
+def _ld_pg(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"CAST(({arg} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+
+
+@compiles(local_date)
+def _ld_default(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"date({arg}, {_SQLITE_OFFSET})"
+
+
+class local_month(FunctionElement):
+    """The month key ``YYYY-MM`` of a UTC moment, in Asia/Shanghai."""
+
+    type = String()
+    inherit_cache = True
+    name = "local_month"
+
+
+@compiles(local_month, "postgresql")
+def _lm_pg(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"to_char(({arg} AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM')"
+
+
+@compiles(local_month)
+def _lm_default(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"strftime('%Y-%m', {arg}, {_SQLITE_OFFSET})"
+
+
+class month_key(FunctionElement):
+    """The month key ``YYYY-MM`` of a (local) date column."""
+
+    type = String()
+    inherit_cache = True
+    name = "month_key"
+
+
+@compiles(month_key, "postgresql")
+def _mk_pg(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"to_char({arg}, 'YYYY-MM')"
+
+
+@compiles(month_key)
+def _mk_default(element, compiler, **kw):
+    arg = compiler.process(list(element.clauses)[0], **kw)
+    return f"strftime('%Y-%m', {arg})"
+
+
+class seconds_between(FunctionElement):
+    """Seconds from the first moment to the second (millisecond precision on SQLite)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "postgresql")
+def _sb_pg(element, compiler, **kw):
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({b} - {a}))"
+
+
+@compiles(seconds_between)
+def _sb_default(element, compiler, **kw):
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    # julianday is a float: round to the millisecond so that exactly one hour is 3600.0.
+    return f"round((julianday({b}) - julianday({a})) * 86400.0, 3)"

@@ -1,0 +1,131 @@
+"""The page's words in Chinese (default) and English (``?lang=en``)."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "title": ("安全生产治理", "Safety governance"),
+    "overview": ("履职热力图", "Compliance heatmap"),
+    "cases": ("待办案件", "Open cases"),
+    "blacklist": ("严重失信主体名单", "Blacklist"),
+    "quality": ("数据质量", "Data quality"),
+    "outbox": ("邮件发件箱", "Outbox"),
+    "bulletins": ("信息通报", "Bulletins"),
+    "signed_in_as": ("当前用户", "Signed in as"),
+    "scope": ("可见范围", "Scope"),
+    "scope_all": ("全区", "whole region"),
+    "scope_admin": ("管理员（全区，只读）", "administrator (whole region, read-only)"),
+    "unmapped": (
+        "您的账号尚未关联到任何单位，因此看不到任何数据。请联系管理员在 config/dashboard_users.yaml 中登记。",
+        "Your account is not mapped to any unit, so you see no data. Ask the administrator to add you to config/dashboard_users.yaml.",
+    ),
+    "obligation": ("履职事项", "Obligation"),
+    "from": ("起", "From"),
+    "to": ("止", "To"),
+    "show": ("显示", "Show"),
+    "no_data": ("暂无数据", "No data"),
+    "legend_hint": ("格内数字：已履职/已判定；颜色取最差状态，浅红表示少数对象未履职；点击格子查看详情", "Cell: met/decided; colour = worst status, light red = only a few subjects missed; click a cell for details"),
+    "trend": ("各盟市履职率趋势（所选事项）", "Compliance rate per league/city over time (selected obligation)"),
+    "cases_by_kind": ("每月新立案件（按类型）", "Cases opened per month by kind"),
+    "detail": ("详情", "Detail"),
+    "evaluations": ("判定结果", "Evaluations"),
+    "records": ("依据记录", "Evidence records"),
+    "rejected_rows": ("被退回的报送行", "Rejected submitted rows"),
+    "subject": ("对象", "Subject"),
+    "period": ("期间", "Period"),
+    "status": ("状态", "Status"),
+    "counted": ("计数", "Counted"),
+    "required": ("要求", "Required"),
+    "due_on": ("截止日期", "Due on"),
+    "reason": ("原因", "Reason"),
+    "evidence": ("证据", "Evidence"),
+    "responsible": ("责任人", "Responsible"),
+    "unit": ("单位", "Unit"),
+    "month": ("月份", "Month"),
+    "kind": ("类型", "Kind"),
+    "rule": ("规则", "Rule"),
+    "state": ("状态", "State"),
+    "opened_on": ("立案日期", "Opened on"),
+    "persons": ("涉及人员", "Persons"),
+    "approval": ("审批", "Approval"),
+    "open_in_airflow": ("在 Airflow 中审批", "Approve in Airflow"),
+    "run": ("DAG 运行", "DAG run"),
+    "all_required_actions": ("全部待审批事项", "All required actions"),
+    "search": ("搜索", "Search"),
+    "enterprise": ("企业", "Enterprise"),
+    "trigger": ("列入事由", "Trigger"),
+    "listed_on": ("列入日期", "Listed on"),
+    "expires_on": ("到期日期", "Expires on"),
+    "removed_on": ("移出日期", "Removed on"),
+    "scopes": ("限制范围", "Restriction scopes"),
+    "check": ("限制查询", "Restriction check"),
+    "date": ("日期", "Date"),
+    "restricted": ("受限", "Restricted"),
+    "not_restricted": ("不受限", "Not restricted"),
+    "rows": ("报送行数", "Rows"),
+    "rejected": ("退回行数", "Rejected"),
+    "rate": ("退回率", "Rejection rate"),
+    "record_types": ("记录类型", "Record types"),
+    "top_rules": ("主要原因", "Top reasons"),
+    "data_docs": ("数据校验文档（Data Docs）", "Validation reports (Data Docs)"),
+    "to_email": ("收件人", "To"),
+    "attempts": ("尝试次数", "Attempts"),
+    "purpose": ("用途", "Purpose"),
+    "step": ("步骤", "Step"),
+    "mail_subject": ("邮件主题", "Subject"),
+    "draft": ("草稿", "Draft"),
+    "files": ("文件", "Files"),
+    "lang_switch": ("English", "中文"),
+    "load_ms": ("页面生成耗时", "Page built in"),
+    "met": ("按时履职", "met"),
+    "met_late": ("逾期报送", "met late"),
+    "missed": ("未履职", "missed"),
+    "pending": ("待判定", "pending"),
+    "exempt": ("豁免", "exempt"),
+    "none": ("无", "none"),
+    "region": ("自治区", "Region"),
+    "unavailable": ("暂不可用", "Not available yet"),
+    # case states
+    "open": ("待处理", "open"),
+    "awaiting_approval": ("待审批", "awaiting approval"),
+    "approved": ("已批准", "approved"),
+    "rejected": ("已驳回", "rejected"),
+    "withdrawn": ("已撤回", "withdrawn"),
+    "closed": ("已结案", "closed"),
+}
+
+CASE_KINDS = {
+    "reminder": ("提醒", "reminder"),
+    "notice": ("通知", "notice"),
+    "interview": ("约谈", "interview"),
+    "admonishment": ("诫勉谈话", "admonishment"),
+    "dual_interview": ("双约谈", "dual interview"),
+    "reporting_violation": ("迟报/瞒报", "reporting violation"),
+    "enforcement": ("执法建议", "enforcement"),
+    "blacklist": ("失信名单", "blacklist"),
+}
+
+SCOPES = {
+    "operations": ("经营", "operations"),
+    "project_approval": ("项目核准", "project approval"),
+    "investment_financing": ("投融资", "investment and financing"),
+    "government_procurement": ("政府采购", "government procurement"),
+    "bidding": ("招投标", "bidding"),
+    "land_transfer": ("土地出让", "land transfer"),
+    "honours": ("授予荣誉", "honours"),
+    "fiscal_subsidies": ("财政补贴和政策性资金", "fiscal subsidies and policy funds"),
+    "import_export": ("进出口", "import and export"),
+    "entry_exit": ("出入境", "entry and exit"),
+    "qualification_review": ("资质审核", "qualification review"),
+}
+
+
+def translator(lang: str):
+    i = 1 if lang == "en" else 0
+
+    def t(key: str) -> str:
+        for table in (STRINGS, CASE_KINDS, SCOPES):
+            if key in table:
+                return table[key][i]
+        return key
+
+    return t

@@ -1,0 +1,491 @@
+"""Read-only, scoped queries behind the dashboard and its JSON API.
+
+Every function takes the signed-in user's ``Scope`` and puts it into the SQL (``unit_code
+IN (...)``, or the enterprise's county), so a county office can never read another
+county's rows, whatever URL it asks for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from safegov.models import (
+    RECORD_MODELS,
+    BlacklistEntry,
+    Case,
+    Enterprise,
+    Evaluation,
+    Leader,
+    OutboxMessage,
+    RawRow,
+    Rejection,
+    SubmissionFile,
+)
+from safegov.web.scope import Scope, UnitTree
+
+STATUSES = ("met", "met_late", "missed", "pending", "exempt")
+OPEN_CASE_STATES = ("open", "awaiting_approval")
+ID_COLUMNS = ("record_id", "hazard_id", "accident_id", "ticket_id", "enterprise_id", "leader_id", "department_id")
+ESCALATION_DAG = "safegov_escalation"
+
+
+def unit_clause(col, scope: Scope):
+    """The scope as a SQL condition on a unit-code column."""
+    if scope.kind == "all":
+        return true()
+    if scope.kind == "none" or not scope.units:
+        return false()
+    return col.in_(sorted(scope.units))
+
+
+def enterprise_clause(col, scope: Scope):
+    """The scope on an enterprise-id column: the enterprise's county must be in scope."""
+    if scope.kind == "all":
+        return true()
+    if scope.kind == "none" or not scope.units:
+        return false()
+    return col.in_(select(Enterprise.enterprise_id).where(Enterprise.county_code.in_(sorted(scope.units))))
+
+
+# --------------------------------------------------------------------------- heatmap
+
+
+@dataclass
+class Cell:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def decided(self) -> int:
+        return sum(self.counts.get(s, 0) for s in ("met", "met_late", "missed"))
+
+    @property
+    def status(self) -> str:
+        """The colour of the cell: the worst status present (a miss is what offices act on)."""
+        for s in ("missed", "met_late", "pending", "met", "exempt"):
+            if self.counts.get(s):
+                return s
+        return "none"
+
+    @property
+    def label(self) -> str:
+        missed = self.counts.get("missed", 0)
+        if self.decided == 0:
+            return str(self.total) if self.status == "pending" else ""
+        return f"{self.decided - missed}/{self.decided}"
+
+
+@dataclass
+class HeatRow:
+    unit_code: str
+    unit_name: str
+    cells: dict[str, Cell]
+
+
+@dataclass
+class HeatGroup:
+    code: str | None
+    name: str
+    rows: list[HeatRow]
+
+
+@dataclass
+class Heatmap:
+    obligation_id: str
+    periods: list[str]
+    groups: list[HeatGroup]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "obligation_id": self.obligation_id,
+            "periods": self.periods,
+            "groups": [
+                {
+                    "league": g.code,
+                    "name": g.name,
+                    "units": [
+                        {
+                            "unit_code": r.unit_code,
+                            "name": r.unit_name,
+                            "cells": {p: {"status": c.status, "counts": c.counts} for p, c in r.cells.items()},
+                        }
+                        for r in g.rows
+                    ],
+                }
+                for g in self.groups
+            ],
+        }
+
+
+def evaluation_periods(session: Session, scope: Scope, obligation_id: str) -> list[str]:
+    rows = session.scalars(
+        select(Evaluation.period)
+        .where(Evaluation.obligation_id == obligation_id, unit_clause(Evaluation.unit_code, scope))
+        .distinct()
+    ).all()
+    return sorted(rows)
+
+
+def heatmap(
+    session: Session,
+    scope: Scope,
+    tree: UnitTree,
+    obligation_id: str,
+    *,
+    from_key: str | None = None,
+    to_key: str | None = None,
+    last: int = 12,
+) -> Heatmap:
+    """Units (grouped by league/city) × periods, counting evaluations by status."""
+    periods = evaluation_periods(session, scope, obligation_id)
+    if from_key:
+        periods = [p for p in periods if p >= from_key]
+    if to_key:
+        periods = [p for p in periods if p <= to_key]
+    if not (from_key or to_key):
+        periods = periods[-last:]
+    if not periods:
+        return Heatmap(obligation_id, [], [])
+    q = (
+        select(Evaluation.unit_code, Evaluation.period, Evaluation.status, func.count())
+        .where(
+            Evaluation.obligation_id == obligation_id,
+            Evaluation.period.in_(periods),
+            unit_clause(Evaluation.unit_code, scope),
+        )
+        .group_by(Evaluation.unit_code, Evaluation.period, Evaluation.status)
+    )
+    cells: dict[str, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+    for unit, period, status, n in session.execute(q):
+        if unit is None:
+            continue
+        cells[unit][period].counts[status] = n
+    by_league: dict[str | None, list[HeatRow]] = defaultdict(list)
+    for unit in sorted(cells):
+        by_league[tree.league_of(unit)].append(HeatRow(unit, tree.name(unit), dict(cells[unit])))
+    groups = []
+    for league in sorted(by_league, key=lambda c: c or ""):
+        rows = sorted(by_league[league], key=lambda r: (r.unit_code != league, r.unit_code))
+        name = tree.name(league) if league else tree.name("150000")
+        groups.append(HeatGroup(league, name, rows))
+    return Heatmap(obligation_id, periods, groups)
+
+
+# --------------------------------------------------------------------------- cell detail
+
+
+def _row_dict(obj) -> dict[str, Any]:
+    out = {}
+    for col in obj.__table__.columns:
+        if col.name in ("content_hash",):
+            continue
+        v = getattr(obj, col.key)
+        out[col.name] = v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+    return out
+
+
+def _id_column(model):
+    for name in ID_COLUMNS:
+        if name in model.__table__.columns:
+            return model.__table__.columns[name]
+    return None
+
+
+def records_for(session: Session, record_type: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The record rows behind evidence ids (record ids of the obligation's record type)."""
+    model = RECORD_MODELS.get(record_type)
+    col = _id_column(model) if model is not None else None
+    if col is None or not ids:
+        return []
+    objs = session.scalars(select(model).where(col.in_(ids))).all()
+    return [{"record_type": record_type, **_row_dict(o)} for o in objs]
+
+
+def cell_detail(session: Session, scope: Scope, register, obligation_id: str, unit_code: str, period: str) -> dict[str, Any]:
+    """One heatmap cell: the evaluations, the records that decided them, rejected rows, cases."""
+    evs = session.scalars(
+        select(Evaluation)
+        .where(
+            Evaluation.obligation_id == obligation_id,
+            Evaluation.unit_code == unit_code,
+            Evaluation.period == period,
+            unit_clause(Evaluation.unit_code, scope),
+        )
+        .order_by(Evaluation.status.desc(), Evaluation.subject_id)
+    ).all()
+    obligation = _obligation(register, obligation_id)
+    record_type = obligation.evidence.record_type if obligation is not None else None
+    evaluations = []
+    all_ids: list[str] = []
+    for e in evs:
+        ids = [i for i in (e.evidence or "").split(";") if i]
+        all_ids.extend(ids)
+        evaluations.append({**_row_dict(e), "evidence_ids": ids})
+    records = records_for(session, record_type, sorted(set(all_ids))) if record_type else []
+    # The subject itself is the record for event obligations (accident, hazard, ticket).
+    event_subjects = [e.subject_id for e in evs if e.subject_kind in ("accident", "hazard", "ticket")]
+    if record_type and event_subjects:
+        seen = {r.get(_id_column(RECORD_MODELS[record_type]).name) for r in records}
+        records += [r for r in records_for(session, record_type, event_subjects) if r.get(_id_column(RECORD_MODELS[record_type]).name) not in seen]
+    rejected = []
+    if record_type and evs:
+        subject_ids = [e.subject_id for e in evs]
+        q = (
+            select(RawRow, SubmissionFile.file_name)
+            .join(SubmissionFile, SubmissionFile.id == RawRow.file_id)
+            .where(RawRow.record_type == record_type, RawRow.status == "quarantined")
+            .where(or_(RawRow.unit_code == unit_code, RawRow.enterprise_id.in_(subject_ids), RawRow.leader_id.in_([e.responsible for e in evs if e.responsible])))
+            .order_by(RawRow.id)
+            .limit(200)
+        )
+        try:
+            from safegov.calendar import parse_period
+
+            p = parse_period(period)
+            q = q.where(or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last)))
+        except ValueError:
+            pass
+        raws = session.execute(q).all()
+        reasons = defaultdict(list)
+        if raws:
+            for r in session.scalars(select(Rejection).where(Rejection.raw_row_id.in_([rr.id for rr, _ in raws]))):
+                reasons[r.raw_row_id].append({"column": r.column, "rule": r.rule, "value": r.value, "message": r.message})
+        for rr, fname in raws:
+            rejected.append({"raw_row_id": rr.id, "file": fname, "row": rr.row_number, "values": rr.values, "reasons": reasons[rr.id]})
+    cases = session.scalars(
+        select(Case)
+        .where(Case.rule_id == obligation_id, Case.unit_code == unit_code, Case.period == period, unit_clause(Case.unit_code, scope))
+        .order_by(Case.id)
+    ).all()
+    return {
+        "obligation_id": obligation_id,
+        "unit_code": unit_code,
+        "period": period,
+        "evaluations": evaluations,
+        "records": records,
+        "rejected_rows": rejected,
+        "cases": [case_json(c) for c in cases],
+    }
+
+
+def _obligation(register, obligation_id: str):
+    if register is None:
+        return None
+    for o in register.obligations:
+        if o.id == obligation_id:
+            return o
+    return None
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def approval_links(c: Case) -> dict[str, str]:
+    """Where the office approves a case: the HITL ("required actions") page of the run that asked."""
+    links = {"required_actions": "/required_actions?response_received=false"}
+    details = c.details or {}
+    run_id = details.get("approval_run_id") or c.run_id
+    task_id = details.get("approval_task_id")
+    dag_id = details.get("approval_dag_id") or ESCALATION_DAG
+    if run_id:
+        from urllib.parse import quote
+
+        base = f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+        links["run"] = base
+        links["approval"] = f"{base}/tasks/{quote(task_id, safe='')}/required_actions" if task_id else f"{base}/required_actions"
+    return links
+
+
+def case_json(c: Case) -> dict[str, Any]:
+    d = _row_dict(c)
+    d["links"] = approval_links(c)
+    return d
+
+
+def open_cases(session: Session, scope: Scope, *, limit: int = 500) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(Case)
+        .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
+        # Cases waiting for an office's decision first: they are what someone must act on.
+        .order_by(case((Case.state == "awaiting_approval", 0), else_=1), Case.opened_on.desc(), Case.id.desc())
+        .limit(limit)
+    ).all()
+    return [case_json(c) for c in rows]
+
+
+def cases_by_kind_month(session: Session, scope: Scope, *, months: int = 12) -> tuple[list[str], dict[str, dict[str, int]]]:
+    """Cases opened per month and kind (a stacked bar chart)."""
+    rows = session.execute(
+        select(Case.opened_on, Case.kind).where(unit_clause(Case.unit_code, scope))
+    ).all()
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for opened_on, kind in rows:
+        counts[opened_on.strftime("%Y-%m")][kind] += 1
+    keys = sorted(counts)[-months:]
+    return keys, {k: dict(counts[k]) for k in keys}
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def compliance_trend(
+    session: Session, scope: Scope, tree: UnitTree, *, obligation_ids: list[str] | None = None, periods: int = 12
+) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """Share of decided evaluations that were met (met + met_late) per league and period:
+    for the given obligations, or for every monthly obligation when none is given."""
+    q = (
+        select(Evaluation.unit_code, Evaluation.period, Evaluation.status, func.count())
+        .where(Evaluation.status.in_(("met", "met_late", "missed")), unit_clause(Evaluation.unit_code, scope))
+        .group_by(Evaluation.unit_code, Evaluation.period, Evaluation.status)
+    )
+    if obligation_ids:
+        q = q.where(Evaluation.obligation_id.in_(obligation_ids))
+    else:
+        q = q.where(func.length(Evaluation.period) == 7)  # all monthly obligations: one time axis
+    met: dict[tuple[str, str], int] = defaultdict(int)
+    total: dict[tuple[str, str], int] = defaultdict(int)
+    for unit, period, status, n in session.execute(q):
+        league = tree.league_of(unit) if unit else None
+        if league is None:
+            continue
+        total[(league, period)] += n
+        if status != "missed":
+            met[(league, period)] += n
+    keys = sorted({p for _, p in total})[-periods:]
+    series: dict[str, dict[str, float]] = defaultdict(dict)
+    for (league, period), n in total.items():
+        if period in keys and n:
+            series[league][period] = met[(league, period)] / n
+    return keys, dict(series)
+
+
+# --------------------------------------------------------------------------- blacklist
+
+
+def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    stmt = (
+        select(BlacklistEntry, Enterprise.name, Enterprise.county_code)
+        .join(Enterprise, Enterprise.enterprise_id == BlacklistEntry.enterprise_id, isouter=True)
+        .where(enterprise_clause(BlacklistEntry.enterprise_id, scope))
+        .order_by(BlacklistEntry.state, BlacklistEntry.enterprise_id)
+        .limit(limit)
+    )
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(BlacklistEntry.enterprise_id.ilike(like), Enterprise.name.ilike(like), BlacklistEntry.trigger.ilike(like)))
+    out = []
+    for entry, name, county in session.execute(stmt):
+        d = _row_dict(entry)
+        d["enterprise_name"] = name
+        d["county_code"] = county
+        out.append(d)
+    return out
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+def quality(session: Session, scope: Scope, *, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+    """Rejected (quarantined) rows by submitting unit and month, with the commonest rule.
+
+    The unit of a row is its ``unit_code`` hint, else its enterprise's county; the month is
+    the month it was received (Asia/Shanghai), as in ``safegov.quality.quality_summary``."""
+    unit = func.coalesce(RawRow.unit_code, Enterprise.county_code)
+    base = (
+        select(RawRow.id, unit.label("unit"), RawRow.record_date, RawRow.received_at, RawRow.record_type, RawRow.status)
+        .join(Enterprise, Enterprise.enterprise_id == RawRow.enterprise_id, isouter=True)
+    )
+    if scope.kind != "all":
+        base = base.where(unit_clause(unit, scope))
+    rows = session.execute(base).all()
+    from safegov.calendar import local_date
+
+    agg: dict[tuple[str, str], dict[str, Any]] = {}
+    quarantined_ids: dict[int, tuple[str, str]] = {}
+    for rid, u, _record_date, received, rtype, status in rows:
+        month = local_date(received).strftime("%Y-%m")  # the month it was submitted (as quality_summary)
+        if (from_key and month < from_key) or (to_key and month > to_key):
+            continue
+        key = (u or "", month)
+        a = agg.setdefault(key, {"unit_code": u, "month": month, "rows": 0, "rejected": 0, "types": defaultdict(int), "rules": defaultdict(int)})
+        a["rows"] += 1
+        if status == "quarantined":
+            a["rejected"] += 1
+            a["types"][rtype] += 1
+            quarantined_ids[rid] = key
+    if quarantined_ids:
+        ids = list(quarantined_ids)
+        for i in range(0, len(ids), 500):
+            for raw_id, rule in session.execute(select(Rejection.raw_row_id, Rejection.rule).where(Rejection.raw_row_id.in_(ids[i : i + 500]))):
+                agg[quarantined_ids[raw_id]]["rules"][rule] += 1
+    out = []
+    for (_, _), a in sorted(agg.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
+        if not a["rejected"]:
+            continue
+        a["types"] = dict(a["types"])
+        a["rules"] = dict(sorted(a["rules"].items(), key=lambda kv: -kv[1]))
+        a["rate"] = a["rejected"] / a["rows"] if a["rows"] else 0.0
+        out.append(a)
+    return out
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+def mask_email(addr: str | None) -> str:
+    """``zhang.san@example.gov.cn`` → ``z***@example.gov.cn`` (the page is no address book)."""
+    if not addr:
+        return ""
+    local, at, domain = addr.partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def outbox(session: Session, scope: Scope, *, states=("pending", "failed", "dead"), limit: int = 500) -> list[dict[str, Any]]:
+    stmt = select(OutboxMessage).where(OutboxMessage.state.in_(states)).order_by(OutboxMessage.state, OutboxMessage.created_at.desc()).limit(limit)
+    if scope.kind != "all":
+        units = sorted(scope.units or ())
+        # A message belongs to the unit of its recipient (an office's unit code or a
+        # leader's unit) or of its subject (a post, a unit, an enterprise).
+        stmt = stmt.where(
+            or_(
+                OutboxMessage.recipient.in_(units),
+                OutboxMessage.recipient.in_(select(Leader.leader_id).where(Leader.unit_code.in_(units))),
+                func.substr(OutboxMessage.subject_id, 1, 6).in_(units),
+                enterprise_clause(OutboxMessage.subject_id, scope),
+            )
+            if units
+            else false()
+        )
+    out = []
+    for m in session.scalars(stmt):
+        out.append(
+            {
+                "id": m.id,
+                "state": m.state,
+                "purpose": m.purpose,
+                "step": m.step,
+                "subject_id": m.subject_id,
+                "period": m.period,
+                "recipient": m.recipient,
+                "to": mask_email(m.to_email),
+                "cc": [mask_email(c) for c in (m.cc or [])],
+                "subject": m.mail_subject,
+                "attempts": m.attempts,
+                "reason": m.reason,
+                "last_status": m.last_status,
+                "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+                "created_at": m.created_at.isoformat() if m.created_at else None,
+            }
+        )
+    return out

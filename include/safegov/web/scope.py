@@ -1,0 +1,152 @@
+"""Who sees which units on the dashboard (config/dashboard_users.yaml).
+
+A user mapped to a unit sees that unit and every unit under it (GB/T 2260 hierarchy):
+the region sees all, a league/city its counties, a county only itself. Unmapped users
+see nothing. The scope is applied in every SQL query (``Scope.units`` → ``IN (...)``),
+so the API answers exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from safegov.orgs import load_units
+
+CODE_RE = re.compile(r"^\d{6}$")
+
+
+class DashboardUsersError(ValueError):
+    """config/dashboard_users.yaml is invalid; the message names the file and the field."""
+
+
+class DashboardUsers(BaseModel):
+    """The schema of config/dashboard_users.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    admin_scope: Literal["all", "none"] = "all"
+    users: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("users", mode="before")
+    @classmethod
+    def _codes_are_strings(cls, v):
+        # YAML reads 150102 (unquoted) as an int; accept it, it is still a code.
+        if isinstance(v, dict):
+            return {str(k): str(c) for k, c in v.items()}
+        return v
+
+    @field_validator("users")
+    @classmethod
+    def _six_digit(cls, v: dict[str, str]):
+        for user, code in v.items():
+            if not CODE_RE.match(code):
+                raise ValueError(f"user {user!r}: unit code {code!r} is not a six-digit GB/T 2260 code")
+        return v
+
+
+def users_path(config_dir: Path | None = None) -> Path:
+    if env := os.environ.get("SAFEGOV_DASHBOARD_USERS"):
+        return Path(env)
+    if config_dir is None:
+        from safegov.settings import get_settings
+
+        config_dir = get_settings().config_dir
+    return Path(config_dir) / "dashboard_users.yaml"
+
+
+def load_dashboard_users(path: Path, known_units: set[str] | None = None) -> DashboardUsers:
+    """Parse and validate; every mapped code must be a known unit."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise DashboardUsersError(f"{path}: not found (map Airflow usernames to unit codes there)") from None
+    except yaml.YAMLError as exc:
+        raise DashboardUsersError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        cfg = DashboardUsers.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise DashboardUsersError(f"{path}: field {field}: {first['msg']}") from None
+    if known_units is not None:
+        for user, code in cfg.users.items():
+            if code not in known_units:
+                raise DashboardUsersError(f"{path}: field users.{user}: unit {code} is not in the unit registry")
+    return cfg
+
+
+@dataclass(frozen=True)
+class UnitTree:
+    names: dict[str, str]
+    parent: dict[str, str | None]
+
+    @classmethod
+    def from_config(cls, config_dir: Path | None = None) -> UnitTree:
+        rows = load_units(config_dir)
+        return cls({u.code: u.name for u in rows}, {u.code: u.parent_code for u in rows})
+
+    def under(self, code: str) -> frozenset[str]:
+        """``code`` and every unit below it."""
+        out = {code}
+        changed = True
+        while changed:
+            changed = False
+            for c, p in self.parent.items():
+                if p in out and c not in out:
+                    out.add(c)
+                    changed = True
+        return frozenset(out)
+
+    def league_of(self, code: str) -> str | None:
+        if code not in self.parent:
+            return None
+        if code.endswith("0000"):
+            return None
+        if code.endswith("00"):
+            return code
+        return self.parent.get(code)
+
+    def name(self, code: str | None) -> str:
+        if code is None:
+            return ""
+        return self.names.get(code, code)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one signed-in user may see. ``units is None`` means everything."""
+
+    username: str
+    kind: Literal["all", "units", "none"]
+    unit_code: str | None = None
+    units: frozenset[str] | None = None
+    via: str = "mapping"  # mapping | admin_default | unmapped
+
+    @property
+    def sees_nothing(self) -> bool:
+        return self.kind == "none"
+
+    def allows(self, unit_code: str | None) -> bool:
+        if self.kind == "all":
+            return True
+        if self.kind == "none" or unit_code is None:
+            return False
+        return unit_code in (self.units or ())
+
+
+def resolve_scope(username: str, role: str | None, cfg: DashboardUsers, tree: UnitTree) -> Scope:
+    code = cfg.users.get(username)
+    if code is not None:
+        if code.endswith("0000"):
+            return Scope(username, "all", code, None)
+        return Scope(username, "units", code, tree.under(code))
+    if (role or "").upper() == "ADMIN" and cfg.admin_scope == "all":
+        return Scope(username, "all", None, None, via="admin_default")
+    return Scope(username, "none", None, frozenset(), via="unmapped")

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# `make run`: the embedded safegov — Airflow standalone on SQLite with the project's DAGs.
+#
+#  1. environment (scripts/airflow_env.sh): AIRFLOW_HOME=airflow_home/, dags/ and plugins/
+#     from the checkout, LocalExecutor, Asia/Shanghai, SimpleAuthManager with user admin;
+#  2. Airflow metadata DB and the compliance DB (`safegov db init`) migrated;
+#  3. first run only: the demo data set written into the inbox (`safegov demo`);
+#  4. `airflow standalone` (API server and UI on :8080, scheduler, dag-processor, triggerer);
+#  5. in the background, once the UI is up: unpause the safegov DAGs, let `safegov_ingest`
+#     take the demo files, then (first run only) backfill the demo's past periods through
+#     the evaluation DAGs — backfill runs are historical: same verdicts, no email.
+#
+# Running it again is safe: data, runs and the password are kept (markers in airflow_home/).
+# Stop with Ctrl-C.  Options via environment: SAFEGOV_ADMIN_PASSWORD, SAFEGOV_SKIP_DEMO=1,
+# SAFEGOV_SKIP_BACKFILL=1, AIRFLOW__API__PORT, SAFEGOV_SENDGRID_HOST (default: the local
+# SendGrid-compatible server started here on :8025).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/airflow_env.sh
+source scripts/airflow_env.sh
+
+say() { printf '\033[1;34m[safegov]\033[0m %s\n' "$*"; }
+mkdir -p "$AIRFLOW_HOME" "$SAFEGOV_INBOX"
+started=$(date +%s)
+
+# ---------------------------------------------------------------- login
+pwfile="$AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
+if [[ ! -s "$pwfile" ]]; then
+  password="${SAFEGOV_ADMIN_PASSWORD:-$(python - <<'PY'
+import secrets
+alphabet = "abcdefghkmnpqrstuvwxyzABCDEFGHKMNPQRSTUVWXYZ23456789"
+print("".join(secrets.choice(alphabet) for _ in range(16)))
+PY
+)}"
+  ADMIN_PASSWORD="$password" python - "$pwfile" <<'PY'
+import json, os, sys
+with open(sys.argv[1], "w") as fh:
+    json.dump({"admin": os.environ["ADMIN_PASSWORD"]}, fh)
+PY
+  chmod 600 "$pwfile"
+fi
+password="$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin"])' "$pwfile")"
+url="http://localhost:${AIRFLOW__API__PORT}"
+
+# ---------------------------------------------------------------- databases
+say "Airflow metadata database: $AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { tail -20 "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+say "compliance database: $SAFEGOV_DATABASE_URL"
+safegov db init
+if [[ "$SAFEGOV_DATABASE_URL" == sqlite* ]]; then
+  # SQLite takes one writer at a time: run one task at a time rather than have tasks fail
+  # with "database is locked" (human approvals waiting for input hold no slot).
+  airflow pools set default_pool 1 "one writer at a time on the SQLite compliance database" >/dev/null
+fi
+
+# ---------------------------------------------------------------- demo data (first run only)
+demo_marker="$AIRFLOW_HOME/.safegov-demo-written"
+demo_range="$AIRFLOW_HOME/.safegov-demo-range"
+if [[ -z "${SAFEGOV_SKIP_DEMO:-}" && ! -e "$demo_marker" ]]; then
+  # The demo covers the 24 months up to the last closed month (Asia/Shanghai).
+  until_month="$(python -c 'from safegov.airflow_tasks import now; from safegov.calendar import period_of, Cadence; print(period_of(now(), Cadence.MONTHLY).previous().key)')"
+  set +e
+  python - "$SAFEGOV_INBOX" "$until_month" <<'PY'
+import sys
+from pathlib import Path
+try:
+    from safegov.demo import write_demo
+except ImportError as exc:
+    print(f"safegov.demo: {exc}", file=sys.stderr)
+    sys.exit(3)
+result = write_demo(Path(sys.argv[1]), until=sys.argv[2], months=24)
+print(f"{len(result.get('files', []))} files, {result.get('rows_total', '?')} rows")
+PY
+  rc=$?
+  set -e
+  if [[ $rc -eq 0 ]]; then
+    echo "$until_month" >"$demo_range"
+    touch "$demo_marker"
+    say "demo data for the 24 months up to $until_month written to $SAFEGOV_INBOX; safegov_ingest picks it up"
+  elif [[ $rc -eq 3 ]]; then
+    say "safegov demo is not available yet: starting without demo data (drop files into $SAFEGOV_INBOX)"
+  else
+    say "safegov demo failed (exit $rc): starting without demo data"
+  fi
+fi
+
+# ---------------------------------------------------------------- bootstrap (background)
+bootstrap() {
+  local t0=$1
+  for _ in $(seq 1 600); do
+    if curl -fsS "$url/api/v2/monitor/health" >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+  if ! curl -fsS "$url/api/v2/monitor/health" >/dev/null 2>&1; then
+    say "the API server did not come up on $url within 10 minutes; see the output above"
+    return 1
+  fi
+  say "UI is up after $(( $(date +%s) - t0 )) s: $url  (login: admin / $password)"
+  # Unpause once the dag-processor has registered every DAG file's DAGs (10).
+  for _ in $(seq 1 120); do
+    n="$(airflow dags list -o plain 2>/dev/null | grep -c '^safegov_' || true)"
+    [[ "${n:-0}" -ge 10 ]] && break
+    sleep 5
+  done
+  airflow dags unpause --treat-dag-id-as-regex -y '^safegov_' >/dev/null 2>&1 || true
+  say "safegov DAGs unpaused"
+  # Take the inbox now instead of waiting for the next 5-minute tick.
+  airflow dags trigger safegov_ingest >/dev/null 2>&1 || true
+  local backfill_marker="$AIRFLOW_HOME/.safegov-history-backfilled"
+  if [[ -z "${SAFEGOV_SKIP_BACKFILL:-}" && -s "$demo_range" && ! -e "$backfill_marker" ]]; then
+    # Evaluate after the demo files are in (the inbox is empty once ingest has moved them).
+    for _ in $(seq 1 360); do
+      # Exit 0 (stop waiting) once the inbox is empty, or when there is no ingest to wait for.
+      python -c 'import sys
+try:
+    from safegov.ingest import scan_inbox
+except ImportError:
+    sys.exit(0)
+from safegov.settings import get_settings
+sys.exit(1 if scan_inbox(get_settings().inbox) else 0)' 2>/dev/null && break
+      sleep 5
+    done
+    local until_month
+    until_month="$(cat "$demo_range")"
+    local now_iso
+    now_iso="$(python -c 'from safegov.airflow_tasks import now; print(now().isoformat(timespec="seconds"))')"
+    for cadence in monthly quarterly half_yearly yearly; do
+      local from
+      from="$(python - "$until_month" "$cadence" <<'PY'
+import sys
+from safegov.calendar import parse_period, period_of
+first_month = parse_period(sys.argv[1]).first
+y, m = first_month.year, first_month.month - 23
+while m < 1:
+    y, m = y - 1, m + 12
+import datetime as dt
+print(period_of(dt.date(y, m, 1), sys.argv[2]).start.isoformat())
+PY
+)"
+      say "backfilling safegov_${cadence} from $from (historical runs, no email)"
+      airflow backfill create --dag-id "safegov_${cadence}" --from-date "$from" --to-date "$now_iso" \
+        --reprocess-behavior none >>"$AIRFLOW_HOME/backfill.log" 2>&1 \
+        || say "backfill of safegov_${cadence} not created (see $AIRFLOW_HOME/backfill.log)"
+    done
+    touch "$backfill_marker"
+  fi
+}
+
+# ---------------------------------------------------------------- local SendGrid server
+mail_pid=""
+if [[ "${SAFEGOV_SENDGRID_HOST:-http://127.0.0.1:8025}" == http://127.0.0.1:8025* ]]; then
+  if curl -s -o /dev/null --max-time 2 http://127.0.0.1:8025/ 2>/dev/null; then
+    say "a mail server already answers on 127.0.0.1:8025"
+  else
+    # Emails go to the bundled SendGrid-compatible server; set SAFEGOV_SENDGRID_HOST and
+    # SENDGRID_API_KEY (or the connection sendgrid_default) for the real SendGrid.
+    safegov mail serve --port 8025 >"$AIRFLOW_HOME/mailserver.log" 2>&1 &
+    mail_pid=$!
+    say "local SendGrid-compatible server on http://127.0.0.1:8025 (received mail: safegov mail show-received)"
+  fi
+fi
+
+# Tasks started before the API server answers die at start-up (Airflow 3 tasks talk to the
+# Execution API), so the scheduler starts with the safegov DAGs paused and the bootstrap
+# unpauses them once the API is up.
+if [[ -e "$AIRFLOW_HOME/.safegov-started-once" ]]; then
+  airflow dags pause --treat-dag-id-as-regex -y '^safegov_' >/dev/null 2>&1 || true
+fi
+touch "$AIRFLOW_HOME/.safegov-started-once"
+
+say "starting Airflow standalone; the UI will be at $url"
+say "login: admin / $password   (SimpleAuthManager; password file $pwfile)"
+bootstrap "$started" &
+boot_pid=$!
+# standalone runs in its own process group so that stopping run.sh stops all its children
+AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True setsid airflow standalone &
+af_pid=$!
+cleanup() {
+  trap - EXIT INT TERM
+  kill "$boot_pid" 2>/dev/null || true
+  if kill -0 "$af_pid" 2>/dev/null; then
+    say "stopping Airflow"
+    kill -TERM -- "-$af_pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 -- "-$af_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL -- "-$af_pid" 2>/dev/null || true
+  fi
+  if [[ -n "$mail_pid" ]]; then kill "$mail_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT INT TERM
+wait "$af_pid"

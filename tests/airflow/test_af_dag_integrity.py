@@ -1,0 +1,138 @@
+"""DAG integrity: every DAG file parses, stays light, and carries the house rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from afhelpers import DAGS, ROOT, airflow_env
+
+EXPECTED_DAGS = {
+    "safegov_ingest", "safegov_monthly", "safegov_quarterly", "safegov_half_yearly", "safegov_yearly",
+    "safegov_events", "safegov_late_data", "safegov_escalation", "safegov_notify", "safegov_bulletin",
+}
+FORBIDDEN_MODULES = ("great_expectations", "pandas", "sendgrid")
+
+# Parses the DAG folder in a fresh interpreter with sockets, engines, connections and
+# variables booby-trapped *after* Airflow itself is imported (Airflow sets up its own ORM at
+# import), then reports import errors, trap hits and newly imported heavy modules.
+PARSE_SCRIPT = textwrap.dedent(
+    """
+    import json, socket, sys
+    from airflow.dag_processing.dagbag import DagBag
+    import sqlalchemy, sqlalchemy.engine
+    from airflow.sdk import BaseHook, Variable
+
+    hits = []
+    def trap(name):
+        def _raise(*a, **k):
+            hits.append(name)
+            raise RuntimeError(f"{name} at DAG parse time")
+        return _raise
+
+    socket.socket.connect = trap("socket.connect")
+    socket.create_connection = trap("socket.create_connection")
+    sqlalchemy.create_engine = trap("sqlalchemy.create_engine")
+    sqlalchemy.engine.create_engine = trap("sqlalchemy.engine.create_engine")
+    sqlalchemy.engine.Engine.connect = trap("Engine.connect")
+    BaseHook.get_connection = classmethod(trap("BaseHook.get_connection"))
+    Variable.get = staticmethod(trap("Variable.get"))
+
+    before = set(sys.modules)
+    bag = DagBag(dag_folder=sys.argv[1], safe_mode=False)
+    new = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in {FORBIDDEN})
+    already = sorted(m for m in before if m.split(".")[0] in {FORBIDDEN})
+    out = {
+        "import_errors": {k: str(v)[-2000:] for k, v in bag.import_errors.items()},
+        "hits": hits,
+        "new_heavy": new,
+        "heavy_before": already,
+        "dags": {},
+    }
+    for dag_id, dag in bag.dags.items():
+        out["dags"][dag_id] = {
+            "fileloc": dag.fileloc,
+            "tags": sorted(dag.tags or []),
+            "owners": sorted({t.owner for t in dag.tasks}),
+            "retries": sorted({t.retries for t in dag.tasks}),
+            "doc_md": dag.doc_md or "",
+            "timezone": str(dag.timezone.name if hasattr(dag.timezone, "name") else dag.timezone),
+            "start_date": dag.start_date.isoformat() if dag.start_date else None,
+            "tasks": [t.task_id for t in dag.tasks],
+            "catchup": dag.catchup,
+            "timetable": type(dag.timetable).__name__,
+            "timetable_data": dag.timetable.serialize() if hasattr(dag.timetable, "serialize") else None,
+        }
+    print("@@" + json.dumps(out))
+    """
+).replace("{FORBIDDEN}", repr(set(FORBIDDEN_MODULES)))
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    home = tmp_path_factory.mktemp("parse_home")
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE_SCRIPT, str(DAGS)],
+        env=airflow_env(home), capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(l for l in proc.stdout.splitlines() if l.startswith("@@"))
+    return json.loads(line[2:])
+
+
+def test_every_dag_file_imports_without_error(parsed):
+    assert parsed["import_errors"] == {}
+    assert set(parsed["dags"]) == EXPECTED_DAGS
+
+
+def test_no_database_connection_or_network_at_parse_time(parsed):
+    assert parsed["hits"] == []
+
+
+def test_no_heavy_imports_at_parse_time(parsed):
+    assert parsed["new_heavy"] == [], "a DAG file imports GX, pandas or sendgrid at top level"
+
+
+def test_every_dag_file_is_free_of_heavy_top_level_imports():
+    """Static belt and braces: the DAG files never name the heavy modules at top level."""
+    for path in DAGS.glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith(("import ", "from ")):
+                assert not any(m in line for m in FORBIDDEN_MODULES), f"{path.name}: {line}"
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
+def test_house_rules(parsed, dag_id):
+    dag = parsed["dags"][dag_id]
+    assert dag["tags"] and "safegov" in dag["tags"]
+    assert dag["owners"] == ["safegov"]
+    assert min(dag["retries"]) >= 2
+    assert len(dag["doc_md"]) > 80
+    assert dag["timezone"] == "Asia/Shanghai"
+    assert dt.datetime.fromisoformat(dag["start_date"]) == dt.datetime(2017, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert dag["catchup"] is False
+    assert Path(dag["fileloc"]).parent == DAGS
+
+
+@pytest.mark.parametrize("cadence", ["monthly", "quarterly", "half_yearly", "yearly"])
+def test_periodic_dags_follow_the_register(parsed, cadence):
+    from safegov.register import get_register
+
+    obligations = get_register().by_cadence(cadence)
+    dag = parsed["dags"][f"safegov_{cadence}"]
+    assert dag["tasks"] == [ob.id.lower() for ob in obligations] + ["announce_evaluations"]
+    assert dag["timetable"] == "GraceTimetable"
+    assert dag["timetable_data"] == {
+        "cadence": cadence,
+        "grace_working_days": max(ob.grace_working_days for ob in obligations),
+    }
+
+
+def test_escalation_has_an_approval_then_delivery(parsed):
+    assert parsed["dags"]["safegov_escalation"]["tasks"] == ["escalate", "approve_cases", "deliver"]

@@ -1,0 +1,176 @@
+"""Task plumbing: periods from the run's data interval, flags, asset-event parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pendulum
+import pytest
+
+from safegov import airflow_tasks as at
+from safegov.airflow_tasks import (
+    approval_body,
+    evaluation_range_of,
+    file_ids_of,
+    is_historical,
+    period_from_context,
+    range_of_touched,
+    triggering_events,
+)
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("start", "cadence", "key"),
+    [
+        # Airflow hands the interval in UTC: 16:00Z the day before is 00:00+08:00.
+        (dt.datetime(2024, 2, 29, 16, tzinfo=UTC), "monthly", "2024-03"),
+        (dt.datetime(2024, 3, 31, 15, 30, tzinfo=UTC), "monthly", "2024-03"),  # 23:30 local, still March
+        (dt.datetime(2024, 3, 31, 16, tzinfo=UTC), "monthly", "2024-04"),
+        (dt.datetime(2023, 12, 31, 16, tzinfo=UTC), "quarterly", "2024-Q1"),
+        (dt.datetime(2024, 6, 30, 16, tzinfo=UTC), "half_yearly", "2024-H2"),
+        (dt.datetime(2023, 12, 31, 16, tzinfo=UTC), "yearly", "2024"),
+        (pendulum.datetime(2024, 3, 1, tz="Asia/Shanghai"), "monthly", "2024-03"),
+    ],
+)
+def test_period_comes_from_the_data_interval_in_shanghai(start, cadence, key):
+    assert period_from_context({"data_interval_start": start}, cadence).key == key
+
+
+def test_a_run_without_data_interval_is_refused():
+    with pytest.raises(ValueError, match="data interval"):
+        period_from_context({"data_interval_start": None}, "monthly")
+
+
+@pytest.mark.parametrize(
+    ("run_type", "historical"),
+    [("backfill", True), ("scheduled", False), ("manual", False), ("asset_triggered", False)],
+)
+def test_historical_means_backfill(run_type, historical):
+    from airflow.utils.types import DagRunType
+
+    enum = DagRunType(run_type)
+    assert is_historical({"dag_run": SimpleNamespace(run_type=enum)}) is historical
+    assert is_historical({"dag_run": SimpleNamespace(run_type=run_type)}) is historical
+
+
+def test_as_of_is_the_grace_end_but_never_in_the_future(monkeypatch):
+    from safegov.calendar import parse_period
+
+    monkeypatch.setenv("SAFEGOV_NOW", "2024-04-20T12:00:00+08:00")
+    assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(2024, 4, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    # a backfill of a period whose grace still runs stays pending: as_of is the present
+    monkeypatch.setenv("SAFEGOV_NOW", "2024-04-03T12:00:00+08:00")
+    assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(2024, 4, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def _event(uri, **extra):
+    return SimpleNamespace(asset=SimpleNamespace(uri=uri), extra=extra)
+
+
+def test_triggering_events_are_read_once_even_through_aliases():
+    from airflow.sdk import Asset, AssetAlias
+
+    e1 = _event("safegov://records/meeting", file_ids=[3, 1])
+    e2 = _event("safegov://records/accident", file_ids=[2])
+    accessor = {Asset("safegov://records/meeting"): [e1], Asset("safegov://records/accident"): [e2],
+                AssetAlias("safegov-records"): [e1, e2]}
+    events = triggering_events({"triggering_asset_events": accessor})
+    assert events == [e1, e2]
+    assert file_ids_of(events) == [1, 2, 3]
+    assert file_ids_of([_event("x"), _event("y", file_ids=None)]) == []
+
+
+def test_evaluation_range_is_the_union_and_historical_only_if_all_are():
+    events = [
+        _event("safegov://evaluations", **{"from": "2024-04", "to": "2024-06", "historical": True}),
+        _event("safegov://evaluations", **{"from": "2024-01", "to": "2024-03", "historical": True}),
+    ]
+    assert evaluation_range_of(events) == ("2024-01", "2024-06", True)
+    events.append(_event("safegov://evaluations", **{"from": "2024-02", "to": "2024-02", "historical": False}))
+    assert evaluation_range_of(events) == ("2024-01", "2024-06", False)
+    assert evaluation_range_of([_event("safegov://evaluations")]) is None
+
+
+def test_range_of_touched_rows():
+    touched = [{"record_date": dt.date(2024, 3, 31)}, {"record_date": "2024-01-05"}, {"record_date": None}]
+    assert range_of_touched(touched) == ("2024-01", "2024-03")
+    assert range_of_touched([{"record_date": None}]) is None
+
+
+def test_approval_body_lists_every_case():
+    body = approval_body([
+        {"case_id": 7, "kind": "interview", "rule_id": "SC-MEET-LOCAL", "subject_id": "150121",
+         "persons": ["L1", "L2"], "period": "2026-06", "opened_on": "2026-07-09"},
+        {"case_id": 9, "kind": "dual_interview", "rule_id": "DUAL-INTERVIEW-COUNTY", "subject_id": "150622",
+         "persons": [], "period": "A1", "opened_on": "2026-03-13"},
+    ])
+    assert "| 7 | interview | SC-MEET-LOCAL | 150121 | L1;L2 | 2026-06 |" in body
+    assert "| 9 | dual_interview |" in body
+    assert body.startswith("**2 case(s)")
+    assert approval_body([]) == "No case awaits approval."
+
+
+def test_decision_applies_the_chosen_option(monkeypatch):
+    calls = []
+
+    def fake_decide(engine, case_ids, *, approve, decided_by, reason=None, at):
+        calls.append((list(case_ids), approve, decided_by, reason, at))
+        return len(case_ids)
+
+    import safegov.cases
+    import safegov.escalate
+
+    monkeypatch.setattr(safegov.escalate, "decide_cases", fake_decide, raising=False)
+    monkeypatch.setattr(safegov.cases, "decide_cases", fake_decide)
+    monkeypatch.setattr(at, "engine", lambda: None)
+    when = dt.datetime(2026, 7, 10, 1, tzinfo=UTC)
+    out = at.decide_task([3, 4], ["Approve"], {"reason": ""}, {"id": "u1", "name": "office-150000"}, when, {})
+    assert out == {"approved": [3, 4], "changed": 2, "decided_by": "office-150000"}
+    out = at.decide_task([5], ["Reject"], {"reason": None}, {"id": "u1", "name": ""}, when, {})
+    assert calls[-1][1] is False and calls[-1][2] == "u1"
+    assert "rejected in the Airflow approval form" in calls[-1][3]  # a rejection always has a reason
+    assert calls[-1][4] == when.astimezone(at.TZ)
+
+
+def _escalation_module():
+    import importlib.util
+
+    from afhelpers import DAGS
+
+    spec = importlib.util.spec_from_file_location("safegov_escalation_dag", DAGS / "safegov_escalation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_approval_form_is_skipped_when_nothing_awaits():
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    module = _escalation_module()
+    op = module.dag.get_task("approve_cases")
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"case_ids": [], "approval_body": "No case awaits approval."})
+    with pytest.raises(AirflowSkipException):
+        op.execute({"ti": ti})
+
+
+def test_the_office_answer_decides_the_listed_cases(monkeypatch):
+    module = _escalation_module()
+    op = module.dag.get_task("approve_cases")
+    assert op.options == ["Approve", "Reject"] and not op.multiple
+    seen = {}
+
+    def fake_decide(case_ids, chosen, params_input, responded_by, responded_at, context):
+        seen.update(case_ids=case_ids, chosen=chosen, params=params_input, by=responded_by)
+        return {"changed": len(case_ids)}
+
+    monkeypatch.setattr(module, "decide_task", fake_decide)
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"case_ids": [11, 12]})
+    when = dt.datetime(2026, 7, 10, 2, tzinfo=UTC)
+    event = {"chosen_options": ["Reject"], "params_input": {"reason": "duplicate of case 9"},
+             "responded_at": when, "responded_by_user": {"id": "7", "name": "office-150000"}}
+    assert op.execute_complete({"ti": ti}, event) == {"changed": 2}
+    assert seen == {"case_ids": [11, 12], "chosen": ["Reject"], "params": {"reason": "duplicate of case 9"},
+                    "by": {"id": "7", "name": "office-150000"}}

@@ -1,0 +1,110 @@
+"""Monthly bulletin drafts 〔十五〕: one per safety office, figures from the database."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from safegov.errors import SafegovError
+
+
+def _figures(path):
+    with path.open(encoding="utf-8") as f:
+        return {(r["section"], r["key"]): r["value"] for r in csv.DictReader(f)}
+
+
+def test_every_office_gets_md_html_csv(seeded, tmp_path):
+    from safegov.bulletin import draft_bulletins
+
+    paths = draft_bulletins(seeded, "2024-03", out_dir=tmp_path)
+    offices = {p.stem for p in paths}
+    assert len(offices) == 1 + 12 + 103  # region, leagues/cities, counties
+    for code in ("150000", "150100", "150102"):
+        for ext in ("md", "html", "csv"):
+            assert (tmp_path / f"{code}.{ext}").is_file()
+
+
+@pytest.mark.parametrize(
+    "office,accidents,late,under,concealed,missed,cases",
+    [
+        # region: all three accidents; ACC-1 late, ACC-2 under-graded + concealed; the 150202 miss of March
+        ("150000", 3, 1, 1, 1, 1, {"notice": "1", "reporting_violation": "1"}),
+        ("150200", 2, 0, 1, 1, 1, {"reporting_violation": "1"}),  # the interview was opened in April
+        ("150100", 1, 1, 0, 0, 0, {"notice": "1"}),  # 新城区's February notice, opened 2024-03-08
+        ("150102", 1, 1, 0, 0, 0, {"notice": "1"}),
+        ("150103", 0, 0, 0, 0, 0, {}),
+    ],
+)
+def test_figures_per_office(seeded, tmp_path, office, accidents, late, under, concealed, missed, cases):
+    from safegov.bulletin import draft_bulletins
+
+    draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={office})
+    fig = _figures(tmp_path / f"{office}.csv")
+    assert fig[("accidents", "total")] == str(accidents)
+    assert fig[("reporting", "late_report")] == str(late)
+    assert fig[("reporting", "under_graded")] == str(under)
+    assert fig[("reporting", "concealed")] == str(concealed)
+    assert fig.get(("missed", "SC-MEET-LOCAL"), "0") == str(missed)
+    assert {k: v for (s, k), v in fig.items() if s == "cases_opened"} == cases
+
+
+def test_february_counts_the_february_miss_and_notice(seeded, tmp_path):
+    from safegov.bulletin import draft_bulletins
+
+    draft_bulletins(seeded, "2024-02", out_dir=tmp_path, unit_codes={"150100"})
+    fig = _figures(tmp_path / "150100.csv")
+    assert fig[("missed", "SC-MEET-LOCAL")] == "1"
+    assert fig[("accidents", "total")] == "0"
+
+
+def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
+    from safegov.bulletin import draft_bulletins
+
+    draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={"150000"})
+    md = (tmp_path / "150000.md").read_text(encoding="utf-8")
+    assert md.startswith("# 内蒙古自治区安全生产信息通报（2024年3月）")
+    assert "新城区（150102）" in md and "东河区（150202）" in md
+    assert "迟报：1 起（ACC-1）" in md and "瞒报：1 起（ACC-2）" in md
+    html = (tmp_path / "150000.html").read_text(encoding="utf-8")
+    assert "<id='accidents-total'>" not in html and "id='accidents-total'>3<" in html
+
+
+def test_redrafting_is_identical(seeded, tmp_path):
+    from safegov.bulletin import draft_bulletins
+
+    draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={"150000"})
+    first = (tmp_path / "150000.md").read_bytes()
+    draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={"150000"})
+    assert (tmp_path / "150000.md").read_bytes() == first
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("bad", ["2024-Q1", "2024", "2024-13", "March"])
+def test_period_must_be_a_month(sqlite_engine, tmp_path, bad):
+    from safegov.bulletin import draft_bulletins
+
+    with pytest.raises(SafegovError):
+        draft_bulletins(sqlite_engine, bad, out_dir=tmp_path)
+
+
+def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
+    from safegov.cli import main
+
+    if seeded.dialect.name != "sqlite":
+        pytest.skip("the CLI reads SAFEGOV_DATABASE_URL; one backend is enough")
+    monkeypatch.setenv("SAFEGOV_DATABASE_URL", seeded.url.render_as_string(hide_password=False))
+    from safegov.db import get_engine
+    from safegov.settings import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        rc = main(["report", "bulletin", "--period", "2024-03", "--out", str(tmp_path / "b"), "--unit", "150102"])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert rc == 0
+    assert "drafted 1 bulletins for 2024-03" in capsys.readouterr().out
+    assert (tmp_path / "b" / "150102.md").is_file()
+    assert main(["report", "bulletin", "--period", "2024-Q1"]) == 2

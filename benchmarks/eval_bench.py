@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
     from safegov.evaluate import evaluate_range
     from safegov.register import load_register
 
-    admin = schema = None
+    admin = schema = tmp = None
     if args.url:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         admin = make_engine(args.url)
@@ -175,7 +176,7 @@ def main(argv=None) -> int:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine = make_engine(args.url, connect_args={"options": f"-csearch_path={schema}"})
     else:
-        tmp = tempfile.mkdtemp(prefix="safegov-bench-")
+        tmp = tempfile.mkdtemp(prefix="safegov-evalbench-")
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
     try:
         migrate(engine)
@@ -183,6 +184,9 @@ def main(argv=None) -> int:
         months = _months(args.until, args.months)
         t0 = time.perf_counter()
         sizes = build(engine, args.enterprises, months)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:  # as autovacuum would after a bulk load
+                conn.execute(text("ANALYZE"))
         print(f"backend {engine.dialect.name}; {args.enterprises} enterprises, {args.months} months; data built in "
               f"{time.perf_counter() - t0:.1f}s: {sizes}")
         as_of = dt.datetime(2026, 6, 1, tzinfo=TZ)
@@ -200,6 +204,8 @@ def main(argv=None) -> int:
         timed(f"{args.months} months, re-run (no change)", first, last)
     finally:
         engine.dispose()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         if admin is not None:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

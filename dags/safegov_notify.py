@@ -1,4 +1,10 @@
-"""Notify — every day at 08:00 Asia/Shanghai: queue the reminders due that day and deliver.
+"""Notify — every day at 08:00 Asia/Shanghai: sweep the event deadlines, queue the reminders
+due that day and deliver.
+
+`sweep_event_deadlines` re-evaluates the event obligations (a hazard's rectification
+deadline or a 12350 ticket's 15 working days pass without any record arriving) and
+announces `safegov://evaluations` for this and last month, so `safegov_escalation` acts on
+new misses (e.g. MAJOR-HAZARD-OVERDUE).
 
 Reminders go N working days before a period's due date while its quota is not yet met
 (`safegov.outbox.queue_reminders`, offsets per obligation in the register); delivery goes
@@ -10,11 +16,19 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable
 
-from safegov.airflow_tasks import DEFAULT_ARGS, START_DATE, TIMEZONE, deliver_task, reminders_task
+from safegov.airflow_tasks import (
+    DEFAULT_ARGS,
+    EVALUATIONS_ALIAS,
+    START_DATE,
+    TIMEZONE,
+    daily_events_task,
+    deliver_task,
+    reminders_task,
+)
 
 with DAG(
     dag_id="safegov_notify",
-    description="Daily reminders at 08:00 Asia/Shanghai, then delivery of the outbox",
+    description="Daily at 08:00 Asia/Shanghai: event deadlines, reminders, delivery",
     doc_md=__doc__,
     schedule=CronTriggerTimetable("0 8 * * *", timezone=TIMEZONE),
     start_date=START_DATE,
@@ -23,6 +37,8 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["safegov", "email"],
 ) as dag:
+    sweep = PythonOperator(task_id="sweep_event_deadlines", python_callable=daily_events_task,
+                           outlets=[EVALUATIONS_ALIAS])
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
-    queue >> deliver
+    sweep >> queue >> deliver

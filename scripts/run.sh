@@ -102,48 +102,83 @@ bootstrap() {
     [[ "${n:-0}" -ge 10 ]] && break
     sleep 5
   done
-  airflow dags unpause --treat-dag-id-as-regex -y '^safegov_' >/dev/null 2>&1 || true
-  say "safegov DAGs unpaused"
-  # Take the inbox now instead of waiting for the next 5-minute tick.
-  airflow dags trigger safegov_ingest >/dev/null 2>&1 || true
   local backfill_marker="$AIRFLOW_HOME/.safegov-history-backfilled"
-  if [[ -z "${SAFEGOV_SKIP_BACKFILL:-}" && -s "$demo_range" && ! -e "$backfill_marker" ]]; then
-    # Evaluate after the demo files are in (the inbox is empty once ingest has moved them).
-    for _ in $(seq 1 360); do
-      # Exit 0 (stop waiting) once the inbox is empty, or when there is no ingest to wait for.
-      python -c 'import sys
+  local periodic='^safegov_(monthly|quarterly|half_yearly|yearly)$'
+  if [[ -n "${SAFEGOV_SKIP_BACKFILL:-}" || ! -s "$demo_range" || -e "$backfill_marker" ]]; then
+    airflow dags unpause --treat-dag-id-as-regex -y '^safegov_' >/dev/null 2>&1 || true
+    say "safegov DAGs unpaused"
+    airflow dags trigger safegov_ingest >/dev/null 2>&1 || true
+    return 0
+  fi
+  # First run with demo data: ingest first, so that no period is decided (and no notice
+  # sent) before its records are in; the evaluation DAGs stay paused until then.
+  airflow dags unpause --treat-dag-id-as-regex -y '^safegov_(ingest|events|late_data|escalation|notify|bulletin)$' >/dev/null 2>&1 || true
+  airflow dags trigger safegov_ingest >/dev/null 2>&1 || true
+  say "ingesting the demo files (safegov_ingest); the evaluation DAGs start when the inbox is empty"
+  for _ in $(seq 1 360); do  # up to an hour
+    # Exit 0 (stop waiting) once the inbox is empty, or when there is no ingest to wait for.
+    python -c 'import sys
 try:
     from safegov.ingest import scan_inbox
 except ImportError:
     sys.exit(0)
 from safegov.settings import get_settings
 sys.exit(1 if scan_inbox(get_settings().inbox) else 0)' 2>/dev/null && break
-      sleep 5
-    done
-    local until_month
-    until_month="$(cat "$demo_range")"
-    local now_iso
-    now_iso="$(python -c 'from safegov.airflow_tasks import now; print(now().isoformat(timespec="seconds"))')"
-    for cadence in monthly quarterly half_yearly yearly; do
-      local from
-      from="$(python - "$until_month" "$cadence" <<'PY'
+    sleep 10
+  done
+  local until_month now_iso
+  until_month="$(cat "$demo_range")"
+  now_iso="$(python -c 'from safegov.airflow_tasks import now; print(now().isoformat(timespec="seconds"))')"
+  # Backfill requests of a few periods each: one big request inserts many runs in one SQLite
+  # transaction and loses the write lock to the scheduler, and Airflow allows one running
+  # backfill per DAG, so the next request of a DAG is retried until the previous finished.
+  local -a chunks
+  mapfile -t chunks < <(python - "$until_month" "$now_iso" <<'PY'
+import datetime as dt
 import sys
 from safegov.calendar import parse_period, period_of
 first_month = parse_period(sys.argv[1]).first
 y, m = first_month.year, first_month.month - 23
 while m < 1:
     y, m = y - 1, m + 12
-import datetime as dt
-print(period_of(dt.date(y, m, 1), sys.argv[2]).start.isoformat())
+start, now = dt.date(y, m, 1), dt.datetime.fromisoformat(sys.argv[2])
+for cadence, size in (("monthly", 3), ("quarterly", 4), ("half_yearly", 4), ("yearly", 4)):
+    p, periods = period_of(start, cadence), []
+    while p.end <= now:
+        periods.append(p)
+        p = p.next()
+    for i in range(0, len(periods), size):
+        part = periods[i:i + size]
+        print(f"{cadence}|{part[0].start.isoformat()}|{part[-1].start.isoformat()}")
 PY
-)"
-      say "backfilling safegov_${cadence} from $from (historical runs, no email)"
-      airflow backfill create --dag-id "safegov_${cadence}" --from-date "$from" --to-date "$now_iso" \
-        --reprocess-behavior none >>"$AIRFLOW_HOME/backfill.log" 2>&1 \
-        || say "backfill of safegov_${cadence} not created (see $AIRFLOW_HOME/backfill.log)"
+)
+  say "backfilling the demo's past periods in ${#chunks[@]} requests (historical runs, no email)"
+  local rounds=0 item cadence from to
+  local -A busy
+  while ((${#chunks[@]})) && ((rounds < 240)); do  # up to about two hours
+    local -a rest=()
+    busy=()
+    for item in "${chunks[@]}"; do
+      IFS='|' read -r cadence from to <<<"$item"
+      if [[ -n "${busy[$cadence]:-}" ]]; then rest+=("$item"); continue; fi
+      if airflow backfill create --dag-id "safegov_${cadence}" --from-date "$from" --to-date "$to" \
+          --reprocess-behavior none --max-active-runs 1 >>"$AIRFLOW_HOME/backfill.log" 2>&1; then
+        say "backfill safegov_${cadence} ${from%%T*} … ${to%%T*} created"
+        # unpause this DAG now: backfill runs only run on unpaused DAGs
+        airflow dags unpause "safegov_${cadence}" >/dev/null 2>&1 || true
+      else
+        rest+=("$item")
+      fi
+      busy[$cadence]=1  # one request per DAG per round, in order
     done
-    touch "$backfill_marker"
-  fi
+    chunks=("${rest[@]}")
+    ((${#chunks[@]})) && sleep 30
+    rounds=$((rounds + 1))
+  done
+  ((${#chunks[@]})) && say "${#chunks[@]} backfill request(s) not created (see $AIRFLOW_HOME/backfill.log)"
+  touch "$backfill_marker"
+  airflow dags unpause --treat-dag-id-as-regex -y "$periodic" >/dev/null 2>&1 || true
+  say "history backfilled; all safegov DAGs unpaused"
 }
 
 # ---------------------------------------------------------------- local SendGrid server

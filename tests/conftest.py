@@ -7,6 +7,7 @@ dropped afterwards, so tests (and parallel workers) never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -35,8 +36,7 @@ def engine(request, tmp_path):
     from safegov.db import make_engine, migrate
 
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'safegov.db'}")
-        migrate(eng)
+        eng = _sqlite_copy(request, tmp_path)
         yield eng
         eng.dispose()
         return
@@ -65,10 +65,27 @@ def session(engine):
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path):
-    from safegov.db import make_engine, migrate
-
-    eng = make_engine(f"sqlite:///{tmp_path / 'safegov.db'}")
-    migrate(eng)
+def sqlite_engine(request, tmp_path):
+    eng = _sqlite_copy(request, tmp_path)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per test process; each test gets a copy (migrating takes ~1 s)."""
+    from safegov.db import make_engine, migrate
+
+    path = tmp_path_factory.mktemp("template") / "safegov.db"
+    eng = make_engine(f"sqlite:///{path}")
+    migrate(eng)
+    eng.dispose()  # checkpoints the WAL, so the file alone is the whole database
+    return path
+
+
+def _sqlite_copy(request, tmp_path):
+    from safegov.db import make_engine
+
+    target = tmp_path / "safegov.db"
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
+    return make_engine(f"sqlite:///{target}")

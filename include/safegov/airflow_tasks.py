@@ -27,6 +27,7 @@ import pendulum
 from airflow.sdk import Asset, AssetAlias
 
 from safegov.calendar import TZ, Cadence, Period, grace_ends_at, period_of
+from safegov.faults import maybe_pause
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +120,32 @@ def engine():
     return get_engine()
 
 
-def register():
-    from safegov.register import get_register
+_REGISTER_CACHE: dict[str, Any] = {}
 
-    return get_register()
+
+def register():
+    """The obligation register, parsed with libyaml when available.
+
+    DAG files call this at parse time (the periodic DAGs are generated from it); the
+    pure-Python YAML parser made that most of the DAG folder's parse time. On any problem
+    the standard loader runs, so errors read exactly as ``safegov register check`` says.
+    """
+    from safegov.register import Register, get_register
+    from safegov.settings import get_settings
+
+    path = get_settings().config_dir / "obligations.yaml"
+    try:
+        import yaml
+
+        stamp = f"{path}:{path.stat().st_mtime_ns}"
+        if stamp not in _REGISTER_CACHE:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe loader
+            _REGISTER_CACHE.clear()
+            _REGISTER_CACHE[stamp] = Register.model_validate(data)
+        return _REGISTER_CACHE[stamp]
+    except Exception:  # noqa: BLE001 - the standard loader raises the well-worded error
+        return get_register()
 
 
 def month_range(period: Period) -> tuple[str, str]:
@@ -203,6 +226,7 @@ def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: in
     as_of = as_of_for(period, min(ob.grace_working_days, grace_working_days))
     historical = is_historical(context)
     log.info("evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), historical)
+    maybe_pause("evaluate")  # fault-injection point of the distributed tests; no-op otherwise
     counts = evaluate_period(
         engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run_id(context), historical=historical
     )
@@ -342,6 +366,7 @@ def escalate_task(**context) -> dict:
     lo, hi, historical = span
     result["range"] = [lo, hi]
     result["historical"] = historical
+    maybe_pause("escalate")  # fault-injection point of the distributed tests; no-op otherwise
     result["counts"] = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run_id(context), historical=historical)
     with session_scope(engine()) as session:
         awaiting = cases_awaiting_approval(session)
@@ -422,3 +447,17 @@ def bulletin_task(**context) -> Any:
 
     period = period_from_context(context, Cadence.MONTHLY)
     return jsonable(draft_bulletins(engine(), period.key))
+
+
+def daily_events_task(**context) -> dict:
+    """Daily sweep of the event obligations: a hazard's deadline or a ticket's 15 working days
+    pass without any new record arriving, so time alone can turn them into misses."""
+    from safegov.evaluate import evaluate_events
+
+    as_of = min(run_after(context), now())
+    counts = evaluate_events(engine(), register(), as_of=as_of, run_id=run_id(context), historical=is_historical(context))
+    this_month = period_of(as_of, Cadence.MONTHLY)
+    extra = {"from": this_month.previous().key, "to": this_month.key, "historical": False,
+             "source": context["dag"].dag_id}
+    context["outlet_events"][EVALUATIONS_ALIAS].add(EVALUATIONS, extra=extra)
+    return jsonable(counts)

@@ -6,8 +6,10 @@ one month, covering the office's own unit and every unit under it:
 1. accidents by county (occurred in the month, Asia/Shanghai);
 2. reporting violations: the month's evaluations of ``ACCIDENT-REPORT-TIMELY`` with reason
    ``late_report`` (迟报), ``under_graded`` (谎报/低报等级) and ``concealed`` (瞒报);
-3. obligations missed: evaluations ``missed`` whose period ends in the month (monthly
-   periods of the month, quarters/halves/years that end with it);
+3. obligations found missed in the month: evaluations ``missed`` whose grace ended in the
+   month (their due date when they have no grace), e.g. the March bulletin reports the
+   February meetings not held (grace ends early March). The bulletin is drafted at the
+   start of the next month, when the month's own periods are still in grace;
 4. cases opened in the month, by kind.
 
 Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}``. The
@@ -21,12 +23,12 @@ import csv
 import datetime as dt
 import io
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from safegov.calendar import TZ, Cadence, parse_period
@@ -81,14 +83,6 @@ def _month(period_key: str):
     return p
 
 
-def _period_ends_in(key: str, first: dt.date, last: dt.date) -> bool:
-    try:
-        p = parse_period(key)
-    except ValueError:
-        return False
-    return first <= p.last <= last
-
-
 def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figures]:
     """Every office's figures for the month, from one pass over the month's rows."""
     month = _month(period_key)
@@ -100,8 +94,11 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
         .where(Accident.occurred_at >= start, Accident.occurred_at < end)
     ).all()
     evals = session.execute(
-        select(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period, Evaluation.reason, Evaluation.unit_code, Evaluation.status)
+        select(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period, Evaluation.reason, Evaluation.unit_code,
+               func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on))
         .where(Evaluation.status == "missed")
+        .where(or_(Evaluation.obligation_id == ACCIDENT_OBLIGATION,
+                   func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on).between(month.first, month.last)))
     ).all()
     cases = session.execute(
         select(Case.kind, Case.unit_code).where(Case.opened_on >= month.first, Case.opened_on <= month.last)
@@ -122,7 +119,7 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
             row["deaths"] += deaths or 0
             row["serious_injuries"] += injuries or 0
             row["direct_loss_10k_cny"] += float(loss or 0)
-    for obligation, subject, period, reason, unit, _status in evals:
+    for obligation, subject, period, reason, unit, _decided_on in evals:
         if unit is None:
             continue
         if obligation == ACCIDENT_OBLIGATION:
@@ -132,8 +129,6 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
             for office in covering.get(unit, ()):
                 for r in reasons & set(VIOLATIONS):
                     figs[office].violations[r].append(subject)
-            continue
-        if not _period_ends_in(period, month.first, month.last):
             continue
         for office in covering.get(unit, ()):
             figs[office].missed_by_obligation.setdefault(obligation, []).append(subject)
@@ -153,6 +148,19 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
 def _title(f: Figures) -> str:
     p = parse_period(f.period)
     return f"{f.unit_name}安全生产信息通报（{p.first.year}年{p.first.month}月）"
+
+
+def _obligation_titles() -> dict[str, str]:
+    try:
+        from safegov.register import get_register
+
+        return {o.id: o.title for o in get_register().obligations}
+    except Exception:  # a broken register must not stop the drafts: ids alone still identify
+        return {}
+
+
+def _subject(s: str, tree: UnitTree) -> str:
+    return f"{tree.name(s)}（{s}）" if s in tree.names else s
 
 
 def render_markdown(f: Figures, tree: UnitTree) -> str:
@@ -177,14 +185,15 @@ def render_markdown(f: Figures, tree: UnitTree) -> str:
     for k, label in VIOLATIONS.items():
         ids = f.violations[k]
         lines.append(f"- {label}：{len(ids)} 起" + (f"（{'、'.join(ids)}）" if ids else ""))
-    lines += ["", "## 三、未履行职责情况", ""]
+    lines += ["", "## 三、本月认定的未履行职责情况", ""]
     if f.missed_by_obligation:
+        titles = _obligation_titles()
         lines += ["| 履职事项 | 未履职数 | 对象（前10） |", "|---|---:|---|"]
         for ob, subjects in f.missed_by_obligation.items():
-            shown = "、".join(subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            lines.append(f"| {ob} | {len(subjects)} | {shown} |")
+            shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
+            lines.append(f"| {ob} {titles.get(ob, '')} | {len(subjects)} | {shown} |")
     else:
-        lines.append("本月无到期未履职事项。")
+        lines.append("本月未认定未履职事项。")
     lines += ["", "## 四、本月新立问责案件", ""]
     if f.cases_by_kind:
         lines += ["| 类型 | 件数 |", "|---|---:|"]
@@ -223,15 +232,16 @@ def render_html(f: Figures, tree: UnitTree) -> str:
     for k, label in VIOLATIONS.items():
         ids = f.violations[k]
         parts.append(f"<li>{e(label)}：{len(ids)} 起" + (f"（{e('、'.join(ids))}）" if ids else "") + "</li>")
-    parts.append("</ul><h2>三、未履行职责情况</h2>")
+    parts.append("</ul><h2>三、本月认定的未履行职责情况</h2>")
     if f.missed_by_obligation:
+        titles = _obligation_titles()
         parts.append("<table><tr><th>履职事项</th><th>未履职数</th><th>对象（前10）</th></tr>")
         for ob, subjects in f.missed_by_obligation.items():
-            shown = "、".join(subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            parts.append(f"<tr><td>{e(ob)}</td><td class=num>{len(subjects)}</td><td>{e(shown)}</td></tr>")
+            shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
+            parts.append(f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td><td>{e(shown)}</td></tr>")
         parts.append("</table>")
     else:
-        parts.append("<p>本月无到期未履职事项。</p>")
+        parts.append("<p>本月未认定未履职事项。</p>")
     parts.append("<h2>四、本月新立问责案件</h2>")
     if f.cases_by_kind:
         parts.append("<table><tr><th>类型</th><th>件数</th></tr>")
@@ -297,4 +307,3 @@ def draft_bulletins(engine: Engine, period_key: str, *, out_dir: Path | None = N
     return paths
 
 
-__all__ = ["draft_bulletins", "collect", "Figures"]

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -51,6 +52,7 @@ REGION = "150000"
 # stays fast).
 QUEUE_HISTORICAL = False
 _CHUNK = 500
+AUDIT_BATCH = 500
 
 
 @dataclass
@@ -69,7 +71,7 @@ class CaseSpec:
     persons: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def case_key(self) -> str:
         return make_key(self.rule_id, self.subject_id, self.period, self.step)
 
@@ -402,10 +404,21 @@ def ensure_cases(
             cid = ids[r["case_key"]]
             touched_ids.append(cid)
             events.append({"case_id": cid, "from_state": None, "to_state": r["state"], "at": at, "by": "historical" if r["state"] == "approved" else "escalate", "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None})
-            links.append(("case", r["case_key"], "opened", {"case_id": cid, "kind": r["kind"], "state": r["state"], "persons": r["persons"], "historical": historical, "run_id": run_id}))
+            links.append([cid, r["case_key"], r["state"], r["persons"]])
         for chunk in _chunks(events, 2000):
             session.execute(CaseEvent.__table__.insert(), list(chunk))
-        audit.append_many(session, links, at)
+        # One audit link per batch of up to AUDIT_BATCH opened cases (each case listed with
+        # its id, key, state and persons): the chain still records every opening, and a
+        # ten-year backfill does not spend its time on a quarter of a million links.
+        audit.append_many(
+            session,
+            [
+                ("case", f"{chunk[0][1]} (+{len(chunk) - 1})" if len(chunk) > 1 else chunk[0][1], "opened",
+                 {"cases": list(chunk), "fields": ["case_id", "case_key", "state", "persons"], "historical": historical, "run_id": run_id})
+                for chunk in _chunks(links, AUDIT_BATCH)
+            ],
+            at,
+        )
         counts["created"] = len(new_rows)
     reopen = [(key, cid) for key, (cid, state) in existing.items() if state == "withdrawn"]
     if reopen:

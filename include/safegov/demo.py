@@ -539,7 +539,8 @@ class Generator:
     def month(self, key: str) -> dict[str, list[tuple]]:
         """Every row submitted for month ``key`` (hazard follow-ups included), per record type."""
         if self._next_month >= len(self.months) or self.months[self._next_month] != key:
-            raise ValueError(f"months must be generated in order; expected {self.months[self._next_month:1]}")
+            expected = self.months[self._next_month] if self._next_month < len(self.months) else "no more months"
+            raise ValueError(f"months must be generated in order: asked for {key}, expected {expected}")
         self._next_month += 1
         p = parse_period(key)
         out: dict[str, list[tuple]] = {tag: [] for tag in MONTH_TAGS}
@@ -1040,7 +1041,8 @@ def write_demo(inbox: Path, *, until: str | None = None, months: int = 24, seed:
                           encoding="gb18030")
             else:
                 write_csv(add(rt, file_name(tag, key)), HEADERS[rt], rows[tag])
-    write_jsonl(add("accident", f"accident_{gen.months[0]}_{gen.months[-1]}.jsonl"), "accident", accidents)
+    if accidents:  # a short demo may have none; an empty file would be refused
+        write_jsonl(add("accident", f"accident_{gen.months[0]}_{gen.months[-1]}.jsonl"), "accident", accidents)
     order = {rt: i for i, rt in enumerate(LOAD_ORDER)}
     files.sort(key=lambda f: (order[f[0]], f[1]))
     for b in gen.bad_rows:  # bad rows are only ever planted in the plain monthly files

@@ -28,6 +28,24 @@ step (evaluation.responsible); for an enterprise subject its legal representativ
 Deciding unit: the superior unit (parent) for unit/post/department subjects (the region for
 the region itself), the county for enterprises, the region for accident rules, the
 enterprise's county for hazard rules.
+
+Choices where the spec is silent:
+- One-off (milestone) and event obligations (HAZARD-RECTIFY, HOTLINE-CONCLUDE) with a
+  ladder get a ``notice`` per miss, to the unit's own safety office for tickets and
+  hazards; an event has no run of periods to climb. Event case period = the event id.
+- DUAL-INTERVIEW-*: grades from the figures (SPEC §8), not the declared grade. "Second
+  larger accident within 6 months" = both accidents ``larger`` by their figures, same
+  league/city, second day ≤ first day + 6 calendar months (inclusive; a day missing in the
+  target month becomes its last day). A major+ accident gives the league rule only.
+- REPORTING-VIOLATION: late = reported_at − occurred_at > 1 h (the register's
+  ``report_within_hours``; exactly 1 h is on time); under-graded = declared grade below the
+  computed one (no declared grade: not judged); concealed. Subject: the enterprise when the
+  accident names one, else the county; no person named, so no approval.
+- MAJOR-HAZARD-OVERDUE: a major hazard whose deadline lies before ``as_of`` and that was
+  not rectified by its deadline (rectified_on empty or later) → admonishment of
+  ``responsible_person``; while it is still unrectified at ``as_of`` also ``enforcement``.
+  Judged from dated fields, so a backfill gives the same cases as a live run.
+- Historical (backfill) cases queue no email at all (``safegov.cases.QUEUE_HISTORICAL``).
 """
 
 from __future__ import annotations
@@ -38,7 +56,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
 from safegov.calendar import MONTHS_PER, PERIODIC, TZ, Cadence, Period, add_working_days, local_date, parse_period, periods_between
@@ -178,6 +196,14 @@ def _ladder_window(ladder: Ladder, cadence: Cadence) -> int:
     return max((consec - 1) * months, within) + in_force + months
 
 
+def _single_miss_is_notice(ladder: Ladder) -> bool:
+    """True when one isolated miss can only ever give a notice under this ladder."""
+    def fires_alone(step) -> bool:
+        return step.consecutive == 1 or step.count == 1
+
+    return fires_alone(ladder.notice) and not fires_alone(ladder.interview) and not fires_alone(ladder.admonishment)
+
+
 def ladder_specs(
     misses: list[tuple[Period, str | None, str | None, str]],
     ladder: Ladder,
@@ -190,6 +216,12 @@ def ladder_specs(
     """The cases one subject's misses justify. ``misses`` = (period, responsible, unit_code,
     reason) sorted by period; a pure function (one pass, sliding windows), so the rule is
     testable without a database and cheap over millions of evaluations."""
+    if len(misses) == 1 and _single_miss_is_notice(ladder):
+        # Most subjects miss rarely: one miss, one notice (same result as the loop below).
+        period, responsible, unit_code, reason = misses[0]
+        unit = _subject_unit(subject_kind, subject_id, unit_code)
+        return [CaseSpec("notice", ob.id, subject_kind, subject_id, period.key, "notice", period.first, unit, _deciding(subject_kind, unit),
+                         [responsible] if responsible else [], {"why": "a miss", "misses": [period.key], "reason": reason, "due_on": period.last.isoformat()})]
     months = MONTHS_PER[ob.cadence]
     steps = (("notice", ladder.notice), ("interview", ladder.interview), ("admonishment", ladder.admonishment))
     in_force_months = ladder.interview.within_months or 12
@@ -264,7 +296,9 @@ def _ladder_for(session: Session, register: Register, ob: Obligation, lo: dt.dat
     window_lo = lo
     window_hi = last
     existing = _existing(session, [ob.id], periods_between(window_lo, window_lo, ob.cadence)[0].first, window_hi, ["notice", "interview", "admonishment"])
-    rejected = {k for k, (_i, s) in existing.items() if s in ("rejected", "withdrawn", "closed") and k.endswith("|interview")}
+    # Interviews that are no longer open: rejected by the office, or closed (held). A
+    # withdrawn one that the misses justify again is reopened, so it counts.
+    rejected = {k for k, (_i, s) in existing.items() if s in ("rejected", "closed") and k.endswith("|interview")}
     # Interviews before the window that were rejected also stop counting.
     rejected |= set(
         session.scalars(

@@ -4,9 +4,18 @@ For each obligation of the register one SQL statement (per transaction: per obli
 range of periods) computes every subject × period verdict — ``met``, ``met_late``,
 ``missed`` (with a reason), ``pending``, ``exempt`` — with counted vs required, due date,
 grace end, the deciding records and the responsible leader, and returns only the rows that
-differ from what is stored. Those are upserted on (obligation_id, subject_id, period); each
-change of status (the first included) is appended to ``evaluation_history`` and to the
-hash-chained audit log in the same transaction. A re-run with nothing changed writes nothing.
+differ from what is stored. Those are upserted on (obligation_id, subject_id, period) with
+INSERT … SELECT … ON CONFLICT DO UPDATE; each change of status (the first included) is
+appended to ``evaluation_history`` and to the hash-chained audit log in the same transaction
+(one audit link per batch of up to 500 changes of one obligation, each change listed with
+subject, period, old and new status, counted, reason and evidence — hashing a link per row
+would dominate a province-scale run). A re-run with nothing changed writes nothing: no row,
+no history, no audit link, ``evaluated_at`` and ``run_id`` stay.
+
+Airflow calls: ``evaluate_period`` per obligation and period when its grace ends;
+``evaluate_events`` for hazards, accidents, tickets and the one-off milestones;
+``reevaluate_touched(engine, register, IngestReport.touched or late.touched_for_files(...),
+as_of=<moment the files arrived>, run_id=<dag run id>)`` after an ingest.
 
 Semantics (the contract shared with the DAGs and the escalation engine):
 
@@ -37,7 +46,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, String, and_, distinct, func, literal, select, true
+from sqlalchemy import Boolean, Engine, String, and_, distinct, func, literal, select, text, true
 from sqlalchemy.orm import Session
 
 from safegov import audit
@@ -78,7 +87,7 @@ UPDATE_COLUMNS = (
     "run_id",
     "historical",
 )
-CHUNK = 5000
+MAX_SUBJECT_FILTER = 2000
 
 __all__ = [
     "evaluate_period",
@@ -293,6 +302,10 @@ def _evaluate_one(
     with Session(engine) as session, session.begin():
         conn = session.connection()
         dialect = conn.dialect.name
+        if dialect == "postgresql":
+            # Sorts for the ordered evidence lists of a province-scale population stay in
+            # memory instead of spilling to disk (this transaction only).
+            conn.execute(text("SET LOCAL work_mem = '64MB'"))
         keys = [p.key for p in periods]
         if ob.rule in ("count", "milestone"):
             if not periods:
@@ -575,8 +588,11 @@ def reevaluate_touched(
     for (ob_id, key), subjects_ in sorted(targets.items()):
         ob = register.get(ob_id)
         period = _once_period(ob) if ob.cadence is Cadence.ONCE else parse_period(key)
+        # A file touching thousands of subjects (a province-wide monthly upload) is cheaper
+        # as the whole period's statement; untouched rows that did not change are not written.
+        subject_ids = sorted(subjects_) if len(subjects_) <= MAX_SUBJECT_FILTER else None
         counts, changed = _evaluate_one(
-            engine, ob, [period], as_of=as_of, run_id=run_id, historical=historical, subject_ids=sorted(subjects_)
+            engine, ob, [period], as_of=as_of, run_id=run_id, historical=historical, subject_ids=subject_ids
         )
         _merge(result, counts, changed)
         result["rows"] += sum(counts.values())

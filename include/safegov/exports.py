@@ -198,3 +198,18 @@ def export_blacklist(session, from_key: str | None = None, to_key: str | None = 
          "entry_id": e.id}
         for e in session.scalars(stmt)
     ]
+
+
+# --------------------------------------------------------------------------- evaluations (evaluation area)
+
+EVALUATION_COLUMNS = ("obligation_id", "subject_kind", "subject_id", "period", "status", "counted", "required",
+                      "due_on", "reason", "evidence")
+
+
+def export_evaluations(session, from_key: str, to_key: str) -> list[dict[str, Any]]:
+    """Evaluations (SPEC §9 columns) whose period overlaps [from_key, to_key]: months, and the
+    quarters, halves and years that overlap them (event rows carry the month of the event,
+    one-off obligations the due year). ``evidence`` is the deciding record ids joined by ``;``."""
+    from safegov.evaluation.export import export_evaluations as _export
+
+    return _export(session, from_key, to_key)

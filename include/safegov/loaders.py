@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Date, select, tuple_
+from sqlalchemy import JSON, Boolean, Column, Connection, Date, MetaData, String, Table, and_, select
 
 from safegov.db import insert_for
 from safegov.models import RECORD_MODELS, RecordVersion, UTCDateTime
 from safegov.records import RecordType
 
 CHUNK = 5000
-KEY_CHUNK = 500
+KEY_CHUNK = 5000
 
 
 @dataclass
@@ -60,7 +60,19 @@ def natural_key(rt: RecordType, row: dict[str, Any]) -> str | None:
 def _sqlite_converter(type_):
     """How SQLAlchemy would store a value in SQLite, done once per column, not per bind."""
     if isinstance(type_, UTCDateTime):
-        return lambda v: None if v is None else v.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        memo: dict[dt.datetime, str] = {}  # a file's rows mostly share one received time
+
+        def moment(v):
+            if v is None:
+                return None
+            text = memo.get(v)
+            if text is None:
+                text = v.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+                if len(memo) < 10000:
+                    memo[v] = text
+            return text
+
+        return moment
     if isinstance(type_, Date):
         return lambda v: None if v is None else v.isoformat()
     if isinstance(type_, Boolean):
@@ -91,6 +103,31 @@ def executemany(conn: Connection, stmt, table, rows: Sequence[dict[str, Any]]) -
     convert = [(c, _sqlite_converter(table.c[c].type)) for c in order]
     params = [tuple(f(r[c]) if f else r[c] for c, f in convert) for r in rows]
     conn.exec_driver_sql(compiled.string, params)
+
+
+_KEYS = Table(
+    "_safegov_keys", MetaData(), Column("k0", String(200)), Column("k1", String(200)), prefixes=["TEMPORARY"],
+)
+_KEYS_DDL = "CREATE TEMPORARY TABLE IF NOT EXISTS _safegov_keys (k0 VARCHAR(200), k1 VARCHAR(200))"
+
+
+def _current_rows(conn: Connection, table, rt: RecordType, columns: list[str], keys: list[tuple]) -> list[dict[str, Any]]:
+    """Current rows for these natural keys.
+
+    One-column keys: ``key IN (…)``. Two-column keys go through a temporary key table and
+    a join on the unique index: ``(a, b) IN (…)`` scans the table, and ``a IN … AND b IN …``
+    probes the cross product of both lists.
+    """
+    wanted = [table.c[c] for c in columns] + [table.c.content_hash, table.c.version, table.c.raw_row_id, table.c.received_at]
+    if len(rt.key) == 1:
+        stmt = select(*wanted).where(table.c[rt.key[0]].in_([k[0] for k in keys]))
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+    conn.exec_driver_sql(_KEYS_DDL)
+    conn.execute(_KEYS.delete())
+    executemany(conn, _KEYS.insert(), _KEYS, [{"k0": k[0], "k1": k[1]} for k in keys])
+    on = and_(table.c[rt.key[0]] == _KEYS.c.k0, table.c[rt.key[1]] == _KEYS.c.k1)
+    stmt = select(*wanted).select_from(table.join(_KEYS, on))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def _defaults(table) -> dict[str, Any]:
@@ -138,10 +175,8 @@ def _load_chunk(conn: Connection, rt: RecordType, rows: Sequence[dict[str, Any]]
     keys = [p[0] for p in prepared]
     for i in range(0, len(keys), KEY_CHUNK):
         part = keys[i:i + KEY_CHUNK]
-        cond = key_cols[0].in_([k[0] for k in part]) if len(key_cols) == 1 else tuple_(*key_cols).in_(part)
-        stmt = select(*[table.c[c] for c in columns], table.c.content_hash, table.c.version, table.c.raw_row_id, table.c.received_at).where(cond)
-        for r in conn.execute(stmt).mappings():
-            current[tuple(r[k] for k in rt.key)] = dict(r)
+        for r in _current_rows(conn, table, rt, columns, part):
+            current[tuple(r[k] for k in rt.key)] = r
 
     upserts: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []

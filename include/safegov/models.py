@@ -347,7 +347,7 @@ class Hazard(_Record, Base):
     responsible_person: Mapped[str] = mapped_column(String(100))
     funds_cny: Mapped[float]
     measures: Mapped[str] = mapped_column(Text)
-    deadline: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date] = mapped_column(Date, index=True)
     contingency_plan: Mapped[str] = mapped_column(Text)
     rectified_on: Mapped[dt.date | None] = mapped_column(Date)
     verified_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -361,7 +361,7 @@ class Accident(_Record, Base):
     accident_id: Mapped[record_id] = mapped_column(unique=True)
     unit_code: Mapped[unit_code] = mapped_column(index=True)
     enterprise_id: Mapped[str | None] = mapped_column(String(18))
-    occurred_at: Mapped[moment]
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     reported_at: Mapped[moment]
     deaths: Mapped[int]
     serious_injuries: Mapped[int]
@@ -378,7 +378,7 @@ class Complaint(_Record, Base):
     id: Mapped[intpk]
     ticket_id: Mapped[record_id] = mapped_column(unique=True)
     unit_code: Mapped[unit_code] = mapped_column(index=True)
-    received_on: Mapped[dt.date] = mapped_column(Date)
+    received_on: Mapped[dt.date] = mapped_column(Date, index=True)
     investigated_on: Mapped[dt.date | None] = mapped_column(Date)
     concluded_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(Text)
@@ -426,6 +426,8 @@ class Evaluation(Base):
     __table_args__ = (
         UniqueConstraint("obligation_id", "subject_id", "period"),
         Index("ix_evaluation_period", "period", "obligation_id", "status"),
+        # The dashboard's heatmap: one obligation, a range of periods, grouped by unit.
+        Index("ix_evaluation_dashboard", "obligation_id", "period", "unit_code", "status"),
     )
 
 

@@ -46,6 +46,7 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from safegov import audit
+from safegov.faults import maybe_pause
 from safegov.mail import InvalidMessage, Mailer, Message, Response, mask, scrub
 from safegov.models import Leader, OutboxMessage
 
@@ -442,6 +443,8 @@ def deliver(engine: Engine, mailer: Mailer, *, now: dt.datetime, limit: int = 50
     def handle(c: Claimed, resp: Response) -> None:
         if after_send is not None:
             after_send(c, resp)
+        # The worst moment to die: sent but not marked (the distributed tests kill a worker here).
+        maybe_pause("after_send")
         pending.append((c, resp))
         if len(pending) >= mark_batch:
             _mark(engine, pending, now, cfg, max_attempts, counts)

@@ -271,8 +271,9 @@ def test_planted_overdue_major_hazard(demo, rows):
     latest = {}
     for _n, r in rows["hazard"]:
         latest[r["hazard_id"]] = r
-    overdue = [h for h, r in latest.items() if r["grade"] == "major" and (not r["rectified_on"] or r["rectified_on"] > r["deadline"])
-               and (h, ) and ("hazard", h) not in _is_planted(summary)]
+    planted = _is_planted(summary)
+    overdue = [h for h, r in latest.items() if r["grade"] == "major" and ("hazard", h) not in planted
+               and (not r["rectified_on"] or r["rectified_on"] > r["deadline"])]
     assert overdue == [hz["hazard_id"]]
 
 

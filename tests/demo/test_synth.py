@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections import Counter
 
 import pytest
@@ -115,3 +114,13 @@ def test_synth_load_goes_through_ingestion(sqlite_engine, monkeypatch):
     assert result["ingest"]["quarantined"] == result["bad_rows"]
     with sqlite_engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(RawRow)) == result["rows_total"]
+
+
+def test_generator_refuses_months_out_of_order():
+    """The quarter slots and hazard follow-ups carry over between months: order matters."""
+    from safegov.demo import Generator
+
+    gen = Generator(seed=1, first="2025-01", last="2025-02", enterprises=20)
+    gen.month("2025-01")
+    with pytest.raises(ValueError, match="expected 2025-02"):
+        gen.month("2025-01")

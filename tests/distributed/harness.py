@@ -164,7 +164,7 @@ class Cluster:
     now: str = "2024-12-31T12:00:00+08:00"
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: tuple[str, ...] = ("w1", "w2")
-    heartbeat_timeout: int = 30
+    heartbeat_timeout: int = 90
 
     def __post_init__(self) -> None:
         tag = secrets.token_hex(4)
@@ -177,6 +177,11 @@ class Cluster:
         self.port = free_port()
         self.redis_db: int | None = None
         self.procs: dict[str, subprocess.Popen] = {}
+        self.args: dict[str, list[str]] = {}
+        # docker-compose.yml runs every service with `restart: always`; so does the harness
+        # (a scheduler whose DB connection was killed exits, and is started again).
+        self.restart_policy = True
+        self.restarts: dict[str, int] = {}
         self._log_handles: list[Any] = []
         self._created_dbs: list[str] = []
         self._stopped = False
@@ -235,6 +240,9 @@ class Cluster:
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
                 "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
                 "AIRFLOW__TRIGGERER__CAPACITY": "50",
+                # On a loaded 2-core machine the api-server may take longer than the default
+                # 5 s to answer a worker; a time-out there fails the whole Celery workload.
+                "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
                 # The compliance side.
                 "SAFEGOV_DATABASE_URL": self.compliance_url,
                 "SAFEGOV_INBOX": str(self.inbox),
@@ -325,6 +333,7 @@ class Cluster:
             start_new_session=True,  # own process group: kill the whole tree at once
         )
         self.procs[name] = proc
+        self.args[name] = args
         return proc
 
     def start_worker(self, name: str) -> subprocess.Popen:
@@ -411,6 +420,12 @@ class Cluster:
 
     def assert_alive(self) -> None:
         dead = {n: p.returncode for n, p in self.procs.items() if p.poll() is not None and not n.startswith("worker-")}
+        if dead and self.restart_policy and not self._stopped:
+            for name in dead:
+                if self.restarts.get(name, 0) < 5:
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self.spawn(name, self.args[name])
+            dead = {n: c for n, c in dead.items() if self.restarts.get(n, 0) >= 5}
         if dead:
             raise ClusterError(f"processes exited: {dead}\n{self.tail_logs()}")
 
@@ -560,16 +575,20 @@ class Cluster:
             raise ClusterError(f"no backfill was created:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
         return max(backfills, key=lambda b: b["id"])
 
-    def backfill_runs(self, dag_id: str, backfill_id: int) -> list[dict]:
-        return [r for r in self.runs(dag_id) if r.get("run_type") == "backfill"
-                and (r.get("backfill_id") in (None, backfill_id))]
+    def backfill_runs(self, dag_id: str) -> list[dict]:
+        return [r for r in self.runs(dag_id) if r.get("run_type") == "backfill"]
 
     def wait_backfill(self, dag_id: str, backfill_id: int, expected_runs: int, timeout: float = 600) -> list[dict]:
+        """Wait until the scheduler marks the backfill complete; returns its runs (the
+        backfill runs of the DAG, all finished)."""
         deadline = time.monotonic() + timeout
         runs: list[dict] = []
         while time.monotonic() < deadline:
-            runs = self.backfill_runs(dag_id, backfill_id)
-            if len(runs) >= expected_runs and all(r["state"] in TERMINAL_RUN_STATES for r in runs):
+            bf = self.api("GET", f"/api/v2/backfills/{backfill_id}")
+            runs = self.backfill_runs(dag_id)
+            if bf.get("completed_at") and all(r["state"] in TERMINAL_RUN_STATES for r in runs):
+                if len(runs) < expected_runs:
+                    raise ClusterError(f"backfill {backfill_id} completed with {len(runs)} runs, expected {expected_runs}")
                 return runs
             self.assert_alive()
             time.sleep(3)

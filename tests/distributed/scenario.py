@@ -156,7 +156,7 @@ def run_after_for(month: str, cadence: str = "monthly") -> dt.datetime:
 VOLATILE = {
     "id", "run_id", "raw_row_id", "file_id", "hash", "prev_hash", "attempts", "last_response",
     "provider_message_id", "possible_duplicate", "lease_owner", "lease_until", "next_attempt_at",
-    "last_error", "claimed_by", "decided_at",
+    "last_error", "claimed_by", "decided_at", "last_status",
 }
 # Surrogate foreign keys are replaced by the natural key of the row they point to.
 NATURAL_KEY = {"case": ("case_key",), "blacklist_entry": ("enterprise_id", "trigger", "trigger_ref")}

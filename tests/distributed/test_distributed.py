@@ -96,14 +96,24 @@ def _wired(module: str, point: str) -> bool:
     return f'maybe_pause("{point}")' in src or f"maybe_pause('{point}')" in src
 
 
+_OFFSETS = iter(range(10, 100000))
+
+
 def _trigger_period(cluster: Cluster, dag_id: str, month: str, *, offset_s: int = 0, run_id: str | None = None) -> str:
-    moment = run_after_for(month) + dt.timedelta(seconds=offset_s)
-    return cluster.trigger(dag_id, moment, run_after=moment, run_id=run_id)
+    """A run of ``month`` as the GraceTimetable would create it: run_after = the grace end.
+
+    Airflow keeps one run per logical date, so each trigger takes its own logical date a
+    few seconds after the grace end; the timetable maps all of them to the same month, and
+    the tasks only read the data interval and run_after (kept exact)."""
+    grace_end = run_after_for(month)
+    # A fresh offset per trigger (``offset_s`` only documents intent: never reuse a date).
+    logical = grace_end + dt.timedelta(seconds=next(_OFFSETS) * 10 + offset_s)
+    return cluster.trigger(dag_id, logical, run_after=grace_end, run_id=run_id)
 
 
 def _ingest(cluster: Cluster, tag: str) -> str:
     rid = cluster.trigger("safegov_ingest", None, run_id=f"ingest_{tag}_{time.time_ns()}", run_after=_now())
-    state = cluster.wait_run("safegov_ingest", rid, timeout=300)
+    state = cluster.wait_run("safegov_ingest", rid, timeout=600)
     assert state == "success", cluster.task_states("safegov_ingest", rid)
     return rid
 
@@ -160,6 +170,7 @@ def _sent_keys(mail_server) -> list[str]:
 # --------------------------------------------------------------------------- the month run
 
 
+@pytest.mark.timeout(1800)  # includes starting the cluster and the embedded baseline
 def test_month_run_equals_embedded(cluster, mail_server, request):
     """Ingest → monthly (2024-03) → escalation on Celery/PostgreSQL/Redis gives the tables the
     embedded ``dag.test()`` run gives on SQLite."""
@@ -207,6 +218,11 @@ def test_backfill_equals_embedded(cluster, baseline):
     t0 = time.monotonic()
     bf = cluster.backfill("safegov_monthly", BACKFILL_FROM, BACKFILL_TO)
     runs = cluster.wait_backfill("safegov_monthly", bf["id"], expected_runs=len(BACKFILL_MONTHS), timeout=600)
+    from safegov.calendar import TZ
+
+    months = sorted(dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")).astimezone(TZ).strftime("%Y-%m")
+                    for r in runs)
+    assert months == list(BACKFILL_MONTHS)
     assert [r["state"] for r in runs] == ["success"] * len(BACKFILL_MONTHS), runs
     _assert_same(cluster, baseline["backfill-2024-03"])
     _assert_no_duplicates(cluster)
@@ -376,7 +392,9 @@ def test_postgres_connections_killed_mid_run(cluster, baseline, faults):
         time.sleep(1)
     faults.release("evaluate")
     assert killed > 0
+    # Processes that exit on a lost connection are started again (restart: always).
     assert cluster.wait_run("safegov_monthly", rid, timeout=600) == "success", cluster.task_states("safegov_monthly", rid)
+    print("restarted after the connection kill:", cluster.restarts)
     _assert_same(cluster, baseline["evaluated"])
     _assert_no_duplicates(cluster)
     record_timing("fault_postgres_connections_killed", time.monotonic() - t0)

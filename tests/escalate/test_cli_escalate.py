@@ -150,3 +150,19 @@ def test_exports(world, register, engine):
         assert [(r["trigger"], r["state"], r["notified_on"]) for r in bl] == [("accident_liability", "notified", dt.date(2024, 3, 6))]
         assert bl[0]["scopes"].count(";") == 10
         assert export_blacklist(s, "2024-04", "2024-04") == []
+
+
+def test_blacklist_cli_scopes_advance_and_remind(cli, capsys, sqlite_engine):
+    _w, run = cli
+    eid = _listed_entry(sqlite_engine)
+    assert run("blacklist", "scopes", str(eid), "--set", "bidding,honours", "--by", "office") == 0
+    assert run("blacklist", "scopes", str(eid), "--set", "golf", "--by", "office") == 2
+    # SAFEGOV_NOW is 2025-01-10: the candidate is notified today, listed after 5 working days.
+    assert run("blacklist", "advance") == 0
+    assert "notified=1" in capsys.readouterr().out
+    assert run("blacklist", "advance", "--on", "2025-01-20") == 0
+    assert "listed=1" in capsys.readouterr().out
+    assert run("blacklist", "check", EID, "--scope", "honours", "--on", "2025-01-20") == 0
+    assert "IS RESTRICTED in honours" in capsys.readouterr().out
+    assert run("cases", "remind", "--on", "2025-01-20") == 0
+    assert "0 approval reminder(s)" in capsys.readouterr().out

@@ -203,3 +203,31 @@ def test_historical_cases_need_no_approval_and_send_nothing(world, register, eng
     # The same range run live afterwards changes nothing and queues nothing.
     escalate(engine, register, "2024-01", "2024-03", as_of=AS_OF)
     assert len(cases(engine, rule_id=OB)) == 5 and len(outbox(engine)) == len(rows)
+
+
+def test_single_miss_fast_path_matches_the_general_loop(register, monkeypatch):
+    import safegov.escalate as esc
+
+    ob = register.get(OB)
+    misses = [(parse_period("2024-05"), "L1", COUNTY, "below_quota")]
+    fast = ladder_specs(misses, Ladder(), ob, "post", POST)
+    monkeypatch.setattr(esc, "_single_miss_is_notice", lambda ladder: False)
+    slow = ladder_specs(misses, Ladder(), ob, "post", POST)
+    assert [vars(s) | {"case_key": s.case_key} for s in fast] == [vars(s) | {"case_key": s.case_key} for s in slow]
+    assert len(fast) == 1 and fast[0].step == "notice"
+
+
+@pytest.mark.parametrize("decision, step_at_april", [(None, "admonishment"), (False, "interview"), (True, "admonishment")])
+def test_miss_while_interview_open_uses_the_decision(world, register, engine, decision, step_at_april):
+    from safegov.cases import decide_cases
+
+    for p, st in (("2024-01", "missed"), ("2024-02", "missed"), ("2024-03", "met")):
+        world.evaluation(OB, "post", POST, p, st, responsible=f"{COUNTY}-ps", unit_code=COUNTY)
+    escalate(engine, register, "2024-01", "2024-03", as_of=AS_OF)
+    interview = cases(engine, step="interview")[0]
+    if decision is not None:
+        decide_cases(engine, [interview.id], approve=decision, decided_by="league office", reason="no", at=AS_OF)
+    world.evaluation(OB, "post", POST, "2024-04", "missed", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
+    escalate(engine, register, "2024-04", "2024-04", as_of=dt.datetime(2024, 5, 10, tzinfo=TZ))
+    april = sorted(c.step for c in cases(engine, period="2024-04"))
+    assert april == sorted(["notice", step_at_april])

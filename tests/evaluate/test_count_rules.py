@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import COUNTY, COUNTY2, ENT, LEAGUE, REGION, at, d
+from evalkit import COUNTY, COUNTY2, ENT, LEAGUE, REGION, at, d
 from safegov.evaluate import evaluate_period
 
 AFTER = at("2026-06-01 00:00")  # every 2024 grace is over

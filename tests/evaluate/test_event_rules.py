@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import COUNTY, LEAGUE, REGION, at, d
+from evalkit import COUNTY, LEAGUE, REGION, at, d
 from safegov.evaluate import evaluate_events, evaluate_range
 from safegov.grades import GRADES, grade_case, grade_of
 

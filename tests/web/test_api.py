@@ -239,3 +239,37 @@ def test_mask_email(addr, masked):
     from safegov.web.queries import mask_email
 
     assert mask_email(addr) == masked
+
+
+def test_trend_is_the_league_compliance_rate(seeded):
+    from sqlalchemy.orm import Session
+
+    from safegov.web.queries import heatmap, trend_from_heatmap
+    from safegov.web.scope import Scope, UnitTree
+
+    with Session(seeded) as s:
+        hm = heatmap(s, Scope("r", "all"), UnitTree.from_config(), "SC-MEET-LOCAL")
+    keys, series = trend_from_heatmap(hm)
+    assert keys == ["2024-01", "2024-02", "2024-03"]
+    # 呼和浩特市 (3 units): February one miss → 2/3; March met_late counts as met → 1.
+    assert series["150100"] == {"2024-01": 1.0, "2024-02": pytest.approx(2 / 3), "2024-03": 1.0}
+    assert series["150200"] == {"2024-01": 1.0, "2024-02": 1.0, "2024-03": 0.5}
+
+
+@pytest.mark.parametrize(
+    "run_id,details,approval",
+    [
+        ("scheduled__2024-04-08", None, "/dags/safegov_escalation/runs/scheduled__2024-04-08/tasks/approve_cases/required_actions"),
+        ("asset_triggered__2024-04-08T00:00:00+00:00", None, "/dags/safegov_escalation/runs/asset_triggered__2024-04-08T00%3A00%3A00%2B00%3A00/tasks/approve_cases/required_actions"),
+        ("cli-2024-04-08", None, None),  # opened from the CLI: no Airflow run to link
+        (None, None, None),
+        ("manual__x", {"approval_run_id": "manual__y", "approval_task_id": "decide"}, "/dags/safegov_escalation/runs/manual__y/tasks/decide/required_actions"),
+    ],
+)
+def test_approval_links(run_id, details, approval):
+    from safegov.models import Case
+    from safegov.web.queries import approval_links
+
+    links = approval_links(Case(run_id=run_id, details=details))
+    assert links.get("approval") == approval
+    assert links["required_actions"] == "/dags/safegov_escalation/required_actions"

@@ -212,6 +212,11 @@ def test_other_sections_and_english(airflow, browser):
     assert "150202" in frame.locator("#quality-table").inner_text()
     frame.locator('a[data-nav="bulletins"]').click()
     assert "150202" in frame.locator("#bulletins-table").inner_text()
+    # The region office's own draft is previewed on the page.
+    preview = frame.frame_locator("#bulletin-preview")
+    assert "内蒙古自治区安全生产信息通报（2024年3月）" in preview.locator("h1").inner_text()
+    assert preview.locator("#accidents-total").inner_text() == "3"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-bulletin.png"), full_page=True)
     frame.locator("#lang-switch").click()
     frame.locator("text=Bulletins").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "dashboard-bulletins-en.png"), full_page=True)

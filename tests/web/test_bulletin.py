@@ -49,6 +49,25 @@ def test_figures_per_office(seeded, tmp_path, office, accidents, late, under, co
     assert {k: v for (s, k), v in fig.items() if s == "cases_opened"} == cases
 
 
+def test_a_miss_counts_in_the_month_its_grace_ended(seeded, tmp_path):
+    """February's miss with grace to 2024-03-07 is found in March, not February."""
+    import datetime as dt
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from safegov.bulletin import draft_bulletins
+    from safegov.models import Evaluation
+
+    with Session(seeded) as s:
+        s.execute(update(Evaluation).where(Evaluation.subject_id == "150102", Evaluation.period == "2024-02").values(grace_ends_on=dt.date(2024, 3, 7)))
+        s.commit()
+    draft_bulletins(seeded, "2024-02", out_dir=tmp_path / "feb", unit_codes={"150102"})
+    draft_bulletins(seeded, "2024-03", out_dir=tmp_path / "mar", unit_codes={"150102"})
+    assert ("missed", "SC-MEET-LOCAL") not in _figures(tmp_path / "feb" / "150102.csv")
+    assert _figures(tmp_path / "mar" / "150102.csv")[("missed", "SC-MEET-LOCAL")] == "1"
+
+
 def test_february_counts_the_february_miss_and_notice(seeded, tmp_path):
     from safegov.bulletin import draft_bulletins
 
@@ -66,6 +85,7 @@ def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
     assert md.startswith("# 内蒙古自治区安全生产信息通报（2024年3月）")
     assert "新城区（150102）" in md and "东河区（150202）" in md
     assert "迟报：1 起（ACC-1）" in md and "瞒报：1 起（ACC-2）" in md
+    assert "| SC-MEET-LOCAL 盟市、旗县(市、区)安委会每月至少召开1次会议 | 1 | 东河区（150202） |" in md
     html = (tmp_path / "150000.html").read_text(encoding="utf-8")
     assert "<id='accidents-total'>" not in html and "id='accidents-total'>3<" in html
 

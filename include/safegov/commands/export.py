@@ -53,7 +53,9 @@ def run(args) -> int:
         func = getattr(exports, f"export_{args.kind}", None)
         if func is None:
             raise NotAvailableYet(f"'safegov export {args.kind}' is not available yet")
-        columns = getattr(exports, f"{args.kind.upper()}_COLUMNS", COLUMNS[args.kind])
+        # The owning area may declare its columns in exports.py (EVALUATION_COLUMNS, CASES_COLUMNS…).
+        columns = (getattr(exports, f"{args.kind.upper()}_COLUMNS", None)
+                   or getattr(exports, f"{args.kind.rstrip('s').upper()}_COLUMNS", None) or COLUMNS[args.kind])
     with session_scope(get_engine()) as session:
         rows = func(session, from_key, to_key)
     n = exports.write_rows(rows, columns, args.fmt, args.out)

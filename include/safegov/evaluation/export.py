@@ -35,18 +35,13 @@ def period_keys_overlapping(from_key: str, to_key: str) -> list[str]:
 def export_evaluations(session: Session, from_key: str, to_key: str) -> list[dict]:
     """Evaluations whose period overlaps the range, ordered by obligation, period, subject.
 
-    ``due_on`` is an ISO date string; ``reason`` and ``evidence`` are '' when empty
-    (evidence: the deciding record ids joined by ';')."""
+    Values are plain (``due_on`` a date, empty reason/evidence ``None``); ``write_rows``
+    formats them. ``evidence``: the deciding record ids joined by ';'."""
     keys = period_keys_overlapping(from_key, to_key)
     cols = [getattr(Evaluation, c) for c in EVALUATION_COLUMNS]
     out: list[dict] = []
     for i in range(0, len(keys), 500):
         stmt = select(*cols).where(Evaluation.period.in_(keys[i : i + 500]))
-        for row in session.execute(stmt):
-            item = dict(zip(EVALUATION_COLUMNS, row))
-            item["due_on"] = item["due_on"].isoformat() if item["due_on"] else ""
-            item["reason"] = item["reason"] or ""
-            item["evidence"] = item["evidence"] or ""
-            out.append(item)
+        out += [dict(zip(EVALUATION_COLUMNS, row)) for row in session.execute(stmt)]
     out.sort(key=lambda r: (r["obligation_id"], r["period"], r["subject_id"]))
     return out

@@ -163,10 +163,6 @@ OUT_COLUMNS = (
 )
 
 
-def _lit(value, type_=None):
-    return literal(value, type_) if type_ is not None else literal(value)
-
-
 def _s(value: str):
     return literal(value, String())
 
@@ -247,27 +243,38 @@ def subjects(ob: Obligation):
     raise ValueError(f"obligation {ob.id}: subject kind {kind} is not evaluated by the count rule")
 
 
-def holder_at(holder_unit, holder_role, holder_dept, due, *, by_department: bool = False):
-    """Correlated scalar subquery: the leader in office on ``due``; on a vacancy, whoever
-    held the post last (SPEC §2; same rule as ``safegov.orgs.holder_at``, set-based)."""
+def holders(ob: Obligation, subject_ids: list[str] | None = None):
+    """Subject × period → the leader holding the subject's post on the period's due date; on
+    a vacancy, whoever held it last (SPEC §2; the rule of ``safegov.orgs.holder_at``, as one
+    join + GROUP BY instead of a lookup per row).
+
+    The choice is a MAX over a sortable key — in office first, then the latest start (in
+    office) or the latest end (vacancy), then the leader id — whose 11-character prefix is
+    cut off again (SQLite allows no outer reference in a subquery's ORDER BY)."""
+    P = PERIOD_TABLE
+    S = subjects(ob).subquery("hs")
     lt = Leader.__table__.alias("holder")
+    due = P.c.due_on
     in_office = or_(lt.c.term_end.is_(None), lt.c.term_end >= due)
-    # Department heads are found by department, the other posts by unit (no OR, so that the
-    # leader indexes serve both).
-    match_post = lt.c.department_id == holder_dept if by_department else lt.c.unit_code == holder_unit
-    # SQLite refuses outer references in a subquery's ORDER BY, so the choice is a MAX over
-    # a sortable key: in office first, then the latest start (in office) or the latest end
-    # (vacancy), then the leader id; the key's 11-character prefix is cut off again.
+    # Department heads are found by department, the other posts by unit and role.
+    match_post = lt.c.department_id == S.c.holder_dept if ob.subject.kind == "department" else lt.c.unit_code == S.c.holder_unit
     key = (
         case((in_office, _s("1")), else_=_s("0"))
         + cast(case((in_office, lt.c.term_start), else_=lt.c.term_end), String(10))
         + lt.c.leader_id
     )
-    return (
-        select(func.substr(func.max(key), 12))
-        .where(match_post, lt.c.role == holder_role, lt.c.term_start <= due)
-        .scalar_subquery()
+    stmt = (
+        select(S.c.subject_id, P.c.period, func.substr(func.max(key), 12).label("responsible"))
+        .select_from(
+            S.join(P, P.c.obligation_id == ob.id).join(
+                lt, and_(match_post, lt.c.role == S.c.holder_role, lt.c.term_start <= due)
+            )
+        )
+        .group_by(S.c.subject_id, P.c.period)
     )
+    if subject_ids is not None:
+        stmt = stmt.where(S.c.subject_id.in_(subject_ids))
+    return stmt.subquery("hold")
 
 
 # --------------------------------------------------------------------------- evidence
@@ -483,6 +490,10 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
     frm = S.join(P, P.c.obligation_id == ob.id).outerjoin(A, and_(A.c.subject_id == S.c.subject_id, A.c.period == P.c.period))
     if Q is not None:
         frm = frm.outerjoin(Q, and_(Q.c.subject_id == S.c.subject_id, Q.c.period == P.c.period))
+    has_holder = not (ob.subject.kind == "enterprise" or (ob.subject.kind == "unit" and holder_role_for_unit(ob) is None))
+    H = holders(ob, subject_ids) if has_holder else None
+    if H is not None:
+        frm = frm.outerjoin(H, and_(H.c.subject_id == S.c.subject_id, H.c.period == P.c.period))
     base = select(
         S.c.subject_id,
         S.c.unit_code,
@@ -503,6 +514,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         *[func.coalesce(A.c[f"fail_{i}"], 0).label(f"fail_{i}") for i in range(n_cond)],
         (func.coalesce(Q.c.n_rej, 0) if Q is not None else _i(0)).label("n_rej"),
         (Q.c.ids_rej if Q is not None else _null(String)).label("ids_rej"),
+        (H.c.responsible if H is not None else _null(String)).label("responsible"),
     ).select_from(frm)
     if subject_ids is not None:
         base = base.where(S.c.subject_id.in_(subject_ids))
@@ -545,10 +557,6 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         (B.c.n_rej > 0, B.c.ids_rej),
         else_=_null(String),
     )
-    if ob.subject.kind == "enterprise" or (ob.subject.kind == "unit" and holder_role_for_unit(ob) is None):
-        responsible = _null(String)
-    else:
-        responsible = holder_at(B.c.holder_unit, B.c.holder_role, B.c.holder_dept, B.c.due_on, by_department=ob.subject.kind == "department")
     computed = select(
         B.c.subject_id,
         B.c.period,
@@ -559,7 +567,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         B.c.grace_on.label("grace_ends_on"),
         reason.label("reason"),
         evidence_ids.label("evidence"),
-        responsible.label("responsible"),
+        B.c.responsible.label("responsible"),
         B.c.unit_code.label("unit_code"),
     )
     return changed_only(ob, computed)

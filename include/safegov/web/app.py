@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -176,10 +176,16 @@ def create_app(
             return render(ctx, "overview.html", obligations=obligations, obligation=obligation, heat_svg="", legend="", detail=None, trend_svg="", cases_svg="", from_=from_, to=to)
         with Session(get_engine_()) as s:
             hm = queries.heatmap(s, ctx.scope, tree, obligation, from_key=from_, to_key=to)
-            heat = svg.heatmap_svg(hm, lambda u, p: ctx.url("/", obligation=obligation, **{"from": from_, "to": to}, unit=u, period=p) + "#detail", title=ctx.t("overview"), selected=(unit, period) if unit and period else None)
+            # One urlencode for the page, not one per cell (unit codes and period keys need no quoting).
+            prefix = ctx.url("/", obligation=obligation, **{"from": from_, "to": to})
+            joiner = "&" if "?" in prefix else "?"
+            heat = svg.heatmap_svg(hm, lambda u, p: f"{prefix}{joiner}unit={quote(u)}&period={quote(p)}#detail", title=ctx.t("overview"), selected=(unit, period) if unit and period else None)
             detail = queries.cell_detail(s, ctx.scope, reg, obligation, unit, period) if unit and period else None
-            keys, series = queries.compliance_trend(s, ctx.scope, tree, obligation_ids=[obligation])
-            trend = svg.line_chart_svg(keys, series, {c: tree.name(c) for c in series}, title=ctx.t("trend"))
+            keys, series = queries.trend_from_heatmap(hm)
+            # A county office's "league" line holds only its own county: name it so.
+            own_county = ctx.scope.kind == "units" and tree.league_of(ctx.scope.unit_code) not in (None, ctx.scope.unit_code)
+            names = {c: tree.name(ctx.scope.unit_code) if own_county else tree.name(c) for c in series}
+            trend = svg.line_chart_svg(keys, series, names, title=ctx.t("trend"))
             mkeys, mdata = queries.cases_by_kind_month(s, ctx.scope)
             cases_chart = svg.stacked_bars_svg(mkeys, mdata, {k: ctx.t(k) for k in CASE_KINDS}, title=ctx.t("cases_by_kind"))
         legend = svg.legend_svg({k: ctx.t(k) for k in queries.STATUSES})

@@ -8,8 +8,10 @@ county's rows, whatever URL it asks for.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import and_, case, false, func, or_, select, true
@@ -33,6 +35,7 @@ STATUSES = ("met", "met_late", "missed", "pending", "exempt")
 OPEN_CASE_STATES = ("open", "awaiting_approval")
 ID_COLUMNS = ("record_id", "hazard_id", "accident_id", "ticket_id", "enterprise_id", "leader_id", "department_id")
 ESCALATION_DAG = "safegov_escalation"
+ESCALATION_APPROVAL_TASK = "approve_cases"  # the HITL task of dags/safegov_escalation.py
 
 
 def unit_clause(col, scope: Scope):
@@ -58,17 +61,20 @@ def enterprise_clause(col, scope: Scope):
 
 @dataclass
 class Cell:
+    # Counts are complete when the cell is drawn; the derived values are cached because a
+    # province-wide heatmap draws thousands of cells.
     counts: dict[str, int] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(self.counts.values())
 
-    @property
+    @cached_property
     def decided(self) -> int:
-        return sum(self.counts.get(s, 0) for s in ("met", "met_late", "missed"))
+        c = self.counts
+        return c.get("met", 0) + c.get("met_late", 0) + c.get("missed", 0)
 
-    @property
+    @cached_property
     def status(self) -> str:
         """The colour of the cell: the worst status present (a miss is what offices act on)."""
         for s in ("missed", "met_late", "pending", "met", "exempt"):
@@ -76,7 +82,7 @@ class Cell:
                 return s
         return "none"
 
-    @property
+    @cached_property
     def label(self) -> str:
         missed = self.counts.get("missed", 0)
         if self.decided == 0:
@@ -289,19 +295,25 @@ def _obligation(register, obligation_id: str):
 # --------------------------------------------------------------------------- cases
 
 
-def approval_links(c: Case) -> dict[str, str]:
-    """Where the office approves a case: the HITL ("required actions") page of the run that asked."""
-    links = {"required_actions": "/required_actions?response_received=false"}
-    details = c.details or {}
-    run_id = details.get("approval_run_id") or c.run_id
-    task_id = details.get("approval_task_id")
-    dag_id = details.get("approval_dag_id") or ESCALATION_DAG
-    if run_id:
-        from urllib.parse import quote
+AIRFLOW_RUN_ID = re.compile(r"^(manual|scheduled|asset_triggered|dataset_triggered|backfill)__")
 
+
+def approval_links(c: Case) -> dict[str, str]:
+    """Where the office approves a case: the HITL ("required actions") page of the
+    ``safegov_escalation`` run that asked (task ``approve_cases``), and the DAG's list of
+    pending required actions (a later run asks again if that one is gone)."""
+    from urllib.parse import quote
+
+    details = c.details or {}
+    dag_id = details.get("approval_dag_id") or ESCALATION_DAG
+    links = {"required_actions": f"/dags/{quote(dag_id, safe='')}/required_actions"}
+    run_id = details.get("approval_run_id") or c.run_id
+    task_id = details.get("approval_task_id") or ESCALATION_APPROVAL_TASK
+    # Cases opened from the CLI carry no Airflow run: no run link for them.
+    if run_id and AIRFLOW_RUN_ID.match(run_id):
         base = f"/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
         links["run"] = base
-        links["approval"] = f"{base}/tasks/{quote(task_id, safe='')}/required_actions" if task_id else f"{base}/required_actions"
+        links["approval"] = f"{base}/tasks/{quote(task_id, safe='')}/required_actions"
     return links
 
 
@@ -335,6 +347,20 @@ def cases_by_kind_month(session: Session, scope: Scope, *, months: int = 12) -> 
 
 
 # --------------------------------------------------------------------------- trend
+
+
+def trend_from_heatmap(hm: Heatmap) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """The per-league compliance rate of the heatmap's cells (no second scan of the table):
+    (met + met_late) / decided, summed over the league's (or the region's) units."""
+    series: dict[str, dict[str, float]] = {}
+    for g in hm.groups:
+        key = g.code or "150000"
+        for p in hm.periods:
+            decided = sum(r.cells[p].decided for r in g.rows if p in r.cells)
+            missed = sum(r.cells[p].counts.get("missed", 0) for r in g.rows if p in r.cells)
+            if decided:
+                series.setdefault(key, {})[p] = (decided - missed) / decided
+    return hm.periods, series
 
 
 def compliance_trend(

@@ -37,20 +37,20 @@ def heatmap_svg(hm: Heatmap, href: Callable[[str, str], str], *, title: str = ""
         f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="11">'
     ]
-    for j, p in enumerate(hm.periods):
-        x = label_w + j * cell_w + cell_w / 2
-        out.append(f'<text x="{x:.0f}" y="{head_h - 10}" text-anchor="middle" font-weight="bold">{_e(p)}</text>')
+    periods = [(p, _e(p), label_w + j * cell_w) for j, p in enumerate(hm.periods)]
+    for _p, ep, x in periods:
+        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{head_h - 10}" text-anchor="middle" font-weight="bold">{ep}</text>')
     y = head_h
     for g in hm.groups:
         out.append(f'<text x="2" y="{y + 13}" font-weight="bold" fill="#333">{_e(g.name)}</text>')
         out.append(f'<line x1="0" x2="{width}" y1="{y + cell_h - 1}" y2="{y + cell_h - 1}" stroke="#ccc"/>')
         y += cell_h
         for r in g.rows:
-            out.append(f'<text x="12" y="{y + 13}" fill="#222">{_e(r.unit_name)} <tspan fill="#888">{_e(r.unit_code)}</tspan></text>')
-            for j, p in enumerate(hm.periods):
+            name, code = _e(r.unit_name), _e(r.unit_code)
+            out.append(f'<text x="12" y="{y + 13}" fill="#222">{name} <tspan fill="#888">{code}</tspan></text>')
+            for p, ep, x in periods:
                 cell = r.cells.get(p)
                 status = cell.status if cell else "none"
-                x = label_w + j * cell_w
                 counts = ", ".join(f"{k}={v}" for k, v in sorted(cell.counts.items())) if cell else "—"
                 fill, ink = _fill(cell)
                 rect = (
@@ -63,11 +63,11 @@ def heatmap_svg(hm: Heatmap, href: Callable[[str, str], str], *, title: str = ""
                     if cell
                     else ""
                 )
-                tip = f"<title>{_e(r.unit_name)} {_e(p)}: {_e(counts)}</title>"
+                tip = f"<title>{name} {ep}: {counts}</title>"  # counts: status names and ints only
                 if cell:
                     out.append(
-                        f'<a href="{_e(href(r.unit_code, p))}" class="cell" data-unit="{_e(r.unit_code)}" '
-                        f'data-period="{_e(p)}" data-status="{status}">{tip}{rect}{text}</a>'
+                        f'<a href="{_e(href(r.unit_code, p))}" class="cell" data-unit="{code}" '
+                        f'data-period="{ep}" data-status="{status}">{tip}{rect}{text}</a>'
                     )
                 else:
                     out.append(f"<g>{tip}{rect}</g>")
@@ -141,10 +141,10 @@ def stacked_bars_svg(keys: list[str], data: dict[str, dict[str, int]], names: di
     cats = sorted({c for k in keys for c in data.get(k, {})})
     peak = max([sum(data.get(k, {}).values()) for k in keys] or [0]) or 1
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart cases" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="10">']
-    for frac in (0, 0.5, 1):
-        y = top + ph - ph * frac
+    for tick in sorted({0, round(peak / 2), peak}):  # whole numbers only: these are counts
+        y = top + ph - ph * tick / peak
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#666">{round(peak * frac)}</text>')
+        out.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#666">{tick}</text>')
     if not keys:
         out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#999">—</text></svg>')
         return "".join(out)

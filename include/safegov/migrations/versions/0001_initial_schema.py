@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 06:37:42.856168
+Create Date: 2026-11-29 07:39:38.787370
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('accident_id', name=op.f('uq_accident_accident_id'))
     )
     with op.batch_alter_table('accident', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_accident_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_accident_unit_code'), ['unit_code'], unique=False)
 
     op.create_table('audit_log',
@@ -139,6 +140,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('ticket_id', name=op.f('uq_complaint_ticket_id'))
     )
     with op.batch_alter_table('complaint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaint_received_on'), ['received_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaint_unit_code'), ['unit_code'], unique=False)
 
     op.create_table('department',
@@ -197,6 +199,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('obligation_id', 'subject_id', 'period', name=op.f('uq_evaluation_obligation_id_subject_id_period'))
     )
     with op.batch_alter_table('evaluation', schema=None) as batch_op:
+        batch_op.create_index('ix_evaluation_dashboard', ['obligation_id', 'period', 'unit_code', 'status'], unique=False)
         batch_op.create_index('ix_evaluation_period', ['period', 'obligation_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluation_unit_code'), ['unit_code'], unique=False)
 
@@ -240,6 +243,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('hazard_id', name=op.f('uq_hazard_hazard_id'))
     )
     with op.batch_alter_table('hazard', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hazard_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_hazard_enterprise_id'), ['enterprise_id'], unique=False)
 
     op.create_table('hazard_inspection',
@@ -562,6 +566,7 @@ def downgrade() -> None:
     op.drop_table('hazard_inspection')
     with op.batch_alter_table('hazard', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hazard_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_hazard_deadline'))
 
     op.drop_table('hazard')
     with op.batch_alter_table('evaluation_history', schema=None) as batch_op:
@@ -571,6 +576,7 @@ def downgrade() -> None:
     with op.batch_alter_table('evaluation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_unit_code'))
         batch_op.drop_index('ix_evaluation_period')
+        batch_op.drop_index('ix_evaluation_dashboard')
 
     op.drop_table('evaluation')
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
@@ -583,6 +589,7 @@ def downgrade() -> None:
     op.drop_table('department')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaint_unit_code'))
+        batch_op.drop_index(batch_op.f('ix_complaint_received_on'))
 
     op.drop_table('complaint')
     with op.batch_alter_table('case', schema=None) as batch_op:
@@ -600,6 +607,7 @@ def downgrade() -> None:
     op.drop_table('audit_log')
     with op.batch_alter_table('accident', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accident_unit_code'))
+        batch_op.drop_index(batch_op.f('ix_accident_occurred_at'))
 
     op.drop_table('accident')
     # ### end Alembic commands ###

@@ -34,7 +34,9 @@ from .scenario import (
     write_small_inbox,
 )
 
-pytestmark = [pytest.mark.timeout(900)]
+# Module-level marks: xdist reads the group at collection, before conftest hooks could add it,
+# so every cluster test shares one worker (and one cluster) under `--dist loadgroup`.
+pytestmark = [pytest.mark.timeout(900), pytest.mark.distributed, pytest.mark.xdist_group("distributed")]
 
 SNAPSHOTS: set[str] = set()
 # Tables whose rows record *how* emails went (attempt by attempt), not what was decided.

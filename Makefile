@@ -35,8 +35,10 @@ browser-deps:
 test-fast: install
 	$(PY) -m pytest -q -m "not distributed and not browser" -n 2
 
+# Every benchmark → benchmarks/results.md; BENCH_SIZE=smoke|small|medium|full|<fraction> (default
+# full, minutes); BENCH_ARGS e.g. "--only mail,parse --out /tmp/results.md".
 bench: install
-	./scripts/bench.sh
+	./scripts/bench.sh $(BENCH_ARGS)
 
 # DAG folder parse time vs a trivial DAG (benchmarks/parse_bench.py).
 parse-bench: install

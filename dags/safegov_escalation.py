@@ -5,7 +5,7 @@ DAGs with the month range they decided):
 
 1. `escalate` — `safegov.escalate.escalate` over the union of the announced ranges (notices,
    interviews 约谈, admonishments 诫勉谈话, dual interviews 双约谈, blacklist 〔十九〕), then lists
-   the cases awaiting approval.
+   the cases this run opened that await approval.
 2. `approve_cases` — Airflow's human-in-the-loop form (Required actions in the UI): the
    deciding office chooses **Approve** or **Reject** (with a reason) for the listed cases;
    the answer is applied with `decide_cases`. Skipped when nothing awaits approval.
@@ -77,11 +77,13 @@ with DAG(
     schedule=[EVALUATIONS],
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,
+    # An approval may wait days for the office; later runs must not wait behind it. Each run's
+    # form lists only the cases that run opened, and the ladder itself runs one at a time.
+    max_active_runs=8,
     default_args=DEFAULT_ARGS,
     tags=["safegov", "escalation", "approval"],
 ) as dag:
-    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task)
+    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task, max_active_tis_per_dag=1)
     approve = CaseApprovalOperator(task_id="approve_cases", cases_task_id="escalate")
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed")
     escalate >> approve >> deliver

@@ -6,6 +6,7 @@ dropped afterwards, so tests (and parallel workers) never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -18,6 +19,10 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("SAFEGOV_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 SHARED = ROOT.parent / "shared"
+
+# A test that delivers mail without starting its own local SendGrid server must not reach
+# whatever listens on the default :8025 (a developer's `make run`): port 9 refuses.
+os.environ.setdefault("SAFEGOV_SENDGRID_HOST", "http://127.0.0.1:9")
 
 
 def _pg_available() -> bool:
@@ -33,8 +38,6 @@ def _pg_available() -> bool:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     """A freshly migrated compliance database (Alembic head) on each backend."""
-    from safegov.db import make_engine, migrate
-
     if request.param == "sqlite":
         eng = _sqlite_copy(request, tmp_path)
         yield eng
@@ -44,17 +47,53 @@ def engine(request, tmp_path):
         pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
     if not _pg_available():
         pytest.skip("PostgreSQL not reachable")
+    with _schema_engine(PG_URL) as eng:
+        yield eng
+
+
+@contextlib.contextmanager
+def _schema_engine(url: str):
+    """A migrated engine on a fresh schema of the PostgreSQL database ``url``, dropped after."""
+    from safegov.db import make_engine, migrate
+
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
+    admin = make_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        migrate(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def twin_engine(engine, tmp_path):
+    """A second, empty compliance DB on the same backend as ``engine``."""
+    from safegov.db import make_engine, migrate
+
+    if engine.dialect.name == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
+        migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    with _schema_engine(engine.url.set(query={}).render_as_string(hide_password=False)) as eng:
+        yield eng
+
+
+@pytest.fixture
+def mailserver(tmp_path):
+    """The local SendGrid-compatible server on a free port, recording to tmp_path/mail."""
+    from safegov.mailserver import MailServer
+
+    srv = MailServer("127.0.0.1", 0, record_path=tmp_path / "mail" / "sent.jsonl").start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture

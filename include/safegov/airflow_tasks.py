@@ -181,24 +181,23 @@ def file_ids_of(events: Iterable[Any]) -> list[int]:
     return sorted(ids)
 
 
-def evaluation_range_of(events: Iterable[Any]) -> tuple[str, str, bool] | None:
-    """Union of the month ranges carried by ``safegov://evaluations`` events.
+def evaluation_ranges_of(events: Iterable[Any]) -> list[tuple[str, str, bool]]:
+    """The month ranges carried by ``safegov://evaluations`` events: (from, to, historical).
 
-    ``historical`` is true only when every event came from a backfill, so a live event in
-    the same batch is never silenced.
+    Live events and backfill (historical) events are united separately, live first: a batch
+    mixing a backfill with a live run escalates the live range as live (its cases await
+    approval and send notices) and the history as history (no approval, no email) — one
+    union would either silence the live cases or wake up the whole history.
     """
-    lo = hi = None
-    historical = True
-    seen = False
+    spans: dict[bool, tuple[str, str]] = {}
     for event in events:
         extra = getattr(event, "extra", None) or {}
         if "from" not in extra or "to" not in extra:
             continue
-        seen = True
-        lo = extra["from"] if lo is None or extra["from"] < lo else lo
-        hi = extra["to"] if hi is None or extra["to"] > hi else hi
-        historical = historical and bool(extra.get("historical"))
-    return (lo, hi, historical) if seen else None
+        historical = bool(extra.get("historical"))
+        lo, hi = spans.get(historical, (extra["from"], extra["to"]))
+        spans[historical] = (min(lo, extra["from"]), max(hi, extra["to"]))
+    return [(*spans[h], h) for h in (False, True) if h in spans]
 
 
 def range_of_touched(touched: Iterable[Mapping[str, Any]]) -> tuple[str, str] | None:
@@ -244,12 +243,15 @@ def announce_evaluations(cadence: str, **context) -> dict:
 
 
 def ingest_inbox(**context) -> dict:
-    """Ingest every new file in the inbox, one file at a time, and announce the batch.
+    """Ingest every new file in the inbox as one batch, and announce it.
 
-    A broken file is rejected (moved to ``rejected/`` with its reason) by the ingest core;
-    an *unexpected* error on one file is logged and the file left in place, so that it
-    never stops the other files (the next run tries it again). One asset event per record
-    type touched, ``safegov://records/<type>``, carries the submission file ids.
+    One ``ingest_paths`` call: GX validates each record type once for the batch, and the
+    ingest core still keeps each file in its own transaction. A broken file is rejected
+    (moved to ``rejected/`` with its reason) by the ingest core; should the call itself
+    fail, each file left in the inbox is tried alone, and an *unexpected* error on one file
+    is logged and the file left in place, so that it never stops the other files (the next
+    run tries it again). One asset event per record type touched,
+    ``safegov://records/<type>``, carries the submission file ids.
     """
     from sqlalchemy import select
 
@@ -266,18 +268,22 @@ def ingest_inbox(**context) -> dict:
     paths = scan_inbox(inbox)
     summary: dict[str, Any] = {"files": [], "errors": []}
     file_ids: set[int] = set()
-    for path in paths:
-        try:
-            report = ingest_paths(eng, [path], run_id=rid, move_to=inbox)
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-            log.exception("could not ingest %s; left in the inbox for the next run", path)
-            summary["errors"].append({"name": path.name, "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        for f in report.files:
-            item = {k: getattr(f, k, None) for k in ("name", "record_type", "status", "rows_total", "accepted", "quarantined", "reason")}
-            summary["files"].append(item)
-            if getattr(f, "file_id", None) is not None and getattr(f, "rows_total", 0):
-                file_ids.add(int(f.file_id))
+    reports = []
+    try:
+        reports = [ingest_paths(eng, paths, run_id=rid, move_to=inbox)] if paths else []
+    except Exception:  # noqa: BLE001 - retried file by file below
+        log.exception("ingesting the inbox as one batch failed; trying its files one at a time")
+        for path in scan_inbox(inbox):
+            try:
+                reports.append(ingest_paths(eng, [path], run_id=rid, move_to=inbox))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+                log.exception("could not ingest %s; left in the inbox for the next run", path)
+                summary["errors"].append({"name": path.name, "error": f"{type(exc).__name__}: {exc}"})
+    for f in (f for report in reports for f in report.files):
+        item = {k: getattr(f, k, None) for k in ("name", "record_type", "status", "rows_total", "accepted", "quarantined", "reason")}
+        summary["files"].append(item)
+        if getattr(f, "file_id", None) is not None and getattr(f, "rows_total", 0):
+            file_ids.add(int(f.file_id))
     # Which record types each file's rows belong to (a file may mix types through a
     # record_type column). The files of this run are also found by run id, so that a retry
     # whose first try crashed after loading still announces them.
@@ -345,31 +351,26 @@ def reevaluate_late_task(**context) -> dict:
 
 
 def escalate_task(**context) -> dict:
-    """Run the ladder and the accident, hazard and blacklist rules over the announced range,
-    then list the cases awaiting approval for the HITL task."""
+    """Run the ladder and the accident, hazard and blacklist rules over the announced ranges
+    (live, then historical), then list the cases this run opened that await approval."""
+    from safegov.cases import cases_awaiting_approval
     from safegov.db import session_scope
     from safegov.escalate import escalate
 
-    try:
-        from safegov.escalate import cases_awaiting_approval
-    except ImportError:  # the contract names safegov.escalate; it lives in safegov.cases
-        from safegov.cases import cases_awaiting_approval
-
-    span = evaluation_range_of(triggering_events(context))
+    spans = evaluation_ranges_of(triggering_events(context))
     as_of = min(run_after(context), now())
-    result: dict[str, Any] = {"range": None, "counts": {}}
-    if span is None:
+    if not spans:
         # A manual run without asset events: the last twelve months up to the run.
         last = period_of(as_of, Cadence.MONTHLY)
         first = period_of(as_of - dt.timedelta(days=365), Cadence.MONTHLY)
-        span = (first.key, last.key, False)
-    lo, hi, historical = span
-    result["range"] = [lo, hi]
-    result["historical"] = historical
+        spans = [(first.key, last.key, False)]
     maybe_pause("escalate")  # fault-injection point of the distributed tests; no-op otherwise
-    result["counts"] = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run_id(context), historical=historical)
+    result: dict[str, Any] = {"ranges": []}
+    for lo, hi, historical in spans:
+        counts = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run_id(context), historical=historical)
+        result["ranges"].append({"from": lo, "to": hi, "historical": historical, "counts": counts})
     with session_scope(engine()) as session:
-        awaiting = cases_awaiting_approval(session)
+        awaiting = cases_awaiting_approval(session, run_id=run_id(context))
     awaiting = [a if isinstance(a, Mapping) else _case_dict(a) for a in awaiting]
     result["case_ids"] = [int(a["case_id"]) for a in awaiting]
     result["approval_body"] = approval_body(awaiting)

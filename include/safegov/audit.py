@@ -55,10 +55,12 @@ def append(session: Session, entity: str, entity_key: str, action: str, payload:
 def append_many(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime) -> str:
     """Append several links in order (one read of the chain's head)."""
     if session.get_bind().dialect.name == "postgresql":
-        # Serialise writers of the chain so that two transactions never fork it.
+        # Serialise writers of the chain so that two transactions never fork it. The chain
+        # lives in the current schema, so the lock is keyed by it too: databases holding
+        # several safegov schemas (tests, benchmarks) do not queue behind each other.
         from sqlalchemy import text
 
-        session.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        session.execute(text("SELECT pg_advisory_xact_lock(727274, hashtext(current_schema()))"))
     prev = _last_hash(session)
     # Round-trip the payload through canonical JSON so that what is hashed is what is stored.
     rows = []

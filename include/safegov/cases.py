@@ -17,13 +17,14 @@ their notices are queued with ``historical=True`` so the outbox stores them supp
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from safegov import audit
@@ -52,6 +53,7 @@ REGION = "150000"
 # stays fast).
 QUEUE_HISTORICAL = False
 _CHUNK = 500
+_JSON_BATCH = 5000  # rows per PostgreSQL bulk insert (see _insert_rows)
 AUDIT_BATCH = 500
 
 
@@ -80,9 +82,62 @@ def make_key(rule_id: str, subject_id: str, period: str, step: str) -> str:
     return f"{rule_id}|{subject_id}|{period}|{step}"
 
 
+def _joined(persons: Sequence[str]) -> str | None:
+    """Persons named, de-duplicated in order, joined by ';' (None when nobody is named)."""
+    if len(persons) == 1:  # most cases: a quarter of a million of them in a ten-year backfill
+        return persons[0] or None
+    return ";".join(dict.fromkeys(p for p in persons if p)) or None
+
+
 def _chunks(seq: Sequence, n: int = _CHUNK) -> Iterable[Sequence]:
     for i in range(0, len(seq), n):
         yield seq[i : i + n]
+
+
+def _insert_rows(session: Session, table, rows: Sequence[dict[str, Any]], *, unique: str | None = None, returning: Sequence[str] = ()) -> list:
+    """INSERT ``rows`` (all with the same keys) [ON CONFLICT (unique) DO NOTHING] [RETURNING
+    …]; returns the returned rows.
+
+    PostgreSQL gets each batch as one JSON document expanded by ``json_populate_recordset``:
+    one short statement instead of tens of thousands of bound parameters, about twice as
+    fast for the quarter of a million cases of a ten-year backfill. SQLite binds natively.
+    """
+    out: list = []
+    if not rows:
+        return out
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        quote = bind.dialect.identifier_preparer.quote
+        name = bind.dialect.identifier_preparer.format_table(table)
+        columns = ", ".join(quote(c) for c in rows[0])
+        sql = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"
+        if unique:
+            sql += f" ON CONFLICT ({quote(unique)}) DO NOTHING"
+        if returning:
+            sql += " RETURNING " + ", ".join(quote(c) for c in returning)
+        stmt = text(sql)
+        for chunk in _chunks(rows, _JSON_BATCH):
+            result = session.execute(stmt, {"rows": json.dumps(list(chunk), default=_json_value)})
+            if returning:
+                out += result.all()
+        return out
+    stmt = insert_for(session, table)
+    if unique:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[unique])
+    if not returning:
+        for chunk in _chunks(rows, 2000):
+            session.execute(stmt, list(chunk))
+        return out
+    stmt = stmt.returning(*[table.c[c] for c in returning])
+    for chunk in _chunks(rows, 1000):
+        out += (session.execute(stmt, list(chunk)) if len(chunk) > 1 else session.execute(stmt.values(chunk[0]))).all()
+    return out
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, dt.date):  # datetimes too: aware, so the offset is kept
+        return value.isoformat()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
 def initial_state(kind: str, historical: bool) -> str:
@@ -376,7 +431,7 @@ def ensure_cases(
                 "period": s.period,
                 "period_start": s.period_start,
                 "step": s.step,
-                "persons": ";".join(dict.fromkeys(p for p in s.persons if p)) or None,
+                "persons": _joined(s.persons),
                 "deciding_unit": s.deciding_unit,
                 "state": state,
                 "opened_on": opened_on,
@@ -392,12 +447,7 @@ def ensure_cases(
     if new_rows:
         # RETURNING tells exactly which rows this run inserted: a concurrent run that got
         # there first keeps its own events and audit links, and none are doubled here.
-        table = Case.__table__
-        stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["case_key"]).returning(table.c.id, table.c.case_key)
-        ids: dict[str, int] = {}
-        for chunk in _chunks(new_rows, 1000):
-            result = session.execute(stmt, list(chunk)) if len(chunk) > 1 else session.execute(stmt.values(chunk[0]))
-            ids.update({k: i for i, k in result})
+        ids = dict((k, i) for i, k in _insert_rows(session, Case.__table__, new_rows, unique="case_key", returning=("id", "case_key")))
         new_rows = [r for r in new_rows if r["case_key"] in ids]
         events, links = [], []
         for r in new_rows:
@@ -405,8 +455,7 @@ def ensure_cases(
             touched_ids.append(cid)
             events.append({"case_id": cid, "from_state": None, "to_state": r["state"], "at": at, "by": "historical" if r["state"] == "approved" else "escalate", "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None})
             links.append([cid, r["case_key"], r["state"], r["persons"]])
-        for chunk in _chunks(events, 2000):
-            session.execute(CaseEvent.__table__.insert(), list(chunk))
+        _insert_rows(session, CaseEvent.__table__, events)
         # One audit link per batch of up to AUDIT_BATCH opened cases (each case listed with
         # its id, key, state and persons): the chain still records every opening, and a
         # ten-year backfill does not spend its time on a quarter of a million links.
@@ -490,9 +539,16 @@ def withdraw_cases(session: Session, rows: Sequence[tuple[int, str]], *, at: dt.
 # --------------------------------------------------------------------------- approvals
 
 
-def cases_awaiting_approval(session: Session) -> list[dict[str, Any]]:
-    """Cases that name a person and wait for the deciding office (Airflow HITL reads this)."""
-    rows = session.scalars(select(Case).where(Case.state == "awaiting_approval").order_by(Case.opened_on, Case.id)).all()
+def cases_awaiting_approval(session: Session, run_id: str | None = None) -> list[dict[str, Any]]:
+    """Cases that name a person and wait for the deciding office (Airflow HITL reads this).
+
+    ``run_id``: only the cases that run opened — each escalation run's approval form lists
+    its own cases, so an unanswered form never holds back later runs or their cases.
+    """
+    query = select(Case).where(Case.state == "awaiting_approval")
+    if run_id is not None:
+        query = query.where(Case.run_id == run_id)
+    rows = session.scalars(query.order_by(Case.opened_on, Case.id)).all()
     return [case_context(c) | {"state": c.state} for c in rows]
 
 

@@ -261,7 +261,10 @@ def ladder_specs(
             if name not in fired:
                 continue
             justifying, why = fired[name]
-            persons = list(dict.fromkeys(misses[j][1] for j in reversed(justifying) if misses[j][1]))  # current holder first
+            if len(justifying) == 1:  # most cases: one miss, one person (no de-duplication needed)
+                persons = [misses[justifying[0]][1]] if misses[justifying[0]][1] else []
+            else:
+                persons = list(dict.fromkeys(misses[j][1] for j in reversed(justifying) if misses[j][1]))  # current holder first
             spec = CaseSpec(
                 kind=name,
                 rule_id=ob.id,

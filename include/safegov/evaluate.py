@@ -7,10 +7,11 @@ grace end, the deciding records and the responsible leader, and returns only the
 differ from what is stored. Those are upserted on (obligation_id, subject_id, period) with
 INSERT … SELECT … ON CONFLICT DO UPDATE; each change of status (the first included) is
 appended to ``evaluation_history`` and to the hash-chained audit log in the same transaction
-(one audit link per batch of up to 500 changes of one obligation, each change listed with
-subject, period, old and new status, counted, reason and evidence — hashing a link per row
-would dominate a province-scale run). A re-run with nothing changed writes nothing: no row,
-no history, no audit link, ``evaluated_at`` and ``run_id`` stay.
+(one audit link per batch of up to 500 changes of one obligation: the link names its
+``fields`` — subject, period, old and new status, counted, reason, evidence — once and lists
+each change as a row of values; a link per change, or a JSON object per change, would
+dominate a province-scale run). A re-run with nothing changed writes nothing: no row, no
+history, no audit link, ``evaluated_at`` and ``run_id`` stay.
 
 Airflow calls: ``evaluate_period`` per obligation and period when its grace ends;
 ``evaluate_events`` for hazards, accidents, tickets and the one-off milestones;
@@ -46,7 +47,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, String, and_, distinct, func, literal, select, text, true
+from sqlalchemy import Boolean, Engine, String, and_, bindparam, distinct, func, literal, select, text, true
 from sqlalchemy.orm import Session
 
 from safegov import audit
@@ -72,21 +73,17 @@ from safegov.register import Obligation, Register
 
 STATUSES = ("met", "met_late", "missed", "pending", "exempt")
 EVENT_RULES = ("hazard_deadline", "accident_report", "ticket_conclusion")
-UPDATE_COLUMNS = (
-    "subject_kind",
-    "status",
-    "counted",
-    "required",
-    "due_on",
-    "grace_ends_on",
-    "reason",
-    "evidence",
-    "responsible",
-    "unit_code",
-    "evaluated_at",
-    "run_id",
-    "historical",
+# The columns written from the changed rows (``q.CHANGED_TABLE``): the evaluation row and the
+# history row of a change. The constant columns of a run (obligation, kind, moment, run) are
+# filled in by ``_from_changed``.
+EVALUATION_COLUMNS = ("obligation_id", "subject_kind", *q.OUT_COLUMNS, "evaluated_at", "run_id", "historical")
+HISTORY_COLUMNS = (
+    "obligation_id", "subject_kind", *q.KEY_COLUMNS, "previous_status", "status", "counted", "reason", "evidence", "changed_at", "run_id",
 )
+# What an upsert rewrites: everything but the natural key.
+UPDATE_COLUMNS = tuple(c for c in EVALUATION_COLUMNS if c not in ("obligation_id", *q.KEY_COLUMNS))
+# One audit change: these fields, in this order (the link lists them once, then the rows).
+AUDIT_FIELDS = ("subject_id", "period", "from", "to", "counted", "reason", "evidence")
 MAX_SUBJECT_FILTER = 2000
 
 __all__ = [
@@ -95,6 +92,7 @@ __all__ = [
     "evaluate_events",
     "reevaluate_touched",
     "periods_for",
+    "tune_transaction",
 ]
 
 
@@ -162,13 +160,28 @@ def _fill_temp(conn, table, rows: Sequence[dict[str, Any]]) -> None:
     from sqlalchemy.schema import CreateTable
 
     conn.execute(CreateTable(table, if_not_exists=True))
-    conn.execute(table.delete())
+    _clear_temp(conn, table)
     if rows:
         conn.execute(table.insert(), list(rows))
+        if conn.dialect.name == "postgresql":
+            # Temporary tables get no statistics otherwise, and the planner then guesses
+            # a few rows and joins the evidence by nested loops.
+            conn.execute(text(f"ANALYZE {table.name}"))
 
 
-def _drop_temp(conn, table) -> None:
-    conn.execute(table.delete())
+def _clear_temp(conn, table) -> None:
+    # TRUNCATE leaves no dead rows behind on PostgreSQL; SQLite truncates a DELETE without WHERE.
+    conn.execute(text(f"TRUNCATE {table.name}") if conn.dialect.name == "postgresql" else table.delete())
+
+
+def _day_rows(periods: Iterable[Period]) -> list[dict[str, Any]]:
+    rows = []
+    for p in periods:
+        day = p.first
+        while day <= p.last:
+            rows.append({"day": day, "period": p.key})
+            day += dt.timedelta(days=1)
+    return rows
 
 
 # --------------------------------------------------------------------------- writing
@@ -181,98 +194,72 @@ def _as_date(value):
 
 
 AUDIT_BATCH = 500
+# Audit links appended per call: the changes are streamed, never all held in memory.
+AUDIT_LINKS_PER_APPEND = 20
 
 
-def _apply(session: Session, ob: Obligation, stmt, *, as_of: dt.datetime, run_id: str | None, historical: bool) -> int:
+def _from_changed(session: Session, table, names: Sequence[str], constants: dict[str, Any], where, order_by=()):
+    """INSERT INTO ``table`` (names) SELECT … FROM the changed rows WHERE …: each name is a
+    column of ``q.CHANGED_TABLE`` or one of ``constants`` (the run's obligation, moment…)."""
+    tmp = q.CHANGED_TABLE
+    source = select(*[(constants[n] if n in constants else tmp.c[n]).label(n) for n in names]).where(where).order_by(*order_by)
+    return insert_for(session, table).from_select(list(names), source)
+
+
+def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as_of: dt.datetime, run_id: str | None, historical: bool) -> int:
     """Write the changed rows of ``stmt``: upsert into evaluation, append each change of
     status to evaluation_history and to the audit log — all in the caller's transaction.
 
     The rows go through a temporary table with INSERT … SELECT, so the database does the
-    bulk work; only the changes of status come back to Python for the hash-chained audit
-    log, one link per batch of up to ``AUDIT_BATCH`` changes (each change listed with its
-    key, old and new status, counted, reason and evidence).
+    bulk work; only the changes of status come back to Python, streamed, for the
+    hash-chained audit log: one link per batch of up to ``AUDIT_BATCH`` changes, listing
+    ``AUDIT_FIELDS`` once and then each change's values.
     """
     conn = session.connection()
     tmp = q.CHANGED_TABLE
     _fill_temp(conn, tmp, [])
-    n = conn.execute(tmp.insert().from_select([c.name for c in tmp.c], stmt)).rowcount
+    n = conn.execute(tmp.insert().from_select(list(q.OUT_COLUMNS) + ["old_status"], stmt), params).rowcount
     if not n:
         return 0
-    kind = ob.subject.kind
     now = as_of.astimezone(UTC)
-    ev = Evaluation.__table__
-    source = select(
-        literal(ob.id, String()).label("obligation_id"),
-        literal(kind, String()).label("subject_kind"),
-        tmp.c.subject_id,
-        tmp.c.period,
-        tmp.c.status,
-        tmp.c.counted,
-        tmp.c.required,
-        tmp.c.due_on,
-        tmp.c.grace_ends_on,
-        tmp.c.reason,
-        tmp.c.evidence,
-        tmp.c.responsible,
-        tmp.c.unit_code,
-        literal(now, UTCDateTime()).label("evaluated_at"),
-        literal(run_id, String()).label("run_id"),
-        literal(historical, Boolean()).label("historical"),
-    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-    names = [c.name for c in source.selected_columns]
-    upsert = insert_for(session, ev).from_select(names, source)
+    constants = {
+        "obligation_id": literal(ob.id, String()),
+        "subject_kind": literal(ob.subject.kind, String()),
+        "evaluated_at": literal(now, UTCDateTime()),
+        "changed_at": literal(now, UTCDateTime()),
+        "run_id": literal(run_id, String()),
+        "historical": literal(historical, Boolean()),
+        "previous_status": tmp.c.old_status,
+    }
+    # SQLite needs a WHERE in the SELECT of an INSERT … SELECT … ON CONFLICT.
+    upsert = _from_changed(session, Evaluation.__table__, EVALUATION_COLUMNS, constants, true())
     upsert = upsert.on_conflict_do_update(
-        index_elements=["obligation_id", "subject_id", "period"],
+        index_elements=["obligation_id", *q.KEY_COLUMNS],
         set_={c: upsert.excluded[c] for c in UPDATE_COLUMNS},
     )
     conn.execute(upsert)
-
     changed = tmp.c.old_status.is_distinct_from(tmp.c.status)
-    hist = EvaluationHistory.__table__
-    hsource = select(
-        literal(ob.id, String()).label("obligation_id"),
-        literal(kind, String()).label("subject_kind"),
-        tmp.c.subject_id,
-        tmp.c.period,
-        tmp.c.old_status.label("previous_status"),
-        tmp.c.status,
-        tmp.c.counted,
-        tmp.c.reason,
-        tmp.c.evidence,
-        literal(now, UTCDateTime()).label("changed_at"),
-        literal(run_id, String()).label("run_id"),
-    ).where(changed).order_by(tmp.c.period, tmp.c.subject_id)
-    conn.execute(hist.insert().from_select([c.name for c in hsource.selected_columns], hsource))
+    conn.execute(_from_changed(session, EvaluationHistory.__table__, HISTORY_COLUMNS, constants, changed, (tmp.c.period, tmp.c.subject_id)))
 
     changes = conn.execute(
         select(tmp.c.subject_id, tmp.c.period, tmp.c.old_status, tmp.c.status, tmp.c.counted, tmp.c.reason, tmp.c.evidence)
         .where(changed)
-        .order_by(tmp.c.period, tmp.c.subject_id)
-    ).all()
+        .order_by(tmp.c.period, tmp.c.subject_id),
+        execution_options={"yield_per": AUDIT_BATCH},
+    )
     links = []
-    for i in range(0, len(changes), AUDIT_BATCH):
-        batch = changes[i : i + AUDIT_BATCH]
-        key = f"{ob.id}|{batch[0].subject_id}|{batch[0].period}" if len(batch) == 1 else f"{ob.id}|batch|{batch[0].period}..{batch[-1].period}"
-        links.append(
-            (
-                "evaluation",
-                key,
-                "status",
-                {
-                    "obligation_id": ob.id,
-                    "run_id": run_id,
-                    "historical": historical,
-                    "changes": [
-                        {"subject_id": c.subject_id, "period": c.period, "from": c.old_status, "to": c.status,
-                         "counted": c.counted, "reason": c.reason, "evidence": c.evidence}
-                        for c in batch
-                    ],
-                },
-            )
-        )
+    for batch in changes.partitions(AUDIT_BATCH):
+        first, last = batch[0], batch[-1]
+        key = f"{ob.id}|{first.subject_id}|{first.period}" if len(batch) == 1 else f"{ob.id}|batch|{first.period}..{last.period}"
+        payload = {"obligation_id": ob.id, "run_id": run_id, "historical": historical, "fields": list(AUDIT_FIELDS),
+                   "changes": [list(c) for c in batch]}
+        links.append(("evaluation", key, "status", payload))
+        if len(links) == AUDIT_LINKS_PER_APPEND:
+            audit.append_many(session, links, now)
+            links = []
     if links:
         audit.append_many(session, links, now)
-    conn.execute(tmp.delete())
+    _clear_temp(conn, tmp)
     return n
 
 
@@ -284,6 +271,15 @@ def _count_statuses(session: Session, ob: Obligation, period_keys: list[str] | N
     if subject_ids is not None:
         stmt = stmt.where(ev.c.subject_id.in_(subject_ids))
     return Counter({s: n for s, n in session.execute(stmt)})
+
+
+def tune_transaction(conn) -> None:
+    """PostgreSQL settings for an evaluation transaction (this transaction only): sorts and
+    hashes of a province-scale population get 64 MB before spilling to disk, and no JIT
+    compilation, which costs about a second per statement and never pays back here."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        conn.execute(text("SET LOCAL jit = off"))
 
 
 def _evaluate_one(
@@ -301,19 +297,22 @@ def _evaluate_one(
     as_of = _aware(as_of)
     with Session(engine) as session, session.begin():
         conn = session.connection()
-        dialect = conn.dialect.name
-        if dialect == "postgresql":
-            # Sorts for the ordered evidence lists of a province-scale population stay in
-            # memory instead of spilling to disk (this transaction only).
-            conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        tune_transaction(conn)
         keys = [p.key for p in periods]
+        params: dict[str, Any] = {}
         if ob.rule in ("count", "milestone"):
             if not periods:
                 return Counter(), 0
             _fill_temp(conn, q.PERIOD_TABLE, _period_rows(ob, periods, as_of))
-            stmt = q.count_query(ob, dialect, subject_ids)
-            changed = _apply(session, ob, stmt, as_of=as_of, run_id=run_id, historical=historical)
-            _drop_temp(conn, q.PERIOD_TABLE)
+            temps = [q.PERIOD_TABLE]
+            if q.places_by_day(ob):
+                _fill_temp(conn, q.DAY_TABLE, _day_rows(periods))
+                temps.append(q.DAY_TABLE)
+                params = {"ev_lo": min(p.first for p in periods), "ev_hi": max(p.last for p in periods)}
+            stmt = q.count_query(ob, conn.dialect.name, subject_ids)
+            changed = _apply(session, ob, stmt, params, as_of=as_of, run_id=run_id, historical=historical)
+            for table in temps:
+                _clear_temp(conn, table)
             return _count_statuses(session, ob, keys, subject_ids), changed
         lo = min(p.first for p in periods) if periods else None
         hi = max(p.last for p in periods) if periods else None
@@ -329,9 +328,9 @@ def _evaluate_one(
             stmt = q.ticket_query(ob, as_of_date=as_of_date, lo=lo, hi=hi, unit_codes=event_filter)
         else:  # pragma: no cover - the register's schema lists the rules
             raise ValueError(f"obligation {ob.id}: unknown rule {ob.rule}")
-        changed = _apply(session, ob, stmt, as_of=as_of, run_id=run_id, historical=historical)
+        changed = _apply(session, ob, stmt, params, as_of=as_of, run_id=run_id, historical=historical)
         if ob.rule == "ticket_conclusion":
-            _drop_temp(conn, q.DEADLINE_TABLE)
+            _clear_temp(conn, q.DEADLINE_TABLE)
         return _count_statuses(session, ob, keys if periods else None, None), changed
 
 
@@ -469,6 +468,17 @@ def _leaders(session: Session, leader_ids: set[str]) -> dict[str, tuple[str, str
     return {r.leader_id: (r.unit_code, r.role, r.department_id) for r in rows}
 
 
+def _decided_periods(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (obligation id, period key) pairs of ``keys`` that already have evaluation rows.
+
+    One indexed probe per pair (ix_evaluation_dashboard leads with obligation, period): a
+    batch touches a few obligations × periods, while a period may hold 100,000 rows.
+    """
+    ev = Evaluation.__table__
+    probe = select(ev.c.id).where(ev.c.obligation_id == bindparam("o"), ev.c.period == bindparam("p")).limit(1)
+    return {(o, p) for o, p in keys if session.execute(probe, {"o": o, "p": p}).first() is not None}
+
+
 def _subject_of(ob: Obligation, t: dict, leaders: dict) -> str | None:
     kind = ob.subject.kind
     if kind == "unit":
@@ -583,6 +593,11 @@ def reevaluate_touched(
             )
             for period, subject in rows:
                 targets[(ob_id, period)].add(subject)
+        # Late data re-decides closed periods only: a period never evaluated is decided
+        # first by its periodic run (or a backfill, which marks it historical), not by
+        # whichever record happens to arrive first — loading history must not open live cases.
+        decided = _decided_periods(session, {k for k in targets})
+        targets = {k: v for k, v in targets.items() if k in decided}
 
     # One statement per obligation and period, restricted to the touched subjects.
     for (ob_id, key), subjects_ in sorted(targets.items()):

@@ -72,6 +72,13 @@ def validate_mail(payload: Any) -> dict[str, Any] | None:
     return None
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    # socketserver's backlog of 5 overflows when the outbox's sender pool connects at once
+    # (one connection per request); the client's SYN is then retried after 1 s.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class MailServer:
     """The local SendGrid; ``start()`` serves in a daemon thread, ``stop()`` shuts it down."""
 
@@ -101,8 +108,7 @@ class MailServer:
         class Handler(_Handler):
             mail_server = server
 
-        httpd = ThreadingHTTPServer((self.host, self.port), Handler)
-        httpd.daemon_threads = True
+        httpd = _HTTPServer((self.host, self.port), Handler)
         self.port = httpd.server_address[1]
         return httpd
 

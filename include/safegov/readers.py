@@ -244,6 +244,9 @@ def read_csv_text(text: str, encoding: str, *, tab: bool = False) -> ReadResult:
     i = 1
     try:
         for i, cells in enumerate(reader, start=2):
+            if len(cells) == width and all(map(str.strip, cells)):  # the usual row: every cell filled
+                records.append(RawRecord(i, dict(zip(header, cells))))
+                continue
             if not cells or all(c.strip() == "" for c in cells):
                 continue  # blank lines carry nothing
             values = {header[j]: _cell_text(c) for j, c in enumerate(cells[:width])}

@@ -59,3 +59,15 @@ def require_module(name: str) -> None:
 
     if importlib.util.find_spec(name) is None:
         pytest.skip(f"{name} is not there yet (another engineer's area)")
+
+
+def url_of(engine) -> str:
+    """The SAFEGOV_DATABASE_URL of ``engine`` for a subprocess (a PostgreSQL test schema kept in search_path)."""
+    from sqlalchemy import text
+
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.execute(text("select current_schema()")).scalar()
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    return url

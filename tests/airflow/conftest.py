@@ -25,5 +25,3 @@ def airflow_home(tmp_path_factory) -> Path:
     (home / "data" / "inbox").mkdir(parents=True)
     shutil.copy(_TEMPLATE["db"], home / "airflow.db")
     return home
-
-

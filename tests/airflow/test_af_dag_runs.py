@@ -18,12 +18,11 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, require_module, run_airflow
-from sqlalchemy import select, text
+from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, require_module, run_airflow, url_of
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegov.calendar import TZ, grace_ends_at, parse_period
@@ -76,40 +75,6 @@ def snapshot(engine, periods: list[str] | None = None) -> list[tuple]:
     with Session(engine) as s:
         rows = s.execute(query).all()
     return sorted(tuple(r) for r in rows)
-
-
-def url_of(engine) -> str:
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            schema = conn.execute(text("select current_schema()")).scalar()
-        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
-    return url
-
-
-@pytest.fixture
-def twin_engine(engine, tmp_path):
-    """A second, empty compliance DB on the same backend as ``engine``."""
-    from safegov.db import make_engine, migrate
-
-    if engine.dialect.name == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'direct.db'}")
-        migrate(eng)
-        yield eng
-        eng.dispose()
-        return
-    base = engine.url.set(query={})
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base.render_as_string(hide_password=False))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(base.render_as_string(hide_password=False), connect_args={"options": f"-csearch_path={schema}"})
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def direct(engine) -> None:

@@ -11,7 +11,7 @@ import pytest
 from safegov import airflow_tasks as at
 from safegov.airflow_tasks import (
     approval_body,
-    evaluation_range_of,
+    evaluation_ranges_of,
     file_ids_of,
     is_historical,
     period_from_context,
@@ -83,15 +83,17 @@ def test_triggering_events_are_read_once_even_through_aliases():
     assert file_ids_of([_event("x"), _event("y", file_ids=None)]) == []
 
 
-def test_evaluation_range_is_the_union_and_historical_only_if_all_are():
+def test_evaluation_ranges_unite_live_and_historical_events_apart():
     events = [
         _event("safegov://evaluations", **{"from": "2024-04", "to": "2024-06", "historical": True}),
         _event("safegov://evaluations", **{"from": "2024-01", "to": "2024-03", "historical": True}),
     ]
-    assert evaluation_range_of(events) == ("2024-01", "2024-06", True)
+    assert evaluation_ranges_of(events) == [("2024-01", "2024-06", True)]
+    # A live run in the same batch is escalated as live, first; the history stays history.
+    events.append(_event("safegov://evaluations", **{"from": "2024-08", "to": "2024-08", "historical": False}))
     events.append(_event("safegov://evaluations", **{"from": "2024-02", "to": "2024-02", "historical": False}))
-    assert evaluation_range_of(events) == ("2024-01", "2024-06", False)
-    assert evaluation_range_of([_event("safegov://evaluations")]) is None
+    assert evaluation_ranges_of(events) == [("2024-02", "2024-08", False), ("2024-01", "2024-06", True)]
+    assert evaluation_ranges_of([_event("safegov://evaluations")]) == []
 
 
 def test_range_of_touched_rows():

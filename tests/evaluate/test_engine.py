@@ -54,6 +54,38 @@ def test_second_run_writes_nothing(build, register):
         assert audit.verify(s).ok
 
 
+def test_audit_streams_changes_in_batches(build, register, engine, monkeypatch):
+    """Changes reach the audit chain in (period, subject) order, batch by batch, each once."""
+    from safegov import evaluate
+
+    monkeypatch.setattr(evaluate, "AUDIT_BATCH", 2)
+    monkeypatch.setattr(evaluate, "AUDIT_LINKS_PER_APPEND", 2)
+    enterprises = [f"91150102MA00000{i:02d}X" for i in range(5)]
+    for e in enterprises:
+        build.enterprise(e)
+    build.selfcheck("2024-02-10", enterprise_id=enterprises[0])
+    evaluate_range(engine, register, "2024-02", "2024-03", as_of=AFTER, obligation_ids=["ENT-HAZARD-SELFCHECK"])
+    with Session(engine) as s:
+        payloads = s.scalars(select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)).all()
+        assert audit.verify(s).ok
+    assert [len(p["changes"]) for p in payloads] == [2, 2, 2, 2, 2]
+    keys = [(c[1], c[0]) for p in payloads for c in p["changes"]]  # fields: subject_id, period, …
+    assert keys == sorted((period, e) for period in ("2024-02", "2024-03") for e in enterprises)
+
+
+def test_records_outside_the_run_are_not_counted(build, register, engine):
+    """The run reads its own dates only: a record of the month before or after counts for
+    that month, never for the evaluated one."""
+    build.enterprise()
+    build.selfcheck("2024-02-29", record_id="FEB")
+    build.selfcheck("2024-04-01", record_id="APR")
+    evaluate_period(engine, register, "ENT-HAZARD-SELFCHECK", "2024-03", as_of=AFTER)
+    r = build.evaluation("ENT-HAZARD-SELFCHECK", ENT, "2024-03")
+    assert (r.status, r.counted, r.evidence) == ("missed", 0, None)
+    evaluate_range(engine, register, "2024-02", "2024-04", as_of=AFTER, obligation_ids=["ENT-HAZARD-SELFCHECK"])
+    assert [build.evaluation("ENT-HAZARD-SELFCHECK", ENT, p).evidence for p in ("2024-02", "2024-03", "2024-04")] == ["FEB", None, "APR"]
+
+
 def test_backfill_equals_direct_evaluation(build, register, engine):
     """as_of only decides pending vs decided: a late as_of and a backfill agree."""
     build.enterprise()
@@ -82,8 +114,9 @@ def test_pending_then_missed_then_cured_keeps_history(build, register, engine):
     assert build.history(ob, COUNTY)[-1].evidence == "LATE-1"
     with Session(engine) as s:
         payloads = s.scalars(select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)).all()
-        mine = [(c["from"], c["to"]) for p in payloads if p["obligation_id"] == ob for c in p["changes"]
-                if c["subject_id"] == COUNTY and c["period"] == "2024-03"]
+        # A link lists its fields once, then each change's values.
+        changes = [dict(zip(p["fields"], c)) for p in payloads if p["obligation_id"] == ob for c in p["changes"]]
+        mine = [(c["from"], c["to"]) for c in changes if c["subject_id"] == COUNTY and c["period"] == "2024-03"]
         assert mine == [(None, "pending"), ("pending", "missed"), ("missed", "met_late")]
         assert audit.verify(s).ok
 

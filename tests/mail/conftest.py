@@ -1,4 +1,4 @@
-"""Fixtures for the email tests: the local SendGrid server on a random free port, a mailer."""
+"""Fixtures for the email tests: a mailer for the local SendGrid server (`mailserver`, from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,6 @@ import pytest
 from safegov.calendar import TZ
 
 SECRET_KEY = "SG.test-secret-key-DO-NOT-LOG-9f8e7d"
-
-
-@pytest.fixture
-def mailserver(tmp_path):
-    from safegov.mailserver import MailServer
-
-    srv = MailServer("127.0.0.1", 0, record_path=tmp_path / "mail" / "sent.jsonl").start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -59,6 +60,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
+from safegov.calendar import PERIODIC
 from safegov.evaluation.sqlfn import local_date, local_month, month_key, ordered_concat, seconds_between
 from safegov.grades import grade_case, rank_case
 from safegov.models import (
@@ -75,6 +77,14 @@ from safegov.models import (
     UTCDateTime,
 )
 from safegov.register import Obligation
+
+# --------------------------------------------------------------------------- columns
+
+# What every query returns per subject × period: the key, then the verdict. The verdict
+# columns are what a re-run compares with the stored row and what an upsert rewrites.
+KEY_COLUMNS = ("subject_id", "period")
+VERDICT_COLUMNS = ("status", "counted", "required", "due_on", "grace_ends_on", "reason", "evidence", "responsible", "unit_code")
+OUT_COLUMNS = KEY_COLUMNS + VERDICT_COLUMNS
 
 # --------------------------------------------------------------------------- temp tables
 
@@ -95,6 +105,17 @@ PERIOD_TABLE = Table(
     prefixes=["TEMPORARY"],
 )
 
+# Day → period key of the run's periods (periodic obligations placed by a date): the evidence
+# joins it on equality, so the database looks a record's period up instead of testing every
+# period's BETWEEN for every record.
+DAY_TABLE = Table(
+    "safegov_tmp_day",
+    _tmp_md,
+    Column("day", Date, primary_key=True),
+    Column("period", String(16)),
+    prefixes=["TEMPORARY"],
+)
+
 # Ticket deadlines: received_on → the N-th working day after it (official calendar).
 DEADLINE_TABLE = Table(
     "safegov_tmp_deadline",
@@ -109,18 +130,8 @@ DEADLINE_TABLE = Table(
 CHANGED_TABLE = Table(
     "safegov_tmp_changed",
     _tmp_md,
-    Column("subject_id", String(80)),
-    Column("period", String(16)),
-    Column("status", String(12)),
-    Column("counted", Integer),
-    Column("required", Integer),
-    Column("due_on", Date),
-    Column("grace_ends_on", Date),
-    Column("reason", String(200)),
-    Column("evidence", Text),
-    Column("responsible", String(64)),
-    Column("unit_code", String(6)),
-    Column("old_status", String(12)),
+    *(Column(name, Evaluation.__table__.c[name].type) for name in OUT_COLUMNS),
+    Column("old_status", Evaluation.__table__.c.status.type),
     prefixes=["TEMPORARY"],
 )
 
@@ -147,21 +158,6 @@ UNIT_HOLDER_ROLE = {
 
 FAR_PAST = dt.date(1900, 1, 1)
 FAR_FUTURE = dt.date(9999, 12, 31)
-
-OUT_COLUMNS = (
-    "subject_id",
-    "period",
-    "status",
-    "counted",
-    "required",
-    "due_on",
-    "grace_ends_on",
-    "reason",
-    "evidence",
-    "responsible",
-    "unit_code",
-)
-
 
 def _s(value: str):
     return literal(value, String())
@@ -285,6 +281,15 @@ class EvidenceSpec:
     select: object  # Select with subject_id, edate, eperiod, received_at, rid, ok_<i>
     conditions: list[str]  # reason of each quality condition ok_<i>
     by_period_column: bool  # placed by a period key column (bulletin), not by a date
+    by_day: bool  # placed through DAY_TABLE; the select takes the run's dates :ev_lo, :ev_hi
+
+
+def places_by_day(ob: Obligation) -> bool:
+    """Whether ``ob``'s records are placed by their date through ``DAY_TABLE`` (periodic
+    obligations; not a bulletin placed by its period column, not a one-off whose single
+    period is all time)."""
+    by_period_column = ob.evidence.record_type == "bulletin" and ob.evidence.date_column is None
+    return ob.cadence in PERIODIC and not by_period_column
 
 
 def _leader_join(table, date_col):
@@ -344,8 +349,12 @@ def evidence(ob: Obligation) -> EvidenceSpec:
         id_col.label("rid"),
     ]
     cols += [case((cond, 1), else_=0).label(f"ok_{i}") for i, (_, cond) in enumerate(quality)]
-    stmt = select(*cols).select_from(source).where(date_col.isnot(None), *filters)
-    return EvidenceSpec(stmt, [r for r, _ in quality], by_period)
+    by_day = places_by_day(ob)
+    # The run's dates as a range on the record table, so that one month reads one month
+    # through the table's date index instead of every record ever stored.
+    in_run = date_col.between(bindparam("ev_lo", type_=Date), bindparam("ev_hi", type_=Date)) if by_day else date_col.isnot(None)
+    stmt = select(*cols).select_from(source).where(in_run, *filters)
+    return EvidenceSpec(stmt, [r for r, _ in quality], by_period, by_day)
 
 
 def quarantined(ob: Obligation):
@@ -424,13 +433,15 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
     E = spec.select.subquery("ev")
     n_cond = len(spec.conditions)
     valid = and_(*[E.c[f"ok_{i}"] == 1 for i in range(n_cond)]) if n_cond else None
-    place = (E.c.eperiod == P.c.period) if spec.by_period_column else E.c.edate.between(P.c.p_first, P.c.p_last)
+    if spec.by_day:
+        D = DAY_TABLE
+        placed = E.join(D, D.c.day == E.c.edate).join(P, and_(P.c.obligation_id == ob.id, P.c.period == D.c.period))
+    else:
+        place = (E.c.eperiod == P.c.period) if spec.by_period_column else E.c.edate.between(P.c.p_first, P.c.p_last)
+        placed = E.join(P, and_(P.c.obligation_id == ob.id, place))
     on_time = and_(E.c.edate <= P.c.ontime_until, E.c.received_at < P.c.grace_at)
     if valid is not None:
         on_time = and_(valid, on_time)
-    join_on = and_(P.c.obligation_id == ob.id, place)
-    if subject_ids is not None:
-        join_on = and_(join_on, E.c.subject_id.in_(subject_ids))
     inner = select(
         E.c.subject_id,
         P.c.period,
@@ -440,7 +451,9 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         case((on_time, E.c.rid)).label("rid_on_time"),
         (case((valid, None), else_=E.c.rid) if valid is not None else _null(String)).label("rid_near"),
         *[case((E.c[f"ok_{i}"] == 1, 0), else_=1).label(f"fail_{i}") for i in range(n_cond)],
-    ).select_from(E.join(P, join_on))
+    ).select_from(placed)
+    if subject_ids is not None:
+        inner = inner.where(E.c.subject_id.in_(subject_ids))
     if dialect != "postgresql":
         inner = inner.order_by(E.c.subject_id, P.c.period, E.c.rid)  # feeds group_concat in order
     J = inner.subquery("j")
@@ -570,7 +583,8 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         B.c.responsible.label("responsible"),
         B.c.unit_code.label("unit_code"),
     )
-    return changed_only(ob, computed)
+    run_periods = select(P.c.period).where(P.c.obligation_id == ob.id)
+    return changed_only(ob, computed, Evaluation.__table__.c.period.in_(run_periods))
 
 
 # --------------------------------------------------------------------------- event rules
@@ -626,7 +640,7 @@ def hazard_query(ob: Obligation, *, as_of_date: dt.date, lo: dt.date | None, hi:
     )
     if enterprise_ids is not None:
         stmt = stmt.where(h.c.enterprise_id.in_(enterprise_ids))
-    return changed_only(ob, stmt.subquery("hz").select())
+    return changed_only(ob, stmt.subquery("hz").select(), _months_between(lo, hi))
 
 
 ACCIDENT_REASONS = ("late_report", "under_graded", "concealed")
@@ -676,7 +690,8 @@ def accident_query(ob: Obligation, *, lo: dt.datetime | None, hi: dt.datetime | 
         _null(String).label("responsible"),
         X.c.unit_code,
     )
-    return changed_only(ob, stmt)
+    last = hi - dt.timedelta(days=1) if hi is not None else None  # hi is exclusive: the next day's midnight
+    return changed_only(ob, stmt, _months_between(lo and lo.date(), last and last.date()))
 
 
 def ticket_query(ob: Obligation, *, as_of_date: dt.date, lo: dt.date | None, hi: dt.date | None, unit_codes=None):
@@ -724,23 +739,31 @@ def ticket_query(ob: Obligation, *, as_of_date: dt.date, lo: dt.date | None, hi:
     )
     if unit_codes is not None:
         stmt = stmt.where(c.c.unit_code.in_(unit_codes))
-    return changed_only(ob, stmt.subquery("tk").select())
+    return changed_only(ob, stmt.subquery("tk").select(), _months_between(lo, hi))
 
 
 # --------------------------------------------------------------------------- diff
 
 
-COMPARED = ("status", "counted", "required", "due_on", "grace_ends_on", "reason", "evidence", "responsible", "unit_code")
+def changed_only(ob: Obligation, computed, stored_periods=None):
+    """Rows of ``computed`` that are new or differ from the stored evaluation.
 
-
-def changed_only(ob: Obligation, computed):
-    """Rows of ``computed`` that are new or differ from the stored evaluation."""
+    ``stored_periods``: a condition on ``evaluation.period`` naming the run's periods, so
+    that a month's run compares with that month's stored rows, not with years of them."""
     C = computed.subquery("c")
     ev = Evaluation.__table__
     on = and_(ev.c.obligation_id == ob.id, ev.c.subject_id == C.c.subject_id, ev.c.period == C.c.period)
-    differs = or_(ev.c.id.is_(None), *[C.c[col].is_distinct_from(ev.c[col]) for col in COMPARED])
+    if stored_periods is not None:
+        on = and_(on, stored_periods)
+    differs = or_(ev.c.id.is_(None), *[C.c[col].is_distinct_from(ev.c[col]) for col in VERDICT_COLUMNS])
     return (
         select(*[C.c[col] for col in OUT_COLUMNS], ev.c.status.label("old_status"))
         .select_from(C.outerjoin(ev, on))
         .where(differs)
     )
+
+
+def _months_between(lo: dt.date | None, hi: dt.date | None):
+    """The stored event rows of [lo, hi]: their period keys are months (``YYYY-MM``)."""
+    period = Evaluation.__table__.c.period
+    return and_(*_range_filter(period, lo and f"{lo:%Y-%m}", hi and f"{hi:%Y-%m}")) if lo or hi else None

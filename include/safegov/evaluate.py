@@ -67,6 +67,7 @@ from safegov.calendar import (
 )
 from safegov.db import insert_for
 from safegov.evaluation import queries as q
+from safegov.evaluation.sqlfn import table_maintenance
 from safegov.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
 from safegov.records import RECORD_TYPES
 from safegov.register import Obligation, Register
@@ -166,12 +167,12 @@ def _fill_temp(conn, table, rows: Sequence[dict[str, Any]]) -> None:
         if conn.dialect.name == "postgresql":
             # Temporary tables get no statistics otherwise, and the planner then guesses
             # a few rows and joins the evidence by nested loops.
-            conn.execute(text(f"ANALYZE {table.name}"))
+            conn.execute(table_maintenance("ANALYZE", table))
 
 
 def _clear_temp(conn, table) -> None:
     # TRUNCATE leaves no dead rows behind on PostgreSQL; SQLite truncates a DELETE without WHERE.
-    conn.execute(text(f"TRUNCATE {table.name}") if conn.dialect.name == "postgresql" else table.delete())
+    conn.execute(table_maintenance("TRUNCATE", table) if conn.dialect.name == "postgresql" else table.delete())
 
 
 def _day_rows(periods: Iterable[Period]) -> list[dict[str, Any]]:

@@ -39,7 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 COPY_ROWS = 50_000  # rows per COPY buffer (bounds memory, not round trips)
-SQLITE_CACHE_KIB = 1024 * 1024  # page cache of a bulk-writing SQLite connection (1 GiB at most)
 
 
 @dataclass
@@ -175,7 +174,7 @@ def prepare_bulk(conn: Connection) -> None:
     write updates indexes all over their B-trees; every page evicted and read again costs
     (half the write time at 100k rows, more at 1M). Memory is taken only as pages are used."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        conn.exec_driver_sql("PRAGMA cache_size=-1048576")  # KiB when negative: 1 GiB
 
 
 def insert_rows(
@@ -262,15 +261,15 @@ def _pg_insert(conn: Connection, table: Table, columns: list[str], rows: Sequenc
             savepoint.commit()
             return
     # On failure the transaction rolls back, and the temporary table with it.
-    stage = Table("_safegov_stage", MetaData(), *(Column(c) for c in columns), prefixes=["TEMPORARY"])
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE _safegov_stage AS SELECT {', '.join(quote(c) for c in columns)} "
-                         f"FROM {quote(table.name)} WITH NO DATA")
+    # The stage has the target's column types, so COPY parses the values exactly as into the table.
+    stage = Table("_safegov_stage", MetaData(), *(Column(c, table.c[c].type) for c in columns), prefixes=["TEMPORARY"])
+    stage.create(conn)
     _copy(conn, "_safegov_stage", columns, rows)
     stmt = postgresql.insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
     stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
             if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
     conn.execute(stmt)
-    conn.exec_driver_sql("DROP TABLE _safegov_stage")
+    stage.drop(conn)
 
 
 # --------------------------------------------------------------------------- current versions

@@ -42,7 +42,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, Integer, Text, and_, cast, column, func, or_, select, update
+from sqlalchemy import values as sa_values
 from sqlalchemy.orm import Session
 
 from safegov import audit
@@ -378,15 +379,23 @@ def _mark(engine: Engine, results: list[tuple[Claimed, Response]], now: dt.datet
           max_attempts: int, counts: dict[str, int]) -> None:
     t = OutboxMessage.__table__
     changes = []
+    marks = []
+    for c, resp in results:
+        out = _outcome(c, resp, now, cfg, max_attempts)
+        marks.append((c, resp, out, {**out, "last_status": resp.status if resp.status > 0 else None,
+                                     "last_response": scrub(resp.body)[:2000] or None, "claimed_at": None}))
     with Session(engine) as session, session.begin():
-        for c, resp in results:
-            out = _outcome(c, resp, now, cfg, max_attempts)
-            values = {**out, "last_status": resp.status if resp.status > 0 else None, "last_response": scrub(resp.body)[:2000] or None,
-                      "claimed_at": None}
+        bulk: set[int] | None = None
+        if engine.dialect.name == "postgresql":
+            bulk = _mark_sent_bulk(session, [(c, values) for c, _, out, values in marks if out["state"] == "sent"], now)
+        for c, resp, out, values in marks:
             # Only the claim we hold: a row reclaimed by another worker after our lease is theirs now.
-            res = session.execute(update(t).where(t.c.id == c.id, t.c.state == "sending", t.c.attempts == c.attempts)
-                                  .values(**values))
-            if res.rowcount == 0:
+            if bulk is not None and out["state"] == "sent":
+                marked = c.id in bulk
+            else:
+                marked = session.execute(update(t).where(t.c.id == c.id, t.c.state == "sending", t.c.attempts == c.attempts)
+                                         .values(**values)).rowcount > 0
+            if not marked:
                 log.warning("outbox %s: claim lost before marking (lease expired?); left to its new owner", c.key)
                 counts["lost"] += 1
                 continue
@@ -400,6 +409,33 @@ def _mark(engine: Engine, results: list[tuple[Claimed, Response]], now: dt.datet
                     resp.status, c.attempts, mask(c.to_email))
         if changes:
             audit.append_many(session, changes, now)
+
+
+def _mark_sent_bulk(session: Session, rows: list[tuple[Claimed, dict[str, Any]]], now: dt.datetime) -> set[int]:
+    """Mark a batch's sent rows with one UPDATE … FROM (VALUES …) (PostgreSQL); the ids marked.
+
+    The same claim check as one row at a time (state ``sending`` and our attempt number), in
+    one round trip instead of one per email — the difference between 26 s and a few for
+    10,000 emails.
+    """
+    if not rows:
+        return set()
+    t = OutboxMessage.__table__
+    v = sa_values(column("id", Integer), column("attempts", Integer), column("provider_message_id", Text),
+                  column("last_status", Integer), column("last_response", Text), name="marked").data(
+        [(c.id, c.attempts, vals["provider_message_id"], vals["last_status"], vals["last_response"]) for c, vals in rows]
+    )
+    stmt = (
+        update(t)
+        .where(t.c.id == v.c.id, t.c.state == "sending", t.c.attempts == v.c.attempts)
+        .values(state="sent", sent_at=now, reason=None, next_attempt_at=None, claimed_at=None,
+                # a column of NULLs in VALUES is text to PostgreSQL: cast back to the column's type
+                provider_message_id=cast(v.c.provider_message_id, t.c.provider_message_id.type),
+                last_status=cast(v.c.last_status, t.c.last_status.type),
+                last_response=cast(v.c.last_response, t.c.last_response.type))
+        .returning(t.c.id)
+    )
+    return set(session.scalars(stmt))
 
 
 def deliver(engine: Engine, mailer: Mailer, *, now: dt.datetime, limit: int = 500, max_attempts: int | None = None,

@@ -1,7 +1,8 @@
 """Pre-due reminders (到期提醒, SPEC §6 ladder step "reminder") and daily digests per safety office.
 
 ``queue_reminders(engine, register, on=D)`` finds every obligation × subject whose due date is
-exactly N working days after ``D`` (N in the obligation's ``reminder_offsets``) and whose quota
+within N working days after ``D`` (N in the obligation's ``reminder_offsets``; days missed are
+caught up, see :func:`due_dates_for`) and whose quota
 is not yet met by the accepted records so far, and queues one reminder per subject and offset
 (step ``remind-<N>``) to the responsible post holder, cc the unit's safety office (安委办).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,13 +85,21 @@ class Directory:
         return self.holder(unit_code, "safety_office_director", on)
 
 
-def due_dates_for(on: dt.date, offset: int, horizon_days: int = 60) -> set[dt.date]:
-    """Dates D after ``on`` whose ``offset``-th working day before is ``on``."""
+def due_dates_for(on: dt.date, offset: int, horizon_days: int = 60, tighter: Iterable[int] = ()) -> set[dt.date]:
+    """Due dates D after ``on`` that are within ``offset`` working days (the ``offset``-th
+    working day before D is ``on`` or earlier) but not yet within a ``tighter`` offset.
+
+    A day the reminder DAG did not run on — a weekend, an outage, the first start — is caught
+    up by the next run, which sends the reminder of the stage the due date is in *now*, and
+    only that one (no "5 days left" the day before the due date). The outbox key's step
+    (``remind-N``) keeps each stage to one email however many days it is caught up on.
+    """
+    tighter = [t for t in tighter if t < offset]
     out: set[dt.date] = set()
     for i in range(1, horizon_days + 1):
         d = on + dt.timedelta(days=i)
         try:
-            if add_working_days(d, -offset) == on:
+            if add_working_days(d, -offset) <= on and all(add_working_days(d, -t) > on for t in tighter):
                 out.add(d)
         except CalendarRangeError:
             break
@@ -180,7 +190,7 @@ def _periodic_targets(ob: Obligation, on: dt.date) -> list[tuple[int, dt.date, d
     """(offset, due date, period first day, period key) reminded on ``on``."""
     out = []
     for offset in ob.reminder_offsets:
-        dues = due_dates_for(on, offset, horizon_days=max(60, offset * 3))
+        dues = due_dates_for(on, offset, horizon_days=max(60, offset * 3), tighter=ob.reminder_offsets)
         if not dues:
             continue
         if ob.cadence is Cadence.ONCE:
@@ -253,7 +263,7 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
 
     items = []
     for offset in ob.reminder_offsets:
-        dues = due_dates_for(on, offset, horizon_days=max(60, offset * 3))
+        dues = due_dates_for(on, offset, horizon_days=max(60, offset * 3), tighter=ob.reminder_offsets)
         if not dues:
             continue
         if ob.rule == "hazard_deadline":

@@ -146,6 +146,26 @@ def test_crash_between_send_and_mark_gives_at_most_one_logged_duplicate(engine, 
     assert deliver(engine, mailer, now=NOW + 60 * MIN)["claimed"] == 0
 
 
+@pytest.mark.parametrize("mark_batch", [1, 3])
+def test_a_claim_taken_over_before_the_mark_is_left_to_its_new_owner(engine, mailer, mailserver, mark_batch):
+    queue_n(engine, 3)
+    stolen = "notice|150101|2024-03|L1|notice"
+
+    def take_over(claimed, response):
+        # Another worker reclaimed this row (our lease looked expired) while we were sending.
+        if claimed.key == stolen:
+            with Session(engine) as s, s.begin():
+                s.execute(OutboxMessage.__table__.update().where(OutboxMessage.key == stolen)
+                          .values(attempts=OutboxMessage.attempts + 1))
+
+    counts = deliver(engine, mailer, now=NOW, mark_batch=mark_batch, after_send=take_over)
+    assert (counts["sent"], counts["lost"]) == (2, 1)
+    r = rows(engine)
+    assert (r[stolen].state, r[stolen].attempts, r[stolen].sent_at) == ("sending", 2, None)
+    assert {k: v.state for k, v in r.items() if k != stolen} == dict.fromkeys(set(r) - {stolen}, "sent")
+    assert all(v.last_status == 202 and v.provider_message_id for k, v in r.items() if k != stolen)
+
+
 def test_429_waits_for_the_rate_limit_reset(engine, mailer, mailserver):
     queue_n(engine, 5)
     control(mailserver, rate_limit=2, window=30)

@@ -74,8 +74,9 @@ def outbox(engine, **where):
 @pytest.mark.parametrize("on, step, expect_any", [
     (dt.date(2024, 3, 25), "remind-5", True),  # Mon: 5 working days before Sun 31 March
     (dt.date(2024, 3, 29), "remind-1", True),  # Fri: 1 working day before
-    (dt.date(2024, 3, 24), None, False),  # Sunday: no working-day offset lands here
-    (dt.date(2024, 3, 26), None, False),  # 4 working days before: not an offset
+    (dt.date(2024, 3, 24), None, False),  # Sunday before: 6 working days to go, no stage yet
+    (dt.date(2024, 3, 26), "remind-5", True),  # Monday's run missed: caught up on Tuesday
+    (dt.date(2024, 3, 30), "remind-1", True),  # Saturday, first run in days: only the most urgent
 ])
 def test_reminders_fall_on_the_offsets(world, on, step, expect_any):
     n = remind(world, on)
@@ -116,6 +117,10 @@ def test_reminders_are_idempotent(world):
     first = remind(world, dt.date(2024, 3, 25))
     assert first > 0
     assert remind(world, dt.date(2024, 3, 25)) == 0
+    # The next days of the same stage send nothing more; the next stage sends its own.
+    assert remind(world, dt.date(2024, 3, 26)) == remind(world, dt.date(2024, 3, 28)) == 0
+    assert remind(world, dt.date(2024, 3, 29)) > 0
+    assert {r.step for r in outbox(world).values()} == {"remind-5", "remind-1"}
 
 
 def test_backfilled_reminders_are_suppressed(world):

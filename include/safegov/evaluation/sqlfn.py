@@ -2,13 +2,15 @@
 
 Everything else in the engine is portable SQLAlchemy Core; these few pieces differ:
 ordered string aggregation, the Asia/Shanghai date and month of a UTC moment, the month key
-of a date, and the seconds between two moments.
+of a date, the seconds between two moments, and the maintenance of temporary tables.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Date, Float, String, Text
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.functions import FunctionElement
 
 # China has kept UTC+08:00 without daylight saving since 1991; SQLite has no tz database,
@@ -120,3 +122,23 @@ def _sb_default(element, compiler, **kw):
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     # julianday is a float: round to the millisecond so that exactly one hour is 3600.0.
     return f"round((julianday({b}) - julianday({a})) * 86400.0, 3)"
+
+
+class table_maintenance(Executable, ClauseElement):
+    """``ANALYZE`` or ``TRUNCATE`` of one table (PostgreSQL), its name quoted by the dialect.
+
+    For the engine's temporary tables: statistics right after filling them (the planner
+    otherwise guesses a few rows), and clearing them without leaving dead rows.
+    """
+
+    inherit_cache = False
+
+    def __init__(self, verb: str, table) -> None:
+        if verb not in ("ANALYZE", "TRUNCATE"):
+            raise ValueError(f"table_maintenance: unknown verb {verb!r}")
+        self.verb, self.table = verb, table
+
+
+@compiles(table_maintenance)
+def _table_maintenance(element, compiler, **kw):
+    return f"{element.verb} {compiler.preparer.format_table(element.table)}"

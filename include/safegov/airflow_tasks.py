@@ -120,32 +120,10 @@ def engine():
     return get_engine()
 
 
-_REGISTER_CACHE: dict[str, Any] = {}
-
-
 def register():
-    """The obligation register, parsed with libyaml when available.
+    from safegov.register import get_register
 
-    DAG files call this at parse time (the periodic DAGs are generated from it); the
-    pure-Python YAML parser made that most of the DAG folder's parse time. On any problem
-    the standard loader runs, so errors read exactly as ``safegov register check`` says.
-    """
-    from safegov.register import Register, get_register
-    from safegov.settings import get_settings
-
-    path = get_settings().config_dir / "obligations.yaml"
-    try:
-        import yaml
-
-        stamp = f"{path}:{path.stat().st_mtime_ns}"
-        if stamp not in _REGISTER_CACHE:
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe loader
-            _REGISTER_CACHE.clear()
-            _REGISTER_CACHE[stamp] = Register.model_validate(data)
-        return _REGISTER_CACHE[stamp]
-    except Exception:  # noqa: BLE001 - the standard loader raises the well-worded error
-        return get_register()
+    return get_register()
 
 
 def month_range(period: Period) -> tuple[str, str]:

@@ -214,7 +214,9 @@ def load_register(path: str | Path | None = None) -> Register:
         path = get_settings().config_dir / "obligations.yaml"
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when present: the pure-Python parser was most of the DAG
+        # folder's parse time (the periodic DAGs are generated from this file).
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except FileNotFoundError as exc:
         raise RegisterError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:
@@ -227,6 +229,23 @@ def load_register(path: str | Path | None = None) -> Register:
         raise RegisterError(_describe(path, data, exc)) from None
 
 
+def get_register(path: str | Path | None = None) -> Register:
+    """The register, cached until its file changes: a long-lived process (the dag-processor,
+    the API server) sees an edited register at its next parse, without a restart."""
+    if path is None:
+        from safegov.settings import get_settings
+
+        path = get_settings().config_dir / "obligations.yaml"
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = None  # load_register says "file not found"
+    return _register_at(str(path), stamp)
+
+
 @lru_cache(maxsize=8)
-def get_register(path: str | None = None) -> Register:
+def _register_at(path: str, stamp: int | None) -> Register:
     return load_register(path)
+
+
+get_register.cache_clear = _register_at.cache_clear  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from airflow.sdk import Asset, AssetAlias
 
 from safegov.calendar import TZ, Cadence, Period, grace_ends_at, period_of
 from safegov.faults import maybe_pause
+from safegov.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ OWNER = "safegov"
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 2,
-    "retry_delay": dt.timedelta(minutes=3),
+    # SAFEGOV_TASK_RETRY_DELAY (default 3 minutes): long enough for a restarted database
+    # or mail server to come back; the distributed tests shorten it.
+    "retry_delay": dt.timedelta(seconds=get_settings().task_retry_delay_seconds),
     "retry_exponential_backoff": True,
 }
 

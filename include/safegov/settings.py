@@ -5,6 +5,8 @@
 ``SAFEGOV_INBOX``         folder where submissions arrive (default ``data/inbox``).
 ``SAFEGOV_CONFIG_DIR``    the register and registries (default ``config/``).
 ``SAFEGOV_DATA_DIR``      working data (default ``data/``).
+``SAFEGOV_TASK_RETRY_DELAY``  seconds before a failed task is retried (default 180, doubled
+                          on each further try); the distributed tests shorten it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TIMEZONE = "Asia/Shanghai"
@@ -31,6 +33,8 @@ class Settings(BaseModel):
     mail_from: str = "safegov@example.gov.cn"
     # Rows for periods older than this many days are stored as suppressed, never sent.
     history_horizon_days: int = 60
+    # First retry of a failed Airflow task after this many seconds (exponential after that).
+    task_retry_delay_seconds: int = Field(default=180, ge=0)
 
 
 def _default_data_dir() -> Path:
@@ -48,6 +52,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sendgrid_host=env.get("SAFEGOV_SENDGRID_HOST", "http://127.0.0.1:8025"),
         mail_from=env.get("SAFEGOV_MAIL_FROM", "safegov@example.gov.cn"),
         history_horizon_days=int(env.get("SAFEGOV_HISTORY_HORIZON_DAYS", "60")),
+        task_retry_delay_seconds=env.get("SAFEGOV_TASK_RETRY_DELAY", "180"),
     )
 
 

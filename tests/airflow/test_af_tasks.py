@@ -176,3 +176,29 @@ def test_the_office_answer_decides_the_listed_cases(monkeypatch):
     assert op.execute_complete({"ti": ti}, event) == {"changed": 2}
     assert seen == {"case_ids": [11, 12], "chosen": ["Reject"], "params": {"reason": "duplicate of case 9"},
                     "by": {"id": "7", "name": "office-150000"}}
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(None, 180), ("5", 5), ("0", 0)],
+)
+def test_retry_delay_comes_from_the_settings(value, seconds):
+    from safegov.settings import load_settings
+
+    env = {} if value is None else {"SAFEGOV_TASK_RETRY_DELAY": value}
+    assert load_settings(env).task_retry_delay_seconds == seconds
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "1.5"])
+def test_a_bad_retry_delay_is_refused_at_load(value):
+    from pydantic import ValidationError
+
+    from safegov.settings import load_settings
+
+    with pytest.raises(ValidationError, match="task_retry_delay_seconds"):
+        load_settings({"SAFEGOV_TASK_RETRY_DELAY": value})
+
+
+def test_dags_retry_after_the_configured_delay():
+    assert at.DEFAULT_ARGS["retry_delay"] == dt.timedelta(seconds=at.get_settings().task_retry_delay_seconds)
+    assert at.DEFAULT_ARGS["retries"] >= 1

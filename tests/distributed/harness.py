@@ -164,7 +164,12 @@ class Cluster:
     now: str = "2024-12-31T12:00:00+08:00"
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: tuple[str, ...] = ("w1", "w2")
-    heartbeat_timeout: int = 90
+    # Seconds before the scheduler gives up on a silent (SIGKILLed) task; the task's own
+    # supervisor heartbeats every few seconds, so a minute is ample even on 2 busy cores.
+    heartbeat_timeout: int = 60
+    # A task killed with its worker is retried after this many seconds (3 minutes in the
+    # product): the fault tests wait on it once per kill.
+    retry_delay: int = 5
 
     def __post_init__(self) -> None:
         tag = secrets.token_hex(4)
@@ -249,6 +254,7 @@ class Cluster:
                 "SAFEGOV_DATA_DIR": str(self.data_dir),
                 "SAFEGOV_CONFIG_DIR": str(ROOT / "config"),
                 "SAFEGOV_NOW": self.now,
+                "SAFEGOV_TASK_RETRY_DELAY": str(self.retry_delay),
             }
         )
         env.update(self.extra_env)

@@ -52,8 +52,17 @@ def append(session: Session, entity: str, entity_key: str, action: str, payload:
     return append_many(session, [(entity, entity_key, action, payload)], at)
 
 
-def append_many(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime) -> str:
-    """Append several links in order (one read of the chain's head)."""
+def append_many(
+    session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, *, native: bool = False
+) -> str:
+    """Append several links in order (one read of the chain's head).
+
+    ``native=True``: the caller promises each payload is already plain JSON (dicts with
+    string keys in sorted order, lists, str, int, bool, None — what ``json.loads`` of its
+    canonical JSON gives back), so the round trip is skipped and the payload is serialised
+    once for the hash and once for storage, as the general path would store and hash it
+    (same text, same hash). The evaluation engine appends millions of changes this way.
+    """
     if session.get_bind().dialect.name == "postgresql":
         # Serialise writers of the chain so that two transactions never fork it. The chain
         # lives in the current schema, so the lock is keyed by it too: databases holding
@@ -62,6 +71,8 @@ def append_many(session: Session, changes: Iterable[tuple[str, str, str, dict[st
 
         session.execute(text("SELECT pg_advisory_xact_lock(727274, hashtext(current_schema()))"))
     prev = _last_hash(session)
+    if native:
+        return _append_native(session, changes, at, prev)
     # Round-trip the payload through canonical JSON so that what is hashed is what is stored.
     rows = []
     for entity, key, action, payload in changes:
@@ -72,6 +83,41 @@ def append_many(session: Session, changes: Iterable[tuple[str, str, str, dict[st
     if rows:
         session.execute(AuditLog.__table__.insert(), rows)
     return prev
+
+
+def _append_native(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, prev: str) -> str:
+    """``append_many(native=True)``: the link's canonical body is assembled from the payload's
+    canonical JSON (``canonical`` sorts keys at every level, so the payload's text inside the
+    body is its own canonical text), and the payload is stored as the text the JSON column
+    would have written (``json.dumps`` of the same dict), bound as a string."""
+    from sqlalchemy import Text, bindparam, cast, insert
+    from sqlalchemy.types import JSON
+
+    table = AuditLog.__table__
+    at_text = json.dumps(_default(at))
+    rows = []
+    for entity, key, action, payload in changes:
+        body = (
+            f'{{"action":{_dumps(action)},"at":{at_text},"entity":{_dumps(entity)},"key":{_dumps(key)},'
+            f'"payload":{canonical(payload)}}}'
+        )
+        h = hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+        rows.append({"at": at, "entity": entity, "entity_key": key, "action": action, "payload_text": json.dumps(payload),
+                     "prev_hash": prev, "hash": h})
+        prev = h
+    if rows:
+        stmt = insert(table).values(
+            at=bindparam("at", type_=table.c.at.type), entity=bindparam("entity"), entity_key=bindparam("entity_key"), action=bindparam("action"),
+            payload=cast(bindparam("payload_text", type_=Text()), JSON()) if session.get_bind().dialect.name == "postgresql"
+            else bindparam("payload_text", type_=Text()),
+            prev_hash=bindparam("prev_hash"), hash=bindparam("hash"),
+        )
+        session.execute(stmt, rows)
+    return prev
+
+
+def _dumps(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass

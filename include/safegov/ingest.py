@@ -715,10 +715,12 @@ def _write(engine: Engine, f: _File, registries, *, docs_dir: Path | None, chunk
                 _load_group(conn, f, g)
                 registries = load_registries(conn)
         rest = range(f.n) if not stored else [i for i in range(f.n) if i not in stored]
-        _store_raw(conn, f, rest, registries)
-        for g in f.groups.values():
-            if not g.rt.registry:
-                _load_group(conn, f, g)
+        # What the loads need that no query gives is made while the raw rows go in.
+        loads = [g for g in f.groups.values() if not g.rt.registry]
+        prepared = _store_raw(conn, f, rest, registries,
+                              meanwhile=lambda: [_prepare_group(f, g, conn.dialect.name) for g in loads])
+        for g, ready in zip(loads, prepared):
+            _load_group(conn, f, g, ready)
         fr.rows_total = f.n
         fr.quarantined = len(f.reasons)
         fr.accepted = fr.rows_total - fr.quarantined
@@ -824,12 +826,29 @@ def _raw_json(f: _File, positions: Sequence[int]) -> list[str]:
     return out
 
 
-def _store_raw(conn, f: _File, positions: Sequence[int], registries) -> None:
-    """raw_row for every row (accepted or quarantined) and a rejection per reason."""
-    from safegov.loaders import insert_rows, moment_texts
+class _RawJson:
+    """:func:`_raw_json` of ``positions``, made a slice at a time as it is asked for."""
+
+    def __init__(self, f: _File, positions: Sequence[int]) -> None:
+        self.f, self.positions = f, positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, where: slice) -> list[str]:
+        return _raw_json(self.f, self.positions[where])
+
+
+def _store_raw(conn, f: _File, positions: Sequence[int], registries, meanwhile=None) -> Any:
+    """raw_row for every row (accepted or quarantined) and a rejection per reason.
+
+    ``meanwhile()``: work that needs no database, done while the raw rows are being
+    inserted (on PostgreSQL the server takes them in a COPY of its own, see
+    ``safegov.loaders.start_insert``); its result is returned."""
+    from safegov.loaders import insert_rows, moment_texts, start_insert
 
     if not positions:
-        return
+        return meanwhile() if meanwhile is not None else None
     fr = f.fr
     hints = _hints(f, positions, registries)
     for name, values in hints.items():
@@ -838,17 +857,22 @@ def _store_raw(conn, f: _File, positions: Sequence[int], registries) -> None:
             column[i] = v
     reasons = f.reasons
     table = RawRow.__table__
-    insert_rows(conn, table, {
+    wait = start_insert(conn, table, {
         "file_id": [fr.file_id] * len(positions),
         "row_number": f.take(f.row_numbers, positions),
         "record_type": [(t or "unknown")[:32] for t in f.take(f.record_types, positions)],
         "received_at": moment_texts(f.received_at.iloc[list(positions)], conn.dialect.name),
-        "values": _raw_json(f, positions),
+        # PostgreSQL's COPY takes columns a slice at a time: the JSON is made as it is sent.
+        "values": _RawJson(f, positions) if conn.dialect.name == "postgresql" else _raw_json(f, positions),
         "natural_key": f.take(f.natural_keys, positions),
         "status": ["quarantined" if i in reasons else "accepted" for i in positions],
         **hints,
         "record_date": f.take(f.record_dates, positions),
     })
+    try:
+        made = meanwhile() if meanwhile is not None else None
+    finally:
+        wait()
     if not f.raw_ids:
         f.raw_ids = [None] * f.n
     ids = dict(conn.execute(select(table.c.row_number, table.c.id).where(table.c.file_id == fr.file_id)).all())
@@ -861,17 +885,32 @@ def _store_raw(conn, f: _File, positions: Sequence[int], registries) -> None:
     ]
     insert_rows(conn, Rejection.__table__, dict(zip(["raw_row_id", "column", "rule", "value", "message"],
                                                     map(list, zip(*rejections)))))
+    return made
 
 
-def _load_group(conn, f: _File, g: _Group) -> None:
+def _accepted(f: _File, g: _Group) -> tuple[list[bool], Any]:
+    """Which of the group's rows are accepted, and their typed frame."""
+    accepted = [i not in f.reasons for i in g.positions]
+    return accepted, g.frame[accepted] if not all(accepted) else g.frame
+
+
+def _prepare_group(f: _File, g: _Group, dialect: str):
+    """``safegov.loaders.prepare_frame`` of the group's accepted rows (None: nothing to load)."""
+    from safegov.loaders import prepare_frame
+
+    if g.frame is None:
+        return None
+    return prepare_frame(g.rt, _accepted(f, g)[1], dialect)
+
+
+def _load_group(conn, f: _File, g: _Group, prepared=None) -> None:
     from safegov.loaders import load_frame
 
     if g.frame is None:
         return
-    accepted = [i not in f.reasons for i in g.positions]
-    frame = g.frame[accepted] if not all(accepted) else g.frame
+    accepted, frame = _accepted(f, g) if prepared is None else ([i not in f.reasons for i in g.positions], prepared.frame)
     ids = [f.raw_ids[i] for i, ok in zip(g.positions, accepted) if ok]
-    stats = load_frame(conn, g.rt, frame, ids, recorded_at=f.ingested)
+    stats = load_frame(conn, g.rt, frame, ids, recorded_at=f.ingested, prepared=prepared)
     f.fr.inserted += stats.inserted
     f.fr.updated += stats.updated
     f.fr.unchanged += stats.unchanged

@@ -10,20 +10,20 @@ value the database needs is made column by column — vectorised where pandas ca
 through SQLAlchemy's per-bind processing (≈ 0.1 ms a row). Writes are bulk:
 
 - SQLite: the driver's C ``executemany`` with plain tuples;
-- PostgreSQL: ``COPY … FROM STDIN`` (psycopg2 ``copy_expert``), straight into the table for
-  plain inserts, else into a temporary table and one ``INSERT … SELECT … ON CONFLICT``.
+- PostgreSQL: ``COPY … FROM STDIN`` (psycopg2 ``copy_expert``, text format, streamed),
+  straight into the table for plain inserts, else into a temporary table and one
+  ``INSERT … SELECT … ON CONFLICT``.
 
 Current versions are read in one join of a temporary key table on the table's unique index.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from json.encoder import encode_basestring
@@ -38,7 +38,7 @@ from safegov.records import RecordType
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-COPY_ROWS = 50_000  # rows per COPY buffer (bounds memory, not round trips)
+COPY_ROWS_PER_READ = 2000  # rows joined per slice of a COPY (see _TextStream)
 
 
 @dataclass
@@ -199,7 +199,7 @@ def insert_rows(
     if not data or not len(next(iter(data.values()))):
         return
     if conn.dialect.name == "postgresql":
-        _pg_insert(conn, table, list(data), list(zip(*data.values())), conflict, update, expect_new)
+        _pg_insert(conn, table, list(data), list(data.values()), conflict, update, expect_new)
         return
     sql, order = _sqlite_insert(conn, table, tuple(data), tuple(conflict or ()), tuple(update or ()))
     conn.exec_driver_sql(sql, list(zip(*(data[c] for c in order))))
@@ -225,36 +225,119 @@ def _sqlite_insert(conn: Connection, table: Table, columns: tuple[str, ...], con
     return _SQLITE_INSERTS[key]
 
 
-def _copy(conn: Connection, target: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """COPY rows in CSV. Every text is quoted (a lone ``\.`` would otherwise end the data)
-    and None is written as an empty text, which FORCE_NULL reads as NULL."""
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NONE = type(None)
+
+
+def _text_column(values: Sequence[Any]) -> list[str]:
+    """A column's values as fields of COPY's text format: ``\\N`` for None — and for an empty
+    text, as the CSV format's FORCE_NULL did —, backslash, tab, newline and carriage return
+    escaped, numbers as ``str`` gives them (what the CSV writer wrote).
+
+    A column of texts is searched once, as a whole, for characters to escape: submitted
+    cells seldom hold any, so the usual column is taken as it is."""
+    kinds = set(map(type, values))
+    if kinds <= {str, _NONE}:
+        present = [v for v in values if v]
+        if not present:
+            return ["\\N"] * len(values)
+        whole = "".join(present)
+        if "\\" in whole or "\t" in whole or "\n" in whole or "\r" in whole:
+            return [v.translate(_TEXT_ESCAPES) if v else "\\N" for v in values]
+        return [v or "\\N" for v in values] if len(present) < len(values) else list(values)
+    return ["\\N" if v is None or v == "" else (v.translate(_TEXT_ESCAPES) if isinstance(v, str) else str(v))
+            for v in values]
+
+
+class _TextStream:
+    """A file-like reader of COPY text-format lines, made a slice of rows at a time as the
+    driver reads: the server parses and inserts each slice while the next one is being
+    made, so Python's share and the server's run side by side rather than one after the
+    other."""
+
+    def __init__(self, columns: Sequence[Sequence[Any]], per_read: int = COPY_ROWS_PER_READ) -> None:
+        self._columns = columns
+        self._n = len(columns[0]) if columns else 0
+        self._per_read = per_read
+        self._at = 0
+
+    def read(self, _size: int = -1) -> str:
+        if self._at >= self._n:
+            return ""
+        a, b = self._at, self._at + self._per_read
+        self._at = b
+        fields = [_text_column(c[a:b]) for c in self._columns]
+        return "\n".join(map("\t".join, zip(*fields))) + "\n"
+
+    readline = read
+
+
+def _copy(conn: Connection, target: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
+    """COPY rows given as columns (one sequence of values per column), in the text format
+    (see :func:`_text_column`)."""
+    _copy_job(conn, target, columns, data)()
+
+
+def _copy_job(conn: Connection, target: str, columns: Sequence[str], data: Sequence[Sequence[Any]]):
+    """The COPY of :func:`_copy` as a callable that touches only the DBAPI connection (the
+    SQLAlchemy one is read here, in the caller's thread)."""
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    sql = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({names}))"
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        for start in range(0, len(rows), COPY_ROWS):
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC).writerows(rows[start:start + COPY_ROWS])
-            buf.seek(0)
-            cursor.copy_expert(sql, buf)
-    finally:
-        cursor.close()
+    sql = f"COPY {target} ({names}) FROM STDIN"
+    dbapi = conn.connection.dbapi_connection
+
+    def run() -> None:
+        cursor = dbapi.cursor()
+        try:
+            cursor.copy_expert(sql, _TextStream(data))
+        finally:
+            cursor.close()
+    return run
 
 
-def _pg_insert(conn: Connection, table: Table, columns: list[str], rows: Sequence[tuple],
+def start_insert(conn: Connection, table: Table, data: dict[str, Sequence[Any]]) -> Callable[[], None]:
+    """:func:`insert_rows` (plain, no conflict handling) begun now; the returned ``wait()``
+    finishes it, raising what it raised, and must be called before ``conn`` is used again.
+
+    On PostgreSQL the COPY runs in a thread: psycopg2 sends the data and waits for the
+    server without holding the GIL, so while the server inserts the rows (heap, indexes,
+    foreign key checks, WAL — the larger part of a load) the caller can do the work that
+    needs no database. Elsewhere the rows are inserted here and ``wait()`` does nothing."""
+    if conn.dialect.name != "postgresql" or not data or not len(next(iter(data.values()))):
+        insert_rows(conn, table, data)
+        return lambda: None
+    job = _copy_job(conn, conn.dialect.identifier_preparer.quote(table.name), list(data), list(data.values()))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 - handed to wait()
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name=f"safegov-copy-{table.name}", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+    return wait
+
+
+def _pg_insert(conn: Connection, table: Table, columns: list[str], values: list[Sequence[Any]],
                conflict: Sequence[str] | None, update: Sequence[str] | None, expect_new: bool) -> None:
     from psycopg2.errors import UniqueViolation
     from sqlalchemy.dialects import postgresql
 
     quote = conn.dialect.identifier_preparer.quote
     if conflict is None:
-        _copy(conn, quote(table.name), columns, rows)
+        _copy(conn, quote(table.name), columns, values)
         return
     if expect_new:
         savepoint = conn.begin_nested()
         try:
-            _copy(conn, quote(table.name), columns, rows)
+            _copy(conn, quote(table.name), columns, values)
         except UniqueViolation:
             savepoint.rollback()
         else:
@@ -264,7 +347,7 @@ def _pg_insert(conn: Connection, table: Table, columns: list[str], rows: Sequenc
     # The stage has the target's column types, so COPY parses the values exactly as into the table.
     stage = Table("_safegov_stage", MetaData(), *(Column(c, table.c[c].type) for c in columns), prefixes=["TEMPORARY"])
     stage.create(conn)
-    _copy(conn, "_safegov_stage", columns, rows)
+    _copy(conn, "_safegov_stage", columns, values)
     stmt = postgresql.insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
     stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
             if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
@@ -324,21 +407,29 @@ def _defaults(table) -> dict[str, Any]:
 # --------------------------------------------------------------------------- loading
 
 
-def load_frame(
-    conn: Connection,
-    rt: RecordType,
-    frame: "pd.DataFrame",
-    raw_row_ids: Sequence[int],
-    *,
-    recorded_at: dt.datetime,
-) -> LoadStats:
-    """Upsert accepted rows: ``frame`` holds their typed contract columns and
-    ``_received_at`` (``safegov.validation.typed_frame``), ``raw_row_ids`` their raw rows.
-    Keys are unique within ``frame`` (in-file duplicates were quarantined)."""
-    stats = LoadStats()
+@dataclass
+class PreparedFrame:
+    """What :func:`load_frame` makes of a frame before it needs the database (see
+    :func:`prepare_frame`)."""
+
+    frame: "pd.DataFrame"
+    table: Table
+    columns: list[str]
+    canon: list[str]
+    digests: list[str]
+    key_values: list[list]
+    keys: list[tuple]
+    natural_keys: list[str]
+    received: list[str | None]
+    data: dict[str, list]  # contract columns as driver values
+
+
+def prepare_frame(rt: RecordType, frame: "pd.DataFrame", dialect: str) -> PreparedFrame | None:
+    """The database-free part of :func:`load_frame`: canonical JSON, content hashes, keys,
+    driver values. Ingestion makes it while PostgreSQL is still taking the file's raw rows.
+    None for an empty frame."""
     if frame.empty:
-        return stats
-    dialect = conn.dialect.name
+        return None
     table = RECORD_MODELS[rt.name].__table__
     columns = [c for c in rt.column_names if c in table.c]
     defaults = _defaults(table)
@@ -353,10 +444,36 @@ def load_frame(
     key_values = [_driver_values(typed[k], table.c[k].type, dialect) for k in rt.key]
     keys = list(zip(*key_values))
     natural_keys = ["|".join(map(str, k))[:200] for k in keys]
+    data = {c: _driver_values(typed[c], table.c[c].type, dialect) for c in columns}
+    return PreparedFrame(frame, table, columns, canon, digests, key_values, keys, natural_keys,
+                         moment_texts(frame["_received_at"], dialect), data)
+
+
+def load_frame(
+    conn: Connection,
+    rt: RecordType,
+    frame: "pd.DataFrame",
+    raw_row_ids: Sequence[int],
+    *,
+    recorded_at: dt.datetime,
+    prepared: PreparedFrame | None = None,
+) -> LoadStats:
+    """Upsert accepted rows: ``frame`` holds their typed contract columns and
+    ``_received_at`` (``safegov.validation.typed_frame``), ``raw_row_ids`` their raw rows.
+    Keys are unique within ``frame`` (in-file duplicates were quarantined). ``prepared``:
+    :func:`prepare_frame` of this very frame, when already made."""
+    stats = LoadStats()
+    if frame.empty:
+        return stats
+    dialect = conn.dialect.name
+    if prepared is None or prepared.frame is not frame:
+        prepared = prepare_frame(rt, frame, dialect)
+    table, columns, canon, digests = prepared.table, prepared.columns, prepared.canon, prepared.digests
+    key_values, keys, natural_keys = prepared.key_values, prepared.keys, prepared.natural_keys
 
     current, legacy = _current_rows(conn, table, rt, columns, key_values)
     recorded = moment_texts(_series_of([recorded_at]), dialect)[0]
-    received = moment_texts(frame["_received_at"], dialect)
+    received = prepared.received
     raw_ids = list(raw_row_ids)
     versions: list[int] = []
     write: list[bool] = []
@@ -393,7 +510,7 @@ def load_frame(
     def chosen(values: list, which: list[bool] = write) -> list:
         return values if all(which) else list(compress(values, which))
 
-    data = {c: _driver_values(typed[c], table.c[c].type, dialect) for c in columns}
+    data = dict(prepared.data)
     data.update(received_at=received, raw_row_id=raw_ids, content_hash=digests, version=versions)
     update = [c for c in data if c not in rt.key]
     new = [v == 1 and w for v, w in zip(versions, write)]  # keys that had no row

@@ -38,7 +38,15 @@ def _default(value: Any) -> Any:
 
 
 def link_hash(prev_hash: str, at: dt.datetime, entity: str, entity_key: str, action: str, payload: Any) -> str:
-    body = canonical({"at": at, "entity": entity, "key": entity_key, "action": action, "payload": payload})
+    return _link_hash(prev_hash, at, entity, entity_key, action, canonical(payload))
+
+
+def _link_hash(prev_hash: str, at: dt.datetime, entity: str, entity_key: str, action: str, payload_json: str) -> str:
+    """The hash of ``link_hash`` from the payload's canonical JSON text: the link's canonical
+    body is ``canonical`` of {action, at, entity, key, payload}, and "payload" sorts last, so
+    it is the canonical text of the other four with the payload's text appended."""
+    head = canonical({"at": at, "entity": entity, "key": entity_key, "action": action})
+    body = f'{head[:-1]},"payload":{payload_json}}}'
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
@@ -86,22 +94,16 @@ def append_many(
 
 
 def _append_native(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, prev: str) -> str:
-    """``append_many(native=True)``: the link's canonical body is assembled from the payload's
-    canonical JSON (``canonical`` sorts keys at every level, so the payload's text inside the
-    body is its own canonical text), and the payload is stored as the text the JSON column
-    would have written (``json.dumps`` of the same dict), bound as a string."""
+    """``append_many(native=True)``: each payload is serialised once for the hash (its
+    canonical text) and once for storage (the text the JSON column would have written,
+    ``json.dumps`` of the same dict, bound as a string)."""
     from sqlalchemy import Text, bindparam, cast, insert
     from sqlalchemy.types import JSON
 
     table = AuditLog.__table__
-    at_text = json.dumps(_default(at))
     rows = []
     for entity, key, action, payload in changes:
-        body = (
-            f'{{"action":{_dumps(action)},"at":{at_text},"entity":{_dumps(entity)},"key":{_dumps(key)},'
-            f'"payload":{canonical(payload)}}}'
-        )
-        h = hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+        h = _link_hash(prev, at, entity, key, action, canonical(payload))
         rows.append({"at": at, "entity": entity, "entity_key": key, "action": action, "payload_text": json.dumps(payload),
                      "prev_hash": prev, "hash": h})
         prev = h
@@ -114,10 +116,6 @@ def _append_native(session: Session, changes: Iterable[tuple[str, str, str, dict
         )
         session.execute(stmt, rows)
     return prev
-
-
-def _dumps(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass

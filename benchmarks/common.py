@@ -119,9 +119,7 @@ def scratch_database(backend: str, work: Path) -> Iterator:
     ``sqlite``: a file under ``work``; ``postgresql``: a schema of its own in :data:`PG_URL`
     (search_path), dropped afterwards.
     """
-    from sqlalchemy import text
-
-    from safegov.db import make_engine, migrate
+    from safegov.db import make_engine, migrate, scratch_schema
 
     if backend == "sqlite":
         path = Path(work) / f"bench-{uuid.uuid4().hex[:8]}.db"
@@ -136,16 +134,5 @@ def scratch_database(backend: str, work: Path) -> Iterator:
         return
     if backend != "postgresql":
         raise ValueError(f"backend {backend!r}: sqlite or postgresql")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate(engine)
+    with scratch_schema(PG_URL, "bench") as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

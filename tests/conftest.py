@@ -6,14 +6,11 @@ dropped afterwards, so tests (and parallel workers) never see each other's rows.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,34 +44,16 @@ def engine(request, tmp_path):
         pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
     if not _pg_available():
         pytest.skip("PostgreSQL not reachable")
-    with _schema_engine(PG_URL) as eng:
+    from safegov.db import scratch_schema
+
+    with scratch_schema(PG_URL, "t") as eng:
         yield eng
-
-
-@contextlib.contextmanager
-def _schema_engine(url: str):
-    """A migrated engine on a fresh schema of the PostgreSQL database ``url``, dropped after."""
-    from safegov.db import make_engine, migrate
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
 def twin_engine(engine, tmp_path):
     """A second, empty compliance DB on the same backend as ``engine``."""
-    from safegov.db import make_engine, migrate
+    from safegov.db import make_engine, migrate, scratch_schema
 
     if engine.dialect.name == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
@@ -82,7 +61,7 @@ def twin_engine(engine, tmp_path):
         yield eng
         eng.dispose()
         return
-    with _schema_engine(engine.url.set(query={}).render_as_string(hide_password=False)) as eng:
+    with scratch_schema(engine.url.set(query={}).render_as_string(hide_password=False), "t") as eng:
         yield eng
 
 

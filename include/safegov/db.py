@@ -83,6 +83,30 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+@contextmanager
+def scratch_schema(url: str, prefix: str = "scratch") -> Iterator[Engine]:
+    """A migrated engine on a new schema of the PostgreSQL database ``url`` (its
+    ``search_path``), the schema dropped with everything in it afterwards: for tests and
+    benchmarks that share one server without seeing each other's rows."""
+    import uuid
+
+    from sqlalchemy.schema import CreateSchema, DropSchema
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(CreateSchema(schema))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(DropSchema(schema, cascade=True))
+        admin.dispose()
+
+
 def insert_for(conn_or_session, table):
     """A dialect-specific INSERT that supports ``on_conflict_do_*``."""
     dialect = conn_or_session.get_bind().dialect.name if isinstance(conn_or_session, Session) else conn_or_session.dialect.name

@@ -44,16 +44,18 @@ DAG_TEST = textwrap.dedent(
     answer = json.loads(sys.argv[2])
     user = sys.argv[3]
 
-    def answer_the_form():
-        from sqlalchemy import select
-        from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
-        from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
-        from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
-        from airflow.models.hitl import HITLDetail
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
+    # Imported here, before the thread starts: a thread importing these while dag.test()
+    # imports in the main thread deadlocked once on an import lock (both threads parked).
+    from sqlalchemy import select
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
+    from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
 
+    def answer_the_form():
         while True:
             with create_session() as session:
                 ti = session.scalar(select(TaskInstance).where(

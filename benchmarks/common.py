@@ -119,7 +119,7 @@ def scratch_database(backend: str, work: Path) -> Iterator:
     ``sqlite``: a file under ``work``; ``postgresql``: a schema of its own in :data:`PG_URL`
     (search_path), dropped afterwards.
     """
-    from safegov.db import make_engine, migrate, scratch_schema
+    from safegov.db.engine import make_engine, migrate, scratch_schema
 
     if backend == "sqlite":
         path = Path(work) / f"bench-{uuid.uuid4().hex[:8]}.db"

@@ -34,7 +34,7 @@ OBLIGATION = "ENT-HAZARD-SELFCHECK"
 
 
 def _as_of() -> dt.datetime:
-    from safegov.calendar import TZ
+    from safegov.core.periods import TZ
 
     return dt.datetime(2026, 12, 31, 23, 0, tzinfo=TZ)
 
@@ -43,9 +43,9 @@ def build(engine, n: int, miss_rate: float, seed: int = 7) -> int:
     """Units, directors, enterprises and the missed evaluations; returns the misses."""
     from sqlalchemy.orm import Session
 
-    from safegov.calendar import TZ, periods_between
-    from safegov.models import Enterprise, Evaluation, Leader
-    from safegov.orgs import load_units, sync_units
+    from safegov.core.periods import TZ, periods_between
+    from safegov.db.models import Enterprise, Evaluation, Leader
+    from safegov.org.units import load_units, sync_units
 
     config = Path(__file__).resolve().parents[1] / "config"
     rnd = random.Random(seed)
@@ -90,8 +90,8 @@ def read_misses(engine) -> float:
     """The baseline: every miss of the ten years, read once in (subject, period) order."""
     from sqlalchemy import select
 
-    from safegov.calendar import periods_between
-    from safegov.models import Evaluation
+    from safegov.core.periods import periods_between
+    from safegov.db.models import Evaluation
 
     keys = [p.key for p in periods_between(FIRST, LAST, "monthly")]
     q = (select(Evaluation.subject_id, Evaluation.period, Evaluation.responsible, Evaluation.unit_code, Evaluation.reason)
@@ -108,9 +108,9 @@ def read_misses(engine) -> float:
 def measure(backend: str, n: int, work: Path, *, miss_rate: float = 0.02, historical: bool = True, log=print) -> dict:
     from sqlalchemy import func, select
 
-    from safegov.escalate import escalate
-    from safegov.models import Case
-    from safegov.register import load_register
+    from safegov.accountability.escalation import escalate
+    from safegov.db.models import Case
+    from safegov.register.obligations import load_register
 
     register = load_register(Path(__file__).resolve().parents[1] / "config" / "obligations.yaml")
     with scratch_database(backend, work) as engine:

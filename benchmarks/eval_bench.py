@@ -43,7 +43,7 @@ FLOOR_OBLIGATION = "ENT-HAZARD-SELFCHECK"  # what floor_sql computes by hand
 
 
 def _as_of() -> dt.datetime:
-    from safegov.calendar import TZ
+    from safegov.core.periods import TZ
 
     return dt.datetime(2026, 12, 31, 23, 0, tzinfo=TZ)
 
@@ -67,8 +67,8 @@ def _helpers(engine, n: int, months: list, counties: list[str]):
     """Small helper tables the bulk statements join: enterprises by number, months, days."""
     from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Table
 
-    from safegov.calendar import TZ
-    from safegov.models import UTCDateTime
+    from safegov.core.periods import TZ
+    from safegov.db.models import UTCDateTime
 
     md = MetaData()
     ent = Table("bench_ent", md, Column("i", BigInteger, primary_key=True), Column("eid", String(18)), Column("county", String(6)))
@@ -142,12 +142,12 @@ def build(engine, n_enterprises: int, seed: int = 7) -> dict[str, int]:
     from sqlalchemy import func, select, text
     from sqlalchemy.orm import Session
 
-    from safegov.calendar import TZ, periods_between
-    from safegov.models import (
+    from safegov.core.periods import TZ, periods_between
+    from safegov.db.models import (
         Accident, Bulletin, Complaint, Department, Enterprise, Hazard, HazardInspection, Inspection, Leader, Meeting,
         RiskAssessment,
     )
-    from safegov.orgs import load_units, sync_units
+    from safegov.org.units import load_units, sync_units
 
     config = Path(__file__).resolve().parents[1] / "config"
     rnd = random.Random(seed)
@@ -268,8 +268,8 @@ def time_floor(engine, first: str, last: str) -> tuple[float, dict[str, int]]:
     """Best of two runs (the data is as warm as for the engine's run)."""
     from sqlalchemy import Date, bindparam, text
 
-    from safegov.calendar import parse_period, periods_between
-    from safegov.evaluate import tune_transaction
+    from safegov.core.periods import parse_period, periods_between
+    from safegov.evaluation.engine import tune_transaction
 
     keys = [p.key for p in periods_between(first, last, "monthly")]
     stmt = text(floor_sql(engine.dialect.name, keys)).bindparams(bindparam("lo", type_=Date), bindparam("hi", type_=Date))
@@ -289,8 +289,8 @@ def time_floor(engine, first: str, last: str) -> tuple[float, dict[str, int]]:
 def time_engine(engine, first: str, last: str, run_id: str, *, historical: bool) -> tuple[float, dict]:
     """``evaluate_range`` over every obligation, one call per obligation (as it loops inside)
     so that the slowest obligations can be named."""
-    from safegov.evaluate import evaluate_range
-    from safegov.register import load_register
+    from safegov.evaluation.engine import evaluate_range
+    from safegov.register.obligations import load_register
 
     register = load_register(Path(__file__).resolve().parents[1] / "config" / "obligations.yaml")
     total = {**{s: 0 for s in STATUS_KEYS}, "changed": 0, "by_obligation": {}}

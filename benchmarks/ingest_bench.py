@@ -52,7 +52,7 @@ NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def enterprises(n: int = 2000, seed: int = 7) -> list[str]:
-    from safegov.creditcode import ALPHABET, make_credit_code
+    from safegov.core.creditcode import ALPHABET, make_credit_code
 
     rnd = random.Random(seed)
     return [make_credit_code("9115" + "".join(rnd.choice(ALPHABET) for _ in range(13))) for _ in range(n)]
@@ -92,8 +92,8 @@ def register(engine, ents: list[str]) -> None:
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
-    from safegov.models import Enterprise
-    from safegov.orgs import sync_units
+    from safegov.db.models import Enterprise
+    from safegov.org.units import sync_units
 
     with Session(engine) as s, s.begin():
         sync_units(s)
@@ -106,7 +106,7 @@ def warm_gx() -> float:
     with stopwatch() as t:
         import great_expectations  # noqa: F401
 
-        from safegov.validation import _custom_expectations, quiet_gx
+        from safegov.intake.validation import _custom_expectations, quiet_gx
 
         quiet_gx()
         _custom_expectations()
@@ -120,7 +120,7 @@ def valid_credit_codes(codes) -> Any:
     """GB 32100 check character over a whole column at once (numpy), True where valid."""
     import numpy as np
 
-    from safegov.creditcode import ALPHABET, WEIGHTS
+    from safegov.core.creditcode import ALPHABET, WEIGHTS
 
     text = codes.astype("object").where(codes.notna(), "").astype(str)
     ok = (text.str.len() == 18).to_numpy(copy=True)
@@ -134,12 +134,12 @@ def valid_credit_codes(codes) -> Any:
 
 
 def pandas_checks(frame, rt, registries, present) -> dict[tuple[int, int], set[tuple[str, str]]]:
-    """The suite of ``safegov.validation.build_suite`` as plain vectorised pandas: for each
+    """The suite of ``safegov.intake.validation.build_suite`` as plain vectorised pandas: for each
     unexpected row, ``(_file, _row)`` → {(rule, column)}. GX skips missing values in every
     rule but the null checks; so does this."""
     import pandas as pd
 
-    from safegov.validation import (
+    from safegov.intake.validation import (
         _CODE_RE,
         _EMAIL_RE,
         _PERIOD_RE,
@@ -212,8 +212,8 @@ def gx_against_pandas(data: list[list[str]], ents: list[str], chunk_rows: int = 
     :func:`pandas_checks`; seconds of each and whether they agree."""
     import pandas as pd
 
-    from safegov.records import RECORD_TYPES
-    from safegov.validation import Registries, typed_frame, validate_frame
+    from safegov.register.records import RECORD_TYPES
+    from safegov.intake.validation import Registries, typed_frame, validate_frame
 
     rt = RECORD_TYPES["hazard_inspection"]
     raw = pd.DataFrame({"_file": [i // FILE_ROWS for i in range(len(data))], "_row": [i % FILE_ROWS + 2 for i in range(len(data))],
@@ -256,7 +256,7 @@ def measure(backend: str, data: list[list[str]], ents: list[str], work: Path, *,
             url: str | None = None, small_files: int = 0) -> dict:
     """Ingest ``data`` (files of FILE_ROWS) into a fresh database of ``backend``; the bare
     INSERT baseline; optionally the same rows again as ``small_files`` files."""
-    from safegov.ingest import ingest_paths
+    from safegov.intake.pipeline import ingest_paths
 
     folder = work / f"inbox-{backend}"
     docs_dir = (work / f"docs-{backend}") if docs else None
@@ -301,7 +301,7 @@ def _database(backend: str, work: Path, url: str | None):
         return scratch_database(backend, work)
     from contextlib import nullcontext
 
-    from safegov.db import make_engine, migrate
+    from safegov.db.engine import make_engine, migrate
 
     engine = make_engine(url)
     migrate(engine)

@@ -50,9 +50,9 @@ def run_outbox(engine, server, n: int, *, workers: int = WORKERS, limit: int = 1
     """Queue ``n`` notices and deliver them all; seconds, counts and what the server received."""
     from sqlalchemy.orm import Session
 
-    from safegov.calendar import TZ
-    from safegov.mail import SendGridMailer
-    from safegov.outbox import deliver, queue_many
+    from safegov.core.periods import TZ
+    from safegov.notification.mail import SendGridMailer
+    from safegov.notification.outbox import deliver, queue_many
 
     mailer = SendGridMailer(API_KEY, server.url, timeout=10)
     now = dt.datetime.now(TZ)
@@ -79,9 +79,9 @@ def sent_bodies(engine) -> list[bytes]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from safegov.mail import Message, build_mail
-    from safegov.models import OutboxMessage
-    from safegov.outbox import get_notification_config
+    from safegov.notification.mail import Message, build_mail
+    from safegov.db.models import OutboxMessage
+    from safegov.notification.outbox import get_notification_config
 
     cfg = get_notification_config()
     with Session(engine) as s:
@@ -113,13 +113,13 @@ def _warm() -> None:
     """Pay the one-off imports and template compilation before any timing."""
     import sendgrid  # noqa: F401
 
-    from safegov.outbox import render
+    from safegov.notification.outbox import render
 
     render("notice", _items(1, dt.datetime.now(dt.UTC))[0]["context"])
 
 
 def _serve(record_path: str, conn) -> None:
-    from safegov.mailserver import MailServer
+    from safegov.devtools.mailserver import MailServer
 
     server = MailServer("127.0.0.1", 0, record_path=Path(record_path)).start()
     conn.send(server.port)
@@ -146,7 +146,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self._conn.recv()}"
 
     def messages(self) -> list[dict]:
-        from safegov.mailserver import read_records
+        from safegov.devtools.mailserver import read_records
 
         return read_records(self.record_path)
 

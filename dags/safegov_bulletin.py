@@ -2,7 +2,7 @@
 
 One run per month (GraceTimetable, monthly, grace 0: the run is created at 00:00+08:00 on
 the first day of the next month), drafting the Chinese bulletin of every office for the
-run's month (`safegov.bulletin.draft_bulletins`). The office then has the obligation's grace
+run's month (`safegov.reports.bulletin.draft_bulletins`). The office then has the obligation's grace
 (`BULLETIN-MONTHLY`, 5 working days) to issue it; clearing the run redrafts it.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
-from safegov.airflow_tasks import DEFAULT_ARGS, START_DATE, bulletin_task
-from safegov.timetable import GraceTimetable
+from safegov.airflow.tasks import DEFAULT_ARGS, START_DATE, bulletin_task
+from safegov.airflow.timetable import GraceTimetable
 
 with DAG(
     dag_id="safegov_bulletin",

@@ -3,13 +3,13 @@
 Scheduled on the asset `safegov://evaluations` (announced by the periodic, event and late-data
 DAGs with the month range they decided):
 
-1. `escalate` — `safegov.escalate.escalate` over the union of the announced ranges (notices,
+1. `escalate` — `safegov.accountability.escalation.escalate` over the union of the announced ranges (notices,
    interviews 约谈, admonishments 诫勉谈话, dual interviews 双约谈, blacklist 〔十九〕), then lists
    the cases this run opened that await approval.
 2. `approve_cases` — Airflow's human-in-the-loop form (Required actions in the UI): the
    deciding office chooses **Approve** or **Reject** (with a reason) for the listed cases;
    the answer is applied with `decide_cases`. Skipped when nothing awaits approval.
-3. `deliver` — sends the outbox through SendGrid (`safegov.outbox.deliver`); runs whether
+3. `deliver` — sends the outbox through SendGrid (`safegov.notification.outbox.deliver`); runs whether
    the approval was given, refused or skipped. Nothing is ever sent twice (outbox keys), and
    cases from backfilled (historical) periods send nothing.
 """
@@ -23,7 +23,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param
 from airflow.sdk.exceptions import AirflowSkipException
 
-from safegov.airflow_tasks import (
+from safegov.airflow.tasks import (
     DEFAULT_ARGS,
     EVALUATIONS,
     START_DATE,

@@ -3,12 +3,12 @@
 `safegov_events` — scheduled on `safegov://records/{accident,hazard,complaint,milestone}`
 (any of them): evaluates the event obligations (hazard deadlines 〔四〕〔十八〕, accident
 reports 〔十五〕, 12350 tickets 〔二十〕, the one-off milestones) with
-`safegov.evaluate.evaluate_events`.
+`safegov.evaluation.engine.evaluate_events`.
 
 `safegov_late_data` — scheduled on every record asset: reads the submission file ids from
 the triggering asset events, derives the touched rows from the raw rows' hint columns
-(`safegov.late.touched_for_files`) and re-evaluates exactly those
-(`safegov.evaluate.reevaluate_touched`). "Again whenever a record for a closed period
+(`safegov.intake.late.touched_for_files`) and re-evaluates exactly those
+(`safegov.evaluation.engine.reevaluate_touched`). "Again whenever a record for a closed period
 arrives" (SPEC §5).
 
 Both announce `safegov://evaluations` with the touched month range when something was
@@ -23,7 +23,7 @@ import operator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
-from safegov.airflow_tasks import (
+from safegov.airflow.tasks import (
     DEFAULT_ARGS,
     EVALUATIONS_ALIAS,
     EVENT_RECORD_TYPES,

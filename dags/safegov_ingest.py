@@ -1,6 +1,6 @@
 """Ingest — every 5 minutes, take the new files in the inbox (SPEC §3).
 
-Each file is ingested in its own transaction (`safegov.ingest.ingest_paths`): accepted rows
+Each file is ingested in its own transaction (`safegov.intake.pipeline.ingest_paths`): accepted rows
 are loaded, rejected rows quarantined with row-level reasons, and the file moved to
 `processed/` or `rejected/`. A broken file never stops the others.
 
@@ -17,7 +17,7 @@ import datetime as dt
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable
 
-from safegov.airflow_tasks import DEFAULT_ARGS, RECORDS_ALIAS, START_DATE, TIMEZONE, ingest_inbox
+from safegov.airflow.tasks import DEFAULT_ARGS, RECORDS_ALIAS, START_DATE, TIMEZONE, ingest_inbox
 
 with DAG(
     dag_id="safegov_ingest",

@@ -4,7 +4,7 @@
 period (Asia/Shanghai), created when the period's grace has ended (GraceTimetable: the
 largest `grace_working_days` among the cadence's obligations, PRC working days with 调休).
 One task per obligation of the cadence (task id = obligation id in lower case) calls
-`safegov.evaluate.evaluate_period` for the run's period; the last task announces
+`safegov.evaluation.engine.evaluate_period` for the run's period; the last task announces
 `safegov://evaluations` with the period's month range, which triggers `safegov_escalation`.
 
 - The period comes from the run's data interval, never from the clock.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
-from safegov.airflow_tasks import (
+from safegov.airflow.tasks import (
     DEFAULT_ARGS,
     EVALUATIONS,
     START_DATE,
@@ -27,8 +27,8 @@ from safegov.airflow_tasks import (
     evaluate_obligation,
     register,
 )
-from safegov.calendar import PERIODIC
-from safegov.timetable import GraceTimetable
+from safegov.core.periods import PERIODIC
+from safegov.airflow.timetable import GraceTimetable
 
 _TITLE = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年"}
 

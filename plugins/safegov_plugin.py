@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from safegov.timetable import GraceTimetable
+from safegov.airflow.timetable import GraceTimetable
 
 
 class SafegovPlugin(AirflowPlugin):

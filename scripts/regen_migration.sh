@@ -12,7 +12,7 @@ for f in "$versions"/0*.py; do [ -e "$f" ] && mv "$f" "$aside"/; done
 .venv/bin/python - "$aside" <<'PY'
 import sys
 from alembic import command
-from safegov.db import alembic_config
+from safegov.db.engine import alembic_config
 cfg = alembic_config(f"sqlite:///{sys.argv[1]}/gen.db")
 command.revision(cfg, message="initial schema", autogenerate=True, rev_id="0001")
 PY

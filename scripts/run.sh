@@ -58,15 +58,15 @@ demo_marker="$AIRFLOW_HOME/.safegov-demo-written"
 demo_range="$AIRFLOW_HOME/.safegov-demo-range"
 if [[ -z "${SAFEGOV_SKIP_DEMO:-}" && ! -e "$demo_marker" ]]; then
   # The demo covers the 24 months up to the last closed month (Asia/Shanghai).
-  until_month="$(python -c 'from safegov.airflow_tasks import now; from safegov.calendar import period_of, Cadence; print(period_of(now(), Cadence.MONTHLY).previous().key)')"
+  until_month="$(python -c 'from safegov.airflow.tasks import now; from safegov.core.periods import period_of, Cadence; print(period_of(now(), Cadence.MONTHLY).previous().key)')"
   set +e
   python - "$SAFEGOV_INBOX" "$until_month" <<'PY'
 import sys
 from pathlib import Path
 try:
-    from safegov.demo import write_demo
+    from safegov.devtools.demo import write_demo
 except ImportError as exc:
-    print(f"safegov.demo: {exc}", file=sys.stderr)
+    print(f"safegov.devtools.demo: {exc}", file=sys.stderr)
     sys.exit(3)
 result = write_demo(Path(sys.argv[1]), until=sys.argv[2], months=24)
 print(f"{len(result.get('files', []))} files, {result.get('rows_total', '?')} rows")
@@ -119,16 +119,16 @@ bootstrap() {
     # Exit 0 (stop waiting) once the inbox is empty, or when there is no ingest to wait for.
     python -c 'import sys
 try:
-    from safegov.ingest import scan_inbox
+    from safegov.intake.pipeline import scan_inbox
 except ImportError:
     sys.exit(0)
-from safegov.settings import get_settings
+from safegov.core.settings import get_settings
 sys.exit(1 if scan_inbox(get_settings().inbox) else 0)' 2>/dev/null && break
     sleep 10
   done
   local until_month now_iso
   until_month="$(cat "$demo_range")"
-  now_iso="$(python -c 'from safegov.airflow_tasks import now; print(now().isoformat(timespec="seconds"))')"
+  now_iso="$(python -c 'from safegov.airflow.tasks import now; print(now().isoformat(timespec="seconds"))')"
   # Backfill requests of a few periods each: one big request inserts many runs in one SQLite
   # transaction and loses the write lock to the scheduler, and Airflow allows one running
   # backfill per DAG, so the next request of a DAG is retried until the previous finished.
@@ -136,7 +136,7 @@ sys.exit(1 if scan_inbox(get_settings().inbox) else 0)' 2>/dev/null && break
   mapfile -t chunks < <(python - "$until_month" "$now_iso" <<'PY'
 import datetime as dt
 import sys
-from safegov.calendar import parse_period, period_of
+from safegov.core.periods import parse_period, period_of
 first_month = parse_period(sys.argv[1]).first
 y, m = first_month.year, first_month.month - 23
 while m < 1:

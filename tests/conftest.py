@@ -44,7 +44,7 @@ def engine(request, tmp_path):
         pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
     if not _pg_available():
         pytest.skip("PostgreSQL not reachable")
-    from safegov.db import scratch_schema
+    from safegov.db.engine import scratch_schema
 
     with scratch_schema(PG_URL, "t") as eng:
         yield eng
@@ -53,7 +53,7 @@ def engine(request, tmp_path):
 @pytest.fixture
 def twin_engine(engine, tmp_path):
     """A second, empty compliance DB on the same backend as ``engine``."""
-    from safegov.db import make_engine, migrate, scratch_schema
+    from safegov.db.engine import make_engine, migrate, scratch_schema
 
     if engine.dialect.name == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
@@ -68,7 +68,7 @@ def twin_engine(engine, tmp_path):
 @pytest.fixture
 def mailserver(tmp_path):
     """The local SendGrid-compatible server on a free port, recording to tmp_path/mail."""
-    from safegov.mailserver import MailServer
+    from safegov.devtools.mailserver import MailServer
 
     srv = MailServer("127.0.0.1", 0, record_path=tmp_path / "mail" / "sent.jsonl").start()
     yield srv
@@ -92,7 +92,7 @@ def sqlite_engine(request, tmp_path):
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file per test process; each test gets a copy (migrating takes ~1 s)."""
-    from safegov.db import make_engine, migrate
+    from safegov.db.engine import make_engine, migrate
 
     path = tmp_path_factory.mktemp("template") / "safegov.db"
     eng = make_engine(f"sqlite:///{path}")
@@ -102,7 +102,7 @@ def _sqlite_template(tmp_path_factory) -> Path:
 
 
 def _sqlite_copy(request, tmp_path):
-    from safegov.db import make_engine
+    from safegov.db.engine import make_engine
 
     target = tmp_path / "safegov.db"
     shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)

@@ -54,13 +54,6 @@ def run_airflow(env: dict[str, str], *args: str, timeout: float = 300, check: bo
     return proc
 
 
-def require_module(name: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec(name) is None:
-        pytest.skip(f"{name} is not there yet (another engineer's area)")
-
-
 def url_of(engine) -> str:
     """The SAFEGOV_DATABASE_URL of ``engine`` for a subprocess (a PostgreSQL test schema kept in search_path)."""
     from sqlalchemy import text

@@ -10,7 +10,7 @@ the Required Actions UI does: through Airflow's own response handler (``update_h
 of the public HITL API) on the shared metadata DB, which resumes the task.
 
 The compliance DB is the shared ``engine`` fixture (SQLite and PostgreSQL). ``deliver`` sends
-through a local SendGrid (``safegov.mailserver``) on a free port. The clock is not pinned:
+through a local SendGrid (``safegov.devtools.mailserver``) on a free port. The clock is not pinned:
 Airflow stamps the answer with the wall clock, and the outbox only sends rows due by the
 safegov clock, so the accident is placed a few days before today.
 """
@@ -27,7 +27,7 @@ import textwrap
 import pytest
 from afhelpers import DAGS, ROOT, airflow_env, url_of
 
-from safegov.calendar import TZ
+from safegov.core.periods import TZ
 
 pytestmark = pytest.mark.slow
 
@@ -87,8 +87,8 @@ DAG_TEST = textwrap.dedent(
 
 
 def _escalate_helpers():
-    """tests/escalate/escalate_helpers.py (the escalation tests' builders), loaded by path."""
-    spec = importlib.util.spec_from_file_location("safegov_escalate_builders", ROOT / "tests" / "escalate" / "escalate_helpers.py")
+    """tests/accountability/escalate_helpers.py (the escalation tests' builders), loaded by path."""
+    spec = importlib.util.spec_from_file_location("safegov_escalate_builders", ROOT / "tests" / "accountability" / "escalate_helpers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -100,8 +100,8 @@ eh = _escalate_helpers()
 @pytest.fixture
 def larger_accident(engine):
     """Units, the posts of the region, league and county, and a larger accident three days ago."""
-    from safegov.db import session_scope
-    from safegov.orgs import sync_units
+    from safegov.db.engine import session_scope
+    from safegov.org.units import sync_units
 
     with session_scope(engine) as s:
         sync_units(s)

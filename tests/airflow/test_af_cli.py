@@ -17,7 +17,7 @@ DAG_FILE = textwrap.dedent(
     import pendulum
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.sdk import DAG
-    from safegov.timetable import GraceTimetable
+    from safegov.airflow.timetable import GraceTimetable
 
     with DAG("grace_probe", schedule=GraceTimetable("monthly", 5), catchup=True,
              start_date=pendulum.datetime(2024, 3, 1, tz="Asia/Shanghai"),
@@ -59,4 +59,4 @@ def test_next_execution_via_the_cli(airflow_home):
     # March's grace ends on 8 April (Qingming, make-up Sunday 7 April): run at 9 April 00:00+08:00
     assert dt.datetime.fromisoformat(data.get("next_dagrun_run_after") or data["next_dagrun_create_after"]) == dt.datetime(2024, 4, 9, tzinfo=SH)
     assert dt.datetime.fromisoformat(data["next_dagrun_data_interval_end"]) == dt.datetime(2024, 4, 1, tzinfo=SH)
-    assert "safegov.timetable.GraceTimetable" in json.dumps(data) or "monthly" in json.dumps(data)
+    assert "safegov.airflow.timetable.GraceTimetable" in json.dumps(data) or "monthly" in json.dumps(data)

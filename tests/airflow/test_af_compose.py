@@ -22,7 +22,7 @@ OTHER_READERS = {
     "POSTGRES_PASSWORD": "postgres image",
     "POSTGRES_DB": "postgres image",
     "SAFEGOV_DB_PASSWORD": "scripts/postgres-init.sh",
-    "SENDGRID_API_KEY": "safegov.mail.get_mailer",
+    "SENDGRID_API_KEY": "safegov.notification.mail.get_mailer",
     "SAFEGOV_ADMIN_PASSWORD": "airflow-init command (FAB admin user)",
     "DUMB_INIT_SETSID": "apache/airflow image entrypoint (dumb-init)",
 }

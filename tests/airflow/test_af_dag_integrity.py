@@ -122,7 +122,7 @@ def test_house_rules(parsed, dag_id):
 
 @pytest.mark.parametrize("cadence", ["monthly", "quarterly", "half_yearly", "yearly"])
 def test_periodic_dags_follow_the_register(parsed, cadence):
-    from safegov.register import get_register
+    from safegov.register.obligations import get_register
 
     obligations = get_register().by_cadence(cadence)
     dag = parsed["dags"][f"safegov_{cadence}"]

@@ -3,7 +3,7 @@
 The compliance DB is the shared ``engine`` fixture (SQLite and PostgreSQL); Airflow's metadata
 DB is SQLite in a temporary AIRFLOW_HOME. Airflow runs in a subprocess (its configuration is
 read once per process). The same small data set goes into a second database evaluated
-directly with ``safegov.evaluate.evaluate_range``; the verdicts must be identical.
+directly with ``safegov.evaluation.engine.evaluate_range``; the verdicts must be identical.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
-from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, require_module, run_airflow, url_of
+from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, run_airflow, url_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safegov.calendar import TZ, grace_ends_at, parse_period
+from safegov.core.periods import TZ, grace_ends_at, parse_period
 
 MONTHS = ["2024-03", "2024-04", "2024-05"]
 NOW = "2024-07-01T09:00:00+08:00"  # every month above is past its grace
@@ -33,10 +33,7 @@ COLUMNS = ("obligation_id", "subject_kind", "subject_id", "period", "status", "c
 
 
 def _builder_module():
-    folder = ROOT / "tests" / "evaluate"
-    path = next((p for p in (folder / "evalkit.py", folder / "conftest.py") if p.exists()), None)
-    if path is None:
-        pytest.skip("the evaluation test builders are not there yet")
+    path = ROOT / "tests" / "evaluation" / "evalkit.py"
     spec = importlib.util.spec_from_file_location("safegov_eval_builders", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -67,7 +64,7 @@ def populate(engine) -> None:
 
 
 def snapshot(engine, periods: list[str] | None = None) -> list[tuple]:
-    from safegov.models import Evaluation
+    from safegov.db.models import Evaluation
 
     query = select(*[getattr(Evaluation, c) for c in COLUMNS])
     if periods is not None:
@@ -78,8 +75,8 @@ def snapshot(engine, periods: list[str] | None = None) -> list[tuple]:
 
 
 def direct(engine) -> None:
-    from safegov.evaluate import evaluate_range
-    from safegov.register import get_register
+    from safegov.evaluation.engine import evaluate_range
+    from safegov.register.obligations import get_register
 
     reg = get_register()
     ids = [ob.id for ob in reg.by_cadence("monthly")]
@@ -90,7 +87,7 @@ DAG_TEST = textwrap.dedent(
     """
     import sys
     from airflow.dag_processing.dagbag import DagBag
-    from safegov.calendar import grace_ends_at, parse_period
+    from safegov.core.periods import grace_ends_at, parse_period
     bag = DagBag(dag_folder=sys.argv[1], safe_mode=False)
     assert not bag.import_errors, bag.import_errors
     dag = bag.dags["safegov_monthly"]
@@ -104,7 +101,6 @@ DAG_TEST = textwrap.dedent(
 
 
 def test_dag_test_equals_direct_evaluation(engine, twin_engine, airflow_home):
-    require_module("safegov.evaluate")
     populate(engine)
     populate(twin_engine)
     env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(engine), SAFEGOV_NOW=NOW)
@@ -148,7 +144,6 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, twin_engine, airflow_home):
     """`airflow backfill create` over six months, executed by a real scheduler (LocalExecutor)."""
-    require_module("safegov.evaluate")
     months = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
     populate(engine)
     populate(twin_engine)
@@ -253,9 +248,9 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
 
-    from safegov.evaluate import evaluate_range
-    from safegov.models import Evaluation
-    from safegov.register import get_register
+    from safegov.evaluation.engine import evaluate_range
+    from safegov.db.models import Evaluation
+    from safegov.register.obligations import get_register
 
     reg = get_register()
     ids = [ob.id for ob in reg.by_cadence("monthly")]

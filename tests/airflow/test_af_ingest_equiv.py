@@ -58,7 +58,7 @@ DAG_TEST = textwrap.dedent(
 
 
 def write_inbox(inbox: Path) -> None:
-    from safegov.demo import write_demo
+    from safegov.devtools.demo import write_demo
 
     write_demo(inbox, until="2026-10", months=1, seed=7)
     (inbox / "inspection_2026-10_scan.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
@@ -69,7 +69,7 @@ def write_inbox(inbox: Path) -> None:
 
 def snapshot(engine) -> dict[str, Counter]:
     """Every compliance table as a multiset of rows, references by natural key (see above)."""
-    from safegov.models import Base, RawRow, SubmissionFile
+    from safegov.db.models import Base, RawRow, SubmissionFile
 
     out: dict[str, Counter] = {}
     with engine.connect() as conn:
@@ -109,15 +109,15 @@ def outcome_of(inbox: Path) -> list[str]:
 
 
 def prepare(engine) -> None:
-    from safegov.db import session_scope
-    from safegov.orgs import sync_units
+    from safegov.db.engine import session_scope
+    from safegov.org.units import sync_units
 
     with session_scope(engine) as s:
         sync_units(s)
 
 
 def test_dag_test_and_cli_ingest_give_the_same_tables(engine, twin_engine, airflow_home, tmp_path):
-    from safegov.models import RawRow, Rejection, SubmissionFile
+    from safegov.db.models import RawRow, Rejection, SubmissionFile
 
     source = tmp_path / "source"
     write_inbox(source)

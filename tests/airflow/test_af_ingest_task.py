@@ -8,11 +8,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from afhelpers import require_module
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safegov import airflow_tasks as at
+from safegov.airflow import tasks as at
 
 
 class FakeAlias:
@@ -33,35 +32,34 @@ def _meeting_file(path: Path, rows: list[list[str]]) -> Path:
 
 @pytest.fixture
 def wired(engine, tmp_path, monkeypatch):
-    require_module("safegov.ingest")
-    from safegov.orgs import sync_units
-    from safegov.settings import load_settings
+    from safegov.org.units import sync_units
+    from safegov.core.settings import load_settings
 
     with Session(engine) as s, s.begin():
         sync_units(s)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     settings = load_settings({"SAFEGOV_INBOX": str(inbox), "SAFEGOV_DATA_DIR": str(tmp_path)})
-    monkeypatch.setattr("safegov.settings.get_settings", lambda: settings)
+    monkeypatch.setattr("safegov.core.settings.get_settings", lambda: settings)
     monkeypatch.setattr(at, "engine", lambda: engine)
     return engine, inbox
 
 
 def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch):
-    import safegov.ingest
+    import safegov.intake.pipeline
 
     engine, inbox = wired
     _meeting_file(inbox / "meeting_2024-03_a.csv", [["M1", "150102", "safety_committee", "2024-03-05", "m1"]])
     _meeting_file(inbox / "meeting_2024-03_b.csv", [["M2", "150103", "safety_committee", "2024-03-06", "m2"]])
     _meeting_file(inbox / "meeting_2024-03_boom.csv", [["M3", "150104", "safety_committee", "2024-03-07", "m3"]])
-    real = safegov.ingest.ingest_paths
+    real = safegov.intake.pipeline.ingest_paths
 
     def flaky(eng, paths, **kw):
         if any("boom" in str(p) for p in paths):
             raise OSError("disk hiccup")
         return real(eng, paths, **kw)
 
-    monkeypatch.setattr(safegov.ingest, "ingest_paths", flaky)
+    monkeypatch.setattr(safegov.intake.pipeline, "ingest_paths", flaky)
     alias = FakeAlias()
     context = {"dag_run": SimpleNamespace(run_id="scheduled__test", run_type="scheduled"),
                "outlet_events": {at.RECORDS_ALIAS: alias}}
@@ -71,7 +69,7 @@ def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch):
     assert sorted(f["name"] for f in out["files"]) == ["meeting_2024-03_a.csv", "meeting_2024-03_b.csv"]
     assert (inbox / "meeting_2024-03_boom.csv").exists()  # left for the next run
     assert not (inbox / "meeting_2024-03_a.csv").exists()  # moved to processed/
-    from safegov.models import SubmissionFile
+    from safegov.db.models import SubmissionFile
 
     with Session(engine) as s:
         ids = sorted(s.scalars(select(SubmissionFile.id).where(SubmissionFile.run_id == "scheduled__test")))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from safegov.late import touched_for_files
-from safegov.models import RawRow, SubmissionFile
+from safegov.intake.late import touched_for_files
+from safegov.db.models import RawRow, SubmissionFile
 
 T0 = dt.datetime(2024, 4, 10, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 

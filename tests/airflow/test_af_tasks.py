@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pendulum
 import pytest
 
-from safegov import airflow_tasks as at
-from safegov.airflow_tasks import (
+from safegov.airflow import tasks as at
+from safegov.airflow.tasks import (
     approval_body,
     evaluation_ranges_of,
     file_ids_of,
@@ -57,7 +57,7 @@ def test_historical_means_backfill(run_type, historical):
 
 
 def test_as_of_is_the_grace_end_but_never_in_the_future(monkeypatch):
-    from safegov.calendar import parse_period
+    from safegov.core.periods import parse_period
 
     monkeypatch.setenv("SAFEGOV_NOW", "2024-04-20T12:00:00+08:00")
     assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(2024, 4, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -122,11 +122,11 @@ def test_decision_applies_the_chosen_option(monkeypatch):
         calls.append((list(case_ids), approve, decided_by, reason, at))
         return len(case_ids)
 
-    import safegov.cases
-    import safegov.escalate
+    import safegov.accountability.cases
+    import safegov.accountability.escalation
 
-    monkeypatch.setattr(safegov.escalate, "decide_cases", fake_decide, raising=False)
-    monkeypatch.setattr(safegov.cases, "decide_cases", fake_decide)
+    monkeypatch.setattr(safegov.accountability.escalation, "decide_cases", fake_decide, raising=False)
+    monkeypatch.setattr(safegov.accountability.cases, "decide_cases", fake_decide)
     monkeypatch.setattr(at, "engine", lambda: None)
     when = dt.datetime(2026, 7, 10, 1, tzinfo=UTC)
     out = at.decide_task([3, 4], ["Approve"], {"reason": ""}, {"id": "u1", "name": "office-150000"}, when, {})
@@ -183,7 +183,7 @@ def test_the_office_answer_decides_the_listed_cases(monkeypatch):
     [(None, 180), ("5", 5), ("0", 0)],
 )
 def test_retry_delay_comes_from_the_settings(value, seconds):
-    from safegov.settings import load_settings
+    from safegov.core.settings import load_settings
 
     env = {} if value is None else {"SAFEGOV_TASK_RETRY_DELAY": value}
     assert load_settings(env).task_retry_delay_seconds == seconds
@@ -193,7 +193,7 @@ def test_retry_delay_comes_from_the_settings(value, seconds):
 def test_a_bad_retry_delay_is_refused_at_load(value):
     from pydantic import ValidationError
 
-    from safegov.settings import load_settings
+    from safegov.core.settings import load_settings
 
     with pytest.raises(ValidationError, match="task_retry_delay_seconds"):
         load_settings({"SAFEGOV_TASK_RETRY_DELAY": value})

@@ -9,7 +9,7 @@ import pendulum
 import pytest
 from airflow.timetables.base import DataInterval, TimeRestriction
 
-from safegov.timetable import GraceTimetable, dag_timetable
+from safegov.airflow.timetable import GraceTimetable, dag_timetable
 
 SH = "Asia/Shanghai"
 
@@ -111,7 +111,7 @@ def test_latest_stops_the_sequence():
 
 
 def pin_now(monkeypatch, moment):
-    monkeypatch.setattr("safegov.timetable._now", lambda: moment)
+    monkeypatch.setattr("safegov.airflow.timetable._now", lambda: moment)
 
 
 def test_catchup_false_starts_with_the_latest_period_whose_grace_ended(monkeypatch):
@@ -160,7 +160,7 @@ def test_beyond_the_calendar_no_run_is_guessed(caplog):
     restriction = TimeRestriction(sh(2026, 11, 1), None, catchup=True)
     info = tt.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
     assert info.data_interval.start == sh(2026, 11, 1)  # November 2026's grace ends in December
-    with caplog.at_level(logging.ERROR, logger="safegov.timetable"):
+    with caplog.at_level(logging.ERROR, logger="safegov.airflow.timetable"):
         after = tt.next_dagrun_info(last_automated_data_interval=info.data_interval, restriction=restriction)
     assert after is None  # December 2026's grace runs into 2027, which the calendar lacks
     assert "2027" in caplog.text and "chinese-calendar" in caplog.text
@@ -181,12 +181,12 @@ def test_serialisation_through_airflow_encoder(monkeypatch):
     """Airflow's own encoder/decoder find the class through the plugin registry."""
     from airflow.serialization import decoders, encoders, helpers
 
-    registry = {"safegov.timetable.GraceTimetable": GraceTimetable}
+    registry = {"safegov.airflow.timetable.GraceTimetable": GraceTimetable}
     monkeypatch.setattr("airflow.plugins_manager.get_timetables_plugins", lambda: registry)
     encoded = encoders.encode_timetable(GraceTimetable("quarterly", 5))
-    assert encoded["__type"] == "safegov.timetable.GraceTimetable"
+    assert encoded["__type"] == "safegov.airflow.timetable.GraceTimetable"
     assert decoders.decode_timetable(encoded) == GraceTimetable("quarterly", 5)
-    assert helpers.find_registered_custom_timetable("safegov.timetable.GraceTimetable") is GraceTimetable
+    assert helpers.find_registered_custom_timetable("safegov.airflow.timetable.GraceTimetable") is GraceTimetable
 
 
 def test_rejects_non_periodic_cadences():
@@ -197,7 +197,7 @@ def test_rejects_non_periodic_cadences():
 
 
 def test_dag_timetable_uses_the_largest_grace_of_the_cadence():
-    from safegov.register import get_register
+    from safegov.register.obligations import get_register
 
     reg = get_register()
     for cadence in ("monthly", "quarterly", "half_yearly", "yearly"):

@@ -91,7 +91,7 @@ def _missing_pieces() -> str | None:
         return reason
     if importlib.util.find_spec("asyncpg") is None:
         return "asyncpg is not installed: Airflow 3 needs it for a PostgreSQL metadata DB (make install)"
-    for module in ("safegov.ingest", "safegov.evaluate", "safegov.escalate", "safegov.outbox", "safegov.mailserver"):
+    for module in ("safegov.intake.pipeline", "safegov.evaluation.engine", "safegov.accountability.escalation", "safegov.notification.outbox", "safegov.devtools.mailserver"):
         if importlib.util.find_spec(module) is None:
             return f"{module} does not exist yet"
     for dag in ("safegov_ingest.py", "safegov_periodic.py", "safegov_escalation.py"):
@@ -107,7 +107,7 @@ def dist_base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def mail_server(dist_base):
-    from safegov.mailserver import MailServer
+    from safegov.devtools.mailserver import MailServer
 
     server = MailServer(port=free_port(), record_path=dist_base / "mail" / "sent.jsonl").start()
     yield server

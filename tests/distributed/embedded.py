@@ -48,9 +48,9 @@ def main(spec_path: str) -> int:
     sys.path.insert(0, str(HERE.parent))
     from distributed.scenario import canonical_dump, run_after_for
 
-    from safegov.db import make_engine, migrate, session_scope
-    from safegov.mailserver import MailServer
-    from safegov.orgs import sync_units
+    from safegov.db.engine import make_engine, migrate, session_scope
+    from safegov.devtools.mailserver import MailServer
+    from safegov.org.units import sync_units
 
     mail = MailServer(port=0, record_path=Path(spec["mail_record"])).start()
     os.environ["SAFEGOV_SENDGRID_HOST"] = mail.url
@@ -61,7 +61,7 @@ def main(spec_path: str) -> int:
 
     from airflow.dag_processing.dagbag import DagBag
 
-    import safegov.airflow_tasks as tasks
+    import safegov.airflow.tasks as tasks
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     if bag.import_errors:

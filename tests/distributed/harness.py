@@ -20,7 +20,7 @@ reproducible in tests:
 
 - ``[scheduler] use_job_schedule = False``: the scheduler creates no timetable or
   asset-triggered runs, so only the runs a test triggers (or a backfill creates) exist;
-- ``SAFEGOV_NOW`` pins the compliance clock (``safegov.clock``) in every process.
+- ``SAFEGOV_NOW`` pins the compliance clock (``safegov.core.clock``) in every process.
 
 Every ``Popen`` is tracked; ``stop()`` sends SIGTERM to each process group, then SIGKILL
 after a grace period, and drops both databases. ``stop()`` is idempotent and registered
@@ -288,10 +288,10 @@ class Cluster:
         return self
 
     def migrate_compliance(self) -> None:
-        from safegov.db import make_engine, migrate
+        from safegov.db.engine import make_engine, migrate
 
-        from safegov.db import session_scope
-        from safegov.orgs import sync_units
+        from safegov.db.engine import session_scope
+        from safegov.org.units import sync_units
 
         eng = make_engine(self.compliance_url)
         try:
@@ -604,7 +604,7 @@ class Cluster:
     # ------------------------------------------------------------------ compliance DB
 
     def compliance_engine(self):
-        from safegov.db import make_engine
+        from safegov.db.engine import make_engine
 
         return make_engine(self.compliance_url)
 

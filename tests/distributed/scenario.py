@@ -48,7 +48,7 @@ LEADERS = [
 
 
 def _credit_code(seed: str) -> str:
-    from safegov.creditcode import make_credit_code
+    from safegov.core.creditcode import make_credit_code
 
     return make_credit_code(seed)
 
@@ -139,9 +139,9 @@ def write_late_record(inbox: Path, month: str = MONTH) -> Path:
 
 def run_after_for(month: str, cadence: str = "monthly") -> dt.datetime:
     """When the GraceTimetable creates the run of ``month`` (its grace end)."""
-    from safegov.calendar import parse_period
-    from safegov.register import get_register
-    from safegov.timetable import GraceTimetable
+    from safegov.core.periods import parse_period
+    from safegov.register.obligations import get_register
+    from safegov.airflow.timetable import GraceTimetable
 
     grace = max(ob.grace_working_days for ob in get_register().by_cadence(cadence))
     return GraceTimetable(cadence, grace).grace_end(parse_period(month))
@@ -185,7 +185,7 @@ def _plain(value: Any) -> Any:
 
 def canonical_dump(engine, *, tables: Iterable[str] | None = None, skip: Iterable[str] = ()) -> dict[str, list]:
     """``{table: sorted rows}``; each row a JSON string of its non-volatile columns."""
-    from safegov.models import Base
+    from safegov.db.models import Base
 
     skip = set(skip)
     meta = Base.metadata
@@ -233,7 +233,7 @@ def duplicates(engine) -> dict[str, list]:
     recorded twice by the mail server is checked by the caller)."""
     from sqlalchemy import func
 
-    from safegov.models import Case, OutboxMessage
+    from safegov.db.models import Case, OutboxMessage
 
     with engine.connect() as conn:
         cases = conn.execute(

@@ -87,15 +87,12 @@ def _require(*names: str) -> None:
         pytest.skip(f"needs the snapshots {missing} that test_month_run makes (it failed or did not run)")
 
 
-def _wired(module: str, point: str) -> bool:
-    """True when ``module`` calls ``maybe_pause(point)`` (the fault hook of safegov.faults)."""
+def _require_hook(module: str, point: str) -> None:
+    """Fail unless ``module`` calls ``maybe_pause(point)`` (the fault hook of safegov.devtools.faults)."""
     import importlib.util
 
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        return False
-    src = open(spec.origin, encoding="utf-8").read()  # noqa: SIM115
-    return f'maybe_pause("{point}")' in src or f"maybe_pause('{point}')" in src
+    src = open(importlib.util.find_spec(module).origin, encoding="utf-8").read()  # noqa: SIM115
+    assert f'maybe_pause("{point}")' in src, f"{module} lost its fault point {point!r}"
 
 
 _OFFSETS = iter(range(10, 100000))
@@ -200,7 +197,7 @@ def test_month_run_equals_embedded(cluster, mail_server, request):
     try:
         from sqlalchemy import func, select
 
-        from safegov.models import OutboxMessage
+        from safegov.db.models import OutboxMessage
 
         with eng.connect() as conn:
             n_sent = conn.execute(select(func.count()).where(OutboxMessage.state == "sent")).scalar_one()
@@ -220,7 +217,7 @@ def test_backfill_equals_embedded(cluster, baseline):
     t0 = time.monotonic()
     bf = cluster.backfill("safegov_monthly", BACKFILL_FROM, BACKFILL_TO)
     runs = cluster.wait_backfill("safegov_monthly", bf["id"], expected_runs=len(BACKFILL_MONTHS), timeout=600)
-    from safegov.calendar import TZ
+    from safegov.core.periods import TZ
 
     months = sorted(dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")).astimezone(TZ).strftime("%Y-%m")
                     for r in runs)
@@ -238,11 +235,10 @@ def test_worker_killed_mid_evaluation(cluster, baseline, faults):
     _require("ingested")
     cluster.restore("ingested")
     t0 = time.monotonic()
-    hooked = _wired("safegov.airflow_tasks", "evaluate")
-    if hooked:
-        faults.pause("evaluate")
+    _require_hook("safegov.airflow.tasks", "evaluate")
+    faults.pause("evaluate")
     rid = _trigger_period(cluster, "safegov_monthly", MONTH, run_id=f"kill_eval_{time.time_ns()}")
-    pid = faults.wait_reached("evaluate") if hooked else None
+    pid = faults.wait_reached("evaluate")
     ti = _running_task(cluster, "safegov_monthly", rid)
     _kill_worker_running(cluster, ti, pid)
     faults.release("evaluate")
@@ -256,11 +252,10 @@ def test_worker_killed_mid_escalation(cluster, baseline, faults):
     _require("evaluated")
     cluster.restore("evaluated")
     t0 = time.monotonic()
-    hooked = _wired("safegov.airflow_tasks", "escalate")
-    if hooked:
-        faults.pause("escalate")
+    _require_hook("safegov.airflow.tasks", "escalate")
+    faults.pause("escalate")
     rid = _trigger_period(cluster, "safegov_escalation", MONTH, run_id=f"kill_esc_{time.time_ns()}")
-    pid = faults.wait_reached("escalate") if hooked else None
+    pid = faults.wait_reached("escalate")
     ti = cluster.wait_task("safegov_escalation", rid, "escalate", ("running",), timeout=240)
     _kill_worker_running(cluster, ti, pid)
     faults.release("escalate")
@@ -273,9 +268,7 @@ def test_worker_killed_mid_escalation(cluster, baseline, faults):
 def test_worker_killed_between_send_and_mark(cluster, baseline, faults, mail_server):
     """Claim → send → (SIGKILL) → mark: at most one possible duplicate, flagged on the row."""
     _require("evaluated")
-    if not _wired("safegov.outbox", "after_send"):
-        pytest.skip('safegov.outbox.deliver does not call safegov.faults.maybe_pause("after_send") '
-                    "between the send and the mark yet")
+    _require_hook("safegov.notification.outbox", "after_send")
     cluster.restore("evaluated")
     t0 = time.monotonic()
     before = len(mail_server.messages())
@@ -288,15 +281,15 @@ def test_worker_killed_between_send_and_mark(cluster, baseline, faults, mail_ser
     _drive_escalation(cluster, rid, timeout=600)
     # The next delivery after the lease expired (the daily notify run): the row in `sending`
     # is claimed again and sent again, flagged as a possible duplicate.
-    from safegov.mail import get_mailer
-    from safegov.outbox import deliver
+    from safegov.notification.mail import get_mailer
+    from safegov.notification.outbox import deliver
 
     eng = cluster.compliance_engine()
     try:
         deliver(eng, get_mailer(host=mail_server.url, api_key="SG.test"), now=_now() + dt.timedelta(days=1))
         from sqlalchemy import select
 
-        from safegov.models import OutboxMessage
+        from safegov.db.models import OutboxMessage
 
         with eng.connect() as conn:
             rows = conn.execute(select(OutboxMessage.key, OutboxMessage.state, OutboxMessage.possible_duplicate)).all()
@@ -355,8 +348,8 @@ def test_mail_server_down_then_back(cluster, baseline, mail_server):
         assert len(mail_server.messages()) == before  # nothing could go
     finally:
         mail_server.start()
-    from safegov.mail import get_mailer
-    from safegov.outbox import deliver
+    from safegov.notification.mail import get_mailer
+    from safegov.notification.outbox import deliver
 
     eng = cluster.compliance_engine()
     try:
@@ -380,14 +373,10 @@ def test_postgres_connections_killed_mid_run(cluster, baseline, faults):
     _require("ingested")
     cluster.restore("ingested")
     t0 = time.monotonic()
-    hooked = _wired("safegov.airflow_tasks", "evaluate")
-    if hooked:
-        faults.pause("evaluate", seconds=20)
+    _require_hook("safegov.airflow.tasks", "evaluate")
+    faults.pause("evaluate", seconds=20)
     rid = _trigger_period(cluster, "safegov_monthly", MONTH, run_id=f"pgkill_{time.time_ns()}")
-    if hooked:
-        faults.wait_reached("evaluate")
-    else:
-        _running_task(cluster, "safegov_monthly", rid)
+    faults.wait_reached("evaluate")
     killed = 0
     for _ in range(3):
         killed += terminate_backends(cluster.sg_db) + terminate_backends(cluster.af_db)
@@ -408,12 +397,10 @@ def test_late_record_while_period_evaluated(cluster, baseline, faults):
     _require("ingested")
     cluster.restore("ingested")
     t0 = time.monotonic()
-    hooked = _wired("safegov.airflow_tasks", "evaluate")
-    if hooked:
-        faults.pause("evaluate", seconds=60)
+    _require_hook("safegov.airflow.tasks", "evaluate")
+    faults.pause("evaluate", seconds=60)
     rid = _trigger_period(cluster, "safegov_monthly", MONTH, run_id=f"late_a_{time.time_ns()}")
-    if hooked:
-        faults.wait_reached("evaluate")
+    faults.wait_reached("evaluate")
     write_late_record(cluster.inbox)
     _ingest(cluster, "late")
     faults.release("evaluate")
@@ -425,7 +412,7 @@ def test_late_record_while_period_evaluated(cluster, baseline, faults):
     try:
         from sqlalchemy import select
 
-        from safegov.models import Evaluation
+        from safegov.db.models import Evaluation
 
         with eng.connect() as conn:
             row = conn.execute(

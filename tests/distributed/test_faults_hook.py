@@ -1,11 +1,11 @@
-"""``safegov.faults.maybe_pause``: silent by default, pauses only where a test asked."""
+"""``safegov.devtools.faults.maybe_pause``: silent by default, pauses only where a test asked."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from safegov.faults import maybe_pause
+from safegov.devtools.faults import maybe_pause
 
 
 def test_no_pause_without_a_request(monkeypatch, tmp_path):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 
 def _engine(url: str, schema: str | None):
-    from safegov.db import make_engine
+    from safegov.db.engine import make_engine
 
     if schema:
         return make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
@@ -33,10 +33,10 @@ def _engine(url: str, schema: str | None):
 
 
 def build(url: str, enterprises: int, months: int, seed: int = 7, schema: str | None = None) -> None:
-    from safegov.calendar import parse_period
-    from safegov.db import migrate
-    from safegov.models import Case, Enterprise, Evaluation
-    from safegov.orgs import load_units, sync_units
+    from safegov.core.periods import parse_period
+    from safegov.db.engine import migrate
+    from safegov.db.models import Case, Enterprise, Evaluation
+    from safegov.org.units import load_units, sync_units
 
     rnd = random.Random(seed)
     eng = _engine(url, schema)
@@ -123,7 +123,7 @@ def main() -> None:
     if a.pg_schema:
         from sqlalchemy import text
 
-        from safegov.db import make_engine
+        from safegov.db.engine import make_engine
 
         admin = make_engine(url)
         with admin.begin() as conn:

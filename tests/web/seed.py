@@ -21,8 +21,8 @@ import datetime as dt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from safegov.calendar import TZ, parse_period
-from safegov.models import (
+from safegov.core.periods import TZ, parse_period
+from safegov.db.models import (
     Accident,
     BlacklistEntry,
     BlacklistEvent,
@@ -36,7 +36,7 @@ from safegov.models import (
     Rejection,
     SubmissionFile,
 )
-from safegov.orgs import sync_units
+from safegov.org.units import sync_units
 
 ENT_A = "91150102MA0000001X"  # not check-digit valid: the dashboard does not care
 ENT_B = "91150202MA0000002X"
@@ -97,7 +97,7 @@ def seed(engine: Engine, *, extra_enterprises: int = 0) -> None:
                                  repair_eligible_on=dt.date(2025, 4, 1), scopes=["bidding", "government_procurement"])
             s.add(e)
             s.flush()
-            # The lifecycle lives in blacklist_event; safegov.blacklist.check reads it.
+            # The lifecycle lives in blacklist_event; safegov.accountability.blacklist.check reads it.
             for frm, to, on in ((None, "candidate", dt.date(2024, 3, 20)), ("candidate", "notified", dt.date(2024, 3, 21)), ("notified", "listed", dt.date(2024, 4, 1))):
                 s.add(BlacklistEvent(entry_id=e.id, from_state=frm, to_state=to, on=on, at=AT, by="seed"))
 

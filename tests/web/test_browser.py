@@ -63,8 +63,8 @@ def airflow(tmp_path_factory):
     (home / "passwords.json").write_text(json.dumps({u: pw for u, (_r, pw) in USERS.items()}), encoding="utf-8")
     (home / "dashboard_users.yaml").write_text('users:\n  region_office: "150000"\n  xincheng_office: "150102"\n', encoding="utf-8")
 
-    from safegov.bulletin import draft_bulletins
-    from safegov.db import make_engine, migrate
+    from safegov.reports.bulletin import draft_bulletins
+    from safegov.db.engine import make_engine, migrate
 
     from .seed import seed
 

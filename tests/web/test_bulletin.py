@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from safegov.errors import SafegovError
+from safegov.core.errors import SafegovError
 
 
 def _figures(path):
@@ -15,7 +15,7 @@ def _figures(path):
 
 
 def test_every_office_gets_md_html_csv(seeded, tmp_path):
-    from safegov.bulletin import draft_bulletins
+    from safegov.reports.bulletin import draft_bulletins
 
     paths = draft_bulletins(seeded, "2024-03", out_dir=tmp_path)
     offices = {p.stem for p in paths}
@@ -37,7 +37,7 @@ def test_every_office_gets_md_html_csv(seeded, tmp_path):
     ],
 )
 def test_figures_per_office(seeded, tmp_path, office, accidents, late, under, concealed, missed, cases):
-    from safegov.bulletin import draft_bulletins
+    from safegov.reports.bulletin import draft_bulletins
 
     draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={office})
     fig = _figures(tmp_path / f"{office}.csv")
@@ -56,8 +56,8 @@ def test_a_miss_counts_in_the_month_its_grace_ended(seeded, tmp_path):
     from sqlalchemy import update
     from sqlalchemy.orm import Session
 
-    from safegov.bulletin import draft_bulletins
-    from safegov.models import Evaluation
+    from safegov.reports.bulletin import draft_bulletins
+    from safegov.db.models import Evaluation
 
     with Session(seeded) as s:
         s.execute(update(Evaluation).where(Evaluation.subject_id == "150102", Evaluation.period == "2024-02").values(grace_ends_on=dt.date(2024, 3, 7)))
@@ -69,7 +69,7 @@ def test_a_miss_counts_in_the_month_its_grace_ended(seeded, tmp_path):
 
 
 def test_february_counts_the_february_miss_and_notice(seeded, tmp_path):
-    from safegov.bulletin import draft_bulletins
+    from safegov.reports.bulletin import draft_bulletins
 
     draft_bulletins(seeded, "2024-02", out_dir=tmp_path, unit_codes={"150100"})
     fig = _figures(tmp_path / "150100.csv")
@@ -78,7 +78,7 @@ def test_february_counts_the_february_miss_and_notice(seeded, tmp_path):
 
 
 def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
-    from safegov.bulletin import draft_bulletins
+    from safegov.reports.bulletin import draft_bulletins
 
     draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={"150000"})
     md = (tmp_path / "150000.md").read_text(encoding="utf-8")
@@ -91,7 +91,7 @@ def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
 
 
 def test_redrafting_is_identical(seeded, tmp_path):
-    from safegov.bulletin import draft_bulletins
+    from safegov.reports.bulletin import draft_bulletins
 
     draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={"150000"})
     first = (tmp_path / "150000.md").read_bytes()
@@ -102,20 +102,20 @@ def test_redrafting_is_identical(seeded, tmp_path):
 
 @pytest.mark.parametrize("bad", ["2024-Q1", "2024", "2024-13", "March"])
 def test_period_must_be_a_month(sqlite_engine, tmp_path, bad):
-    from safegov.bulletin import draft_bulletins
+    from safegov.reports.bulletin import draft_bulletins
 
     with pytest.raises(SafegovError):
         draft_bulletins(sqlite_engine, bad, out_dir=tmp_path)
 
 
 def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
-    from safegov.cli import main
+    from safegov.cli.main import main
 
     if seeded.dialect.name != "sqlite":
         pytest.skip("the CLI reads SAFEGOV_DATABASE_URL; one backend is enough")
     monkeypatch.setenv("SAFEGOV_DATABASE_URL", seeded.url.render_as_string(hide_password=False))
-    from safegov.db import get_engine
-    from safegov.settings import get_settings
+    from safegov.db.engine import get_engine
+    from safegov.core.settings import get_settings
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from safegov.settings import PROJECT_ROOT
+from safegov.core.settings import PROJECT_ROOT
 from safegov.web.scope import DashboardUsers, DashboardUsersError, UnitTree, load_dashboard_users, resolve_scope
 
 

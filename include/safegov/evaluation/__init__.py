@@ -1,1 +1,1 @@
-"""Internals of the evaluation engine; the public module is ``safegov.evaluate``."""
+"""Internals of the evaluation engine; the public module is ``safegov.evaluation.engine``."""

@@ -13,7 +13,7 @@ Rule-specific queries (``rule`` ≠ count) follow the same output columns:
 subject_id, period, status, counted, required, due_on, grace_ends_on, reason, evidence,
 responsible, unit_code.
 
-Choices where the spec is silent (documented here and in ``safegov.evaluate``):
+Choices where the spec is silent (documented here and in ``safegov.evaluation.engine``):
 
 - **Enterprises in scope** (〔四〕 duties): an enterprise owes a period only if it existed
   on every day of it — ``registered_on ≤ first day`` and ``closed_on`` empty or ``≥ last
@@ -60,10 +60,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from safegov.calendar import PERIODIC
+from safegov.core.periods import PERIODIC
 from safegov.evaluation.sqlfn import local_date, local_month, month_key, ordered_concat, seconds_between
-from safegov.grades import grade_case, rank_case
-from safegov.models import (
+from safegov.core.grades import grade_case, rank_case
+from safegov.db.models import (
     RECORD_MODELS,
     Accident,
     Complaint,
@@ -76,7 +76,7 @@ from safegov.models import (
     Unit,
     UTCDateTime,
 )
-from safegov.register import Obligation
+from safegov.register.obligations import Obligation
 
 # --------------------------------------------------------------------------- columns
 
@@ -241,7 +241,7 @@ def subjects(ob: Obligation):
 
 def holders(ob: Obligation, subject_ids: list[str] | None = None):
     """Subject × period → the leader holding the subject's post on the period's due date; on
-    a vacancy, whoever held it last (SPEC §2; the rule of ``safegov.orgs.holder_at``, as one
+    a vacancy, whoever held it last (SPEC §2; the rule of ``safegov.org.units.holder_at``, as one
     join + GROUP BY instead of a lookup per row).
 
     The choice is a MAX over a sortable key — in office first, then the latest start (in

@@ -94,14 +94,14 @@ def create_app(
     def get_engine_() -> Engine:
         if engine is not None:
             return engine
-        from safegov.db import get_engine
+        from safegov.db.engine import get_engine
 
         return get_engine()
 
     def get_data_dir() -> Path:
         if data_dir is not None:
             return Path(data_dir)
-        from safegov.settings import get_settings
+        from safegov.core.settings import get_settings
 
         return get_settings().data_dir
 
@@ -109,7 +109,7 @@ def create_app(
         if register is not None:
             return register
         try:
-            from safegov.register import get_register
+            from safegov.register.obligations import get_register
 
             return get_register()
         except Exception:  # a broken register must not take the page down
@@ -382,21 +382,21 @@ def _safe_join(root: Path, *parts: str) -> Path | None:
 
 
 def _check(session: Session, enterprise_id: str, scope: str, on: str | None) -> dict[str, Any]:
-    """Ask the escalation engineer's ``safegov.blacklist.check``; 503 while it is missing."""
+    """Ask the escalation engineer's ``safegov.accountability.blacklist.check``; 503 while it is missing."""
     try:
         day = dt.date.fromisoformat(on) if on else dt.date.today()
     except ValueError:
         return {"status_code": 400, "detail": f"bad date {on!r}: expected YYYY-MM-DD"}
     try:
-        from safegov.blacklist import check
+        from safegov.accountability.blacklist import check
     except ImportError:
-        return {"status_code": 503, "detail": "blacklist check not available yet: safegov.blacklist.check is not installed"}
+        return {"status_code": 503, "detail": "blacklist check not available yet: safegov.accountability.blacklist.check is not installed"}
     try:
         r = check(session, enterprise_id, scope, day)
     except (ValueError, LookupError) as exc:
         return {"status_code": 400, "detail": str(exc)}
     except Exception as exc:  # SafegovError (bad scope, unknown enterprise) → a clear 400
-        from safegov.errors import SafegovError
+        from safegov.core.errors import SafegovError
 
         if isinstance(exc, SafegovError):
             return {"status_code": 400, "detail": str(exc)}
@@ -415,7 +415,7 @@ def _quality(session: Session, scope: Scope, from_key: str | None, to_key: str |
     which puts the scope into SQL (and also attributes enterprise rows to their county)."""
     if scope.kind == "all":
         try:
-            from safegov.quality import quality_summary
+            from safegov.intake.quality import quality_summary
         except ImportError:
             quality_summary = None
         if quality_summary is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from safegov.models import (
+from safegov.db.models import (
     RECORD_MODELS,
     BlacklistEntry,
     Case,
@@ -254,7 +254,7 @@ def cell_detail(session: Session, scope: Scope, register, obligation_id: str, un
             .limit(200)
         )
         try:
-            from safegov.calendar import parse_period
+            from safegov.core.periods import parse_period
 
             p = parse_period(period)
             q = q.where(or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last)))
@@ -424,7 +424,7 @@ def quality(session: Session, scope: Scope, *, from_key: str | None = None, to_k
     """Rejected (quarantined) rows by submitting unit and month, with the commonest rule.
 
     The unit of a row is its ``unit_code`` hint, else its enterprise's county; the month is
-    the month it was received (Asia/Shanghai), as in ``safegov.quality.quality_summary``."""
+    the month it was received (Asia/Shanghai), as in ``safegov.intake.quality.quality_summary``."""
     unit = func.coalesce(RawRow.unit_code, Enterprise.county_code)
     base = (
         select(RawRow.id, unit.label("unit"), RawRow.record_date, RawRow.received_at, RawRow.record_type, RawRow.status)
@@ -433,7 +433,7 @@ def quality(session: Session, scope: Scope, *, from_key: str | None = None, to_k
     if scope.kind != "all":
         base = base.where(unit_clause(unit, scope))
     rows = session.execute(base).all()
-    from safegov.calendar import local_date
+    from safegov.core.periods import local_date
 
     agg: dict[tuple[str, str], dict[str, Any]] = {}
     quarantined_ids: dict[int, tuple[str, str]] = {}

@@ -17,7 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from safegov.orgs import load_units
+from safegov.org.units import load_units
 
 CODE_RE = re.compile(r"^\d{6}$")
 
@@ -55,7 +55,7 @@ def users_path(config_dir: Path | None = None) -> Path:
     if env := os.environ.get("SAFEGOV_DASHBOARD_USERS"):
         return Path(env)
     if config_dir is None:
-        from safegov.settings import get_settings
+        from safegov.core.settings import get_settings
 
         config_dir = get_settings().config_dir
     return Path(config_dir) / "dashboard_users.yaml"

@@ -1,0 +1,1 @@
+"""Accountability: the escalation ladder, accident and hazard rules, cases, the blacklist, the veto report."""

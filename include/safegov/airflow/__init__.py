@@ -1,0 +1,1 @@
+"""Airflow plumbing: task helpers shared by the DAGs and the grace timetable."""

@@ -1,0 +1,445 @@
+"""Task plumbing shared by the DAG files, so that each DAG file stays a short wiring sheet.
+
+The DAG files import this module at parse time, so its top level imports only light
+things (pendulum, the Airflow SDK's Asset, ``safegov.core.periods``/``records``/``register``).
+Everything that touches a database, GX or SendGrid is imported inside the task callables.
+
+Rules every task follows (SPEC brief "idempotent and exact"):
+
+- the period comes from the run's data interval converted to Asia/Shanghai, never from
+  the clock: ``data_interval_start`` 2024-02-29T16:00Z is the start of March 2024;
+- ``as_of`` is the moment the period's grace ended (the run's ``run_after``), capped at the
+  present for backfills of a period whose grace is still running, so that such a period
+  stays ``pending`` instead of being decided early;
+- ``historical`` is true for runs created by ``airflow backfill create``: verdicts and
+  cases are the same, but no email is sent (the outbox stores them as suppressed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, AssetAlias
+
+from safegov.core.periods import TZ, Cadence, Period, grace_ends_at, period_of
+from safegov.devtools.faults import maybe_pause
+from safegov.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+TIMEZONE = "Asia/Shanghai"
+START_DATE = pendulum.datetime(2017, 2, 1, tz=TIMEZONE)  # the decision took effect 2017-01-26
+OWNER = "safegov"
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    "retries": 2,
+    # SAFEGOV_TASK_RETRY_DELAY (default 3 minutes): long enough for a restarted database
+    # or mail server to come back; the distributed tests shorten it.
+    "retry_delay": dt.timedelta(seconds=get_settings().task_retry_delay_seconds),
+    "retry_exponential_backoff": True,
+}
+
+RECORDS_URI = "safegov://records/{record_type}"
+EVALUATIONS = Asset("safegov://evaluations", group="safegov")
+RECORDS_ALIAS = AssetAlias("safegov-records")
+# Emitting through an alias lets a task announce evaluations only when it changed some.
+EVALUATIONS_ALIAS = AssetAlias("safegov-evaluations")
+# Record types whose arrival can change an event-driven verdict (hazard/accident/ticket
+# rules and the one-off milestones).
+EVENT_RECORD_TYPES = ("accident", "hazard", "complaint", "milestone")
+BACKFILL_RUN_TYPE = "backfill"
+
+
+def record_asset(record_type: str) -> Asset:
+    return Asset(RECORDS_URI.format(record_type=record_type), group="safegov")
+
+
+def all_record_types() -> list[str]:
+    from safegov.register.records import RECORD_TYPES
+
+    return sorted(RECORD_TYPES)
+
+
+# --------------------------------------------------------------------------- run context
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """An aware moment in Asia/Shanghai."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(TZ)
+
+
+def period_from_context(context: Mapping[str, Any], cadence: Cadence | str) -> Period:
+    """The period the run is about: its ``data_interval_start`` in Asia/Shanghai."""
+    start = context.get("data_interval_start")
+    if start is None:
+        raise ValueError(
+            "this run has no data interval; trigger it with a logical date or let the "
+            "GraceTimetable infer one"
+        )
+    return period_of(local(start), cadence)
+
+
+def run_after(context: Mapping[str, Any]) -> dt.datetime:
+    """When the run became due (asset-triggered and manual runs included), in Asia/Shanghai."""
+    dag_run = context.get("dag_run")
+    moment = getattr(dag_run, "run_after", None) or context.get("logical_date") or context.get("data_interval_end")
+    if moment is None:
+        raise ValueError("the run has neither run_after nor a logical date")
+    return local(moment)
+
+
+def now() -> dt.datetime:
+    from safegov.core.clock import get_clock
+
+    return local(get_clock().now())
+
+
+def as_of_for(period: Period, grace_working_days: int) -> dt.datetime:
+    """Grace end of ``period``, but never later than the present (see module docstring)."""
+    return min(grace_ends_at(period, grace_working_days), now())
+
+
+def is_historical(context: Mapping[str, Any]) -> bool:
+    dag_run = context.get("dag_run")
+    run_type = getattr(dag_run, "run_type", None)
+    return str(getattr(run_type, "value", run_type)) == BACKFILL_RUN_TYPE
+
+
+def run_id(context: Mapping[str, Any]) -> str | None:
+    dag_run = context.get("dag_run")
+    return getattr(dag_run, "run_id", None) or context.get("run_id")
+
+
+def engine():
+    from safegov.db.engine import get_engine
+
+    return get_engine()
+
+
+def register():
+    from safegov.register.obligations import get_register
+
+    return get_register()
+
+
+def month_range(period: Period) -> tuple[str, str]:
+    """First and last month keys of a period: the range escalation looks at."""
+    return period.first.strftime("%Y-%m"), period.last.strftime("%Y-%m")
+
+
+def max_grace(cadence: Cadence | str) -> int:
+    graces = [ob.grace_working_days for ob in register().by_cadence(cadence)]
+    return max(graces, default=5)
+
+
+# --------------------------------------------------------------------------- asset events
+
+
+def triggering_events(context: Mapping[str, Any]) -> list[Any]:
+    """The asset events that triggered this run, once each (aliases are skipped)."""
+    accessor = context.get("triggering_asset_events") or {}
+    events: list[Any] = []
+    for key in list(accessor):
+        if isinstance(key, AssetAlias):
+            continue
+        events.extend(accessor[key])
+    return events
+
+
+def file_ids_of(events: Iterable[Any]) -> list[int]:
+    ids: set[int] = set()
+    for event in events:
+        extra = getattr(event, "extra", None) or {}
+        for fid in extra.get("file_ids") or ():
+            ids.add(int(fid))
+    return sorted(ids)
+
+
+def evaluation_ranges_of(events: Iterable[Any]) -> list[tuple[str, str, bool]]:
+    """The month ranges carried by ``safegov://evaluations`` events: (from, to, historical).
+
+    Live events and backfill (historical) events are united separately, live first: a batch
+    mixing a backfill with a live run escalates the live range as live (its cases await
+    approval and send notices) and the history as history (no approval, no email) — one
+    union would either silence the live cases or wake up the whole history.
+    """
+    spans: dict[bool, tuple[str, str]] = {}
+    for event in events:
+        extra = getattr(event, "extra", None) or {}
+        if "from" not in extra or "to" not in extra:
+            continue
+        historical = bool(extra.get("historical"))
+        lo, hi = spans.get(historical, (extra["from"], extra["to"]))
+        spans[historical] = (min(lo, extra["from"]), max(hi, extra["to"]))
+    return [(*spans[h], h) for h in (False, True) if h in spans]
+
+
+def range_of_touched(touched: Iterable[Mapping[str, Any]]) -> tuple[str, str] | None:
+    days = [t["record_date"] for t in touched if t.get("record_date")]
+    if not days:
+        return None
+    days = [d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10]) for d in days]
+    return min(days).strftime("%Y-%m"), max(days).strftime("%Y-%m")
+
+
+def jsonable(value: Any) -> Any:
+    """A value as plain JSON (XCom and asset-event extras must be JSON)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+# --------------------------------------------------------------------------- task callables
+
+
+def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: int, **context) -> dict:
+    """Evaluate one obligation for the run's period (a periodic DAG's task)."""
+    from safegov.evaluation.engine import evaluate_period
+
+    period = period_from_context(context, cadence)
+    ob = register().get(obligation_id)
+    as_of = as_of_for(period, min(ob.grace_working_days, grace_working_days))
+    historical = is_historical(context)
+    log.info("evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), historical)
+    maybe_pause("evaluate")  # fault-injection point of the distributed tests; no-op otherwise
+    counts = evaluate_period(
+        engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run_id(context), historical=historical
+    )
+    return jsonable(counts)
+
+
+def announce_evaluations(cadence: str, **context) -> dict:
+    """Emit ``safegov://evaluations`` with the month range the run decided."""
+    period = period_from_context(context, cadence)
+    first, last = month_range(period)
+    extra = {"from": first, "to": last, "period": period.key, "cadence": str(cadence),
+             "historical": is_historical(context)}
+    context["outlet_events"][EVALUATIONS].extra = extra
+    return extra
+
+
+def ingest_inbox(**context) -> dict:
+    """Ingest every new file in the inbox as one batch, and announce it.
+
+    One ``ingest_paths`` call: GX validates each record type once for the batch, and the
+    ingest core still keeps each file in its own transaction. A broken file is rejected
+    (moved to ``rejected/`` with its reason) by the ingest core; should the call itself
+    fail, each file left in the inbox is tried alone, and an *unexpected* error on one file
+    is logged and the file left in place, so that it never stops the other files (the next
+    run tries it again). One asset event per record type touched,
+    ``safegov://records/<type>``, carries the submission file ids.
+    """
+    from sqlalchemy import select
+
+    from safegov.db.engine import session_scope
+    from safegov.intake.pipeline import ingest_paths, scan_inbox
+    from safegov.db.models import RawRow, SubmissionFile
+    from safegov.core.settings import get_settings
+
+    settings = get_settings()
+    inbox = settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    eng = engine()
+    rid = run_id(context)
+    paths = scan_inbox(inbox)
+    summary: dict[str, Any] = {"files": [], "errors": []}
+    file_ids: set[int] = set()
+    reports = []
+    try:
+        reports = [ingest_paths(eng, paths, run_id=rid, move_to=inbox)] if paths else []
+    except Exception:  # noqa: BLE001 - retried file by file below
+        log.exception("ingesting the inbox as one batch failed; trying its files one at a time")
+        for path in scan_inbox(inbox):
+            try:
+                reports.append(ingest_paths(eng, [path], run_id=rid, move_to=inbox))
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+                log.exception("could not ingest %s; left in the inbox for the next run", path)
+                summary["errors"].append({"name": path.name, "error": f"{type(exc).__name__}: {exc}"})
+    for f in (f for report in reports for f in report.files):
+        item = {k: getattr(f, k, None) for k in ("name", "record_type", "status", "rows_total", "accepted", "quarantined", "reason")}
+        summary["files"].append(item)
+        if getattr(f, "file_id", None) is not None and getattr(f, "rows_total", 0):
+            file_ids.add(int(f.file_id))
+    # Which record types each file's rows belong to (a file may mix types through a
+    # record_type column). The files of this run are also found by run id, so that a retry
+    # whose first try crashed after loading still announces them.
+    by_type: dict[str, set[int]] = {}
+    with session_scope(eng) as session:
+        if rid:
+            file_ids.update(session.scalars(
+                select(SubmissionFile.id).where(SubmissionFile.run_id == rid, SubmissionFile.rows_total > 0)
+            ))
+        if file_ids:
+            for fid, rtype in session.execute(
+                select(RawRow.file_id, RawRow.record_type).where(RawRow.file_id.in_(sorted(file_ids))).distinct()
+            ):
+                by_type.setdefault(rtype, set()).add(int(fid))
+    outlet = context["outlet_events"][RECORDS_ALIAS]
+    for rtype in sorted(by_type):
+        outlet.add(record_asset(rtype), extra={"file_ids": sorted(by_type[rtype])})
+    summary["announced"] = {k: sorted(v) for k, v in sorted(by_type.items())}
+    log.info("ingested %d file(s), %d error(s); announced %s", len(summary["files"]), len(summary["errors"]), summary["announced"])
+    return jsonable(summary)
+
+
+def touched_from_events(context: Mapping[str, Any]) -> tuple[list[int], list[dict[str, Any]]]:
+    from safegov.db.engine import session_scope
+    from safegov.intake.late import touched_for_files
+
+    file_ids = file_ids_of(triggering_events(context))
+    with session_scope(engine()) as session:
+        touched = touched_for_files(session, file_ids)
+    return file_ids, touched
+
+
+def announce_touched(touched: list[dict[str, Any]], context: Mapping[str, Any]) -> dict | None:
+    span = range_of_touched(touched)
+    if span is None:
+        return None
+    extra = {"from": span[0], "to": span[1], "historical": False, "source": context["dag"].dag_id}
+    context["outlet_events"][EVALUATIONS_ALIAS].add(EVALUATIONS, extra=extra)
+    return extra
+
+
+def evaluate_events_task(**context) -> dict:
+    """Event-driven obligations (hazard deadlines, accident reports, 12350 tickets, milestones)."""
+    from safegov.evaluation.engine import evaluate_events
+
+    as_of = min(run_after(context), now())
+    counts = evaluate_events(engine(), register(), as_of=as_of, run_id=run_id(context), historical=is_historical(context))
+    _, touched = touched_from_events(context)
+    announce_touched(touched, context)
+    return jsonable(counts)
+
+
+def reevaluate_late_task(**context) -> dict:
+    """Re-evaluate exactly the rows the triggering files touched (late data, corrections)."""
+    from safegov.evaluation.engine import reevaluate_touched
+
+    file_ids, touched = touched_from_events(context)
+    if not touched:
+        log.info("files %s touched no evaluable row", file_ids)
+        return {"file_ids": file_ids, "touched": 0}
+    as_of = min(run_after(context), now())
+    counts = reevaluate_touched(engine(), register(), touched, as_of=as_of, run_id=run_id(context))
+    announce_touched(touched, context)
+    return jsonable({"file_ids": file_ids, "touched": len(touched), "counts": counts})
+
+
+def escalate_task(**context) -> dict:
+    """Run the ladder and the accident, hazard and blacklist rules over the announced ranges
+    (live, then historical), then list the cases this run opened that await approval."""
+    from safegov.accountability.cases import cases_awaiting_approval
+    from safegov.db.engine import session_scope
+    from safegov.accountability.escalation import escalate
+
+    spans = evaluation_ranges_of(triggering_events(context))
+    as_of = min(run_after(context), now())
+    if not spans:
+        # A manual run without asset events: the last twelve months up to the run.
+        last = period_of(as_of, Cadence.MONTHLY)
+        first = period_of(as_of - dt.timedelta(days=365), Cadence.MONTHLY)
+        spans = [(first.key, last.key, False)]
+    maybe_pause("escalate")  # fault-injection point of the distributed tests; no-op otherwise
+    result: dict[str, Any] = {"ranges": []}
+    for lo, hi, historical in spans:
+        counts = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run_id(context), historical=historical)
+        result["ranges"].append({"from": lo, "to": hi, "historical": historical, "counts": counts})
+    with session_scope(engine()) as session:
+        awaiting = cases_awaiting_approval(session, run_id=run_id(context))
+    awaiting = [a if isinstance(a, Mapping) else _case_dict(a) for a in awaiting]
+    result["case_ids"] = [int(a["case_id"]) for a in awaiting]
+    result["approval_body"] = approval_body(awaiting)
+    return jsonable(result)
+
+
+def _case_dict(case: Any) -> dict[str, Any]:
+    return {k: getattr(case, k, None) for k in ("kind", "rule_id", "subject_id", "persons", "period", "opened_on")} | {
+        "case_id": getattr(case, "case_id", None) or getattr(case, "id")
+    }
+
+
+def approval_body(cases: list[Mapping[str, Any]]) -> str:
+    """Markdown table of the cases for the approval form (案件待审批)."""
+    if not cases:
+        return "No case awaits approval."
+    lines = [
+        f"**{len(cases)} case(s) await approval** (待审批案件). *Approve* opens them and sends their "
+        "notices; *Reject* closes them with your reason.",
+        "",
+        "| case | kind | rule | subject | persons | period | opened |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in cases:
+        persons = c.get("persons") or []
+        persons = ";".join(persons) if isinstance(persons, list | tuple) else str(persons)
+        lines.append(
+            f"| {c.get('case_id')} | {c.get('kind')} | {c.get('rule_id')} | {c.get('subject_id')} | "
+            f"{persons} | {c.get('period')} | {c.get('opened_on')} |"
+        )
+    return "\n".join(lines)
+
+
+def decide_task(case_ids: list[int], chosen: list[str], params_input: Mapping[str, Any] | None,
+                responded_by: Any, responded_at: dt.datetime | None, context: Mapping[str, Any]) -> dict:
+    """Apply the office's decision from the HITL form to the listed cases."""
+    try:
+        from safegov.accountability.escalation import decide_cases
+    except ImportError:
+        from safegov.accountability.cases import decide_cases
+
+    approve = list(chosen) == ["Approve"]
+    who = responded_by
+    if isinstance(responded_by, Mapping):
+        who = responded_by.get("name") or responded_by.get("id")
+    who = str(who or "airflow-ui")
+    reason = (params_input or {}).get("reason") or None
+    if not approve and not reason:
+        reason = f"rejected in the Airflow approval form by {who}"
+    at = local(responded_at) if responded_at else run_after(context)
+    changed = decide_cases(engine(), case_ids, approve=approve, decided_by=who, reason=reason, at=at)
+    return {"approved" if approve else "rejected": list(case_ids), "changed": changed, "decided_by": who}
+
+
+def deliver_task(**context) -> dict:
+    """Send what the outbox holds (suppressed and already-sent rows are never sent)."""
+    from safegov.notification.mail import get_mailer
+    from safegov.notification.outbox import deliver
+
+    return jsonable(deliver(engine(), get_mailer(), now=now()))
+
+
+def reminders_task(**context) -> dict:
+    """Queue the reminders due on the run's day (Asia/Shanghai)."""
+    from safegov.notification.outbox import queue_reminders
+
+    day = run_after(context).date()
+    n = queue_reminders(engine(), register(), on=day, run_id=run_id(context))
+    return {"on": day.isoformat(), "queued": n}
+
+
+def bulletin_task(**context) -> Any:
+    """Draft each safety office's monthly bulletin (信息通报) for the run's month."""
+    from safegov.reports.bulletin import draft_bulletins
+
+    period = period_from_context(context, Cadence.MONTHLY)
+    return jsonable(draft_bulletins(engine(), period.key))
+
+
+def daily_events_task(**context) -> dict:
+    """Daily sweep of the event obligations: a hazard's deadline or a ticket's 15 working days
+    pass without any new record arriving, so time alone can turn them into misses."""
+    from safegov.evaluation.engine import evaluate_events
+
+    as_of = min(run_after(context), now())
+    counts = evaluate_events(engine(), register(), as_of=as_of, run_id=run_id(context), historical=is_historical(context))
+    this_month = period_of(as_of, Cadence.MONTHLY)
+    extra = {"from": this_month.previous().key, "to": this_month.key, "historical": False,
+             "source": context["dag"].dag_id}
+    context["outlet_events"][EVALUATIONS_ALIAS].add(EVALUATIONS, extra=extra)
+    return jsonable(counts)

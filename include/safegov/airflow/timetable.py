@@ -1,0 +1,208 @@
+"""``GraceTimetable``: one DAG run per period, created when the period's grace has ended.
+
+SPEC §5: "the evaluation of a period runs when its grace ends (a custom timetable)".
+
+- data interval = the period (month / quarter / half / year) in Asia/Shanghai, e.g.
+  2024-03 → [2024-03-01 00:00+08:00, 2024-04-01 00:00+08:00);
+- run_after = the moment grace is over: 00:00+08:00 after the N-th working day (工作日)
+  following the period's last day, on the official PRC calendar with its 调休 make-up days
+  (``safegov.core.periods.grace_ends_at``). March 2024 with 5 working days: Qingming closes
+  4–6 April, Sunday 7 April is a make-up working day, so grace ends on 8 April and the run
+  is created at 2024-04-09 00:00+08:00.
+
+Choices where Airflow leaves room:
+
+- The first run is the first period *starting* at or after ``start_date`` (Airflow's own
+  alignment rule for interval timetables); backfills use the same rule with
+  ``--from-date``, so to include the whole year 2017 in a yearly backfill start at
+  2017-01-01T00:00:00+08:00.
+- ``catchup=False`` starts with the latest period whose grace has already ended.
+- Beyond the years ``chinese-calendar`` covers (2004–2026 in the pinned version) the grace
+  end cannot be known without guessing holidays. ``next_dagrun_info`` then returns ``None``
+  (no run is scheduled) and logs the ``CalendarRangeError`` at ERROR level; upgrading the
+  ``chinesecalendar`` package resumes scheduling. Nothing is ever scheduled on a guessed date.
+
+The class is registered by ``plugins/safegov_plugin.py`` so that the scheduler can
+deserialize it. It imports only ``safegov.core.periods`` (standard library + chinese-calendar).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import pendulum
+from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
+
+from safegov.core.periods import (
+    CalendarRangeError,
+    Cadence,
+    PERIODIC,
+    Period,
+    grace_ends_at,
+    period_of,
+)
+
+log = logging.getLogger(__name__)
+
+TZ_NAME = "Asia/Shanghai"
+_TZ = pendulum.timezone(TZ_NAME)
+
+_LABEL = {
+    Cadence.MONTHLY: "month",
+    Cadence.QUARTERLY: "quarter",
+    Cadence.HALF_YEARLY: "half-year",
+    Cadence.YEARLY: "year",
+}
+_LABEL_ZH = {
+    Cadence.MONTHLY: "每月",
+    Cadence.QUARTERLY: "每季度",
+    Cadence.HALF_YEARLY: "每半年",
+    Cadence.YEARLY: "每年",
+}
+
+
+def _pendulum(moment: dt.datetime) -> pendulum.DateTime:
+    return pendulum.instance(moment).in_timezone(_TZ)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """An aware moment in Asia/Shanghai (Airflow hands the timetable UTC datetimes)."""
+    if moment.tzinfo is None:  # Airflow guarantees aware values; be defensive anyway
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return pendulum.instance(moment).in_timezone(_TZ)
+
+
+def _now() -> dt.datetime:
+    """The scheduler's present (a function so that tests can pin it)."""
+    return pendulum.now("UTC")
+
+
+class GraceTimetable(Timetable):
+    """Periods of ``cadence`` in Asia/Shanghai; each run waits for ``grace_working_days``."""
+
+    def __init__(self, cadence: Cadence | str = Cadence.MONTHLY, grace_working_days: int = 5) -> None:
+        cadence = Cadence(cadence)
+        if cadence not in PERIODIC:
+            raise ValueError(f"GraceTimetable needs a periodic cadence, not {cadence.value}")
+        if grace_working_days < 0:
+            raise ValueError("grace_working_days must be ≥ 0")
+        self.cadence = cadence
+        self.grace_working_days = int(grace_working_days)
+
+    # ------------------------------------------------------------------ serialisation
+
+    def serialize(self) -> dict[str, Any]:
+        return {"cadence": self.cadence.value, "grace_working_days": self.grace_working_days}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> GraceTimetable:
+        return cls(data["cadence"], data["grace_working_days"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GraceTimetable):
+            return NotImplemented
+        return self.serialize() == other.serialize()
+
+    def __hash__(self) -> int:
+        return hash((self.cadence, self.grace_working_days))
+
+    def __repr__(self) -> str:
+        return f"GraceTimetable({self.cadence.value!r}, {self.grace_working_days})"
+
+    @property
+    def summary(self) -> str:
+        return f"{self.cadence.value} + {self.grace_working_days} working days"
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return (
+            f"Once per {_LABEL[self.cadence]} (Asia/Shanghai), when {self.grace_working_days} PRC working "
+            f"days of grace after the {_LABEL[self.cadence]} have passed "
+            f"({_LABEL_ZH[self.cadence]}，期满后{self.grace_working_days}个工作日)"
+        )
+
+    # ------------------------------------------------------------------ periods
+
+    def period_for(self, moment: dt.datetime) -> Period:
+        """The period containing ``moment`` once converted to Asia/Shanghai."""
+        return period_of(_local(moment), self.cadence)
+
+    def grace_end(self, period: Period) -> dt.datetime:
+        """Raises ``CalendarRangeError`` beyond the official calendar's years."""
+        return grace_ends_at(period, self.grace_working_days)
+
+    def info_for(self, period: Period) -> DagRunInfo:
+        return DagRunInfo(
+            run_after=_pendulum(self.grace_end(period)),
+            data_interval=DataInterval(_pendulum(period.start), _pendulum(period.end)),
+        )
+
+    def latest_closed(self, moment: dt.datetime) -> Period:
+        """The latest period whose grace had ended at ``moment``."""
+        period = self.period_for(moment).previous()
+        while self.grace_end(period) > moment:
+            period = period.previous()
+        return period
+
+    # ------------------------------------------------------------------ Airflow API
+
+    def infer_manual_data_interval(self, *, run_after: dt.datetime) -> DataInterval:
+        """A manual run evaluates the latest period whose grace has ended by ``run_after``."""
+        period = self.latest_closed(_local(run_after))
+        return DataInterval(_pendulum(period.start), _pendulum(period.end))
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_data_interval: DataInterval | None,
+        restriction: TimeRestriction,
+    ) -> DagRunInfo | None:
+        try:
+            return self._next(last_automated_data_interval, restriction)
+        except CalendarRangeError as exc:
+            # No guessing of holidays: stop scheduling and say why (module docstring).
+            log.error("GraceTimetable(%s, %s): no further run scheduled: %s",
+                      self.cadence.value, self.grace_working_days, exc)
+            return None
+
+    def _next(self, last: DataInterval | None, restriction: TimeRestriction) -> DagRunInfo | None:
+        if last is not None:
+            # Step from the last period *in Asia/Shanghai*: its start arrives as 16:00 UTC the
+            # day before, which in UTC would fall into the previous period.
+            period = self.period_for(last.start).next()
+        elif restriction.earliest is not None:
+            period = self._first_at_or_after(_local(restriction.earliest))
+        else:
+            return None  # no start_date: nothing to schedule automatically
+        if restriction.earliest is not None:
+            earliest = self._first_at_or_after(_local(restriction.earliest))
+            period = max(period, earliest, key=lambda p: p.first)
+        if not restriction.catchup:
+            now = _local(_now())
+            latest_closed = self.latest_closed(now)
+            if latest_closed.first > period.first:
+                period = latest_closed
+        if restriction.latest is not None and period.start > _local(restriction.latest):
+            return None
+        return self.info_for(period)
+
+    def _first_at_or_after(self, moment: dt.datetime) -> Period:
+        period = period_of(moment, self.cadence)
+        return period if period.start >= moment else period.next()
+
+
+def dag_timetable(cadence: Cadence | str, register=None) -> GraceTimetable:
+    """The timetable of a cadence's DAG: the largest grace among its obligations.
+
+    The largest grace, because a run decides every obligation of the cadence and none may
+    be decided before its own grace is over.
+    """
+    cadence = Cadence(cadence)
+    if register is None:
+        from safegov.register.obligations import get_register
+
+        register = get_register()
+    graces = [ob.grace_working_days for ob in register.by_cadence(cadence)]
+    return GraceTimetable(cadence, max(graces, default=5))

@@ -1,0 +1,1 @@
+"""The ``safegov`` command line."""

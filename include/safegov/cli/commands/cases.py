@@ -1,0 +1,97 @@
+"""List, approve, reject or close accountability cases (SPEC §6).
+
+  safegov cases list [--state awaiting_approval] [--kind interview] [--rule ID] [--json]
+  safegov cases approve ID... --by NAME
+  safegov cases reject ID... --by NAME --reason TEXT
+  safegov cases close ID... --by NAME [--reason TEXT]
+  safegov cases remind [--on DATE] [--working-days 5]
+
+Cases that name a person (interview 约谈, admonishment 诫勉谈话, dual_interview 双约谈) wait
+in awaiting_approval; approving queues their notices. The same actions are offered in the
+Airflow UI as human-in-the-loop tasks.
+"""
+
+from __future__ import annotations
+
+STATES = ("open", "awaiting_approval", "approved", "rejected", "withdrawn", "closed")
+
+
+def configure(parser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("list", help="list cases")
+    p.add_argument("--state", choices=STATES)
+    p.add_argument("--kind")
+    p.add_argument("--rule", help="rule or obligation id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(_run=run_list)
+    for name, help_text in (("approve", "approve cases awaiting approval"), ("reject", "reject cases awaiting approval"),
+                            ("close", "close open or approved cases")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("ids", nargs="+", type=int, metavar="ID")
+        p.add_argument("--by", required=True, help="who decides (name or office)")
+        p.add_argument("--reason", required=(name == "reject"))
+        p.add_argument("--at", help="decision moment (ISO; default now)")
+        p.set_defaults(_run=run_decide)
+    p = sub.add_parser("remind", help="queue reminders for approvals open more than N working days")
+    p.add_argument("--on", help="date (default today)")
+    p.add_argument("--working-days", type=int, default=5)
+    p.set_defaults(_run=run_remind)
+
+
+def run(args) -> int:  # pragma: no cover - argparse dispatches to the subcommand
+    return args._run(args)
+
+
+def run_list(args) -> int:
+    import json
+
+    from sqlalchemy import select
+
+    from safegov.accountability.cases import case_context
+    from safegov.db.engine import session_scope
+    from safegov.db.models import Case
+
+    q = select(Case).order_by(Case.id)
+    if args.state:
+        q = q.where(Case.state == args.state)
+    if args.kind:
+        q = q.where(Case.kind == args.kind)
+    if args.rule:
+        q = q.where(Case.rule_id == args.rule)
+    with session_scope() as session:
+        rows = [case_context(c) | {"historical": c.historical, "decided_by": c.decided_by} for c in session.scalars(q)]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return 0
+    for r in rows:
+        print(f"{r['case_id']:>6}  {r['state']:<17} {r['kind']:<19} {r['rule_id']:<22} {r['subject_id']:<30} "
+              f"{r['period']:<12} {';'.join(r['persons']) or '-'}")
+    print(f"{len(rows)} case(s)")
+    return 0
+
+
+def run_decide(args) -> int:
+    from safegov.accountability.cases import close_cases, decide_cases
+    from safegov.cli.commands.escalate import parse_moment
+    from safegov.db.engine import get_engine
+
+    at = parse_moment(args.at, "--at")
+    if args.action == "close":
+        n = close_cases(get_engine(), args.ids, closed_by=args.by, reason=args.reason, at=at)
+        print(f"{n} case(s) closed")
+        return 0
+    n = decide_cases(get_engine(), args.ids, approve=args.action == "approve", decided_by=args.by, reason=args.reason, at=at)
+    print(f"{n} case(s) {'approved' if args.action == 'approve' else 'rejected'}"
+          + ("; notices queued" if n and args.action == "approve" else ""))
+    return 0
+
+
+def run_remind(args) -> int:
+    from safegov.accountability.cases import remind_stale_approvals
+    from safegov.cli.commands.blacklist import parse_day
+    from safegov.db.engine import get_engine
+
+    on = parse_day(args.on)
+    n = remind_stale_approvals(get_engine(), on=on, working_days=args.working_days)
+    print(f"{n} approval reminder(s) queued for {on}")
+    return 0

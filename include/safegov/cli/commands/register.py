@@ -1,0 +1,24 @@
+"""Check or list the obligation register (config/obligations.yaml).
+
+  safegov register check   validate; prints the first error with file, obligation id and field
+  safegov register list    one line per obligation
+"""
+
+from __future__ import annotations
+
+
+def configure(parser) -> None:
+    parser.add_argument("action", choices=["check", "list"])
+    parser.add_argument("--file", help="register file (default: $SAFEGOV_CONFIG_DIR/obligations.yaml)")
+
+
+def run(args) -> int:
+    from safegov.register.obligations import load_register
+
+    register = load_register(args.file)
+    if args.action == "check":
+        print(f"register ok: {len(register.obligations)} obligations")
+    else:
+        for ob in register.obligations:
+            print(f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\tquota {ob.quota}\t{ob.title}")
+    return 0

@@ -1,0 +1,73 @@
+"""Reports of the safety offices.
+
+  safegov report bulletin --period 2024-03 [--out DIR] [--unit CODE ...]
+      draft the monthly information-reporting bulletin 〔十五〕 of every safety office
+      (region, leagues, counties) as Markdown, HTML and CSV under
+      $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}
+  safegov report veto --year 2024 [--format csv|json] [--out FILE]
+      the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
+      admonishment in the year)
+
+(File created by the dashboard engineer with the ``bulletin`` part; ``veto`` calls
+``safegov.accountability.escalation.veto_report`` owned by the escalation engineer.)
+"""
+
+from __future__ import annotations
+
+
+def configure(parser) -> None:
+    sub = parser.add_subparsers(dest="report", metavar="REPORT", required=True)
+    b = sub.add_parser("bulletin", help="draft the monthly bulletins 〔十五〕 of every safety office")
+    b.add_argument("--period", required=True, help="month, e.g. 2024-03")
+    b.add_argument("--out", help="folder (default $SAFEGOV_DATA_DIR/bulletins/<period>)")
+    b.add_argument("--unit", action="append", help="only these offices' unit codes (repeatable)")
+    b.set_defaults(_run=run_bulletin)
+    v = sub.add_parser("veto", help="annual one-vote-veto report 〔十六〕")
+    v.add_argument("--year", required=True, type=int)
+    v.add_argument("--format", choices=["csv", "json"], default="csv")
+    v.add_argument("--out", help="file (default stdout)")
+    v.set_defaults(_run=run_veto)
+
+
+def run(args) -> int:  # pragma: no cover - argparse dispatches to the subcommand
+    return args._run(args)
+
+
+def run_bulletin(args) -> int:
+    from pathlib import Path
+
+    from safegov.reports.bulletin import draft_bulletins
+    from safegov.db.engine import get_engine
+
+    paths = draft_bulletins(get_engine(), args.period, out_dir=Path(args.out) if args.out else None, unit_codes=set(args.unit) if args.unit else None)
+    offices = len({p.stem for p in paths})
+    folder = paths[0].parent if paths else "-"
+    print(f"drafted {offices} bulletins for {args.period} in {folder}")
+    return 0
+
+
+def run_veto(args) -> int:
+    import csv
+    import json
+    import sys
+
+    from safegov.db.engine import session_scope
+    from safegov.accountability.escalation import veto_report
+
+    with session_scope() as session:
+        rows = veto_report(session, args.year)
+    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        if args.format == "json":
+            json.dump(rows, out, ensure_ascii=False, indent=2, default=str)
+            out.write("\n")
+        else:
+            cols = list(rows[0].keys()) if rows else ["unit_code"]
+            w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in r.items()})
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0

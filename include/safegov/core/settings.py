@@ -1,0 +1,61 @@
+"""Runtime settings, read once from the environment (SPEC §9).
+
+``SAFEGOV_DATABASE_URL``  compliance database (never Airflow's metadata DB);
+                          default: SQLite file ``data/safegov.db`` under the project root.
+``SAFEGOV_INBOX``         folder where submissions arrive (default ``data/inbox``).
+``SAFEGOV_CONFIG_DIR``    the register and registries (default ``config/``).
+``SAFEGOV_DATA_DIR``      working data (default ``data/``).
+``SAFEGOV_TASK_RETRY_DELAY``  seconds before a failed task is retried (default 180, doubled
+                          on each further try); the distributed tests shorten it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+TIMEZONE = "Asia/Shanghai"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    database_url: str
+    inbox: Path
+    config_dir: Path
+    data_dir: Path
+    # Emails: "local" talks to the bundled SendGrid-compatible server, "sendgrid" to the real API.
+    sendgrid_host: str = "http://127.0.0.1:8025"
+    mail_from: str = "safegov@example.gov.cn"
+    # Rows for periods older than this many days are stored as suppressed, never sent.
+    history_horizon_days: int = 60
+    # First retry of a failed Airflow task after this many seconds (exponential after that).
+    task_retry_delay_seconds: int = Field(default=180, ge=0)
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("SAFEGOV_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("SAFEGOV_DATA_DIR", PROJECT_ROOT / "data"))
+    return Settings(
+        database_url=env.get("SAFEGOV_DATABASE_URL", f"sqlite:///{data_dir / 'safegov.db'}"),
+        inbox=Path(env.get("SAFEGOV_INBOX", data_dir / "inbox")),
+        config_dir=Path(env.get("SAFEGOV_CONFIG_DIR", PROJECT_ROOT / "config")),
+        data_dir=data_dir,
+        sendgrid_host=env.get("SAFEGOV_SENDGRID_HOST", "http://127.0.0.1:8025"),
+        mail_from=env.get("SAFEGOV_MAIL_FROM", "safegov@example.gov.cn"),
+        history_horizon_days=int(env.get("SAFEGOV_HISTORY_HORIZON_DAYS", "60")),
+        task_retry_delay_seconds=env.get("SAFEGOV_TASK_RETRY_DELAY", "180"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

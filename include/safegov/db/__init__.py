@@ -1,0 +1,1 @@
+"""The compliance database: engine and sessions, models, the audit chain, migrations."""

@@ -1,0 +1,927 @@
+"""Ingestion of submitted files (SPEC §3): every row kept, valid rows loaded, the rest
+quarantined with every reason.
+
+One :func:`ingest_paths` call takes its files as a batch, in three steps:
+
+1. **Read** each file (registries first, then in the order given). Refuse it whole if it
+   cannot be read (size over the limit — from ``stat``, before any read —, unknown type or
+   encoding, corrupt or DTD-carrying XLSX, empty): a ``submission_file`` row with status
+   ``rejected`` and the reason, the file moved to ``rejected/`` with ``<name>.reason.txt``
+   beside it. Skip it if its sha256 is already in ``submission_file`` (each file is taken
+   once).
+2. **Validate** each record type's rows with Great Expectations (``safegov.intake.validation``)
+   once for the whole batch: the rows of that type from every file form one DataFrame
+   whose ``_file`` and ``_row`` columns say where each row came from, so GX's cost per run
+   is paid per record type, not per file. Validation writes nothing. Files that carry
+   registry rows (enterprise, department, leader) are the exception: they go first, one at
+   a time, validated inside their own transaction type by type, because the rows that
+   follow — theirs and the other files' — are checked against the registries they update.
+3. **Write** each file in its own transaction: its ``submission_file`` row, every row raw
+   (``raw_row``: file, row number, received time, values as submitted, best-effort hints),
+   a ``rejection`` row per reason, and the valid rows upserted by natural key
+   (``safegov.intake.loaders``, bulk: ``executemany`` on SQLite, ``COPY`` on PostgreSQL).
+
+A file never stops the others: an unexpected error on it (not a verdict on its rows) makes
+its status ``error`` with nothing of it written; if a batch validation raises, each file
+of that batch is validated alone so that only the culprit fails. For every file, rows =
+accepted + quarantined. The received time of a row is ``received_at`` (argument), else the
+row's ``received_at`` column, else the ingestion time. Submitted file names are never used
+as paths: :func:`safe_name` reduces them to a plain base name before anything is moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from json.encoder import encode_basestring
+from operator import methodcaller
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from safegov.db.models import RawRow, Rejection, SubmissionFile
+from safegov.intake.readers import (
+    DEFAULT_MAX_BYTES,
+    Aliases,
+    RawRecord,
+    ReadResult,
+    UnreadableFile,
+    check_size,
+    load_aliases,
+    read_file,
+)
+from safegov.register.records import RECORD_TYPES, RecordType, record_type_for_filename
+
+log = logging.getLogger(__name__)
+
+PROCESSED = "processed"
+REJECTED = "rejected"
+# Registries first: later rows of the same run refer to them (leaders to departments).
+TYPE_ORDER = ("enterprise", "department", "leader")
+RULE_RECORD_TYPE = "record_type"
+RULE_UNREADABLE_ROW = "unreadable_row"
+RULE_AMBIGUOUS = "ambiguous_column"
+RAW_CHUNK = 5000
+_DEFAULT = object()
+_SKIP_SUFFIXES = (".reason.txt", ".tmp", ".part", ".partial", ".crdownload")
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass
+class FileReport:
+    name: str
+    path: str
+    status: str  # processed | rejected | skipped | error
+    record_type: str | None = None
+    rows_total: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    reason: str | None = None
+    sha256: str | None = None
+    file_id: int | None = None
+    moved_to: str | None = None
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    record_types: list[str] = field(default_factory=list)
+    rejections_by_rule: dict[str, int] = field(default_factory=dict)
+    docs_url: str | None = None
+    seconds: float = 0.0
+    seconds_gx: float = 0.0
+
+    def summary(self) -> str:
+        head = f"{self.name}: {self.status}"
+        if self.status == "processed":
+            types = ",".join(self.record_types) or "-"
+            rules = ", ".join(f"{k} {v}" for k, v in sorted(self.rejections_by_rule.items()))
+            return (f"{head} [{types}] rows {self.rows_total}: accepted {self.accepted} "
+                    f"(new {self.inserted}, changed {self.updated}, unchanged {self.unchanged}), "
+                    f"quarantined {self.quarantined}" + (f" ({rules})" if rules else ""))
+        return f"{head}: {self.reason}"
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+    touched: list[dict[str, Any]] = field(default_factory=list)
+    record_types: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        """Every file could be read (rows may still be quarantined)."""
+        return all(f.status in ("processed", "skipped") for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"files": [asdict(f) for f in self.files], "touched": self.touched, "record_types": sorted(self.record_types)}
+
+
+# --------------------------------------------------------------------------- names and paths
+
+
+def safe_name(name: str) -> str:
+    """A submitted file name reduced to a harmless base name (never a path).
+
+    ``../../etc/x.csv`` → ``x.csv``; ``..\\a.csv`` → ``a.csv``; control characters dropped;
+    leading dots removed (no hidden files, no ``..``).
+    """
+    name = unicodedata.normalize("NFC", str(name))
+    base = re.split(r"[\\/]", name)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
+    base = base.strip().lstrip(".").strip()
+    if not base:
+        base = "unnamed"
+    if len(base) > 200:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else base[:200]
+    return base
+
+
+def _type_rank(name: str) -> tuple[int, str]:
+    rt = record_type_for_filename(safe_name(name))
+    return (TYPE_ORDER.index(rt) if rt in TYPE_ORDER else len(TYPE_ORDER), name)
+
+
+def scan_inbox(inbox: Path | str) -> list[Path]:
+    """Files waiting in the inbox (not in processed/ or rejected/, not reason notes or
+    partial uploads), registries first, then by name."""
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        return []
+    out = []
+    for p in inbox.iterdir():
+        if not p.is_file() or p.name.startswith((".", "~$")) or p.name.endswith(_SKIP_SUFFIXES):
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: _type_rank(p.name))
+
+
+def _expand(paths: Iterable[Path | str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        files.extend(scan_inbox(p) if p.is_dir() else [p])
+    # Registries first across all arguments, otherwise the order given.
+    order = {id(p): i for i, p in enumerate(files)}
+    return sorted(files, key=lambda p: (_type_rank(p.name)[0], order[id(p)]))
+
+
+def _move(path: Path, folder: Path, name: str, sha: str | None, reason: str | None) -> Path | None:
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / name
+    if dest.exists():
+        stem, dot, ext = name.rpartition(".")
+        tag = (sha or hashlib.sha256(str(time.time_ns()).encode()).hexdigest())[:12]
+        dest = folder / (f"{stem}.{tag}.{ext}" if dot else f"{name}.{tag}")
+        n = 1
+        while dest.exists():
+            dest = folder / f"{tag}-{n}-{name}"
+            n += 1
+    # The destination is built from a sanitised base name inside ``folder``; check anyway.
+    if dest.resolve().parent != folder.resolve():
+        raise RuntimeError(f"refusing to move outside {folder}: {dest}")
+    try:
+        shutil.move(str(path), str(dest))
+    except FileNotFoundError:
+        return None
+    if reason is not None:
+        dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    return dest
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    from safegov.core.periods import TZ
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=TZ)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def ingest_paths(
+    engine: Engine,
+    paths: Iterable[Path | str],
+    *,
+    received_at: dt.datetime | str | None = None,
+    run_id: str | None = None,
+    move_to: Path | str | None = None,
+    max_bytes: int | None = None,
+    config_dir: Path | None = None,
+    docs_dir: Any = _DEFAULT,
+    now: dt.datetime | None = None,
+    names: Mapping[Path | str, str] | None = None,
+    chunk_rows: int = 100_000,
+) -> IngestReport:
+    """Ingest files (or the files of folders) as one batch, each file in its own transaction.
+
+    ``move_to``: the inbox whose ``processed/`` and ``rejected/`` folders receive the
+    files afterwards (nothing is moved when None). ``names``: the name each path was
+    submitted under, when it differs from the path (uploads); always sanitised.
+    ``docs_dir``: where GX Data Docs go (default ``$SAFEGOV_DATA_DIR/data_docs``; None: no
+    docs). ``now``: the ingestion time (default: the clock, read as each file is read).
+    ``chunk_rows``: the most rows one GX run validates. A file's ``seconds`` and
+    ``seconds_gx`` include its share, by rows, of its batch's validation.
+    """
+    from safegov.core.settings import get_settings
+
+    settings = get_settings()
+    if max_bytes is None:
+        max_bytes = int(os.environ.get("SAFEGOV_MAX_FILE_BYTES", DEFAULT_MAX_BYTES))
+    if docs_dir is _DEFAULT:
+        docs_dir = settings.data_dir / "data_docs"
+    received = _aware(received_at)
+    aliases = load_aliases(config_dir)
+    names = {str(k): v for k, v in (names or {}).items()}
+    report = IngestReport()
+    reports: list[tuple[int, FileReport]] = []  # in the order given
+    written: list[_File] = []
+    pending = list(enumerate(_expand(paths)))
+    # A batch's rows are millions of small objects that live until its end: every full
+    # collection of the cyclic GC would walk them all again (≈ 10 % of the time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        while pending:
+            batch: list[_File] = []
+            later: list[tuple[int, Path]] = []
+            for index, path in pending:
+                started = time.perf_counter()
+                name = safe_name(names.get(str(path), path.name))
+                ingested = _aware(now) if now is not None else _clock_now()
+                try:
+                    fr, f = _read(engine, path, name, aliases, received=received, ingested=ingested, run_id=run_id,
+                                  max_bytes=max_bytes)
+                except Exception as exc:  # noqa: BLE001 - one file's defect never stops the others
+                    log.exception("ingesting %s failed", path)
+                    fr, f = _failed(FileReport(name, str(path), "error"), exc), None
+                if f is not None and any(fr.sha256 == b.fr.sha256 for b in batch):
+                    # A copy of a file of this batch: it is taken (or skipped) once that one is written.
+                    later.append((index, path))
+                    continue
+                fr.seconds = time.perf_counter() - started
+                reports.append((index, fr))
+                if f is None:
+                    _put_away(fr, path, move_to)
+                else:
+                    batch.append(f)
+            if batch:
+                _validate_and_write(engine, batch, docs_dir=docs_dir, chunk_rows=chunk_rows)
+                for f in batch:
+                    _put_away(f.fr, f.path, move_to)
+            written.extend(batch)
+            pending = later
+    finally:
+        if collecting:
+            gc.enable()
+    report.files = [fr for _index, fr in sorted(reports, key=lambda item: item[0])]
+    touched = dict.fromkeys(item for f in written if f.fr.status == "processed" for item in f.touched)
+    report.touched = [{"record_type": t, "unit_code": unit, "enterprise_id": ent, "leader_id": leader, "department_id": dep,
+                       "record_date": dt.date.fromisoformat(day) if day else None}
+                      for t, unit, ent, leader, dep, day in touched]
+    for fr in report.files:
+        report.record_types.update(fr.record_types)
+    return report
+
+
+def _clock_now() -> dt.datetime:
+    from safegov.core.clock import get_clock
+
+    return get_clock().now()
+
+
+def _put_away(fr: FileReport, path: Path, move_to: Path | str | None) -> None:
+    if move_to is not None and fr.status in ("processed", "skipped", "rejected") and path.exists():
+        folder = Path(move_to) / (REJECTED if fr.status == "rejected" else PROCESSED)
+        dest = _move(path, folder, fr.name, fr.sha256, fr.reason if fr.status == "rejected" else None)
+        fr.moved_to = str(dest) if dest else None
+
+
+def _failed(fr: FileReport, exc: BaseException) -> FileReport:
+    """The file's report becomes an internal error (nothing of it was written)."""
+    fresh = FileReport(fr.name, fr.path, "error", reason=f"internal error: {type(exc).__name__}: {exc}"[:500],
+                       sha256=fr.sha256, seconds=fr.seconds)
+    vars(fr).update(vars(fresh))
+    return fr
+
+
+# --------------------------------------------------------------------------- step 1: read
+
+
+def _reject_file(engine: Engine, fr: FileReport, reason: str, received: dt.datetime, ingested: dt.datetime, run_id: str | None) -> FileReport:
+    from safegov.db.engine import insert_for
+
+    fr.status, fr.reason = "rejected", reason
+    if fr.sha256 is None:
+        return fr  # nothing to key it by (vanished file)
+    with engine.begin() as conn:
+        stmt = insert_for(conn, SubmissionFile.__table__).values(
+            file_name=fr.name, sha256=fr.sha256, record_type=fr.record_type, received_at=received, ingested_at=ingested,
+            status="rejected", reason=reason, rows_total=0, rows_accepted=0, rows_quarantined=0, run_id=run_id,
+        ).on_conflict_do_nothing(index_elements=["sha256"])
+        conn.execute(stmt)
+        fr.file_id = conn.scalar(select(SubmissionFile.id).where(SubmissionFile.sha256 == fr.sha256))
+    return fr
+
+
+def _read(
+    engine: Engine, path: Path, name: str, aliases: Aliases, *, received: dt.datetime | None, ingested: dt.datetime,
+    run_id: str | None, max_bytes: int,
+) -> tuple[FileReport, _File | None]:
+    """The file's report, and its rows when there is anything to validate and write."""
+    fr = FileReport(name, str(path), "processed", record_type=record_type_for_filename(name))
+    if not path.is_file():
+        fr.status, fr.reason = "error", "no such file"
+        return fr, None
+    file_received = received or ingested
+    try:
+        check_size(path, max_bytes)
+    except UnreadableFile as exc:
+        fr.sha256 = sha256_file(path)  # streamed: never the whole file in memory
+        if _already_taken(engine, fr):
+            return fr, None
+        return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
+    fr.sha256 = sha256_file(path)
+    if _already_taken(engine, fr):
+        return fr, None
+    try:
+        read = read_file(path, max_bytes=max_bytes, name=name)
+        columns = _canonical_header(read, aliases)
+        if fr.record_type is None and "record_type" not in columns.values():
+            raise UnreadableFile("unknown record type: the file name starts with no record type "
+                                 f"({', '.join(sorted(RECORD_TYPES))}) and there is no record_type column")
+    except UnreadableFile as exc:
+        return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
+    return fr, _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
+
+
+def _already_taken(engine: Engine, fr: FileReport) -> bool:
+    with engine.connect() as conn:
+        row = conn.execute(select(SubmissionFile.id, SubmissionFile.status, SubmissionFile.file_name)
+                           .where(SubmissionFile.sha256 == fr.sha256)).first()
+    if row is None:
+        return False
+    fr.file_id = row.id
+    if row.status == "rejected":
+        fr.status, fr.reason = "rejected", f"same content as file #{row.id} ({row.file_name}), already rejected"
+    else:
+        fr.status, fr.reason = "skipped", f"same content as file #{row.id} ({row.file_name}), already ingested"
+    return True
+
+
+def _canonical_header(read: ReadResult, aliases: Aliases) -> dict[str, str]:
+    """Submitted header → canonical column, for the headers that name one.
+
+    Two headers of one sheet meaning the same column make the file ambiguous (refused).
+    JSON Lines objects each carry their own keys, so there the check is per row.
+    """
+    out: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for h in read.header:
+        canon = aliases.column_for(h)
+        if canon is None:
+            continue  # unknown columns stay in the raw row only
+        if canon in owner and read.format != "jsonl":
+            raise UnreadableFile(f"columns {owner[canon]!r} and {h!r} both mean {canon}")
+        owner.setdefault(canon, h)
+        out[h] = canon
+    return out
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    # NUL cannot be stored in PostgreSQL text; it never carries meaning in a cell.
+    text = str(value).replace("\x00", "").strip()
+    return text or None
+
+
+def _texts(cells: list[Any], plain: bool) -> list[str | None]:
+    """:func:`_text` of every cell; ``plain``: CSV cells — text (never blank: the reader
+    makes blank cells None) or None, and never a NUL (the reader refuses those files) —
+    need stripping only."""
+    if plain and None not in cells:
+        return list(map(str.strip, cells))
+    if plain:
+        return [c.strip() if c is not None else None for c in cells]
+    return [_text(c) for c in cells]
+
+
+# A reason a row is quarantined: column, rule, offending value, message.
+Reason = tuple[str | None, str, Any, str]
+
+
+@dataclass
+class _Group:
+    """One record type's rows of one file (those the reader could split), in file order."""
+
+    rt: RecordType
+    positions: Sequence[int]  # indexes into the file's rows
+    frame: Any = None  # safegov.intake.validation.typed_frame of these rows, once validated
+
+
+@dataclass
+class _File:
+    """A read file on its way through the batch: its rows as columns of canonical text."""
+
+    fr: FileReport
+    path: Path
+    run_id: str | None
+    received: dt.datetime | None  # the call's received_at
+    ingested: dt.datetime
+    row_numbers: list[int]
+    raw: list[dict[str, Any]]  # values as submitted, one dict per row
+    csv_header: list[str] | None  # a CSV file's header: the keys of its full-width rows, in order
+    values: dict[str, list[str | None]]  # canonical column → stripped text per row
+    present: frozenset[str]  # canonical columns the file has (received_at: only when it counts)
+    record_types: list[str | None]
+    reasons: dict[int, list[Reason]]  # row index → reasons, for quarantined rows only
+    groups: dict[str, _Group]  # record type → rows, registries first
+    # Filled while writing, per row: raw row id, natural key, hints, received time, date.
+    raw_ids: list[int | None] = field(default_factory=list)
+    natural_keys: list[str | None] = field(default_factory=list)
+    record_dates: list[str | None] = field(default_factory=list)
+    received_at: Any = None  # pandas Series (UTC), set as the file is written
+    hints: dict[str, list[str | None]] = field(default_factory=dict)
+    # (record type, unit, enterprise, leader, department, ISO date) of the rows, once each
+    touched: list[tuple] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def use_claimed(self) -> bool:
+        return "received_at" in self.present
+
+    @classmethod
+    def from_read(cls, fr: FileReport, path: Path, read: ReadResult, columns: dict[str, str], aliases: Aliases, *,
+                  received: dt.datetime | None, ingested: dt.datetime, run_id: str | None) -> _File:
+        records = read.records
+        n = len(records)
+        reasons: dict[int, list[Reason]] = {}
+        if read.format == "jsonl":
+            values = _jsonl_values(records, columns, reasons)
+        else:
+            plain = read.format == "csv"
+            cells = [r.values for r in records]
+            values = {canon: _texts(list(map(methodcaller("get", h), cells)), plain) for h, canon in columns.items()}
+        for i, rec in enumerate(records):
+            if rec.error:
+                reasons.setdefault(i, []).append((None, RULE_UNREADABLE_ROW, rec.values.get("_line"), rec.error))
+        types = _record_types(fr, records, values.get("record_type"), aliases, reasons)
+        order = sorted({t for t in types if t}, key=lambda t: (TYPE_ORDER.index(t) if t in TYPE_ORDER else len(TYPE_ORDER), t))
+        fr.record_types = order
+        if len(order) > 1 or not fr.record_type:
+            fr.record_type = ",".join(order)[:32] or fr.record_type
+        groups: dict[str, _Group] = {}
+        if len(order) == 1 and not any(r.error for r in records) and all(t == order[0] for t in types):
+            groups[order[0]] = _Group(RECORD_TYPES[order[0]], range(n))  # the usual file: one type, all rows
+        else:
+            for i, (t, rec) in enumerate(zip(types, records)):
+                if t and not rec.error:  # rows the reader could not split are quarantined as such
+                    groups.setdefault(t, _Group(RECORD_TYPES[t], [])).positions.append(i)
+            groups = {t: groups[t] for t in order if t in groups}
+        present = set(columns.values())
+        if received is not None:
+            present.discard("received_at")
+        return cls(fr, path, run_id, received, ingested, [r.row_number for r in records], [r.values for r in records],
+                   read.header if read.format == "csv" else None, values, frozenset(present), types, reasons, groups)
+
+    def take(self, column: list, positions: Sequence[int]) -> list:
+        if isinstance(positions, range) and len(positions) == len(column):
+            return column
+        return [column[i] for i in positions]
+
+
+def _jsonl_values(records: list[RawRecord], columns: dict[str, str], reasons: dict[int, list[Reason]]) -> dict[str, list]:
+    """Canonical columns of JSON Lines rows: each object has its own keys, so two of them
+    meaning one column is a reason on that row."""
+    out: dict[str, list] = {canon: [None] * len(records) for canon in set(columns.values())}
+    for i, rec in enumerate(records):
+        seen: set[str] = set()
+        for h, canon in columns.items():
+            if h not in rec.values:
+                continue
+            if canon in seen:
+                reasons.setdefault(i, []).append((canon, RULE_AMBIGUOUS, None, f"two keys of this row both mean {canon}"))
+            seen.add(canon)
+            out[canon][i] = _text(rec.values.get(h))
+    return out
+
+
+def _record_types(fr: FileReport, records: list[RawRecord], claimed: list[str | None] | None, aliases: Aliases,
+                  reasons: dict[int, list[Reason]]) -> list[str | None]:
+    """Each row's record type: the file name's, else its record_type column's."""
+    if claimed is None:
+        return [fr.record_type] * len(records)
+    known: dict[str | None, str | None] = {}
+    out: list[str | None] = []
+    for i, (text, rec) in enumerate(zip(claimed, records)):
+        if text not in known:
+            known[text] = aliases.record_type_for(text) if text else None
+        claimed_type = known[text]
+        if fr.record_type:
+            out.append(fr.record_type)
+            if text and claimed_type != fr.record_type:
+                reasons.setdefault(i, []).append(("record_type", RULE_RECORD_TYPE, text,
+                                                  f"record_type says {text!r} but the file name says {fr.record_type}"))
+        elif claimed_type:
+            out.append(claimed_type)
+        else:
+            out.append(None)
+            if not rec.error:
+                reasons.setdefault(i, []).append(("record_type", RULE_RECORD_TYPE, text,
+                                                  "no record type: record_type is empty" if not text else f"unknown record type {text!r}"))
+    return out
+
+
+# --------------------------------------------------------------------------- step 2: validate
+
+
+def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | None, chunk_rows: int) -> None:
+    """Files with registry rows first, one at a time (validated inside their transaction,
+    as each record type's registry changes); then one GX run per record type for all other
+    files, and each of them written in its own transaction."""
+    from safegov.intake.validation import load_registries
+
+    registry_files = [f for f in batch if any(g.rt.registry for g in f.groups.values())]
+    for f in registry_files:
+        _guarded(f, lambda f=f: _write(engine, f, None, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True)
+    others = [f for f in batch if f not in registry_files]
+    if not others:
+        return
+    with engine.connect() as conn:
+        registries = load_registries(conn)
+    variants: dict[tuple, list[tuple[_File, _Group]]] = {}
+    for f in others:
+        for name, g in f.groups.items():
+            variants.setdefault((name, f.present & set(g.rt.column_names), f.use_claimed), []).append((f, g))
+    for parts in variants.values():
+        try:
+            _validate(parts, registries, docs_dir=docs_dir, chunk_rows=chunk_rows)
+        except Exception:  # noqa: BLE001 - find the file at fault: each alone, the rest go on
+            log.warning("batch validation of %s failed; validating its %d file(s) one by one",
+                        parts[0][1].rt.name, len(parts), exc_info=True)
+            for f, g in parts:
+                _guarded(f, lambda f=f, g=g: _validate([(f, g)], registries, docs_dir=docs_dir, chunk_rows=chunk_rows))
+    for f in others:
+        if f.fr.status == "processed":
+            _guarded(f, lambda f=f: _write(engine, f, registries, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True)
+
+
+def _guarded(f: _File, work, *, timed: bool = False) -> None:
+    """``work()``; if it raises, the file becomes an internal error and the batch goes on."""
+    started = time.perf_counter()
+    try:
+        work()
+    except Exception as exc:  # noqa: BLE001 - one file's defect never stops the others
+        log.exception("ingesting %s failed", f.path)
+        _failed(f.fr, exc)
+    if timed:
+        f.fr.seconds += time.perf_counter() - started
+
+
+def _validate(parts: list[tuple[_File, _Group]], registries, *, docs_dir: Path | None, chunk_rows: int) -> None:
+    """One GX run (per ``chunk_rows``) over one record type's rows of ``parts``; fills each
+    group's typed frame and each file's reasons only once every chunk has passed."""
+    import numpy as np
+    import pandas as pd
+
+    from safegov.intake.validation import parse_datetimes, typed_frame, validate_frame
+
+    started = time.perf_counter()
+    first, group = parts[0]
+    rt = group.rt
+    cols = [c for c in rt.column_names if c in first.present]
+    use_claimed = first.use_claimed
+    sizes = [len(g.positions) for _f, g in parts]
+    data: dict[str, Any] = {
+        "_file": np.repeat(np.arange(len(parts), dtype="int64"), sizes),
+        "_row": [n for f, g in parts for n in f.take(f.row_numbers, g.positions)],
+    }
+    for c in cols + (["received_at"] if use_claimed else []):
+        data[c] = pd.Series([v for f, g in parts for v in f.take(f.values[c], g.positions)], dtype="object")
+    raw = pd.DataFrame(data)
+    # Received: the call's received_at, else the row's received_at column, else ingestion time.
+    fallback = np.repeat(np.array([pd.Timestamp(f.received or f.ingested).tz_convert("UTC").as_unit("us").asm8
+                                   for f, _g in parts]), sizes)
+    rec = pd.Series(fallback, index=raw.index).dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+    if use_claimed:
+        claimed = parse_datetimes(raw["received_at"])
+        rec = claimed.where(claimed.notna(), rec).astype("datetime64[us, UTC]")
+    ingested = pd.Series(np.repeat(np.array([pd.Timestamp(f.ingested).tz_convert("UTC").as_unit("us").asm8
+                                             for f, _g in parts]), sizes), index=raw.index).dt.tz_localize("UTC")
+    frame = typed_frame(raw, rt, rec, ingested_at=ingested)
+    run_name = parts[0][0].fr.name if len(parts) == 1 else f"{rt.name}-batch-of-{len(parts)}-files"
+    rejections: dict[tuple[int, int], list] = {}
+    gx_seconds = 0.0
+    docs_url = None
+    present = set(cols) | ({"received_at"} if use_claimed else set())
+    for start in range(0, len(frame), chunk_rows):
+        outcome = validate_frame(frame.iloc[start:start + chunk_rows], rt, registries, present=present,
+                                 docs_dir=docs_dir, run_name=run_name)
+        gx_seconds += outcome.seconds
+        docs_url = outcome.docs_url or docs_url
+        rejections.update(outcome.rejections)
+    # Every chunk passed: hand each file its rows and reasons. A file's share of the
+    # batch's time (and of GX's) is its share of the rows.
+    seconds = time.perf_counter() - started
+    total = max(len(frame), 1)
+    by_file: dict[int, list[tuple[int, list]]] = {}
+    for (k, row), reasons in rejections.items():
+        by_file.setdefault(k, []).append((row, reasons))
+    offset = 0
+    for k, (f, g) in enumerate(parts):
+        size = sizes[k]
+        g.frame = frame.iloc[offset:offset + size].reset_index(drop=True)
+        offset += size
+        f.fr.seconds_gx += gx_seconds * size / total
+        f.fr.seconds += seconds * size / total
+        f.fr.docs_url = docs_url or f.fr.docs_url
+        found = by_file.get(k, [])
+        # Row numbers grow down a file: find each row's index by bisection.
+        at = np.searchsorted(np.asarray(f.row_numbers), [row for row, _r in found]).tolist() if found else []
+        for i, (_row, reasons) in zip(at, found):
+            for rj in reasons:
+                value = f.values[rj.column][i] if rj.column in f.values else None
+                if rj.rule == "duplicate_key":
+                    value = "|".join(str(f.values[c][i] if c in f.values else None) for c in rt.key)
+                f.reasons.setdefault(i, []).append((rj.column, rj.rule, value, rj.message))
+
+
+# --------------------------------------------------------------------------- step 3: write
+
+
+def _write(engine: Engine, f: _File, registries, *, docs_dir: Path | None, chunk_rows: int) -> None:
+    """The file in one transaction: its submission row, every row raw, reasons, loads.
+
+    ``registries`` None: the file carries registry rows, so its record types are validated
+    here, in order, each against the registries as the previous ones left them.
+    """
+    from safegov.db.engine import insert_for
+    from safegov.intake.loaders import prepare_bulk
+    from safegov.intake.validation import load_registries
+
+    fr = f.fr
+    _fill_row_columns(f)
+    with engine.begin() as conn:
+        prepare_bulk(conn)
+        fr.file_id = conn.execute(
+            insert_for(conn, SubmissionFile.__table__).values(
+                file_name=fr.name, sha256=fr.sha256, record_type=fr.record_type, received_at=f.received or f.ingested,
+                ingested_at=f.ingested, status="processed", reason=None, rows_total=f.n, run_id=f.run_id,
+            ).returning(SubmissionFile.__table__.c.id)
+        ).scalar_one()
+        validate_here = registries is None
+        if validate_here:
+            registries = load_registries(conn)
+        stored: set[int] = set()
+        for g in f.groups.values():
+            if validate_here:
+                _validate([(f, g)], registries, docs_dir=docs_dir, chunk_rows=chunk_rows)
+                _fill_row_columns(f, g)
+            if g.rt.registry:
+                # Load registry rows now so that later groups of this file can refer to them.
+                _store_raw(conn, f, g.positions, registries)
+                stored.update(g.positions)
+                _load_group(conn, f, g)
+                registries = load_registries(conn)
+        rest = range(f.n) if not stored else [i for i in range(f.n) if i not in stored]
+        # What the loads need that no query gives is made while the raw rows go in.
+        loads = [g for g in f.groups.values() if not g.rt.registry]
+        prepared = _store_raw(conn, f, rest, registries,
+                              meanwhile=lambda: [_prepare_group(f, g, conn.dialect.name) for g in loads])
+        for g, ready in zip(loads, prepared):
+            _load_group(conn, f, g, ready)
+        fr.rows_total = f.n
+        fr.quarantined = len(f.reasons)
+        fr.accepted = fr.rows_total - fr.quarantined
+        conn.execute(update(SubmissionFile.__table__).where(SubmissionFile.__table__.c.id == fr.file_id).values(
+            rows_accepted=fr.accepted, rows_quarantined=fr.quarantined,
+            reason=None if f.n else "no data rows (header only)",
+        ))
+    if not f.n:
+        fr.reason = "no data rows (header only)"
+    for reasons in f.reasons.values():
+        for _col, rule, _val, _msg in reasons:
+            fr.rejections_by_rule[rule] = fr.rejections_by_rule.get(rule, 0) + 1
+    f.touched = _touched(f)
+
+
+def _fill_row_columns(f: _File, only: _Group | None = None) -> None:
+    """Per row: received time (UTC), natural key and record date (local ISO date) from the
+    typed values of the validated groups; the rest stay at the fallback / None."""
+    import pandas as pd
+
+    from safegov.core.periods import TZ
+    from safegov.intake.loaders import date_texts
+
+    if only is None:
+        f.natural_keys = [None] * f.n
+        f.record_dates = [None] * f.n
+        f.received_at = pd.Series(pd.Timestamp(f.received or f.ingested).tz_convert("UTC"),
+                                  index=range(f.n)).astype("datetime64[us, UTC]")
+    for g in [only] if only is not None else f.groups.values():
+        if g.frame is None:
+            continue
+        frame, rt = g.frame, g.rt
+        whole = isinstance(g.positions, range) and len(g.positions) == f.n
+        if whole:
+            f.received_at = frame["_received_at"]
+        else:
+            f.received_at.iloc[list(g.positions)] = frame["_received_at"].array
+        # Key columns are text types: typed value = stripped text (credit codes upper-cased).
+        parts = zip(*(frame[k].tolist() for k in rt.key))
+        if frame[list(rt.key)].notna().all(axis=None):
+            keys = [key[:200] for key in map("|".join, parts)]
+        else:
+            keys = [None if any(p is None or p != p for p in key) else "|".join(key)[:200] for key in parts]
+        dates: list[str | None] = [None] * len(keys)
+        if rt.date_column:
+            day = frame[rt.date_column]
+            if rt.column(rt.date_column).type == "datetime":
+                day = day.dt.tz_convert(TZ).dt.tz_localize(None)
+            dates = date_texts(day)
+        if whole:
+            f.natural_keys, f.record_dates = keys, dates
+            continue
+        for i, key, date in zip(g.positions, keys, dates):
+            f.natural_keys[i] = key
+            f.record_dates[i] = date
+
+
+_DIGITS6 = re.compile(r"^\d{6}$")
+
+
+def _hints(f: _File, positions: Sequence[int], registries) -> dict[str, list[str | None]]:
+    """Best-effort subject of each row (quarantined rows too): unit, enterprise, leader.
+
+    Each distinct value is judged once (a file repeats few units, enterprises, leaders)."""
+    def first(*names: str) -> list[str | None]:  # per row, the first of these columns with a value
+        columns = [f.take(f.values[name], positions) for name in names if name in f.values]
+        if not columns:
+            return [None] * len(positions)
+        return columns[0] if len(columns) == 1 else [a or b for a, b in zip(*columns)]
+
+    def judged(values: list[str | None], verdict) -> list[str | None]:
+        known = {v: verdict(v) if v else None for v in set(values)}
+        return list(map(known.__getitem__, values))
+
+    unit = judged(first("unit_code", "county_code"), lambda u: u if _DIGITS6.match(u) else None)
+    ent = judged(first("enterprise_id"), lambda e: e.upper() if len(e) <= 18 else None)
+    if None in unit:
+        county = registries.enterprise_county
+        unit = [u if u is not None or e is None else county.get(e) for u, e in zip(unit, ent)]
+    leader = judged(first("leader_id", "chaired_by"), lambda leader: leader if len(leader) <= 64 else None)
+    return {"unit_code": unit, "enterprise_id": ent, "leader_id": leader}
+
+
+_RAW_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _raw_json(f: _File, positions: Sequence[int]) -> list[str]:
+    """Each row's submitted values as JSON text. A full-width CSV row holds the header's
+    keys in order, all text: one template per file, filled with encoded strings, is the
+    same text as the encoder's at a third of its cost."""
+    rows = f.take(f.raw, positions)
+    if f.csv_header is None:
+        return list(map(_RAW_JSON, rows))
+    width = len(f.csv_header)
+    template = "{" + ", ".join(encode_basestring(h).replace("%", "%%") + ": %s" for h in f.csv_header) + "}"
+    out = []
+    for values in rows:
+        try:
+            out.append(template % tuple(map(encode_basestring, values.values())) if len(values) == width
+                       else _RAW_JSON(values))
+        except TypeError:  # a blank cell (None)
+            out.append(_RAW_JSON(values))
+    return out
+
+
+class _RawJson:
+    """:func:`_raw_json` of ``positions``, made a slice at a time as it is asked for."""
+
+    def __init__(self, f: _File, positions: Sequence[int]) -> None:
+        self.f, self.positions = f, positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, where: slice) -> list[str]:
+        return _raw_json(self.f, self.positions[where])
+
+
+def _store_raw(conn, f: _File, positions: Sequence[int], registries, meanwhile=None) -> Any:
+    """raw_row for every row (accepted or quarantined) and a rejection per reason.
+
+    ``meanwhile()``: work that needs no database, done while the raw rows are being
+    inserted (on PostgreSQL the server takes them in a COPY of its own, see
+    ``safegov.intake.loaders.start_insert``); its result is returned."""
+    from safegov.intake.loaders import insert_rows, moment_texts, start_insert
+
+    if not positions:
+        return meanwhile() if meanwhile is not None else None
+    fr = f.fr
+    hints = _hints(f, positions, registries)
+    for name, values in hints.items():
+        column = f.hints.setdefault(name, [None] * f.n)
+        for i, v in zip(positions, values):
+            column[i] = v
+    reasons = f.reasons
+    table = RawRow.__table__
+    wait = start_insert(conn, table, {
+        "file_id": [fr.file_id] * len(positions),
+        "row_number": f.take(f.row_numbers, positions),
+        "record_type": [(t or "unknown")[:32] for t in f.take(f.record_types, positions)],
+        "received_at": moment_texts(f.received_at.iloc[list(positions)], conn.dialect.name),
+        # PostgreSQL's COPY takes columns a slice at a time: the JSON is made as it is sent.
+        "values": _RawJson(f, positions) if conn.dialect.name == "postgresql" else _raw_json(f, positions),
+        "natural_key": f.take(f.natural_keys, positions),
+        "status": ["quarantined" if i in reasons else "accepted" for i in positions],
+        **hints,
+        "record_date": f.take(f.record_dates, positions),
+    })
+    try:
+        made = meanwhile() if meanwhile is not None else None
+    finally:
+        wait()
+    if not f.raw_ids:
+        f.raw_ids = [None] * f.n
+    ids = dict(conn.execute(select(table.c.row_number, table.c.id).where(table.c.file_id == fr.file_id)).all())
+    for i in positions:
+        f.raw_ids[i] = ids[f.row_numbers[i]]
+    rejections = [
+        (f.raw_ids[i], column, rule, None if value is None else str(value).replace("\x00", "")[:10000], message)
+        for i in positions if i in reasons
+        for column, rule, value, message in reasons[i]
+    ]
+    insert_rows(conn, Rejection.__table__, dict(zip(["raw_row_id", "column", "rule", "value", "message"],
+                                                    map(list, zip(*rejections)))))
+    return made
+
+
+def _accepted(f: _File, g: _Group) -> tuple[list[bool], Any]:
+    """Which of the group's rows are accepted, and their typed frame."""
+    accepted = [i not in f.reasons for i in g.positions]
+    return accepted, g.frame[accepted] if not all(accepted) else g.frame
+
+
+def _prepare_group(f: _File, g: _Group, dialect: str):
+    """``safegov.intake.loaders.prepare_frame`` of the group's accepted rows (None: nothing to load)."""
+    from safegov.intake.loaders import prepare_frame
+
+    if g.frame is None:
+        return None
+    return prepare_frame(g.rt, _accepted(f, g)[1], dialect)
+
+
+def _load_group(conn, f: _File, g: _Group, prepared=None) -> None:
+    from safegov.intake.loaders import load_frame
+
+    if g.frame is None:
+        return
+    accepted, frame = _accepted(f, g) if prepared is None else ([i not in f.reasons for i in g.positions], prepared.frame)
+    ids = [f.raw_ids[i] for i, ok in zip(g.positions, accepted) if ok]
+    stats = load_frame(conn, g.rt, frame, ids, recorded_at=f.ingested, prepared=prepared)
+    f.fr.inserted += stats.inserted
+    f.fr.updated += stats.updated
+    f.fr.unchanged += stats.unchanged
+
+
+def _touched(f: _File) -> list[tuple]:
+    """Subjects and dates that the file's rows (accepted or quarantined) touch, once each."""
+    typed = [i for i, t in enumerate(f.record_types) if t]
+    if not typed:
+        return []
+    department = f.values.get("department_id") or [None] * f.n
+    return list(dict.fromkeys(zip(*(f.take(column, typed) for column in (
+        f.record_types, f.hints["unit_code"], f.hints["enterprise_id"], f.hints["leader_id"], department,
+        f.record_dates)))))

@@ -1,0 +1,385 @@
+"""Readers for submitted files (SPEC §3): CSV, XLSX (first sheet) and JSON Lines.
+
+A reader returns every row as submitted (cell text keyed by the file's own header), or
+raises :class:`UnreadableFile` with a one-line reason — never a partial read. Header names
+are mapped to canonical columns through ``config/aliases.yaml`` (:func:`load_aliases`).
+
+Defences: the size is checked with ``stat`` before a byte is read; CSV is UTF-8 (with or
+without BOM), UTF-16 with BOM, or GB18030 (Chinese Excel exports); XLSX is a zip whose
+members are scanned for a DTD or entity declaration (refused), whose uncompressed size is
+bounded, and which openpyxl parses through defusedxml.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from safegov.register.records import RECORD_TYPES
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# A zip may expand a lot legitimately (XML is verbose) but not without bound.
+XLSX_EXPANSION_FACTOR = 20
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+EXTRA_COLUMNS = ("record_type", "received_at")
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read at all; the reason is one line for the operator."""
+
+
+@dataclass
+class RawRecord:
+    row_number: int  # spreadsheet convention: the header is row 1; JSON Lines: the line number
+    values: dict[str, Any]  # header as submitted → cell (text, or the JSON value)
+    error: str | None = None  # the reader could not split this row (e.g. a bad JSON line)
+
+
+@dataclass
+class ReadResult:
+    format: str
+    encoding: str | None
+    header: list[str]
+    records: list[RawRecord] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+class AliasConfigError(ValueError):
+    """config/aliases.yaml is invalid; the message names the file, key and reason."""
+
+
+class AliasConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, list[str]]
+    record_types: dict[str, str] = {}
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = canonical_columns()
+        for name in value:
+            if name not in known:
+                raise ValueError(f"columns.{name}: not a column of any record type")
+        return value
+
+    @field_validator("record_types")
+    @classmethod
+    def _known_types(cls, value: dict[str, str]) -> dict[str, str]:
+        for alias, name in value.items():
+            if name not in RECORD_TYPES:
+                raise ValueError(f"record_types.{alias}: {name!r} is not a record type")
+        return value
+
+
+@dataclass(frozen=True)
+class Aliases:
+    header: dict[str, str]  # normalised header text → canonical column
+    record_types: dict[str, str]  # normalised type text → canonical type
+
+    def column_for(self, header: str) -> str | None:
+        return self.header.get(normalise_header(header))
+
+    def record_type_for(self, text: Any) -> str | None:
+        if text is None:
+            return None
+        return self.record_types.get(normalise_header(str(text)))
+
+
+def canonical_columns() -> set[str]:
+    return {c.name for rt in RECORD_TYPES.values() for c in rt.columns} | set(EXTRA_COLUMNS)
+
+
+def normalise_header(text: str) -> str:
+    # Excel and hand-made files add BOMs, non-breaking and full-width spaces, odd case.
+    return re.sub(r"[\s\u00a0\u3000\ufeff]+", "", str(text)).lower()
+
+
+def load_aliases(config_dir: Path | None = None) -> Aliases:
+    if config_dir is None:
+        from safegov.core.settings import get_settings
+
+        config_dir = get_settings().config_dir
+    path = Path(config_dir) / "aliases.yaml"
+    mtime = path.stat().st_mtime_ns if path.exists() else 0
+    return _load_aliases(str(path), mtime)
+
+
+@lru_cache(maxsize=8)
+def _load_aliases(path_str: str, _mtime: int) -> Aliases:
+    path = Path(path_str)
+    header = {normalise_header(c): c for c in canonical_columns()}
+    types = {normalise_header(t): t for t in RECORD_TYPES}
+    if not path.exists():
+        return Aliases(header, types)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        config = AliasConfig.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise AliasConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise AliasConfigError(f"{path}: {where}: {err['msg']}") from None
+    owner: dict[str, str] = {}
+    for column, aliases in config.columns.items():
+        for alias in aliases:
+            key = normalise_header(alias)
+            if not key:
+                raise AliasConfigError(f"{path}: columns.{column}: empty alias")
+            claimed = owner.get(key) or (header[key] if key in header and header[key] != column else None)
+            if claimed and claimed != column:
+                raise AliasConfigError(f"{path}: columns.{column}: alias {alias!r} is already claimed by {claimed}")
+            owner[key] = column
+    header.update(owner)
+    for alias, name in config.record_types.items():
+        types[normalise_header(alias)] = name
+    return Aliases(header, types)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def file_format(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in XLSX_SUFFIXES:
+        return "xlsx"
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix == ".xls":
+        raise UnreadableFile("XLS (Excel 97-2003) is not supported: save the sheet as XLSX or CSV")
+    raise UnreadableFile(f"unknown file type {suffix or '(no extension)'!r}: send CSV, XLSX or JSON Lines")
+
+
+def check_size(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Refuse an over-limit file from its ``stat`` alone (never reads it)."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnreadableFile(f"file is {size} bytes, over the limit of {max_bytes} bytes")
+    if size == 0:
+        raise UnreadableFile("empty file (0 bytes)")
+    return size
+
+
+def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> ReadResult:
+    path = Path(path)
+    fmt = file_format(name or path.name)
+    check_size(path, max_bytes)
+    if fmt == "xlsx":
+        return read_xlsx(path, max_bytes=max_bytes)
+    data = path.read_bytes()
+    if len(data) > max_bytes:  # it grew after stat
+        raise UnreadableFile(f"file is over the limit of {max_bytes} bytes")
+    text, encoding = decode(data)
+    if not text.strip():
+        raise UnreadableFile("empty file (no header)")
+    if fmt == "csv":
+        return read_csv_text(text, encoding, tab=(Path(name or path.name).suffix.lower() == ".tsv"))
+    return read_jsonl_text(text, encoding)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 (BOM or not), UTF-16 with BOM, else GB18030; anything else is refused."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"file starts with a UTF-8 BOM but is not UTF-8 (byte {exc.start})") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise UnreadableFile("file starts with a UTF-16 BOM but is not UTF-16") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UnreadableFile("unknown encoding: neither UTF-8 nor GB18030") from None
+    if "\x00" in text:
+        raise UnreadableFile("unknown encoding: binary content (NUL bytes)")
+    return text, "gb18030"
+
+
+def _cell_text(value: str) -> str | None:
+    return value if value.strip() != "" else None
+
+
+def read_csv_text(text: str, encoding: str, *, tab: bool = False) -> ReadResult:
+    if "\x00" in text:
+        raise UnreadableFile("not a text file: NUL bytes in the CSV")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tab else ",")
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UnreadableFile("empty file (no header)") from None
+    except csv.Error as exc:
+        raise UnreadableFile(f"malformed CSV header: {exc}") from None
+    header = _unique_header([h.strip().lstrip("\ufeff") for h in header])
+    if not any(header):
+        raise UnreadableFile("empty header row")
+    records: list[RawRecord] = []
+    width = len(header)
+    i = 1
+    try:
+        for i, cells in enumerate(reader, start=2):
+            if len(cells) == width and all(map(str.strip, cells)):  # the usual row: every cell filled
+                records.append(RawRecord(i, dict(zip(header, cells))))
+                continue
+            if not cells or all(c.strip() == "" for c in cells):
+                continue  # blank lines carry nothing
+            values = {header[j]: _cell_text(c) for j, c in enumerate(cells[:width])}
+            for j, c in enumerate(cells[width:], start=width + 1):
+                if c.strip():
+                    values[f"_extra_{j}"] = c
+            records.append(RawRecord(i, values))
+    except csv.Error as exc:
+        raise UnreadableFile(f"malformed CSV at row {i}: {exc}") from None
+    return ReadResult("csv", encoding, header, records)
+
+
+def _unique_header(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for j, h in enumerate(header, start=1):
+        h = h or f"_column_{j}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}#{seen[h]}"
+        else:
+            seen[h] = 1
+        out.append(h)
+    return out
+
+
+def read_jsonl_text(text: str, encoding: str) -> ReadResult:
+    header: dict[str, None] = {}
+    records: list[RawRecord] = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            records.append(RawRecord(i, {"_line": line[:10000]}, error=f"not valid JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        if not isinstance(obj, dict):
+            records.append(RawRecord(i, {"_line": line[:10000]}, error=f"a JSON line must be an object, got {type(obj).__name__}"))
+            continue
+        for k in obj:
+            header.setdefault(str(k), None)
+        records.append(RawRecord(i, {str(k): v for k, v in obj.items()}))
+    return ReadResult("jsonl", encoding, list(header), records)
+
+
+_XML_DANGER = ((b"<!DOCTYPE", "a DTD (<!DOCTYPE>)"), (b"<!ENTITY", "an entity declaration (<!ENTITY>)"))
+
+
+def _scan_xlsx(path: Path, max_bytes: int) -> None:
+    if not zipfile.is_zipfile(path):
+        raise UnreadableFile("corrupt XLSX: not a zip archive")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > max_bytes * XLSX_EXPANSION_FACTOR:
+                raise UnreadableFile(f"XLSX expands to {total} bytes, over {XLSX_EXPANSION_FACTOR}× the size limit")
+            if not any(i.filename == "[Content_Types].xml" for i in infos):
+                raise UnreadableFile("corrupt XLSX: no [Content_Types].xml")
+            for info in infos:
+                if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(info) as member:
+                    tail = b""
+                    while chunk := member.read(1 << 20):
+                        window = tail + chunk
+                        for needle, what in _XML_DANGER:
+                            if needle in window:
+                                raise UnreadableFile(f"XLSX refused: {info.filename} carries {what}")
+                        tail = window[-16:]
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile(f"corrupt XLSX: {exc}") from None
+
+
+def _xlsx_text(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return value if value.strip() else None
+    return str(value)
+
+
+def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    _scan_xlsx(path, max_bytes)
+    from openpyxl import load_workbook
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # pragma: no cover - defusedxml is a pinned dependency
+        raise UnreadableFile("XLSX refused: defusedxml is not installed")
+    try:
+        # data_only=False: a formula is kept as the text that was typed, never evaluated.
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - any parser failure means "cannot be read"
+        raise UnreadableFile(f"corrupt XLSX: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from None
+    try:
+        if not wb.worksheets:
+            raise UnreadableFile("XLSX has no worksheet")
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        try:
+            first = next(rows)
+        except StopIteration:
+            raise UnreadableFile("empty file (the first sheet has no header)") from None
+        header = _unique_header([str(_xlsx_text(h) or "").strip() for h in first])
+        while header and header[-1].startswith("_column_"):
+            header.pop()
+        if not header:
+            raise UnreadableFile("empty header row")
+        width = len(header)
+        records: list[RawRecord] = []
+        for i, cells in enumerate(rows, start=2):
+            texts = [_xlsx_text(c) for c in cells]
+            if all(t is None for t in texts):
+                continue
+            values = {header[j]: (texts[j] if j < len(texts) else None) for j in range(width)}
+            for j, t in enumerate(texts[width:], start=width + 1):
+                if t is not None:
+                    values[f"_extra_{j}"] = t
+            records.append(RawRecord(i, values))
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise UnreadableFile(f"corrupt XLSX: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from None
+    finally:
+        wb.close()
+    return ReadResult("xlsx", None, header, records)

@@ -1,0 +1,1 @@
+"""Notification: the outbox, reminders, mail delivery and templates."""

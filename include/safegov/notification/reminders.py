@@ -1,0 +1,340 @@
+"""Pre-due reminders (到期提醒, SPEC §6 ladder step "reminder") and daily digests per safety office.
+
+``queue_reminders(engine, register, on=D)`` finds every obligation × subject whose due date is
+within N working days after ``D`` (N in the obligation's ``reminder_offsets``; days missed are
+caught up, see :func:`due_dates_for`) and whose quota
+is not yet met by the accepted records so far, and queues one reminder per subject and offset
+(step ``remind-<N>``) to the responsible post holder, cc the unit's safety office (安委办).
+
+Due dates: a period's last day; a once obligation's ``due_on``; a hazard's ``deadline``; a
+12350 ticket's ``received_on`` + 15 working days (the obligation's parameter).
+
+Set-based: per obligation and due date, one query lists the subjects and one ``GROUP BY``
+counts their records; the rest is a set difference in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from safegov.core.periods import TZ, CalendarRangeError, Cadence, add_working_days, periods_between
+from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Unit
+from safegov.notification.outbox import get_notification_config, queue_many
+from safegov.register.obligations import Obligation, Register
+
+log = logging.getLogger(__name__)
+
+RECORD_LABELS = {
+    "meeting": "会议记录（meeting）", "inspection": "督导检查记录（inspection）", "bulletin": "事故信息通报（bulletin）",
+    "hazard_inspection": "隐患排查记录（hazard_inspection）", "risk_assessment": "风险评估记录（risk_assessment）",
+    "hazard": "隐患整改记录（hazard）", "complaint": "举报办结记录（complaint）", "milestone": "建设完成记录（milestone）",
+}
+COUNTING_ROLES = ("legal_representative", "actual_controller")  # 〔四〕 hazard self-inspections
+
+
+@dataclass(frozen=True)
+class Person:
+    leader_id: str
+    name: str
+    email: str | None
+    term_start: dt.date
+    term_end: dt.date | None
+
+
+class Directory:
+    """Who holds which post on a day, loaded once (the leader registry is small)."""
+
+    def __init__(self, session: Session):
+        self.by_post: dict[tuple[str, str], list[Person]] = defaultdict(list)
+        self.by_department: dict[str, list[Person]] = defaultdict(list)
+        for r in session.execute(select(Leader.leader_id, Leader.name, Leader.email, Leader.unit_code, Leader.role,
+                                        Leader.department_id, Leader.term_start, Leader.term_end)):
+            p = Person(r.leader_id, r.name, r.email, r.term_start, r.term_end)
+            self.by_post[(r.unit_code, r.role)].append(p)
+            if r.role == "department_head" and r.department_id:
+                self.by_department[r.department_id].append(p)
+        self.unit_names = dict(session.execute(select(Unit.code, Unit.name)).all())
+
+    @staticmethod
+    def _pick(people: list[Person], on: dt.date) -> Person | None:
+        """In office on ``on``; on a vacancy day whoever held it last (SPEC §2, like orgs.holder_at)."""
+        started = [p for p in people if p.term_start <= on]
+        current = [p for p in started if p.term_end is None or p.term_end >= on]
+        if current:
+            return max(current, key=lambda p: p.term_start)
+        if started:
+            return max(started, key=lambda p: (p.term_end or dt.date.max, p.term_start))
+        return None
+
+    def holder(self, unit_code: str, role: str, on: dt.date) -> Person | None:
+        return self._pick(self.by_post.get((unit_code, role), []), on)
+
+    def department_head(self, department_id: str, on: dt.date) -> Person | None:
+        return self._pick(self.by_department.get(department_id, []), on)
+
+    def office(self, unit_code: str, on: dt.date) -> Person | None:
+        """The unit's safety committee office = its safety_office_director."""
+        return self.holder(unit_code, "safety_office_director", on)
+
+
+def due_dates_for(on: dt.date, offset: int, horizon_days: int = 60, tighter: Iterable[int] = ()) -> set[dt.date]:
+    """Due dates D after ``on`` that are within ``offset`` working days (the ``offset``-th
+    working day before D is ``on`` or earlier) but not yet within a ``tighter`` offset.
+
+    A day the reminder DAG did not run on — a weekend, an outage, the first start — is caught
+    up by the next run, which sends the reminder of the stage the due date is in *now*, and
+    only that one (no "5 days left" the day before the due date). The outbox key's step
+    (``remind-N``) keeps each stage to one email however many days it is caught up on.
+    """
+    tighter = [t for t in tighter if t < offset]
+    out: set[dt.date] = set()
+    for i in range(1, horizon_days + 1):
+        d = on + dt.timedelta(days=i)
+        try:
+            if add_working_days(d, -offset) <= on and all(add_working_days(d, -t) > on for t in tighter):
+                out.add(d)
+        except CalendarRangeError:
+            break
+    return out
+
+
+def _unit_role(ob: Obligation) -> str:
+    """Whose duty a unit-level obligation is: the party or the government, else the safety office."""
+    body = ob.evidence.where.get("body")
+    if body == "party_standing_committee":
+        return "party_secretary"
+    if body == "government_executive_meeting" or ob.rule == "milestone":
+        return "government_head"
+    return "safety_office_director"
+
+
+def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.date, period_key: str | None) -> Any:
+    """(select of subject key, count) for the obligation's evidence in [first, last]."""
+    ev = ob.evidence
+    model = RECORD_MODELS[ev.record_type]
+    conds = []
+    if ev.record_type == "bulletin" and period_key:
+        conds.append(model.period == period_key)  # a bulletin is placed by the month it reports on
+    else:
+        col = getattr(model, ev.effective_date_column)
+        if first is not None:
+            conds.append(col >= first)
+        conds.append(col <= last)
+    for c, v in ev.where.items():
+        conds.append(getattr(model, c) == v)
+    for c in ev.not_null:
+        conds.append(getattr(model, c).is_not(None))
+    if ev.record_type == "hazard_inspection":
+        conds.append(model.led_by_role.in_(COUNTING_ROLES))
+    kind = ob.subject.kind
+    if kind == "unit":
+        q = select(model.unit_code.label("k"), func.count().label("n")).where(*conds).group_by(model.unit_code)
+    elif kind == "enterprise":
+        q = select(model.enterprise_id.label("k"), func.count().label("n")).where(*conds).group_by(model.enterprise_id)
+    elif kind == "post":
+        # An inspection counts for the post its leader held (the leader registry says which).
+        k = (Leader.unit_code + ":" + Leader.role).label("k")
+        q = (select(k, func.count().label("n")).select_from(model).join(Leader, Leader.leader_id == model.leader_id)
+             .where(*conds).group_by(Leader.unit_code, Leader.role))
+    elif kind == "department":
+        q = (select(Leader.department_id.label("k"), func.count().label("n")).select_from(model)
+             .join(Leader, Leader.leader_id == model.leader_id)
+             .where(*conds, Leader.role == "department_head").group_by(Leader.department_id))
+    else:
+        raise ValueError(kind)
+    return {k: n for k, n in session.execute(q)}
+
+
+def _subjects(session: Session, ob: Obligation, first: dt.date | None, due: dt.date, d: Directory) -> list[dict[str, Any]]:
+    """Subjects in scope with recipients: subject_id, name, unit_code, recipient, person/email."""
+    kind = ob.subject.kind
+    out = []
+    if kind in ("unit", "post"):
+        from safegov.org.units import level_of
+
+        units = [(c, n) for c, n in d.unit_names.items() if level_of(c) in (ob.subject.levels or ())]
+        for code, name in units:
+            roles = ob.subject.roles if kind == "post" else (_unit_role(ob),)
+            for role in roles:
+                person = d.holder(code, role, due)
+                sid = f"{code}:{role}" if kind == "post" else code
+                out.append({"subject_id": sid, "subject_name": name, "unit_code": code,
+                            "recipient": person.leader_id if person else f"{code}:{role}", "person": person,
+                            "email": person.email if person else None})
+    elif kind == "department":
+        q = select(Department.department_id, Department.name, Department.unit_code).where(Department.safety_duty.is_(True))
+        for dep_id, name, unit in session.execute(q):
+            person = d.department_head(dep_id, due)
+            out.append({"subject_id": dep_id, "subject_name": name, "unit_code": unit,
+                        "recipient": person.leader_id if person else f"{unit}:department_head:{dep_id}",
+                        "person": person, "email": person.email if person else None})
+    elif kind == "enterprise":
+        q = select(Enterprise.enterprise_id, Enterprise.name, Enterprise.county_code, Enterprise.contact_email).where(
+            Enterprise.registered_on <= due,
+            or_(Enterprise.closed_on.is_(None), Enterprise.closed_on >= (first or due)))
+        for eid, name, county, email in session.execute(q):
+            out.append({"subject_id": eid, "subject_name": name, "unit_code": county, "recipient": eid,
+                        "person": None, "email": email})
+    return out
+
+
+def _periodic_targets(ob: Obligation, on: dt.date) -> list[tuple[int, dt.date, dt.date | None, str]]:
+    """(offset, due date, period first day, period key) reminded on ``on``."""
+    out = []
+    for offset in ob.reminder_offsets:
+        dues = due_dates_for(on, offset, horizon_days=max(60, offset * 3), tighter=ob.reminder_offsets)
+        if not dues:
+            continue
+        if ob.cadence is Cadence.ONCE:
+            if ob.due_on in dues:
+                out.append((offset, ob.due_on, None, ob.due_on.isoformat()[:4]))
+            continue
+        for p in periods_between(min(dues), max(dues), ob.cadence):
+            if p.last in dues:
+                out.append((offset, p.last, p.first, p.key))
+    return out
+
+
+def queue_reminders(engine: Engine, register: Register, *, on: dt.date, run_id: str | None = None,
+                    created_at: dt.datetime | None = None, historical: bool = False) -> int:
+    """Queue the reminders due on ``on`` (a local date); returns the rows newly queued.
+
+    ``created_at`` defaults to the clock (SAFEGOV_NOW pins it): it is when the row was made,
+    and decides whether an old period is beyond the history horizon (→ suppressed).
+    """
+    if isinstance(on, dt.datetime):
+        on = on.astimezone(TZ).date()
+    if created_at is None:
+        from safegov.core.clock import get_clock
+
+        created_at = get_clock().now()
+    items: list[dict[str, Any]] = []
+    with Session(engine) as session, session.begin():
+        d = Directory(session)
+        for ob in register.obligations:
+            if not ob.reminder_offsets:
+                continue
+            if ob.cadence is Cadence.EVENT:
+                items += _event_items(session, ob, on, d)
+                continue
+            for offset, due, first, key in _periodic_targets(ob, on):
+                counted = _counts(session, ob, first, due, key if ob.cadence is not Cadence.ONCE else None)
+                for s in _subjects(session, ob, first, due, d):
+                    count_key = s["subject_id"] if ob.subject.kind != "unit" else s["unit_code"]
+                    n = counted.get(count_key, 0)
+                    if n >= ob.quota:
+                        continue  # quota already met: no reminder
+                    items.append(_item(ob, s, key, due, offset, n, d, historical))
+        n = queue_many(session, items, created_at=created_at, run_id=run_id)
+    log.info("reminders for %s: %s candidate(s), %s newly queued", on, len(items), n)
+    return n
+
+
+def _item(ob: Obligation, s: dict[str, Any], period: str, due: dt.date, offset: int, counted: int, d: Directory,
+          historical: bool) -> dict[str, Any]:
+    office = d.office(s["unit_code"], due) if s.get("unit_code") else None
+    person = s.get("person")
+    return {
+        # Two obligations can share subject, period and due date (a unit's meeting and bulletin).
+        "purpose": f"reminder:{ob.id}", "subject_id": s["subject_id"], "period": period, "recipient": s["recipient"],
+        "step": f"remind-{offset}", "to_email": s.get("email"),
+        "cc": [office.email] if office and office.email else [], "template": "reminder", "historical": historical,
+        "period_end": due,
+        "context": {
+            "recipient_name": person.name if person else s.get("subject_name"), "obligation_id": ob.id,
+            "obligation_title": ob.title, "article": list(ob.article), "subject_id": s["subject_id"],
+            "subject_name": s.get("subject_name"), "period": period, "due_on": due.isoformat(), "offset": offset,
+            "required": ob.quota, "counted": counted, "record_type": RECORD_LABELS.get(ob.evidence.record_type),
+        },
+    }
+
+
+def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) -> list[dict[str, Any]]:
+    """Hazards due for rectification and 12350 tickets due for conclusion, not yet done."""
+    from safegov.db.models import Complaint, Hazard
+
+    items = []
+    for offset in ob.reminder_offsets:
+        dues = due_dates_for(on, offset, horizon_days=max(60, offset * 3), tighter=ob.reminder_offsets)
+        if not dues:
+            continue
+        if ob.rule == "hazard_deadline":
+            q = (select(Hazard.hazard_id, Hazard.deadline, Hazard.description, Enterprise.enterprise_id, Enterprise.name,
+                        Enterprise.county_code, Enterprise.contact_email)
+                 .join(Enterprise, Enterprise.enterprise_id == Hazard.enterprise_id)
+                 .where(Hazard.deadline.in_(sorted(dues)), Hazard.rectified_on.is_(None)))
+            for r in session.execute(q):
+                s = {"subject_id": r.hazard_id, "subject_name": f"{r.name}（{r.hazard_id}）", "unit_code": r.county_code,
+                     "recipient": r.enterprise_id, "person": None, "email": r.contact_email}
+                items.append(_item(ob, s, r.deadline.isoformat(), r.deadline, offset, 0, d, False))
+        elif ob.rule == "ticket_conclusion":
+            within = int(ob.params.get("conclude_within_working_days", 15))
+            received: dict[dt.date, dt.date] = {}
+            lo = min(dues) - dt.timedelta(days=within * 3)
+            day = lo
+            while day <= max(dues):
+                try:
+                    due = add_working_days(day, within)
+                except CalendarRangeError:
+                    break
+                if due in dues:
+                    received[day] = due
+                day += dt.timedelta(days=1)
+            if not received:
+                continue
+            q = select(Complaint.ticket_id, Complaint.unit_code, Complaint.received_on).where(
+                Complaint.received_on.in_(sorted(received)), Complaint.concluded_on.is_(None))
+            for r in session.execute(q):
+                due = received[r.received_on]
+                office = d.office(r.unit_code, due)
+                s = {"subject_id": r.ticket_id, "subject_name": f"12350 {r.ticket_id}", "unit_code": r.unit_code,
+                     "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
+                     "person": office, "email": office.email if office else None}
+                items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False))
+    return items
+
+
+def queue_digests(engine: Engine, *, on: dt.date, run_id: str | None = None,
+                  created_at: dt.datetime | None = None) -> int:
+    """One digest per configured safety office for the items queued on local day ``on``."""
+    cfg = get_notification_config()
+    if not cfg.digest.offices:
+        return 0
+    if created_at is None:
+        from safegov.core.clock import get_clock
+
+        created_at = get_clock().now()
+    start = dt.datetime.combine(on, dt.time(), TZ)
+    end = start + dt.timedelta(days=1)
+    t = OutboxMessage
+    items = []
+    with Session(engine) as session, session.begin():
+        d = Directory(session)
+        rows = session.execute(
+            select(t.digest_office, t.subject_id, t.purpose, t.step, t.period, t.mail_subject)
+            .where(t.digest_office.is_not(None), and_(t.created_at >= start, t.created_at < end),
+                   t.state != "suppressed", t.purpose != "digest")
+            .order_by(t.digest_office, t.id)).all()
+        by_office: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by_office[r.digest_office].append({"subject": r.subject_id, "purpose": r.purpose, "step": r.step,
+                                               "period": r.period, "mail_subject": r.mail_subject})
+        for office, its in by_office.items():
+            person = d.office(office, on)
+            items.append({
+                "purpose": "digest", "subject_id": office, "period": on.isoformat(),
+                "recipient": person.leader_id if person else f"{office}:safety_office_director", "step": "daily",
+                "to_email": person.email if person else None, "template": "digest", "period_end": on,
+                "context": {"office": office, "office_name": d.unit_names.get(office, office), "on": on.isoformat(),
+                            "recipient_name": person.name if person else None, "items": its},
+            })
+        n = queue_many(session, items, created_at=created_at, run_id=run_id)
+    return n

@@ -1,0 +1,1 @@
+"""The organisation: units, the unit tree and the post-holder directory."""

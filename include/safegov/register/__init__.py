@@ -1,0 +1,1 @@
+"""The register: obligation and rule schemas, loading, and the submission contract."""

@@ -1,0 +1,251 @@
+"""The obligation register (``config/obligations.yaml``), validated by a pydantic schema.
+
+Each obligation is data with its citation: article, the clause quoted from the decision,
+subject, cadence, quota, evidence filter, grace and escalation. A broken register fails at
+load with ``RegisterError`` naming the file, the obligation id and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from safegov.core.periods import Cadence
+from safegov.register.records import RECORD_TYPES, ROLES
+
+ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十").split()
+SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket"]
+Level = Literal["region", "league", "county"]
+# How the evaluation engine decides; "count" is the general quota rule.
+Rule = Literal["count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone"]
+
+
+class RegisterError(ValueError):
+    """The register or a registry in config/ is invalid; the message names file, id and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subject(_Strict):
+    kind: SubjectKind
+    levels: tuple[Level, ...] | None = None  # for unit and post subjects
+    roles: tuple[str, ...] | None = None  # for post subjects
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_known(cls, v):
+        if v is not None:
+            bad = [r for r in v if r not in ROLES]
+            if bad:
+                raise ValueError(f"unknown role(s) {bad}; expected one of {list(ROLES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.kind in ("unit", "post") and not self.levels:
+            raise ValueError(f"subject kind {self.kind} needs levels")
+        if self.kind == "post" and not self.roles:
+            raise ValueError("subject kind post needs roles")
+        if self.kind not in ("unit", "post") and (self.levels or self.roles):
+            raise ValueError(f"subject kind {self.kind} takes no levels or roles")
+        return self
+
+
+class Evidence(_Strict):
+    record_type: str
+    date_column: str | None = None
+    where: dict[str, Any] = Field(default_factory=dict)  # column → required value
+    not_null: tuple[str, ...] = ()  # columns that must be filled for the record to count
+
+    @field_validator("record_type")
+    @classmethod
+    def _known_type(cls, v):
+        if v not in RECORD_TYPES or RECORD_TYPES[v].registry:
+            evidence_types = sorted(k for k, t in RECORD_TYPES.items() if not t.registry)
+            raise ValueError(f"unknown record type {v!r}; expected one of {evidence_types}")
+        return v
+
+    @model_validator(mode="after")
+    def _columns_exist(self):
+        rt = RECORD_TYPES[self.record_type]
+        for col in [self.date_column, *self.where, *self.not_null]:
+            if col is not None and col not in rt.column_names:
+                raise ValueError(f"record type {self.record_type} has no column {col!r}")
+        for col, value in self.where.items():
+            allowed = rt.column(col).values
+            if allowed and value not in allowed:
+                raise ValueError(f"{col}={value!r} is not one of {list(allowed)}")
+        return self
+
+    @property
+    def effective_date_column(self) -> str:
+        return self.date_column or RECORD_TYPES[self.record_type].date_column  # type: ignore[return-value]
+
+
+class Obligation(_Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+    title: str = Field(min_length=2)
+    article: tuple[str, ...] = Field(min_length=1)
+    clause: str = Field(min_length=8, description="the words of the decision, quoted in Chinese")
+    subject: Subject
+    cadence: Cadence
+    rule: Rule = "count"
+    quota: int = Field(default=1, ge=1)
+    quota_max: int | None = None
+    evidence: Evidence
+    grace_working_days: int = Field(default=5, ge=0, le=60)
+    reminder_offsets: tuple[int, ...] = (5, 1)
+    ladder: str | None = "default"
+    due_on: dt.date | None = None  # one-off obligations
+    params: dict[str, Any] = Field(default_factory=dict)  # rule-specific (hours, working days)
+    policy: bool = False  # the figure is policy, not law (SPEC marks it so)
+
+    @field_validator("article")
+    @classmethod
+    def _articles(cls, v):
+        bad = [a for a in v if a not in ARTICLES]
+        if bad:
+            raise ValueError(f"unknown article(s) {bad}: the decision has articles 一 … 二十")
+        return v
+
+    @field_validator("clause")
+    @classmethod
+    def _chinese(cls, v):
+        if not re.search(r"[\u4e00-\u9fff]", v):
+            raise ValueError("the clause must be quoted in Chinese from the decision")
+        return v
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, v):
+        if any(o <= 0 for o in v):
+            raise ValueError("reminder offsets are working days before the due date, each > 0")
+        if list(v) != sorted(set(v), reverse=True):
+            raise ValueError("reminder offsets must be distinct and in descending order")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.cadence is Cadence.ONCE and self.due_on is None:
+            raise ValueError("a once obligation needs due_on")
+        if self.cadence is not Cadence.ONCE and self.due_on is not None:
+            raise ValueError(f"due_on is only for once obligations, not {self.cadence.value}")
+        if self.quota_max is not None and self.quota_max < self.quota:
+            raise ValueError(f"quota_max {self.quota_max} is below quota {self.quota}")
+        event_kinds = {"hazard", "accident", "ticket"}
+        if (self.cadence is Cadence.EVENT) != (self.subject.kind in event_kinds):
+            raise ValueError("event cadence goes with hazard, accident and ticket subjects, and only with them")
+        return self
+
+
+class LadderStep(_Strict):
+    consecutive: int | None = Field(default=None, ge=1)
+    count: int | None = Field(default=None, ge=1)
+    within_months: int | None = Field(default=None, ge=1)
+    while_open: str | None = None  # a miss while a case of this kind is open
+    needs_approval: bool = False
+
+
+class Ladder(_Strict):
+    """Escalation ladder for misses (SPEC §6, policy)."""
+
+    notice: LadderStep = LadderStep(consecutive=1)
+    interview: LadderStep = LadderStep(consecutive=2, count=3, within_months=12, needs_approval=True)
+    admonishment: LadderStep = LadderStep(consecutive=3, while_open="interview", needs_approval=True)
+
+
+class Register(_Strict):
+    version: Literal[1] = 1
+    ladders: dict[str, Ladder] = Field(default_factory=lambda: {"default": Ladder()})
+    obligations: tuple[Obligation, ...]
+
+    @model_validator(mode="after")
+    def _refs(self):
+        seen: set[str] = set()
+        for ob in self.obligations:
+            if ob.id in seen:
+                raise ValueError(f"duplicate obligation id {ob.id}")
+            seen.add(ob.id)
+            if ob.ladder is not None and ob.ladder not in self.ladders:
+                raise ValueError(f"obligation {ob.id}: ladder {ob.ladder!r} is not defined under ladders")
+        return self
+
+    def get(self, obligation_id: str) -> Obligation:
+        for ob in self.obligations:
+            if ob.id == obligation_id:
+                return ob
+        raise KeyError(f"no obligation {obligation_id!r} in the register")
+
+    def by_cadence(self, cadence: Cadence | str) -> list[Obligation]:
+        return [ob for ob in self.obligations if ob.cadence == Cadence(cadence)]
+
+
+def _describe(path: Path, data: Any, err: ValidationError) -> str:
+    """file: obligation <id>: field <dotted path>: message — for the first error."""
+    first = err.errors()[0]
+    loc = list(first["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] == "obligations" and isinstance(loc[1], int):
+        try:
+            oid = data["obligations"][loc[1]].get("id", f"#{loc[1]}")
+        except Exception:  # noqa: BLE001 - best effort for the message only
+            oid = f"#{loc[1]}"
+        where = f"obligation {oid}: "
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc) or ("(obligation)" if where else "(register)")
+    more = f" (and {err.error_count() - 1} more error(s))" if err.error_count() > 1 else ""
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{path}: {where}field {field}: {msg}{more}"
+
+
+def load_register(path: str | Path | None = None) -> Register:
+    """Load and validate the register; raise ``RegisterError`` with file, id and field."""
+    if path is None:
+        from safegov.core.settings import get_settings
+
+        path = get_settings().config_dir / "obligations.yaml"
+    path = Path(path)
+    try:
+        # libyaml's safe loader when present: the pure-Python parser was most of the DAG
+        # folder's parse time (the periodic DAGs are generated from this file).
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    except FileNotFoundError as exc:
+        raise RegisterError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise RegisterError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RegisterError(f"{path}: expected a mapping with 'obligations'")
+    try:
+        return Register.model_validate(data)
+    except ValidationError as exc:
+        raise RegisterError(_describe(path, data, exc)) from None
+
+
+def get_register(path: str | Path | None = None) -> Register:
+    """The register, cached until its file changes: a long-lived process (the dag-processor,
+    the API server) sees an edited register at its next parse, without a restart."""
+    if path is None:
+        from safegov.core.settings import get_settings
+
+        path = get_settings().config_dir / "obligations.yaml"
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = None  # load_register says "file not found"
+    return _register_at(str(path), stamp)
+
+
+@lru_cache(maxsize=8)
+def _register_at(path: str, stamp: int | None) -> Register:
+    return load_register(path)
+
+
+get_register.cache_clear = _register_at.cache_clear  # type: ignore[attr-defined]

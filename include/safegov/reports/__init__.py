@@ -1,0 +1,1 @@
+"""Reports for people: the monthly bulletin and exports."""

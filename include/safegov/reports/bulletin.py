@@ -1,0 +1,309 @@
+"""Monthly information-reporting bulletin drafts 〔十五〕 (安全生产信息通报, 草稿).
+
+One draft per safety committee office — the region, each league/city, each county — for
+one month, covering the office's own unit and every unit under it:
+
+1. accidents by county (occurred in the month, Asia/Shanghai);
+2. reporting violations: the month's evaluations of ``ACCIDENT-REPORT-TIMELY`` with reason
+   ``late_report`` (迟报), ``under_graded`` (谎报/低报等级) and ``concealed`` (瞒报);
+3. obligations found missed in the month: evaluations ``missed`` whose grace ended in the
+   month (their due date when they have no grace), e.g. the March bulletin reports the
+   February meetings not held (grace ends early March). The bulletin is drafted at the
+   start of the next month, when the month's own periods are still in grace;
+4. cases opened in the month, by kind.
+
+Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}``. The
+content depends only on the database (no "generated at" stamp), so re-drafting the same
+month with the same data rewrites identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session
+
+from safegov.core.periods import TZ, Cadence, parse_period
+from safegov.core.errors import SafegovError
+from safegov.db.models import Accident, Case, Evaluation
+from safegov.web.scope import UnitTree
+
+ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
+VIOLATIONS = {"late_report": "迟报", "under_graded": "谎报（低报等级）", "concealed": "瞒报"}
+GRADES = {"general": "一般", "larger": "较大", "major": "重大", "especially_major": "特别重大"}
+KINDS = {
+    "reminder": "提醒",
+    "notice": "通知",
+    "interview": "约谈",
+    "admonishment": "诫勉谈话",
+    "dual_interview": "双约谈",
+    "reporting_violation": "迟报瞒报",
+    "enforcement": "执法建议",
+    "blacklist": "失信名单",
+}
+LEVEL_NAMES = {"region": "自治区", "league": "盟市", "county": "旗县（市、区）"}
+
+
+@dataclass
+class Figures:
+    """The figures of one office's bulletin."""
+
+    unit_code: str
+    unit_name: str
+    period: str
+    accidents_by_county: dict[str, dict[str, float]] = field(default_factory=dict)
+    violations: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in VIOLATIONS})
+    missed_by_obligation: dict[str, list[str]] = field(default_factory=dict)  # obligation → subject ids
+    cases_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accidents_total(self) -> int:
+        return int(sum(v["accidents"] for v in self.accidents_by_county.values()))
+
+    @property
+    def deaths_total(self) -> int:
+        return int(sum(v["deaths"] for v in self.accidents_by_county.values()))
+
+
+def _month(period_key: str):
+    try:
+        p = parse_period(period_key)
+    except ValueError as exc:
+        raise SafegovError(str(exc)) from None
+    if p.cadence != Cadence.MONTHLY:
+        raise SafegovError(f"bulletins are monthly: give a month like 2024-03, not {period_key!r}")
+    return p
+
+
+def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figures]:
+    """Every office's figures for the month, from one pass over the month's rows."""
+    month = _month(period_key)
+    start = dt.datetime.combine(month.first, dt.time(), TZ)
+    end = dt.datetime.combine(month.last + dt.timedelta(days=1), dt.time(), TZ)
+
+    accidents = session.execute(
+        select(Accident.accident_id, Accident.unit_code, Accident.deaths, Accident.serious_injuries, Accident.direct_loss_10k_cny)
+        .where(Accident.occurred_at >= start, Accident.occurred_at < end)
+    ).all()
+    evals = session.execute(
+        select(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period, Evaluation.reason, Evaluation.unit_code,
+               func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on))
+        .where(Evaluation.status == "missed")
+        .where(or_(Evaluation.obligation_id == ACCIDENT_OBLIGATION,
+                   func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on).between(month.first, month.last)))
+    ).all()
+    cases = session.execute(
+        select(Case.kind, Case.unit_code).where(Case.opened_on >= month.first, Case.opened_on <= month.last)
+    ).all()
+
+    offices = sorted(tree.names)
+    # unit → the offices whose bulletin covers it (itself, its league, the region).
+    covering: dict[str, list[str]] = defaultdict(list)
+    for office in offices:
+        for u in tree.under(office):
+            covering[u].append(office)
+    figs = {o: Figures(o, tree.name(o), period_key) for o in offices}
+
+    for acc_id, unit, deaths, injuries, loss in accidents:
+        for office in covering.get(unit, ()):
+            row = figs[office].accidents_by_county.setdefault(unit, {"accidents": 0, "deaths": 0, "serious_injuries": 0, "direct_loss_10k_cny": 0.0})
+            row["accidents"] += 1
+            row["deaths"] += deaths or 0
+            row["serious_injuries"] += injuries or 0
+            row["direct_loss_10k_cny"] += float(loss or 0)
+    for obligation, subject, period, reason, unit, _decided_on in evals:
+        if unit is None:
+            continue
+        if obligation == ACCIDENT_OBLIGATION:
+            if period != period_key:
+                continue
+            reasons = {r.strip() for r in (reason or "").replace(";", ",").split(",") if r.strip()}
+            for office in covering.get(unit, ()):
+                for r in reasons & set(VIOLATIONS):
+                    figs[office].violations[r].append(subject)
+            continue
+        for office in covering.get(unit, ()):
+            figs[office].missed_by_obligation.setdefault(obligation, []).append(subject)
+    for kind, unit in cases:
+        for office in covering.get(unit, ()):
+            figs[office].cases_by_kind[kind] = figs[office].cases_by_kind.get(kind, 0) + 1
+    for f in figs.values():
+        for k in f.violations:
+            f.violations[k] = sorted(set(f.violations[k]))
+        f.missed_by_obligation = {k: sorted(v) for k, v in sorted(f.missed_by_obligation.items())}
+    return figs
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _title(f: Figures) -> str:
+    p = parse_period(f.period)
+    return f"{f.unit_name}安全生产信息通报（{p.first.year}年{p.first.month}月）"
+
+
+def _obligation_titles() -> dict[str, str]:
+    try:
+        from safegov.register.obligations import get_register
+
+        return {o.id: o.title for o in get_register().obligations}
+    except Exception:  # a broken register must not stop the drafts: ids alone still identify
+        return {}
+
+
+def _subject(s: str, tree: UnitTree) -> str:
+    return f"{tree.name(s)}（{s}）" if s in tree.names else s
+
+
+def render_markdown(f: Figures, tree: UnitTree) -> str:
+    p = parse_period(f.period)
+    lines = [
+        f"# {_title(f)}",
+        "",
+        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · 统计期间 {p.first.isoformat()} 至 {p.last.isoformat()}",
+        "",
+        "## 一、生产安全事故情况",
+        "",
+        f"本月共发生生产安全事故 {f.accidents_total} 起，死亡 {f.deaths_total} 人。",
+        "",
+    ]
+    if f.accidents_by_county:
+        lines += ["| 旗县（市、区） | 事故起数 | 死亡 | 重伤 | 直接经济损失（万元） |", "|---|---:|---:|---:|---:|"]
+        for code in sorted(f.accidents_by_county):
+            r = f.accidents_by_county[code]
+            lines.append(f"| {tree.name(code)}（{code}） | {int(r['accidents'])} | {int(r['deaths'])} | {int(r['serious_injuries'])} | {r['direct_loss_10k_cny']:.1f} |")
+        lines.append("")
+    lines += ["## 二、事故信息报告情况", ""]
+    for k, label in VIOLATIONS.items():
+        ids = f.violations[k]
+        lines.append(f"- {label}：{len(ids)} 起" + (f"（{'、'.join(ids)}）" if ids else ""))
+    lines += ["", "## 三、本月认定的未履行职责情况", ""]
+    if f.missed_by_obligation:
+        titles = _obligation_titles()
+        lines += ["| 履职事项 | 未履职数 | 对象（前10） |", "|---|---:|---|"]
+        for ob, subjects in f.missed_by_obligation.items():
+            shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
+            lines.append(f"| {ob} {titles.get(ob, '')} | {len(subjects)} | {shown} |")
+    else:
+        lines.append("本月未认定未履职事项。")
+    lines += ["", "## 四、本月新立问责案件", ""]
+    if f.cases_by_kind:
+        lines += ["| 类型 | 件数 |", "|---|---:|"]
+        for kind in sorted(f.cases_by_kind):
+            lines.append(f"| {KINDS.get(kind, kind)} | {f.cases_by_kind[kind]} |")
+    else:
+        lines.append("本月未新立案件。")
+    lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", ""]
+    return "\n".join(lines)
+
+
+def render_html(f: Figures, tree: UnitTree) -> str:
+    e = escape
+    p = parse_period(f.period)
+    parts = [
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{e(_title(f))}</title>",
+        "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:860px;margin:24px auto;color:#222}"
+        "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px}th{background:#f2f4f7}"
+        ".num{text-align:right}.draft{color:#b02a37}</style></head><body>",
+        f"<h1>{e(_title(f))}</h1>",
+        f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · 统计期间 {p.first} 至 {p.last}</p>',
+        "<h2>一、生产安全事故情况</h2>",
+        f"<p>本月共发生生产安全事故 <b id='accidents-total'>{f.accidents_total}</b> 起，死亡 <b>{f.deaths_total}</b> 人。</p>",
+    ]
+    if f.accidents_by_county:
+        parts.append("<table><tr><th>旗县（市、区）</th><th>事故起数</th><th>死亡</th><th>重伤</th><th>直接经济损失（万元）</th></tr>")
+        for code in sorted(f.accidents_by_county):
+            r = f.accidents_by_county[code]
+            parts.append(
+                f"<tr><td>{e(tree.name(code))}（{code}）</td><td class=num>{int(r['accidents'])}</td><td class=num>{int(r['deaths'])}</td>"
+                f"<td class=num>{int(r['serious_injuries'])}</td><td class=num>{r['direct_loss_10k_cny']:.1f}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("<h2>二、事故信息报告情况</h2><ul>")
+    for k, label in VIOLATIONS.items():
+        ids = f.violations[k]
+        parts.append(f"<li>{e(label)}：{len(ids)} 起" + (f"（{e('、'.join(ids))}）" if ids else "") + "</li>")
+    parts.append("</ul><h2>三、本月认定的未履行职责情况</h2>")
+    if f.missed_by_obligation:
+        titles = _obligation_titles()
+        parts.append("<table><tr><th>履职事项</th><th>未履职数</th><th>对象（前10）</th></tr>")
+        for ob, subjects in f.missed_by_obligation.items():
+            shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
+            parts.append(f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td><td>{e(shown)}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>本月未认定未履职事项。</p>")
+    parts.append("<h2>四、本月新立问责案件</h2>")
+    if f.cases_by_kind:
+        parts.append("<table><tr><th>类型</th><th>件数</th></tr>")
+        for kind in sorted(f.cases_by_kind):
+            parts.append(f"<tr><td>{e(KINDS.get(kind, kind))}</td><td class=num>{f.cases_by_kind[kind]}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>本月未新立案件。</p>")
+    parts.append("<p>（本通报为系统生成草稿，经安委办审核后印发。）</p></body></html>")
+    return "\n".join(parts)
+
+
+def render_csv(f: Figures) -> str:
+    """The figures behind the draft: section, key, value (one row each)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["unit_code", "period", "section", "key", "value"])
+    w.writerow([f.unit_code, f.period, "accidents", "total", f.accidents_total])
+    w.writerow([f.unit_code, f.period, "deaths", "total", f.deaths_total])
+    for code in sorted(f.accidents_by_county):
+        for k, v in f.accidents_by_county[code].items():
+            w.writerow([f.unit_code, f.period, f"county_{k}", code, round(v, 1) if isinstance(v, float) else v])
+    for k in VIOLATIONS:
+        w.writerow([f.unit_code, f.period, "reporting", k, len(f.violations[k])])
+    for ob, subjects in f.missed_by_obligation.items():
+        w.writerow([f.unit_code, f.period, "missed", ob, len(subjects)])
+    for kind in sorted(f.cases_by_kind):
+        w.writerow([f.unit_code, f.period, "cases_opened", kind, f.cases_by_kind[kind]])
+    return buf.getvalue()
+
+
+def _write(path: Path, text: str) -> None:
+    """Write via a temp file and rename, so a killed run leaves no half-written draft."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def draft_bulletins(engine: Engine, period_key: str, *, out_dir: Path | None = None, config_dir: Path | None = None, unit_codes=None) -> list[Path]:
+    """Draft every safety office's bulletin for ``period_key`` (a month); return the paths.
+
+    ``out_dir`` defaults to ``$SAFEGOV_DATA_DIR/bulletins/<period>``; ``unit_codes``
+    limits the offices drafted (default: all 116)."""
+    _month(period_key)
+    tree = UnitTree.from_config(config_dir)
+    if out_dir is None:
+        from safegov.core.settings import get_settings
+
+        out_dir = get_settings().data_dir / "bulletins" / period_key
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with Session(engine) as session:
+        figs = collect(session, period_key, tree)
+    paths: list[Path] = []
+    for code in sorted(figs):
+        if unit_codes is not None and code not in unit_codes:
+            continue
+        f = figs[code]
+        for ext, text in (("md", render_markdown(f, tree)), ("html", render_html(f, tree)), ("csv", render_csv(f))):
+            path = out_dir / f"{code}.{ext}"
+            _write(path, text)
+            paths.append(path)
+    return paths
+
+

@@ -1,0 +1,215 @@
+"""Exports (SPEC §9): shared CSV/JSON writing and the export queries.
+
+``write_rows`` is the one writer every export uses. In CSV, a cell that a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return)
+gets a leading apostrophe, so a submitted ``=HYPERLINK(...)`` stays text for whoever
+opens the export (CSV injection). JSON is written as submitted.
+
+Export functions take a Session and inclusive period bounds and return a list of dicts:
+``export_quarantine`` here; ``export_evaluations``, ``export_cases`` and
+``export_blacklist`` are added by their areas.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+QUARANTINE_COLUMNS = (
+    "file_name", "file_id", "row_number", "record_type", "received_at", "unit_code", "enterprise_id",
+    "leader_id", "record_date", "column", "rule", "value", "message", "raw",
+)
+
+
+def neutralise(value: Any) -> Any:
+    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str = "csv", out: str | Path | IO[str] | None = None) -> int:
+    """Write ``rows`` (only ``columns``, in order) as CSV or JSON to a path, a text stream
+    or stdout (``None`` or ``-``). Returns the number of rows written."""
+    if fmt not in ("csv", "json"):
+        from safegov.core.errors import SafegovError
+
+        raise SafegovError(f"unknown format {fmt!r}: use csv or json")
+    if out is None or out == "-":
+        return _write(rows, columns, fmt, sys.stdout)
+    if isinstance(out, (str, Path)):
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # utf-8-sig for CSV: Excel on Chinese Windows reads it as UTF-8 only with the BOM.
+        with path.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as f:
+            return _write(rows, columns, fmt, f)
+    return _write(rows, columns, fmt, out)
+
+
+def _write(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, stream: IO[str]) -> int:
+    n = 0
+    if fmt == "csv":
+        # "\r\n" (RFC 4180) also makes the writer quote a lone CR inside a cell.
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([neutralise(_plain(row.get(c))) for c in columns])
+            n += 1
+        return n
+    stream.write("[")
+    for row in rows:
+        stream.write(("," if n else "") + "\n  " + json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False, default=_json_default))
+        n += 1
+    stream.write("\n]\n" if n else "]\n")
+    return n
+
+
+def render_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str = "csv") -> str:
+    buf = io.StringIO()
+    write_rows(rows, columns, fmt, buf)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def _month_bounds(from_key: str | None, to_key: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    from safegov.core.periods import TZ
+
+    def start(key: str) -> dt.datetime:
+        y, m = int(key[:4]), int(key[5:7])
+        return dt.datetime(y, m, 1, tzinfo=TZ)
+
+    lo = start(from_key) if from_key else None
+    hi = None
+    if to_key:
+        s = start(to_key)
+        hi = dt.datetime(s.year + (s.month == 12), s.month % 12 + 1, 1, tzinfo=TZ)
+    return lo, hi
+
+
+def export_quarantine(session, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+    """One row per rejection reason of quarantined rows received in [from_key, to_key]
+    (months, Asia/Shanghai), with the row as submitted in ``raw`` (JSON)."""
+    from sqlalchemy import select
+
+    from safegov.db.models import RawRow, Rejection, SubmissionFile
+
+    lo, hi = _month_bounds(from_key, to_key)
+    stmt = (
+        select(SubmissionFile.file_name, RawRow.file_id, RawRow.row_number, RawRow.record_type, RawRow.received_at,
+               RawRow.unit_code, RawRow.enterprise_id, RawRow.leader_id, RawRow.record_date,
+               Rejection.column, Rejection.rule, Rejection.value, Rejection.message, RawRow.values)
+        .join(RawRow, RawRow.file_id == SubmissionFile.id)
+        .join(Rejection, Rejection.raw_row_id == RawRow.id)
+        .order_by(RawRow.file_id, RawRow.row_number, Rejection.id)
+    )
+    if lo is not None:
+        stmt = stmt.where(RawRow.received_at >= lo)
+    if hi is not None:
+        stmt = stmt.where(RawRow.received_at < hi)
+    out = []
+    for r in session.execute(stmt):
+        d = dict(r._mapping)
+        d["raw"] = json.dumps(d.pop("values"), ensure_ascii=False, sort_keys=True, default=str)
+        out.append(d)
+    return out
+
+
+# --------------------------------------------------------------------------- cases and blacklist (escalation area)
+
+CASES_COLUMNS = ("case_id", "kind", "rule_id", "subject_id", "persons", "period", "state", "opened_on", "historical")
+BLACKLIST_COLUMNS = ("enterprise_id", "trigger", "state", "notified_on", "listed_on", "repair_eligible_on", "expires_on",
+                     "removed_on", "scopes")
+
+
+def _day_bounds(from_key: str | None, to_key: str | None) -> tuple[dt.date | None, dt.date | None]:
+    from safegov.core.periods import parse_period
+
+    return (parse_period(from_key).first if from_key else None, parse_period(to_key).last if to_key else None)
+
+
+def export_cases(session, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+    """Cases whose period (or event day: accident day, hazard deadline, ticket due date)
+    starts in [from_key, to_key]; ``persons`` are the leader ids (or names) joined by ``;``."""
+    from sqlalchemy import select
+
+    from safegov.db.models import Case
+
+    lo, hi = _day_bounds(from_key, to_key)
+    stmt = select(Case).order_by(Case.period_start, Case.id)
+    if lo is not None:
+        stmt = stmt.where(Case.period_start >= lo)
+    if hi is not None:
+        stmt = stmt.where(Case.period_start <= hi)
+    return [
+        {"case_id": c.id, "kind": c.kind, "rule_id": c.rule_id, "subject_id": c.subject_id, "persons": c.persons or "",
+         "period": c.period, "state": c.state, "opened_on": c.opened_on, "historical": c.historical,
+         "subject_kind": c.subject_kind, "unit_code": c.unit_code, "deciding_unit": c.deciding_unit, "step": c.step}
+        for c in session.scalars(stmt)
+    ]
+
+
+def export_blacklist(session, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+    """Blacklist entries whose trigger day (candidate_on) lies in [from_key, to_key]
+    (both optional: the whole list); ``scopes`` joined by ``;``."""
+    from sqlalchemy import select
+
+    from safegov.db.models import BlacklistEntry
+
+    lo, hi = _day_bounds(from_key, to_key)
+    stmt = select(BlacklistEntry).order_by(BlacklistEntry.candidate_on, BlacklistEntry.id)
+    if lo is not None:
+        stmt = stmt.where(BlacklistEntry.candidate_on >= lo)
+    if hi is not None:
+        stmt = stmt.where(BlacklistEntry.candidate_on <= hi)
+    return [
+        {"enterprise_id": e.enterprise_id, "trigger": e.trigger, "state": e.state, "notified_on": e.notified_on,
+         "listed_on": e.listed_on, "repair_eligible_on": e.repair_eligible_on, "expires_on": e.expires_on,
+         "removed_on": e.removed_on, "scopes": ";".join(e.scopes or []), "trigger_ref": e.trigger_ref,
+         "entry_id": e.id}
+        for e in session.scalars(stmt)
+    ]
+
+
+# --------------------------------------------------------------------------- evaluations (evaluation area)
+
+EVALUATION_COLUMNS = ("obligation_id", "subject_kind", "subject_id", "period", "status", "counted", "required",
+                      "due_on", "reason", "evidence")
+
+
+def export_evaluations(session, from_key: str, to_key: str) -> list[dict[str, Any]]:
+    """Evaluations (SPEC §9 columns) whose period overlaps [from_key, to_key]: months, and the
+    quarters, halves and years that overlap them (event rows carry the month of the event,
+    one-off obligations the due year). ``evidence`` is the deciding record ids joined by ``;``."""
+    from safegov.reports.evaluation_export import export_evaluations as _export
+
+    return _export(session, from_key, to_key)

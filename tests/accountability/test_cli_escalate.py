@@ -1,0 +1,168 @@
+"""The CLI of the escalation area: escalate, cases, blacklist, report veto, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy.orm import Session
+
+from escalate_helpers import COUNTY, LEAGUE, World, cases, sh
+from safegov.core.creditcode import make_credit_code
+from safegov.db.engine import session_scope
+
+EID = make_credit_code("91150102MA0N00000")
+
+
+@pytest.fixture
+def cli(sqlite_engine, monkeypatch):
+    from safegov.db.engine import get_engine
+    from safegov.org.units import sync_units
+    from safegov.register.obligations import get_register
+    from safegov.core.settings import get_settings
+
+    monkeypatch.setenv("SAFEGOV_DATABASE_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("SAFEGOV_NOW", "2025-01-10T12:00:00+08:00")
+    for f in (get_settings, get_engine, get_register):
+        f.cache_clear()
+    with session_scope(sqlite_engine) as s:
+        sync_units(s)
+    w = World(sqlite_engine)
+    for unit in ("150000", LEAGUE, COUNTY):
+        w.posts(unit)
+
+    def run(*argv):
+        from safegov.cli.main import main
+
+        return main(list(argv))
+
+    yield w, run
+    for f in (get_settings, get_engine, get_register):
+        f.cache_clear()
+
+
+def test_escalate_then_approve_and_reject(cli, capsys, sqlite_engine):
+    w, run = cli
+    w.accident("A1", occurred=sh(2025, 1, 5, 10), deaths=3)
+    w.accident("A2", occurred=sh(2025, 1, 6, 10), deaths=4)
+    assert run("escalate", "--from", "2025-01", "--to", "2025-01") == 0
+    # Two county dual interviews and, for the second larger accident within 6 months, the league one.
+    assert "accident_created=3" in capsys.readouterr().out
+    assert run("escalate", "--from", "2025-01", "--to", "2025-01") == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert run("cases", "list", "--state", "awaiting_approval", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    ids = [c["case_id"] for c in listed]
+    assert len(ids) == 3
+    assert run("cases", "approve", str(ids[0]), "--by", "自治区安委办") == 0
+    assert "1 case(s) approved" in capsys.readouterr().out
+    assert run("cases", "reject", str(ids[1]), "--by", "自治区安委办", "--reason", "duplicate report") == 0
+    assert {c.state for c in cases(sqlite_engine, rule_id="DUAL-INTERVIEW-COUNTY")} == {"approved", "rejected"}
+    # Bad input: one-line reason, exit 2.
+    assert run("cases", "approve", "9999", "--by", "x") == 2
+    assert "no case with id 9999" in capsys.readouterr().err
+    assert run("escalate", "--from", "2025-13", "--to", "2025-01") == 2
+
+
+def _listed_entry(engine):
+    from safegov.accountability import blacklist as bl
+    from safegov.db.models import BlacklistEntry
+
+    with session_scope(engine) as s:
+        e = BlacklistEntry(enterprise_id=EID, trigger="accident_liability", trigger_ref="A1", state="candidate",
+                           candidate_on=dt.date(2024, 2, 1), scopes=["bidding"], historical=False)
+        s.add(e)
+        s.flush()
+        return e.id
+
+
+def test_blacklist_cli_lifecycle_and_check(cli, capsys, sqlite_engine):
+    _w, run = cli
+    eid = _listed_entry(sqlite_engine)
+    assert run("blacklist", "notify", str(eid), "--by", "county office", "--on", "2024-02-01") == 0
+    assert "objection deadline 2024-02-" in capsys.readouterr().out
+    assert run("blacklist", "object", str(eid), "--by", "enterprise", "--reason", "not liable", "--on", "2024-02-02") == 0
+    assert run("blacklist", "decide-objection", str(eid), "--dismissed", "--by", "office", "--on", "2024-02-29") == 0
+    assert "listed 2024-02-29, repair from 2025-02-28, expires 2027-02-28" in capsys.readouterr().out
+    # Restricted or not, check exits 0.
+    assert run("blacklist", "check", EID, "--scope", "bidding", "--on", "2025-01-01") == 0
+    assert "IS RESTRICTED in bidding" in capsys.readouterr().out
+    assert run("blacklist", "check", EID, "--scope", "land_transfer", "--on", "2025-01-01", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["restricted"] is False
+    assert run("blacklist", "check", EID, "--scope", "bidding", "--on", "2027-02-28") == 0
+    assert "is not restricted" in capsys.readouterr().out
+    assert run("blacklist", "check", "NOTACODE", "--scope", "bidding") == 2
+    assert run("blacklist", "request-removal", str(eid), "--by", "office", "--reason", "repaired", "--on", "2025-01-01") == 2
+    assert "possible from 2025-02-28" in capsys.readouterr().err
+    assert run("blacklist", "request-removal", str(eid), "--by", "office", "--reason", "repaired", "--on", "2025-03-01") == 0
+    assert run("blacklist", "revoke-removal", str(eid), "--by", "office", "--reason", "forged", "--on", "2025-04-01") == 0
+    assert run("blacklist", "list", "--json") == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("["):])[0]["state"] == "listed"
+
+
+def test_report_veto(cli, capsys, sqlite_engine, tmp_path):
+    w, run = cli
+    w.accident("A1", occurred=sh(2024, 6, 5, 10), deaths=10)  # major
+    w.accident("A2", unit="150202", occurred=sh(2024, 6, 5, 10), deaths=3)  # larger only
+    out = tmp_path / "veto.json"
+    assert run("report", "veto", "--year", "2024", "--format", "json", "--out", str(out)) == 0
+    rows = {r["unit_code"]: r for r in json.loads(out.read_text(encoding="utf-8"))}
+    assert len(rows) == 116
+    assert rows[COUNTY]["flagged"] and rows[LEAGUE]["flagged"]
+    assert not rows["150202"]["flagged"] and not rows["150000"]["flagged"]
+    assert run("report", "veto", "--year", "2023", "--format", "json", "--out", str(out)) == 0
+    assert not any(r["flagged"] for r in json.loads(out.read_text(encoding="utf-8")))
+
+
+def test_veto_counts_approved_admonishments(world, register, engine):
+    from safegov.accountability.cases import decide_cases
+    from safegov.accountability.escalation import escalate, veto_report
+
+    for p in ("2024-01", "2024-02", "2024-03"):
+        world.evaluation("LEAD-INSPECT-COUNTY", "post", f"{COUNTY}:party_secretary", p, "missed", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
+    escalate(engine, register, "2024-01", "2024-03", as_of=sh(2024, 4, 10, 12))
+    adm = cases(engine, step="admonishment")[0]
+    with Session(engine) as s:
+        assert not next(r for r in veto_report(s, 2024) if r["unit_code"] == COUNTY)["flagged"]
+    decide_cases(engine, [adm.id], approve=True, decided_by="league office", at=sh(2024, 4, 12, 10))
+    with Session(engine) as s:
+        row = next(r for r in veto_report(s, 2024) if r["unit_code"] == COUNTY)
+    assert row["flagged"] and row["admonishments"] == str(adm.id)
+
+
+def test_exports(world, register, engine):
+    from safegov.reports.exports import export_blacklist, export_cases
+
+    world.accident("A1", occurred=sh(2024, 3, 5, 10), deaths=3, enterprise_id="91150102MA0000001X")
+    world.enterprise()
+    escalate_range = ("2024-03", "2024-03")
+    from safegov.accountability.escalation import escalate
+
+    escalate(engine, register, *escalate_range, as_of=sh(2024, 3, 6, 12))
+    with Session(engine) as s:
+        rows = export_cases(s, "2024-03", "2024-03")
+        assert [(r["rule_id"], r["subject_id"], r["period"], r["persons"], r["state"], r["historical"]) for r in rows] == [
+            ("DUAL-INTERVIEW-COUNTY", COUNTY, "A1", f"{COUNTY}-ps;{COUNTY}-gh", "awaiting_approval", False)]
+        assert export_cases(s, "2024-04", "2024-12") == []
+        bl = export_blacklist(s)
+        assert [(r["trigger"], r["state"], r["notified_on"]) for r in bl] == [("accident_liability", "notified", dt.date(2024, 3, 6))]
+        assert bl[0]["scopes"].count(";") == 10
+        assert export_blacklist(s, "2024-04", "2024-04") == []
+
+
+def test_blacklist_cli_scopes_advance_and_remind(cli, capsys, sqlite_engine):
+    _w, run = cli
+    eid = _listed_entry(sqlite_engine)
+    assert run("blacklist", "scopes", str(eid), "--set", "bidding,honours", "--by", "office") == 0
+    assert run("blacklist", "scopes", str(eid), "--set", "golf", "--by", "office") == 2
+    # SAFEGOV_NOW is 2025-01-10: the candidate is notified today, listed after 5 working days.
+    assert run("blacklist", "advance") == 0
+    assert "notified=1" in capsys.readouterr().out
+    assert run("blacklist", "advance", "--on", "2025-01-20") == 0
+    assert "listed=1" in capsys.readouterr().out
+    assert run("blacklist", "check", EID, "--scope", "honours", "--on", "2025-01-20") == 0
+    assert "IS RESTRICTED in honours" in capsys.readouterr().out
+    assert run("cases", "remind", "--on", "2025-01-20") == 0
+    assert "0 approval reminder(s)" in capsys.readouterr().out

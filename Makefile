@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint clean-airflow parse-bench
+.PHONY: install run test test-fast bench lint format clean-airflow parse-bench
 
 # Install exactly what requirements.lock pins (the lock is generated from pyproject.toml
 # with `uv pip compile pyproject.toml --extra test -o requirements.lock`).
@@ -22,8 +22,18 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	./scripts/run.sh
 
-test: install browser-deps
+test: install browser-deps lint
 	./scripts/test.sh
+
+# ruff (settings in pyproject.toml): lint, import order and formatting, checked, never rewritten.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Rewrites files: import order, safe lint fixes, then the formatter.
+format: install
+	$(VENV)/bin/ruff check --fix --select I .
+	$(VENV)/bin/ruff format .
 
 .PHONY: browser-deps
 # Headless Chromium for the dashboard's browser tests (tests/web, marked `browser`), from

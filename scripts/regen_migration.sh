@@ -4,7 +4,7 @@
 # (After a release: add a new revision with autogenerate instead.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-versions=include/safegov/migrations/versions
+versions=include/safegov/db/migrations/versions
 aside=$(mktemp -d)
 trap 'mv "$aside"/*.py "$versions"/ 2>/dev/null || true; rm -rf "$aside"' EXIT
 rm -f "$versions/0001_initial_schema.py"

@@ -163,14 +163,15 @@ def periods_between(first: dt.date | str, last: dt.date | str, cadence: Cadence 
 
 
 @lru_cache(maxsize=1)
-def _calendar_years() -> tuple[int, int]:
+def calendar_years() -> tuple[int, int]:
+    """First and last year the official working-day calendar covers."""
     from chinese_calendar import constants
 
     return min(constants.holidays).year, max(constants.holidays).year
 
 
 def _check_year(day: dt.date) -> None:
-    lo, hi = _calendar_years()
+    lo, hi = calendar_years()
     if not lo <= day.year <= hi:
         raise CalendarRangeError(
             f"{day.isoformat()}: the official PRC holiday calendar (chinese-calendar) covers "

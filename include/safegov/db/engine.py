@@ -69,6 +69,14 @@ def alembic_config(url: str):
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # A generated revision is formatted and import-sorted like the rest of the code (`python -m ruff`).
+    cfg.set_section_option("post_write_hooks", "hooks", "ruff_fix, ruff_format")
+    cfg.set_section_option("post_write_hooks", "ruff_fix.type", "module")
+    cfg.set_section_option("post_write_hooks", "ruff_fix.module", "ruff")
+    cfg.set_section_option("post_write_hooks", "ruff_fix.options", "check --fix --select I,F401 REVISION_SCRIPT_FILENAME")
+    cfg.set_section_option("post_write_hooks", "ruff_format.type", "module")
+    cfg.set_section_option("post_write_hooks", "ruff_format.module", "ruff")
+    cfg.set_section_option("post_write_hooks", "ruff_format.options", "format REVISION_SCRIPT_FILENAME")
     return cfg
 
 

@@ -239,9 +239,9 @@ class Generator:
         self._pending: dict[str, list[tuple]] = defaultdict(list)  # month → hazard follow-up rows
         self._in_range_cache: dict[str, list[str]] = {}
         try:
-            from safegov.core.periods import _calendar_years
+            from safegov.core.periods import calendar_years
 
-            self._cal_max_year = _calendar_years()[1]
+            self._cal_max_year = calendar_years()[1]
         except Exception:  # pragma: no cover - chinese-calendar always present
             self._cal_max_year = 2026
         rng = self._rng("world")

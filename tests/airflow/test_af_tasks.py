@@ -9,12 +9,12 @@ import pendulum
 import pytest
 
 from safegov.airflow import tasks as at
+from safegov.airflow.context import is_historical, period_from_context
+from safegov.core.periods import TZ
 from safegov.airflow.tasks import (
     approval_body,
     evaluation_ranges_of,
     file_ids_of,
-    is_historical,
-    period_from_context,
     range_of_touched,
     triggering_events,
 )
@@ -134,7 +134,7 @@ def test_decision_applies_the_chosen_option(monkeypatch):
     out = at.decide_task([5], ["Reject"], {"reason": None}, {"id": "u1", "name": ""}, when, {})
     assert calls[-1][1] is False and calls[-1][2] == "u1"
     assert "rejected in the Airflow approval form" in calls[-1][3]  # a rejection always has a reason
-    assert calls[-1][4] == when.astimezone(at.TZ)
+    assert calls[-1][4] == when.astimezone(TZ)
 
 
 def _escalation_module():

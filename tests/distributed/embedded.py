@@ -61,18 +61,18 @@ def main(spec_path: str) -> int:
 
     from airflow.dag_processing.dagbag import DagBag
 
-    import safegov.airflow.tasks as tasks
+    import safegov.airflow.context as run_context
 
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    real_is_historical = tasks.is_historical
+    real_is_historical = run_context.is_historical
     out: dict[str, dict] = {}
     try:
         for step in spec["steps"]:
             dag = bag.dags[step["dag"]]
             dag.deadline = None  # dag.test() crashes at the end on a DAG with a deadline
-            tasks.is_historical = (lambda ctx: True) if step.get("historical") else real_is_historical
+            run_context.is_historical = (lambda ctx: True) if step.get("historical") else real_is_historical
             kwargs = {}
             if step.get("month"):
                 moment = run_after_for(step["month"])
@@ -89,7 +89,7 @@ def main(spec_path: str) -> int:
                 raise SystemExit(f"embedded {step['name']} ended {state}")
             out[step["name"]] = canonical_dump(engine)
     finally:
-        tasks.is_historical = real_is_historical
+        run_context.is_historical = real_is_historical
         mail.stop()
         engine.dispose()
     Path(spec["out"]).write_text(json.dumps(out, ensure_ascii=False))

@@ -1,18 +1,9 @@
-"""Task plumbing shared by the DAG files, so that each DAG file stays a short wiring sheet.
+"""Task callables and asset plumbing shared by the DAG files, so each DAG file stays a short wiring sheet.
 
 The DAG files import this module at parse time, so its top level imports only light
-things (pendulum, the Airflow SDK's Asset, ``safegov.core.periods``/``records``/``register``).
-Everything that touches a database, GX or SendGrid is imported inside the task callables.
-
-Rules every task follows (SPEC brief "idempotent and exact"):
-
-- the period comes from the run's data interval converted to Asia/Shanghai, never from
-  the clock: ``data_interval_start`` 2024-02-29T16:00Z is the start of March 2024;
-- ``as_of`` is the moment the period's grace ended (the run's ``run_after``), capped at the
-  present for backfills of a period whose grace is still running, so that such a period
-  stays ``pending`` instead of being decided early;
-- ``historical`` is true for runs created by ``airflow backfill create``: verdicts and
-  cases are the same, but no email is sent (the outbox stores them as suppressed).
+things (pendulum, the Airflow SDK's Asset, ``safegov.core``). Everything that touches a
+database, GX or SendGrid is imported inside the task callables. What a task knows about its
+run (period, as-of moment, historical flag, run id) comes from :class:`RunContext`.
 """
 
 from __future__ import annotations
@@ -26,9 +17,10 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, AssetAlias
 
-from safegov.core.periods import TZ, Cadence, Period, grace_ends_at, period_of
-from safegov.devtools.faults import maybe_pause
+from safegov.airflow.context import RunContext, as_of_for, local, now
+from safegov.core.periods import Cadence, Period, period_of
 from safegov.core.settings import get_settings
+from safegov.devtools.faults import maybe_pause
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +44,6 @@ EVALUATIONS_ALIAS = AssetAlias("safegov-evaluations")
 # Record types whose arrival can change an event-driven verdict (hazard/accident/ticket
 # rules and the one-off milestones).
 EVENT_RECORD_TYPES = ("accident", "hazard", "complaint", "milestone")
-BACKFILL_RUN_TYPE = "backfill"
 
 
 def record_asset(record_type: str) -> Asset:
@@ -63,58 +54,6 @@ def all_record_types() -> list[str]:
     from safegov.register.records import RECORD_TYPES
 
     return sorted(RECORD_TYPES)
-
-
-# --------------------------------------------------------------------------- run context
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    """An aware moment in Asia/Shanghai."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(TZ)
-
-
-def period_from_context(context: Mapping[str, Any], cadence: Cadence | str) -> Period:
-    """The period the run is about: its ``data_interval_start`` in Asia/Shanghai."""
-    start = context.get("data_interval_start")
-    if start is None:
-        raise ValueError(
-            "this run has no data interval; trigger it with a logical date or let the "
-            "GraceTimetable infer one"
-        )
-    return period_of(local(start), cadence)
-
-
-def run_after(context: Mapping[str, Any]) -> dt.datetime:
-    """When the run became due (asset-triggered and manual runs included), in Asia/Shanghai."""
-    dag_run = context.get("dag_run")
-    moment = getattr(dag_run, "run_after", None) or context.get("logical_date") or context.get("data_interval_end")
-    if moment is None:
-        raise ValueError("the run has neither run_after nor a logical date")
-    return local(moment)
-
-
-def now() -> dt.datetime:
-    from safegov.core.clock import get_clock
-
-    return local(get_clock().now())
-
-
-def as_of_for(period: Period, grace_working_days: int) -> dt.datetime:
-    """Grace end of ``period``, but never later than the present (see module docstring)."""
-    return min(grace_ends_at(period, grace_working_days), now())
-
-
-def is_historical(context: Mapping[str, Any]) -> bool:
-    dag_run = context.get("dag_run")
-    run_type = getattr(dag_run, "run_type", None)
-    return str(getattr(run_type, "value", run_type)) == BACKFILL_RUN_TYPE
-
-
-def run_id(context: Mapping[str, Any]) -> str | None:
-    dag_run = context.get("dag_run")
-    return getattr(dag_run, "run_id", None) or context.get("run_id")
 
 
 def engine():
@@ -201,24 +140,24 @@ def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: in
     """Evaluate one obligation for the run's period (a periodic DAG's task)."""
     from safegov.evaluation.engine import evaluate_period
 
-    period = period_from_context(context, cadence)
+    run = RunContext.of(context)
+    period = run.period(cadence)
     ob = register().get(obligation_id)
     as_of = as_of_for(period, min(ob.grace_working_days, grace_working_days))
-    historical = is_historical(context)
-    log.info("evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), historical)
+    log.info("evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), run.historical)
     maybe_pause("evaluate")  # fault-injection point of the distributed tests; no-op otherwise
     counts = evaluate_period(
-        engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run_id(context), historical=historical
+        engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run.run_id, historical=run.historical
     )
     return jsonable(counts)
 
 
 def announce_evaluations(cadence: str, **context) -> dict:
     """Emit ``safegov://evaluations`` with the month range the run decided."""
-    period = period_from_context(context, cadence)
+    run = RunContext.of(context)
+    period = run.period(cadence)
     first, last = month_range(period)
-    extra = {"from": first, "to": last, "period": period.key, "cadence": str(cadence),
-             "historical": is_historical(context)}
+    extra = {"from": first, "to": last, "period": period.key, "cadence": str(cadence), "historical": run.historical}
     context["outlet_events"][EVALUATIONS].extra = extra
     return extra
 
@@ -245,7 +184,7 @@ def ingest_inbox(**context) -> dict:
     inbox = settings.inbox
     inbox.mkdir(parents=True, exist_ok=True)
     eng = engine()
-    rid = run_id(context)
+    rid = RunContext.of(context).run_id
     paths = scan_inbox(inbox)
     summary: dict[str, Any] = {"files": [], "errors": []}
     file_ids: set[int] = set()
@@ -261,9 +200,9 @@ def ingest_inbox(**context) -> dict:
                 log.exception("could not ingest %s; left in the inbox for the next run", path)
                 summary["errors"].append({"name": path.name, "error": f"{type(exc).__name__}: {exc}"})
     for f in (f for report in reports for f in report.files):
-        item = {k: getattr(f, k, None) for k in ("name", "record_type", "status", "rows_total", "accepted", "quarantined", "reason")}
-        summary["files"].append(item)
-        if getattr(f, "file_id", None) is not None and getattr(f, "rows_total", 0):
+        fields = ("name", "record_type", "status", "rows_total", "accepted", "quarantined", "reason")
+        summary["files"].append({k: getattr(f, k) for k in fields})
+        if f.file_id is not None and f.rows_total:
             file_ids.add(int(f.file_id))
     # Which record types each file's rows belong to (a file may mix types through a
     # record_type column). The files of this run are also found by run id, so that a retry
@@ -310,8 +249,8 @@ def evaluate_events_task(**context) -> dict:
     """Event-driven obligations (hazard deadlines, accident reports, 12350 tickets, milestones)."""
     from safegov.evaluation.engine import evaluate_events
 
-    as_of = min(run_after(context), now())
-    counts = evaluate_events(engine(), register(), as_of=as_of, run_id=run_id(context), historical=is_historical(context))
+    run = RunContext.of(context)
+    counts = evaluate_events(engine(), register(), as_of=run.as_of, run_id=run.run_id, historical=run.historical)
     _, touched = touched_from_events(context)
     announce_touched(touched, context)
     return jsonable(counts)
@@ -325,8 +264,8 @@ def reevaluate_late_task(**context) -> dict:
     if not touched:
         log.info("files %s touched no evaluable row", file_ids)
         return {"file_ids": file_ids, "touched": 0}
-    as_of = min(run_after(context), now())
-    counts = reevaluate_touched(engine(), register(), touched, as_of=as_of, run_id=run_id(context))
+    run = RunContext.of(context)
+    counts = reevaluate_touched(engine(), register(), touched, as_of=run.as_of, run_id=run.run_id)
     announce_touched(touched, context)
     return jsonable({"file_ids": file_ids, "touched": len(touched), "counts": counts})
 
@@ -338,8 +277,9 @@ def escalate_task(**context) -> dict:
     from safegov.db.engine import session_scope
     from safegov.accountability.escalation import escalate
 
+    run = RunContext.of(context)
     spans = evaluation_ranges_of(triggering_events(context))
-    as_of = min(run_after(context), now())
+    as_of = run.as_of
     if not spans:
         # A manual run without asset events: the last twelve months up to the run.
         last = period_of(as_of, Cadence.MONTHLY)
@@ -348,20 +288,13 @@ def escalate_task(**context) -> dict:
     maybe_pause("escalate")  # fault-injection point of the distributed tests; no-op otherwise
     result: dict[str, Any] = {"ranges": []}
     for lo, hi, historical in spans:
-        counts = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run_id(context), historical=historical)
+        counts = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run.run_id, historical=historical)
         result["ranges"].append({"from": lo, "to": hi, "historical": historical, "counts": counts})
     with session_scope(engine()) as session:
-        awaiting = cases_awaiting_approval(session, run_id=run_id(context))
-    awaiting = [a if isinstance(a, Mapping) else _case_dict(a) for a in awaiting]
+        awaiting = cases_awaiting_approval(session, run_id=run.run_id)
     result["case_ids"] = [int(a["case_id"]) for a in awaiting]
     result["approval_body"] = approval_body(awaiting)
     return jsonable(result)
-
-
-def _case_dict(case: Any) -> dict[str, Any]:
-    return {k: getattr(case, k, None) for k in ("kind", "rule_id", "subject_id", "persons", "period", "opened_on")} | {
-        "case_id": getattr(case, "case_id", None) or getattr(case, "id")
-    }
 
 
 def approval_body(cases: list[Mapping[str, Any]]) -> str:
@@ -401,7 +334,7 @@ def decide_task(case_ids: list[int], chosen: list[str], params_input: Mapping[st
     reason = (params_input or {}).get("reason") or None
     if not approve and not reason:
         reason = f"rejected in the Airflow approval form by {who}"
-    at = local(responded_at) if responded_at else run_after(context)
+    at = local(responded_at) if responded_at else RunContext.of(context).run_after
     changed = decide_cases(engine(), case_ids, approve=approve, decided_by=who, reason=reason, at=at)
     return {"approved" if approve else "rejected": list(case_ids), "changed": changed, "decided_by": who}
 
@@ -418,8 +351,9 @@ def reminders_task(**context) -> dict:
     """Queue the reminders due on the run's day (Asia/Shanghai)."""
     from safegov.notification.outbox import queue_reminders
 
-    day = run_after(context).date()
-    n = queue_reminders(engine(), register(), on=day, run_id=run_id(context))
+    run = RunContext.of(context)
+    day = run.run_after.date()
+    n = queue_reminders(engine(), register(), on=day, run_id=run.run_id)
     return {"on": day.isoformat(), "queued": n}
 
 
@@ -427,7 +361,7 @@ def bulletin_task(**context) -> Any:
     """Draft each safety office's monthly bulletin (信息通报) for the run's month."""
     from safegov.reports.bulletin import draft_bulletins
 
-    period = period_from_context(context, Cadence.MONTHLY)
+    period = RunContext.of(context).period(Cadence.MONTHLY)
     return jsonable(draft_bulletins(engine(), period.key))
 
 
@@ -436,9 +370,9 @@ def daily_events_task(**context) -> dict:
     pass without any new record arriving, so time alone can turn them into misses."""
     from safegov.evaluation.engine import evaluate_events
 
-    as_of = min(run_after(context), now())
-    counts = evaluate_events(engine(), register(), as_of=as_of, run_id=run_id(context), historical=is_historical(context))
-    this_month = period_of(as_of, Cadence.MONTHLY)
+    run = RunContext.of(context)
+    counts = evaluate_events(engine(), register(), as_of=run.as_of, run_id=run.run_id, historical=run.historical)
+    this_month = period_of(run.as_of, Cadence.MONTHLY)
     extra = {"from": this_month.previous().key, "to": this_month.key, "historical": False,
              "source": context["dag"].dag_id}
     context["outlet_events"][EVALUATIONS_ALIAS].add(EVALUATIONS, extra=extra)

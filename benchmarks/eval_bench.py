@@ -178,7 +178,7 @@ def build(engine, n_enterprises: int, seed: int = 7) -> dict[str, int]:
             leaders.append({"leader_id": f"{did}-head", "name": "x", "unit_code": c, "role": "department_head",
                             "department_id": did, "term_start": dt.date(2015, 1, 1), "term_end": None, "email": None})
     for p in months:
-        y, m = p.first.year, p.first.month
+        m = p.first.month
         for u in units:
             if rnd.random() < 0.9:
                 meetings.append({"unit_code": u.code, "record_id": f"M{next(seq)}", "body": "safety_committee", "held_on": day_in(p),

@@ -54,7 +54,7 @@ MEASURE = textwrap.dedent(
 
 def measure(path: Path, env: dict[str, str]) -> dict:
     proc = subprocess.run([sys.executable, "-c", MEASURE, str(path)], env=env, capture_output=True, text=True, timeout=600)
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("@@")), None)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("@@")), None)
     if line is None:
         raise SystemExit(f"parse of {path} failed:\n{proc.stderr[-2000:]}")
     return json.loads(line[2:])

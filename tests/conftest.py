@@ -28,7 +28,7 @@ def _pg_available() -> bool:
     try:
         psycopg2.connect(PG_URL.replace("postgresql+psycopg2", "postgresql"), connect_timeout=3).close()
         return True
-    except Exception:
+    except psycopg2.OperationalError:
         return False
 
 

@@ -24,10 +24,10 @@ _CELL_SPLIT = re.compile(r"(?<!\\)\|")  # notes may hold escaped pipes
 
 def _rows(section: str) -> list[list[str]]:
     """The body rows of the first figure table in a results.md section."""
-    lines = [l for l in section.splitlines() if l.startswith("| ")]
+    lines = [ln for ln in section.splitlines() if ln.startswith("| ")]
     if not lines or not lines[0].startswith("| figure |"):
         return []
-    return [[c.strip() for c in _CELL_SPLIT.split(l)[1:-1]] for l in lines[1:]]
+    return [[c.strip() for c in _CELL_SPLIT.split(ln)[1:-1]] for ln in lines[1:]]
 
 
 def _number(cell: str) -> float:

@@ -114,7 +114,7 @@ def test_code_and_config_are_mounted(compose):
 
 def test_dockerfile_builds_on_the_pinned_airflow_image():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert text.splitlines()[[l.startswith("FROM") for l in text.splitlines()].index(True)] == \
+    assert text.splitlines()[[ln.startswith("FROM") for ln in text.splitlines()].index(True)] == \
         "FROM apache/airflow:3.3.2-python3.11"
     assert "requirements.lock" in text and "-e ." in text and "apache-airflow-providers-fab" in text
 

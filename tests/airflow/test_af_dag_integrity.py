@@ -82,7 +82,7 @@ def parsed(tmp_path_factory):
         env=airflow_env(home), capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("@@"))
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@"))
     return json.loads(line[2:])
 
 

@@ -107,7 +107,7 @@ def test_dag_test_equals_direct_evaluation(engine, twin_engine, airflow_home):
     proc = subprocess.run([sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_periodic.py"), *MONTHS],
                           env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    results = [l.split() for l in proc.stdout.splitlines() if l.startswith("@@")]
+    results = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("@@")]
     assert [r[1] for r in results] == MONTHS
     assert all(r[2] == "success" for r in results), results
     # data_interval_start is each month's first day in Asia/Shanghai

@@ -88,7 +88,7 @@ def write_small_inbox(inbox: Path, months: Iterable[str] = BACKFILL_MONTHS) -> l
     paths.append(p)
     for month in months:
         y, m = (int(x) for x in month.split("-"))
-        day = lambda d: dt.date(y, m, d).isoformat()  # noqa: E731
+        day = lambda d, y=y, m=m: dt.date(y, m, d).isoformat()  # noqa: E731
         nxt = dt.date(y + (m == 12), m % 12 + 1, 3)
         on_time = f"{nxt.isoformat()} 10:00"
         late = f"{dt.date(y + (m == 12), m % 12 + 1, 28).isoformat()} 10:00"

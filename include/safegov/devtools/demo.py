@@ -238,12 +238,9 @@ class Generator:
         self._next_month = 0
         self._pending: dict[str, list[tuple]] = defaultdict(list)  # month → hazard follow-up rows
         self._in_range_cache: dict[str, list[str]] = {}
-        try:
-            from safegov.core.periods import calendar_years
+        from safegov.core.periods import calendar_years
 
-            self._cal_max_year = calendar_years()[1]
-        except Exception:  # pragma: no cover - chinese-calendar always present
-            self._cal_max_year = 2026
+        self._cal_max_year = calendar_years()[1]
         rng = self._rng("world")
         self._build_weak(rng)
         self._build_departments(rng, departments)
@@ -350,7 +347,7 @@ class Generator:
 
     def holder(self, post: str, on: dt.date) -> str:
         chain = self.holders[post]
-        for s, e, lid in reversed(chain):
+        for s, _e, lid in reversed(chain):
             if s <= on:
                 return lid
         return chain[0][2]
@@ -384,7 +381,7 @@ class Generator:
                 ents.append(Ent(self._credit_code(rng, county, used), self.unit_names[county] + brand + suffix, county,
                                 industry, high_risk, self._name(rng), dt.date(2012, 5, 18), None, 0.0, story=key))
         # Enterprises cluster where the mines and plants are: leagues with more counties get more.
-        for i in range(len(ents), n):
+        for _ in range(len(ents), n):
             county = rng.choice(self.counties)
             industry, suffix, high_risk, _ = rng.choices(INDUSTRIES, weights)[0]
             r = rng.random()
@@ -1089,7 +1086,7 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
                      for a in accidents if not a["story"] and (a["grade"] != "general" or a["report"] == "concealed"))
     term_changes = []
     for post, chain in gen.holders.items():
-        for (s0, e0, l0), (s1, _e1, l1) in zip(chain, chain[1:]):
+        for (_s0, _e0, l0), (s1, _e1, l1) in zip(chain, chain[1:]):
             term_changes.append({"post": post if ":" in post else f"department:{post}", "from_leader": l0,
                                  "to_leader": l1, "on": s1.isoformat()})
     return {

@@ -242,8 +242,9 @@ def test_mask_email(addr, masked):
 def test_trend_is_the_league_compliance_rate(seeded):
     from sqlalchemy.orm import Session
 
+    from safegov.org.tree import UnitTree
     from safegov.web.queries import heatmap, trend_from_heatmap
-    from safegov.web.scope import Scope, UnitTree
+    from safegov.web.scope import Scope
 
     with Session(seeded) as s:
         hm = heatmap(s, Scope("r", "all"), UnitTree.from_config(), "SC-MEET-LOCAL")

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from safegov.core.periods import TZ, Cadence, parse_period
 from safegov.core.errors import SafegovError
 from safegov.db.models import Accident, Case, Evaluation
-from safegov.web.scope import UnitTree
+from safegov.org.tree import UnitTree
 
 ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
 VIOLATIONS = {"late_report": "迟报", "under_graded": "谎报（低报等级）", "concealed": "瞒报"}

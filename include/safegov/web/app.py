@@ -23,10 +23,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from safegov.org.tree import UnitTree
 from safegov.web import queries, svg
 from safegov.web.auth import Identity, NotAuthenticated, Verifier, airflow_verifier, identify, login_url
 from safegov.web.i18n import CASE_KINDS, translator
-from safegov.web.scope import DashboardUsers, DashboardUsersError, Scope, UnitTree, load_dashboard_users, resolve_scope, users_path
+from safegov.web.scope import DashboardUsers, DashboardUsersError, Scope, load_dashboard_users, resolve_scope, users_path
 
 HERE = Path(__file__).parent
 DEFAULT_OBLIGATION = "SC-MEET-LOCAL"

@@ -29,7 +29,8 @@ from safegov.db.models import (
     Rejection,
     SubmissionFile,
 )
-from safegov.web.scope import Scope, UnitTree
+from safegov.org.tree import UnitTree
+from safegov.web.scope import Scope
 
 STATUSES = ("met", "met_late", "missed", "pending", "exempt")
 OPEN_CASE_STATES = ("open", "awaiting_approval")

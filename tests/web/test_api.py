@@ -186,15 +186,6 @@ def test_blacklist_check_bad_input_is_400(as_user):
     assert as_user("region_office", f"/api/blacklist/check?enterprise_id={ENT_A}&scope=flying&on=2024-05-01").status_code == 400
 
 
-def test_blacklist_check_503_while_missing(as_user, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "safegov.accountability.blacklist", None)  # import → ImportError
-    r = as_user("region_office", f"/api/blacklist/check?enterprise_id={ENT_A}&scope=bidding&on=2024-05-01")
-    assert r.status_code == 503
-    assert "not available" in r.json()["detail"]
-
-
 def test_english_switch(as_user):
     zh = as_user("region_office", "/").text
     en = as_user("region_office", "/?lang=en").text

@@ -151,12 +151,9 @@ def _title(f: Figures) -> str:
 
 
 def _obligation_titles() -> dict[str, str]:
-    try:
-        from safegov.register.obligations import get_register
+    from safegov.register.obligations import get_register
 
-        return {o.id: o.title for o in get_register().obligations}
-    except Exception:  # a broken register must not stop the drafts: ids alone still identify
-        return {}
+    return {o.id: o.title for o in get_register().obligations}
 
 
 def _subject(s: str, tree: UnitTree) -> str:

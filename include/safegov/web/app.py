@@ -23,6 +23,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from safegov.accountability import blacklist
+from safegov.core.errors import SafegovError
+from safegov.intake.quality import quality_summary
 from safegov.org.tree import UnitTree
 from safegov.web import queries, svg
 from safegov.web.auth import Identity, NotAuthenticated, Verifier, airflow_verifier, identify, login_url
@@ -109,12 +112,9 @@ def create_app(
     def get_register_():
         if register is not None:
             return register
-        try:
-            from safegov.register.obligations import get_register
+        from safegov.register.obligations import get_register
 
-            return get_register()
-        except Exception:  # a broken register must not take the page down
-            return None
+        return get_register()
 
     @app.exception_handler(NotAuthenticated)
     async def _not_authenticated(request: Request, exc: NotAuthenticated):
@@ -171,7 +171,7 @@ def create_app(
         period: str | None = None,
     ):
         reg = get_register_()
-        obligations = [(o.id, o.title) for o in reg.obligations] if reg else []
+        obligations = [(o.id, o.title) for o in reg.obligations]
         obligation = obligation or (DEFAULT_OBLIGATION if any(o == DEFAULT_OBLIGATION for o, _ in obligations) or not obligations else obligations[0][0])
         if ctx.scope.sees_nothing:
             return render(ctx, "overview.html", obligations=obligations, obligation=obligation, heat_svg="", legend="", detail=None, trend_svg="", cases_svg="", from_=from_, to=to)
@@ -383,59 +383,34 @@ def _safe_join(root: Path, *parts: str) -> Path | None:
 
 
 def _check(session: Session, enterprise_id: str, scope: str, on: str | None) -> dict[str, Any]:
-    """Ask the escalation engineer's ``safegov.accountability.blacklist.check``; 503 while it is missing."""
+    """``safegov.accountability.blacklist.check`` on ``on`` (default today), dates as ISO strings;
+    a bad date or scope gives ``status_code`` 400 and the ``detail``."""
     try:
         day = dt.date.fromisoformat(on) if on else dt.date.today()
     except ValueError:
         return {"status_code": 400, "detail": f"bad date {on!r}: expected YYYY-MM-DD"}
     try:
-        from safegov.accountability.blacklist import check
-    except ImportError:
-        return {"status_code": 503, "detail": "blacklist check not available yet: safegov.accountability.blacklist.check is not installed"}
-    try:
-        r = check(session, enterprise_id, scope, day)
-    except (ValueError, LookupError) as exc:
+        r = blacklist.check(session, enterprise_id, scope, day)
+    except SafegovError as exc:
         return {"status_code": 400, "detail": str(exc)}
-    except Exception as exc:  # SafegovError (bad scope, unknown enterprise) → a clear 400
-        from safegov.core.errors import SafegovError
-
-        if isinstance(exc, SafegovError):
-            return {"status_code": 400, "detail": str(exc)}
-        raise
 
     def iso(v):
         return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
 
-    r = dict(r) if not isinstance(r, dict) else r
-    return {"enterprise_id": enterprise_id, "scope": scope, "on": day.isoformat(), "restricted": bool(r.get("restricted")), "since": iso(r.get("since")), "until": iso(r.get("until")), "why": r.get("why")}
+    return {"enterprise_id": enterprise_id, "scope": scope, "on": day.isoformat(), "restricted": bool(r["restricted"]), "since": iso(r["since"]), "until": iso(r["until"]), "why": r["why"]}
 
 
 def _quality(session: Session, scope: Scope, from_key: str | None, to_key: str | None) -> list[dict[str, Any]]:
-    """Rejected rows by unit and month. The ingest engineer's ``quality_summary`` takes no
-    scope, so it is used only for region-wide users; everyone else gets ``queries.quality``,
-    which puts the scope into SQL (and also attributes enterprise rows to their county)."""
+    """Rejected rows by unit and month, newest month first. ``quality_summary`` takes no scope,
+    so it serves region-wide users only; everyone else gets ``queries.quality``, which puts
+    the scope into SQL (and also attributes enterprise rows to their county)."""
     if scope.kind == "all":
-        try:
-            from safegov.intake.quality import quality_summary
-        except ImportError:
-            quality_summary = None
-        if quality_summary is not None:
-            try:
-                rows = [_normalise_quality(r) for r in quality_summary(session, from_key=from_key, to_key=to_key)]
-                return sorted((r for r in rows if r["rejected"]), key=lambda r: (r["month"], r["unit_code"] or ""), reverse=True)
-            except Exception:  # its shape may differ from ours: fall back to our query
-                pass
+        rows = [_with_page_fields(r) for r in quality_summary(session, from_key=from_key, to_key=to_key)]
+        return sorted((r for r in rows if r["rejected"]), key=lambda r: (r["month"], r["unit_code"] or ""), reverse=True)
     return queries.quality(session, scope, from_key=from_key, to_key=to_key)
 
 
-def _normalise_quality(r: Any) -> dict[str, Any]:
-    d = dict(r) if not isinstance(r, dict) else dict(r)
-    d.setdefault("unit_code", d.get("unit"))
-    d.setdefault("month", d.get("period"))
-    d.setdefault("rows", d.get("received", d.get("rows_total", 0)))
-    d.setdefault("rejected", d.get("quarantined", d.get("rows_quarantined", 0)))
-    d.setdefault("types", {})
-    d.setdefault("rules", d.get("reasons", {}))
-    if "rate" not in d:
-        d["rate"] = (d["rejected"] / d["rows"]) if d.get("rows") else 0.0
-    return d
+def _with_page_fields(r: dict[str, Any]) -> dict[str, Any]:
+    """A ``quality_summary`` row plus the fields of ``queries.quality`` the page shows."""
+    rows = r["received"]
+    return {**r, "rows": rows, "types": {}, "rules": r["reasons"], "rate": r["rejected"] / rows if rows else 0.0}

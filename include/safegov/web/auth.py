@@ -86,12 +86,7 @@ def jwt_validator_verifier(**validator_kwargs) -> Verifier:
 
 def login_url(next_url: str) -> str:
     """Airflow's login page, coming back to ``next_url`` afterwards."""
-    try:
-        return _auth_manager().get_url_login(next_url=next_url)
-    except Exception:  # no Airflow config at all: the default SimpleAuthManager route
-        from urllib.parse import urlencode
-
-        return "/auth/login?" + urlencode({"next": next_url})
+    return _auth_manager().get_url_login(next_url=next_url)
 
 
 async def identify(request: Request) -> Identity:

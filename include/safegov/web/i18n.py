@@ -83,7 +83,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exempt": ("豁免", "exempt"),
     "none": ("无", "none"),
     "region": ("自治区", "Region"),
-    "unavailable": ("暂不可用", "Not available yet"),
     # case states
     "open": ("待处理", "open"),
     "awaiting_approval": ("待审批", "awaiting approval"),

@@ -9,6 +9,7 @@ Screenshots land in test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -57,7 +58,7 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status < 500:
                     return
-        except Exception:
+        except (OSError, http.client.HTTPException):  # not listening yet, reset, or an error status
             time.sleep(1)
     raise RuntimeError(
         f"airflow api-server did not answer {url} in {timeout}s:\n{log.read_text(errors='replace')[-4000:]}"

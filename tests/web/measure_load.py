@@ -2,7 +2,8 @@
 
     .venv/bin/python -m tests.web.measure_load --enterprises 400 --months 24
     .venv/bin/python -m tests.web.measure_load --enterprises 40000 --months 24   # province scale
-    .venv/bin/python -m tests.web.measure_load --url postgresql+psycopg2://postgres@127.0.0.1:5432/test --pg-schema perf_x
+    .venv/bin/python -m tests.web.measure_load --pg-schema perf_x \\
+        --url postgresql+psycopg2://postgres@127.0.0.1:5432/test
 
 Inserts evaluations directly: every monthly unit/post obligation for all 116 units and the
 enterprise obligations for N enterprises spread over the 103 counties, plus cases and
@@ -43,7 +44,7 @@ def build(url: str, enterprises: int, months: int, seed: int = 7, schema: str | 
     migrate(eng)
     units = load_units()
     counties = [u.code for u in units if u.level == "county"]
-    at = dt.datetime(2026, 1, 10, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
     periods = []
     y, m = 2024, 1
     for _ in range(months):
@@ -57,20 +58,72 @@ def build(url: str, enterprises: int, months: int, seed: int = 7, schema: str | 
     with Session(eng) as s:
         sync_units(s)
         s.commit()
-        ents = [{"enterprise_id": f"91{i:016d}", "name": f"企业{i}", "county_code": counties[i % len(counties)], "registered_on": dt.date(2015, 1, 1)} for i in range(enterprises)]
+        ents = [
+            {
+                "enterprise_id": f"91{i:016d}",
+                "name": f"企业{i}",
+                "county_code": counties[i % len(counties)],
+                "registered_on": dt.date(2015, 1, 1),
+            }
+            for i in range(enterprises)
+        ]
         s.execute(insert(Enterprise), ents)
         rows = []
         for p in periods:
             due = parse_period(p).last
             for u in units:
                 if u.level != "region":
-                    rows.append(dict(obligation_id="SC-MEET-LOCAL", subject_kind="unit", subject_id=u.code, period=p, status=status(), unit_code=u.code, due_on=due, evaluated_at=at))
+                    rows.append(
+                        dict(
+                            obligation_id="SC-MEET-LOCAL",
+                            subject_kind="unit",
+                            subject_id=u.code,
+                            period=p,
+                            status=status(),
+                            unit_code=u.code,
+                            due_on=due,
+                            evaluated_at=at,
+                        )
+                    )
                 if u.level == "county":
                     for role in ("party_secretary", "government_head"):
-                        rows.append(dict(obligation_id="LEAD-INSPECT-COUNTY", subject_kind="post", subject_id=f"{u.code}:{role}", period=p, status=status(), unit_code=u.code, due_on=due, evaluated_at=at))
-                rows.append(dict(obligation_id="BULLETIN-MONTHLY", subject_kind="unit", subject_id=u.code, period=p, status=status(), unit_code=u.code, due_on=due, evaluated_at=at))
+                        rows.append(
+                            dict(
+                                obligation_id="LEAD-INSPECT-COUNTY",
+                                subject_kind="post",
+                                subject_id=f"{u.code}:{role}",
+                                period=p,
+                                status=status(),
+                                unit_code=u.code,
+                                due_on=due,
+                                evaluated_at=at,
+                            )
+                        )
+                rows.append(
+                    dict(
+                        obligation_id="BULLETIN-MONTHLY",
+                        subject_kind="unit",
+                        subject_id=u.code,
+                        period=p,
+                        status=status(),
+                        unit_code=u.code,
+                        due_on=due,
+                        evaluated_at=at,
+                    )
+                )
             for e in ents:
-                rows.append(dict(obligation_id="ENT-HAZARD-SELFCHECK", subject_kind="enterprise", subject_id=e["enterprise_id"], period=p, status=status(), unit_code=e["county_code"], due_on=due, evaluated_at=at))
+                rows.append(
+                    dict(
+                        obligation_id="ENT-HAZARD-SELFCHECK",
+                        subject_kind="enterprise",
+                        subject_id=e["enterprise_id"],
+                        period=p,
+                        status=status(),
+                        unit_code=e["county_code"],
+                        due_on=due,
+                        evaluated_at=at,
+                    )
+                )
             if len(rows) > 50_000:
                 s.execute(insert(Evaluation), rows)
                 rows = []
@@ -79,7 +132,20 @@ def build(url: str, enterprises: int, months: int, seed: int = 7, schema: str | 
         cases = []
         for i, p in enumerate(periods):
             for c in rnd.sample(counties, 10):
-                cases.append(dict(case_key=f"k{i}-{c}", kind=rnd.choice(["notice", "interview", "admonishment"]), rule_id="SC-MEET-LOCAL", subject_kind="unit", subject_id=c, unit_code=c, period=p, step="notice", state=rnd.choice(["open", "awaiting_approval", "closed"]), opened_on=parse_period(p).last + dt.timedelta(days=8)))
+                cases.append(
+                    dict(
+                        case_key=f"k{i}-{c}",
+                        kind=rnd.choice(["notice", "interview", "admonishment"]),
+                        rule_id="SC-MEET-LOCAL",
+                        subject_kind="unit",
+                        subject_id=c,
+                        unit_code=c,
+                        period=p,
+                        step="notice",
+                        state=rnd.choice(["open", "awaiting_approval", "closed"]),
+                        opened_on=parse_period(p).last + dt.timedelta(days=8),
+                    )
+                )
         s.execute(insert(Case), cases)
         s.commit()
     eng.dispose()
@@ -100,7 +166,14 @@ def measure(url: str, schema: str | None = None) -> dict[str, dict[str, tuple[fl
     client = TestClient(create_app(eng, verifier=verify, users_file=users))
     out: dict[str, dict[str, float]] = {}
     for user in ("region", "league", "county"):
-        for path in ("/", "/?obligation=ENT-HAZARD-SELFCHECK", "/?obligation=ENT-HAZARD-SELFCHECK&unit=150102&period=2025-06", "/cases", "/quality", "/outbox"):
+        for path in (
+            "/",
+            "/?obligation=ENT-HAZARD-SELFCHECK",
+            "/?obligation=ENT-HAZARD-SELFCHECK&unit=150102&period=2025-06",
+            "/cases",
+            "/quality",
+            "/outbox",
+        ):
             times = []
             for _ in range(5):
                 t0 = time.perf_counter()

@@ -9,6 +9,7 @@ Screenshots land in test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -28,7 +29,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 USERS = {"region_office": ("ADMIN", "region-pw-1"), "xincheng_office": ("VIEWER", "county-pw-2")}
 
 
@@ -42,14 +51,18 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"airflow api-server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+            raise RuntimeError(
+                f"airflow api-server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status < 500:
                     return
-        except Exception:
+        except (OSError, http.client.HTTPException):  # not listening yet, reset, or an error status
             time.sleep(1)
-    raise RuntimeError(f"airflow api-server did not answer {url} in {timeout}s:\n{log.read_text(errors='replace')[-4000:]}")
+    raise RuntimeError(
+        f"airflow api-server did not answer {url} in {timeout}s:\n{log.read_text(errors='replace')[-4000:]}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +74,12 @@ def airflow(tmp_path_factory):
     data = home / "safegov_data"
     (home / "dags").mkdir()
     (home / "passwords.json").write_text(json.dumps({u: pw for u, (_r, pw) in USERS.items()}), encoding="utf-8")
-    (home / "dashboard_users.yaml").write_text('users:\n  region_office: "150000"\n  xincheng_office: "150102"\n', encoding="utf-8")
+    (home / "dashboard_users.yaml").write_text(
+        'users:\n  region_office: "150000"\n  xincheng_office: "150102"\n', encoding="utf-8"
+    )
 
-    from safegov.reports.bulletin import draft_bulletins
     from safegov.db.engine import make_engine, migrate
+    from safegov.reports.bulletin import draft_bulletins
 
     from .seed import seed
 
@@ -104,8 +119,13 @@ def airflow(tmp_path_factory):
     subprocess.run([airflow_bin, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
     log = home / "api-server.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([airflow_bin, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [airflow_bin, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{base}/api/v2/monitor/health", proc, log)
@@ -183,7 +203,10 @@ def test_nav_entry_and_heatmap_with_known_misses(airflow, browser):
     assert "evidence_rejected" in frame.locator("#detail-evaluations").inner_text()
     assert "M-150202-BAD" in frame.locator("#detail-rejected").inner_text()
     link = detail.locator('a:has-text("在 Airflow 中审批")')
-    assert link.get_attribute("href") == "/dags/safegov_escalation/runs/scheduled__2024-04-08/tasks/approve_cases/required_actions"
+    assert (
+        link.get_attribute("href")
+        == "/dags/safegov_escalation/runs/scheduled__2024-04-08/tasks/approve_cases/required_actions"
+    )
     assert link.get_attribute("target") == "_top"
     page.screenshot(path=str(ARTIFACTS / "dashboard-detail-miss.png"), full_page=True)
 
@@ -204,7 +227,7 @@ def test_other_sections_and_english(airflow, browser):
     frame.locator('a[data-nav="blacklist"]').click()
     frame.locator("input[name=enterprise_id]").fill("91150102MA0000001X")
     frame.locator("input[name=on]").fill("2024-05-01")
-    frame.locator('#blacklist-check button[type=submit]').click()
+    frame.locator("#blacklist-check button[type=submit]").click()
     assert "受限" in frame.locator("#check-result").inner_text()
     frame.locator('a[data-nav="outbox"]').click()
     assert "z***@xc.example.cn" in frame.locator("#outbox").inner_text()

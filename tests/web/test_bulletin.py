@@ -56,11 +56,15 @@ def test_a_miss_counts_in_the_month_its_grace_ended(seeded, tmp_path):
     from sqlalchemy import update
     from sqlalchemy.orm import Session
 
-    from safegov.reports.bulletin import draft_bulletins
     from safegov.db.models import Evaluation
+    from safegov.reports.bulletin import draft_bulletins
 
     with Session(seeded) as s:
-        s.execute(update(Evaluation).where(Evaluation.subject_id == "150102", Evaluation.period == "2024-02").values(grace_ends_on=dt.date(2024, 3, 7)))
+        s.execute(
+            update(Evaluation)
+            .where(Evaluation.subject_id == "150102", Evaluation.period == "2024-02")
+            .values(grace_ends_on=dt.date(2024, 3, 7))
+        )
         s.commit()
     draft_bulletins(seeded, "2024-02", out_dir=tmp_path / "feb", unit_codes={"150102"})
     draft_bulletins(seeded, "2024-03", out_dir=tmp_path / "mar", unit_codes={"150102"})
@@ -114,8 +118,8 @@ def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
     if seeded.dialect.name != "sqlite":
         pytest.skip("the CLI reads SAFEGOV_DATABASE_URL; one backend is enough")
     monkeypatch.setenv("SAFEGOV_DATABASE_URL", seeded.url.render_as_string(hide_password=False))
-    from safegov.db.engine import get_engine
     from safegov.core.settings import get_settings
+    from safegov.db.engine import get_engine
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from safegov.core.settings import PROJECT_ROOT
-from safegov.web.scope import DashboardUsers, DashboardUsersError, UnitTree, load_dashboard_users, resolve_scope
+from safegov.org.tree import UnitTree
+from safegov.web.scope import DashboardUsers, DashboardUsersError, load_dashboard_users, resolve_scope
 
 
 @pytest.fixture(scope="module")

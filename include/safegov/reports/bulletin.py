@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from safegov.core.periods import TZ, Cadence, parse_period
 from safegov.core.errors import SafegovError
 from safegov.db.models import Accident, Case, Evaluation
-from safegov.web.scope import UnitTree
+from safegov.org.tree import UnitTree
 
 ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
 VIOLATIONS = {"late_report": "迟报", "under_graded": "谎报（低报等级）", "concealed": "瞒报"}
@@ -151,12 +151,9 @@ def _title(f: Figures) -> str:
 
 
 def _obligation_titles() -> dict[str, str]:
-    try:
-        from safegov.register.obligations import get_register
+    from safegov.register.obligations import get_register
 
-        return {o.id: o.title for o in get_register().obligations}
-    except Exception:  # a broken register must not stop the drafts: ids alone still identify
-        return {}
+    return {o.id: o.title for o in get_register().obligations}
 
 
 def _subject(s: str, tree: UnitTree) -> str:

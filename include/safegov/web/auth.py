@@ -54,14 +54,19 @@ def _auth_manager():
 
 
 async def airflow_verifier(token: str) -> Identity:
-    """Validate with the running Airflow's auth manager (the same check Airflow's API does)."""
+    """Validate with the running Airflow's auth manager (the same check Airflow's API does).
+
+    Airflow's user interface (``BaseUser``) has a name but no role; the SimpleAuthManager's
+    users have one (``ADMIN``, ``VIEWER``, ...), users of other auth managers get ``None``."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from jwt import InvalidTokenError
 
     try:
         user = await _auth_manager().get_user_from_token(token)
     except InvalidTokenError as exc:  # ExpiredSignatureError is a subclass
         raise NotAuthenticated(f"invalid token: {exc}") from None
-    return Identity(username=user.get_name(), role=getattr(user, "role", None))
+    role = user.role if isinstance(user, SimpleAuthManagerUser) else None
+    return Identity(username=user.get_name(), role=role)
 
 
 def jwt_validator_verifier(**validator_kwargs) -> Verifier:
@@ -86,12 +91,7 @@ def jwt_validator_verifier(**validator_kwargs) -> Verifier:
 
 def login_url(next_url: str) -> str:
     """Airflow's login page, coming back to ``next_url`` afterwards."""
-    try:
-        return _auth_manager().get_url_login(next_url=next_url)
-    except Exception:  # no Airflow config at all: the default SimpleAuthManager route
-        from urllib.parse import urlencode
-
-        return "/auth/login?" + urlencode({"next": next_url})
+    return _auth_manager().get_url_login(next_url=next_url)
 
 
 async def identify(request: Request) -> Identity:

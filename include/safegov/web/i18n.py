@@ -16,14 +16,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scope_admin": ("管理员（全区，只读）", "administrator (whole region, read-only)"),
     "unmapped": (
         "您的账号尚未关联到任何单位，因此看不到任何数据。请联系管理员在 config/dashboard_users.yaml 中登记。",
-        "Your account is not mapped to any unit, so you see no data. Ask the administrator to add you to config/dashboard_users.yaml.",
+        "Your account is not mapped to any unit, so you see no data. "
+        "Ask the administrator to add you to config/dashboard_users.yaml.",
     ),
     "obligation": ("履职事项", "Obligation"),
     "from": ("起", "From"),
     "to": ("止", "To"),
     "show": ("显示", "Show"),
     "no_data": ("暂无数据", "No data"),
-    "legend_hint": ("格内数字：已履职/已判定；颜色取最差状态，浅红表示少数对象未履职；点击格子查看详情", "Cell: met/decided; colour = worst status, light red = only a few subjects missed; click a cell for details"),
+    "legend_hint": (
+        "格内数字：已履职/已判定；颜色取最差状态，浅红表示少数对象未履职；点击格子查看详情",
+        "Cell: met/decided; colour = worst status, light red = only a few subjects missed; click a cell for details",
+    ),
     "trend": ("各盟市履职率趋势（所选事项）", "Compliance rate per league/city over time (selected obligation)"),
     "cases_by_kind": ("每月新立案件（按类型）", "Cases opened per month by kind"),
     "detail": ("详情", "Detail"),
@@ -62,7 +66,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "restricted": ("受限", "Restricted"),
     "not_restricted": ("不受限", "Not restricted"),
     "rows": ("报送行数", "Rows"),
-    "rejected": ("退回行数", "Rejected"),
     "rate": ("退回率", "Rejection rate"),
     "record_types": ("记录类型", "Record types"),
     "top_rules": ("主要原因", "Top reasons"),
@@ -83,7 +86,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exempt": ("豁免", "exempt"),
     "none": ("无", "none"),
     "region": ("自治区", "Region"),
-    "unavailable": ("暂不可用", "Not available yet"),
     # case states
     "open": ("待处理", "open"),
     "awaiting_approval": ("待审批", "awaiting approval"),

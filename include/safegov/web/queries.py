@@ -29,7 +29,8 @@ from safegov.db.models import (
     Rejection,
     SubmissionFile,
 )
-from safegov.web.scope import Scope, UnitTree
+from safegov.org.tree import UnitTree
+from safegov.web.scope import Scope
 
 STATUSES = ("met", "met_late", "missed", "pending", "exempt")
 OPEN_CASE_STATES = ("open", "awaiting_approval")
@@ -216,7 +217,9 @@ def records_for(session: Session, record_type: str, ids: list[str]) -> list[dict
     return [{"record_type": record_type, **_row_dict(o)} for o in objs]
 
 
-def cell_detail(session: Session, scope: Scope, register, obligation_id: str, unit_code: str, period: str) -> dict[str, Any]:
+def cell_detail(
+    session: Session, scope: Scope, register, obligation_id: str, unit_code: str, period: str
+) -> dict[str, Any]:
     """One heatmap cell: the evaluations, the records that decided them, rejected rows, cases."""
     evs = session.scalars(
         select(Evaluation)
@@ -241,7 +244,11 @@ def cell_detail(session: Session, scope: Scope, register, obligation_id: str, un
     event_subjects = [e.subject_id for e in evs if e.subject_kind in ("accident", "hazard", "ticket")]
     if record_type and event_subjects:
         seen = {r.get(_id_column(RECORD_MODELS[record_type]).name) for r in records}
-        records += [r for r in records_for(session, record_type, event_subjects) if r.get(_id_column(RECORD_MODELS[record_type]).name) not in seen]
+        records += [
+            r
+            for r in records_for(session, record_type, event_subjects)
+            if r.get(_id_column(RECORD_MODELS[record_type]).name) not in seen
+        ]
     rejected = []
     if record_type and evs:
         subject_ids = [e.subject_id for e in evs]
@@ -249,7 +256,13 @@ def cell_detail(session: Session, scope: Scope, register, obligation_id: str, un
             select(RawRow, SubmissionFile.file_name)
             .join(SubmissionFile, SubmissionFile.id == RawRow.file_id)
             .where(RawRow.record_type == record_type, RawRow.status == "quarantined")
-            .where(or_(RawRow.unit_code == unit_code, RawRow.enterprise_id.in_(subject_ids), RawRow.leader_id.in_([e.responsible for e in evs if e.responsible])))
+            .where(
+                or_(
+                    RawRow.unit_code == unit_code,
+                    RawRow.enterprise_id.in_(subject_ids),
+                    RawRow.leader_id.in_([e.responsible for e in evs if e.responsible]),
+                )
+            )
             .order_by(RawRow.id)
             .limit(200)
         )
@@ -257,19 +270,36 @@ def cell_detail(session: Session, scope: Scope, register, obligation_id: str, un
             from safegov.core.periods import parse_period
 
             p = parse_period(period)
-            q = q.where(or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last)))
+            q = q.where(
+                or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last))
+            )
         except ValueError:
             pass
         raws = session.execute(q).all()
         reasons = defaultdict(list)
         if raws:
             for r in session.scalars(select(Rejection).where(Rejection.raw_row_id.in_([rr.id for rr, _ in raws]))):
-                reasons[r.raw_row_id].append({"column": r.column, "rule": r.rule, "value": r.value, "message": r.message})
+                reasons[r.raw_row_id].append(
+                    {"column": r.column, "rule": r.rule, "value": r.value, "message": r.message}
+                )
         for rr, fname in raws:
-            rejected.append({"raw_row_id": rr.id, "file": fname, "row": rr.row_number, "values": rr.values, "reasons": reasons[rr.id]})
+            rejected.append(
+                {
+                    "raw_row_id": rr.id,
+                    "file": fname,
+                    "row": rr.row_number,
+                    "values": rr.values,
+                    "reasons": reasons[rr.id],
+                }
+            )
     cases = session.scalars(
         select(Case)
-        .where(Case.rule_id == obligation_id, Case.unit_code == unit_code, Case.period == period, unit_clause(Case.unit_code, scope))
+        .where(
+            Case.rule_id == obligation_id,
+            Case.unit_code == unit_code,
+            Case.period == period,
+            unit_clause(Case.unit_code, scope),
+        )
         .order_by(Case.id)
     ).all()
     return {
@@ -334,11 +364,11 @@ def open_cases(session: Session, scope: Scope, *, limit: int = 500) -> list[dict
     return [case_json(c) for c in rows]
 
 
-def cases_by_kind_month(session: Session, scope: Scope, *, months: int = 12) -> tuple[list[str], dict[str, dict[str, int]]]:
+def cases_by_kind_month(
+    session: Session, scope: Scope, *, months: int = 12
+) -> tuple[list[str], dict[str, dict[str, int]]]:
     """Cases opened per month and kind (a stacked bar chart)."""
-    rows = session.execute(
-        select(Case.opened_on, Case.kind).where(unit_clause(Case.unit_code, scope))
-    ).all()
+    rows = session.execute(select(Case.opened_on, Case.kind).where(unit_clause(Case.unit_code, scope))).all()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for opened_on, kind in rows:
         counts[opened_on.strftime("%Y-%m")][kind] += 1
@@ -407,7 +437,13 @@ def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: in
     )
     if q:
         like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(BlacklistEntry.enterprise_id.ilike(like), Enterprise.name.ilike(like), BlacklistEntry.trigger.ilike(like)))
+        stmt = stmt.where(
+            or_(
+                BlacklistEntry.enterprise_id.ilike(like),
+                Enterprise.name.ilike(like),
+                BlacklistEntry.trigger.ilike(like),
+            )
+        )
     out = []
     for entry, name, county in session.execute(stmt):
         d = _row_dict(entry)
@@ -420,16 +456,17 @@ def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: in
 # --------------------------------------------------------------------------- data quality
 
 
-def quality(session: Session, scope: Scope, *, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+def quality(
+    session: Session, scope: Scope, *, from_key: str | None = None, to_key: str | None = None
+) -> list[dict[str, Any]]:
     """Rejected (quarantined) rows by submitting unit and month, with the commonest rule.
 
     The unit of a row is its ``unit_code`` hint, else its enterprise's county; the month is
     the month it was received (Asia/Shanghai), as in ``safegov.intake.quality.quality_summary``."""
     unit = func.coalesce(RawRow.unit_code, Enterprise.county_code)
-    base = (
-        select(RawRow.id, unit.label("unit"), RawRow.record_date, RawRow.received_at, RawRow.record_type, RawRow.status)
-        .join(Enterprise, Enterprise.enterprise_id == RawRow.enterprise_id, isouter=True)
-    )
+    base = select(
+        RawRow.id, unit.label("unit"), RawRow.record_date, RawRow.received_at, RawRow.record_type, RawRow.status
+    ).join(Enterprise, Enterprise.enterprise_id == RawRow.enterprise_id, isouter=True)
     if scope.kind != "all":
         base = base.where(unit_clause(unit, scope))
     rows = session.execute(base).all()
@@ -442,7 +479,17 @@ def quality(session: Session, scope: Scope, *, from_key: str | None = None, to_k
         if (from_key and month < from_key) or (to_key and month > to_key):
             continue
         key = (u or "", month)
-        a = agg.setdefault(key, {"unit_code": u, "month": month, "rows": 0, "rejected": 0, "types": defaultdict(int), "rules": defaultdict(int)})
+        a = agg.setdefault(
+            key,
+            {
+                "unit_code": u,
+                "month": month,
+                "rows": 0,
+                "rejected": 0,
+                "types": defaultdict(int),
+                "rules": defaultdict(int),
+            },
+        )
         a["rows"] += 1
         if status == "quarantined":
             a["rejected"] += 1
@@ -451,7 +498,9 @@ def quality(session: Session, scope: Scope, *, from_key: str | None = None, to_k
     if quarantined_ids:
         ids = list(quarantined_ids)
         for i in range(0, len(ids), 500):
-            for raw_id, rule in session.execute(select(Rejection.raw_row_id, Rejection.rule).where(Rejection.raw_row_id.in_(ids[i : i + 500]))):
+            for raw_id, rule in session.execute(
+                select(Rejection.raw_row_id, Rejection.rule).where(Rejection.raw_row_id.in_(ids[i : i + 500]))
+            ):
                 agg[quarantined_ids[raw_id]]["rules"][rule] += 1
     out = []
     for (_, _), a in sorted(agg.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True):
@@ -477,8 +526,15 @@ def mask_email(addr: str | None) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def outbox(session: Session, scope: Scope, *, states=("pending", "failed", "dead"), limit: int = 500) -> list[dict[str, Any]]:
-    stmt = select(OutboxMessage).where(OutboxMessage.state.in_(states)).order_by(OutboxMessage.state, OutboxMessage.created_at.desc()).limit(limit)
+def outbox(
+    session: Session, scope: Scope, *, states=("pending", "failed", "dead"), limit: int = 500
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state.in_(states))
+        .order_by(OutboxMessage.state, OutboxMessage.created_at.desc())
+        .limit(limit)
+    )
     if scope.kind != "all":
         units = sorted(scope.units or ())
         # A message belongs to the unit of its recipient (an office's unit code or a

@@ -1,6 +1,6 @@
 """Who sees which units on the dashboard (config/dashboard_users.yaml).
 
-A user mapped to a unit sees that unit and every unit under it (GB/T 2260 hierarchy):
+A user mapped to a unit sees that unit and every unit under it (``safegov.org.tree``):
 the region sees all, a league/city its counties, a county only itself. Unmapped users
 see nothing. The scope is applied in every SQL query (``Scope.units`` → ``IN (...)``),
 so the API answers exactly what the page shows.
@@ -17,7 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from safegov.org.units import load_units
+from safegov.org.tree import UnitTree
 
 CODE_RE = re.compile(r"^\d{6}$")
 
@@ -80,43 +80,6 @@ def load_dashboard_users(path: Path, known_units: set[str] | None = None) -> Das
             if code not in known_units:
                 raise DashboardUsersError(f"{path}: field users.{user}: unit {code} is not in the unit registry")
     return cfg
-
-
-@dataclass(frozen=True)
-class UnitTree:
-    names: dict[str, str]
-    parent: dict[str, str | None]
-
-    @classmethod
-    def from_config(cls, config_dir: Path | None = None) -> UnitTree:
-        rows = load_units(config_dir)
-        return cls({u.code: u.name for u in rows}, {u.code: u.parent_code for u in rows})
-
-    def under(self, code: str) -> frozenset[str]:
-        """``code`` and every unit below it."""
-        out = {code}
-        changed = True
-        while changed:
-            changed = False
-            for c, p in self.parent.items():
-                if p in out and c not in out:
-                    out.add(c)
-                    changed = True
-        return frozenset(out)
-
-    def league_of(self, code: str) -> str | None:
-        if code not in self.parent:
-            return None
-        if code.endswith("0000"):
-            return None
-        if code.endswith("00"):
-            return code
-        return self.parent.get(code)
-
-    def name(self, code: str | None) -> str:
-        if code is None:
-            return ""
-        return self.names.get(code, code)
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,29 @@ COLOURS = {
     "none": "#ffffff",
 }
 TEXT_ON = {"met": "#fff", "met_late": "#222", "missed": "#fff", "pending": "#222", "exempt": "#666", "none": "#999"}
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"]
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+]
 
 
 def _e(s) -> str:
     return escape(str(s), quote=True)
 
 
-def heatmap_svg(hm: Heatmap, href: Callable[[str, str], str], *, title: str = "", selected: tuple[str, str] | None = None) -> str:
+def heatmap_svg(
+    hm: Heatmap, href: Callable[[str, str], str], *, title: str = "", selected: tuple[str, str] | None = None
+) -> str:
     """Units × periods; each cell links to its detail (``href(unit, period)``)."""
     label_w, cell_w, cell_h, head_h = 190, 62, 18, 34
     n_rows = sum(len(g.rows) + 1 for g in hm.groups)
@@ -39,7 +54,9 @@ def heatmap_svg(hm: Heatmap, href: Callable[[str, str], str], *, title: str = ""
     ]
     periods = [(p, _e(p), label_w + j * cell_w) for j, p in enumerate(hm.periods)]
     for _p, ep, x in periods:
-        out.append(f'<text x="{x + cell_w / 2:.0f}" y="{head_h - 10}" text-anchor="middle" font-weight="bold">{ep}</text>')
+        out.append(
+            f'<text x="{x + cell_w / 2:.0f}" y="{head_h - 10}" text-anchor="middle" font-weight="bold">{ep}</text>'
+        )
     y = head_h
     for g in hm.groups:
         out.append(f'<text x="2" y="{y + 13}" font-weight="bold" fill="#333">{_e(g.name)}</text>')
@@ -59,7 +76,8 @@ def heatmap_svg(hm: Heatmap, href: Callable[[str, str], str], *, title: str = ""
                     f'stroke-width="{2 if selected == (r.unit_code, p) else 1}"/>'
                 )
                 text = (
-                    f'<text x="{x + cell_w / 2:.0f}" y="{y + 13}" text-anchor="middle" fill="{ink}">{_e(cell.label)}</text>'
+                    f'<text x="{x + cell_w / 2:.0f}" y="{y + 13}" text-anchor="middle" fill="{ink}">'
+                    f"{_e(cell.label)}</text>"
                     if cell
                     else ""
                 )
@@ -102,11 +120,22 @@ def legend_svg(labels: dict[str, str]) -> str:
     return "".join(out)
 
 
-def line_chart_svg(keys: list[str], series: dict[str, dict[str, float]], names: dict[str, str], *, title: str = "", width: int = 760, height: int = 280) -> str:
+def line_chart_svg(
+    keys: list[str],
+    series: dict[str, dict[str, float]],
+    names: dict[str, str],
+    *,
+    title: str = "",
+    width: int = 760,
+    height: int = 280,
+) -> str:
     """One line per series over ``keys``, values 0..1 shown as percentages."""
     left, right, top, bottom = 40, 150, 20, 40
     pw, ph = width - left - right, height - top - bottom
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="10">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="10">'
+    ]
     for pct in (0, 25, 50, 75, 100):
         y = top + ph - ph * pct / 100
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
@@ -117,14 +146,19 @@ def line_chart_svg(keys: list[str], series: dict[str, dict[str, float]], names: 
     step = pw / max(len(keys) - 1, 1)
     for i, k in enumerate(keys):
         if len(keys) <= 12 or i % 2 == 0:
-            out.append(f'<text x="{left + i * step:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{_e(k)}</text>')
+            out.append(
+                f'<text x="{left + i * step:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{_e(k)}</text>'
+            )
     for n, (sid, values) in enumerate(sorted(series.items())):
         colour = PALETTE[n % len(PALETTE)]
         pts = [(left + i * step, top + ph - ph * values[k]) for i, k in enumerate(keys) if k in values]
         if not pts:
             continue
         d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.8" points="{d}"><title>{_e(names.get(sid, sid))}</title></polyline>')
+        out.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.8" points="{d}">'
+            f"<title>{_e(names.get(sid, sid))}</title></polyline>"
+        )
         for x, y in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="{colour}"/>')
         ly = top + 10 + n * 14
@@ -134,13 +168,24 @@ def line_chart_svg(keys: list[str], series: dict[str, dict[str, float]], names: 
     return "".join(out)
 
 
-def stacked_bars_svg(keys: list[str], data: dict[str, dict[str, int]], names: dict[str, str], *, title: str = "", width: int = 760, height: int = 260) -> str:
+def stacked_bars_svg(
+    keys: list[str],
+    data: dict[str, dict[str, int]],
+    names: dict[str, str],
+    *,
+    title: str = "",
+    width: int = 760,
+    height: int = 260,
+) -> str:
     """Stacked bars: one bar per key (month), one colour per category (case kind)."""
     left, right, top, bottom = 40, 150, 20, 40
     pw, ph = width - left - right, height - top - bottom
     cats = sorted({c for k in keys for c in data.get(k, {})})
     peak = max([sum(data.get(k, {}).values()) for k in keys] or [0]) or 1
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart cases" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="10">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart cases" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="10">'
+    ]
     for tick in sorted({0, round(peak / 2), peak}):  # whole numbers only: these are counts
         y = top + ph - ph * tick / peak
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
@@ -158,11 +203,20 @@ def stacked_bars_svg(keys: list[str], data: dict[str, dict[str, int]], names: di
                 continue
             h = ph * v / peak
             y -= h
-            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bw * 0.7:.1f}" height="{h:.1f}" fill="{PALETTE[n % len(PALETTE)]}"><title>{_e(k)} {_e(names.get(c, c))}: {v}</title></rect>')
-        out.append(f'<text x="{left + i * bw + bw / 2:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{_e(k)}</text>')
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bw * 0.7:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[n % len(PALETTE)]}">'
+                f"<title>{_e(k)} {_e(names.get(c, c))}: {v}</title></rect>"
+            )
+        out.append(
+            f'<text x="{left + i * bw + bw / 2:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">'
+            f"{_e(k)}</text>"
+        )
     for n, c in enumerate(cats):
         ly = top + 10 + n * 14
-        out.append(f'<rect x="{left + pw + 10}" y="{ly - 8}" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>')
+        out.append(
+            f'<rect x="{left + pw + 10}" y="{ly - 8}" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>'
+        )
         out.append(f'<text x="{left + pw + 24}" y="{ly + 1}">{_e(names.get(c, c))}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -1,0 +1,88 @@
+"""The blacklist: the scoped entries with search, and the restriction check of any enterprise
+for any mapped user (page ``/blacklist``, ``api/blacklist``, ``api/blacklist/check``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.orm import Session
+
+from safegov.accountability import blacklist
+from safegov.core.errors import SafegovError
+from safegov.web import queries
+from safegov.web.deps import CtxDep, SessionDep
+from safegov.web.i18n import SCOPES
+from safegov.web.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/blacklist", response_class=HTMLResponse)
+def blacklist_page(
+    ctx: CtxDep,
+    session: SessionDep,
+    q: str | None = None,
+    enterprise_id: str | None = None,
+    scope: str | None = None,
+    on: str | None = None,
+):
+    rows, check = [], None
+    if not ctx.scope.sees_nothing:
+        rows = queries.blacklist(session, ctx.scope, q=q)
+        if enterprise_id and scope:
+            check = restriction(session, enterprise_id, scope, on)
+    return render(
+        ctx,
+        "blacklist.html",
+        rows=rows,
+        q=q or "",
+        check=check,
+        enterprise_id=enterprise_id or "",
+        sel_scope=scope or "",
+        on=on or "",
+        scopes=list(SCOPES),
+    )
+
+
+@router.get("/api/blacklist")
+def api_blacklist(ctx: CtxDep, session: SessionDep, q: str | None = None):
+    return queries.blacklist(session, ctx.scope, q=q)
+
+
+@router.get("/api/blacklist/check")
+def api_blacklist_check(enterprise_id: str, scope: str, on: str, ctx: CtxDep, session: SessionDep):
+    if ctx.scope.sees_nothing:
+        raise HTTPException(403, "your account is not mapped to a unit")
+    result = restriction(session, enterprise_id, scope, on)
+    if result.get("status_code"):
+        return JSONResponse({"detail": result["detail"]}, status_code=result["status_code"])
+    return result
+
+
+def restriction(session: Session, enterprise_id: str, scope: str, on: str | None) -> dict[str, Any]:
+    """``safegov.accountability.blacklist.check`` on ``on`` (default today), dates as ISO strings;
+    a bad date or scope gives ``status_code`` 400 and the ``detail``."""
+    try:
+        day = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError:
+        return {"status_code": 400, "detail": f"bad date {on!r}: expected YYYY-MM-DD"}
+    try:
+        r = blacklist.check(session, enterprise_id, scope, day)
+    except SafegovError as exc:
+        return {"status_code": 400, "detail": str(exc)}
+
+    def iso(v):
+        return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+
+    return {
+        "enterprise_id": enterprise_id,
+        "scope": scope,
+        "on": day.isoformat(),
+        "restricted": bool(r["restricted"]),
+        "since": iso(r["since"]),
+        "until": iso(r["until"]),
+        "why": r["why"],
+    }

@@ -1,0 +1,34 @@
+"""The signed-in user and their scope (``api/me``), and the navigation icon (``icon.svg``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from safegov.web.deps import CtxDep
+
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24">'
+    '<path d="M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5z" fill="#1d3557"/>'
+    '<path d="m8 12 3 3 5-6" stroke="#f4a261" stroke-width="2" fill="none"/></svg>'
+)
+
+router = APIRouter()
+
+
+@router.get("/api/me")
+def api_me(ctx: CtxDep):
+    s = ctx.scope
+    return {
+        "username": ctx.identity.username,
+        "role": ctx.identity.role,
+        "scope": s.kind,
+        "unit_code": s.unit_code,
+        "via": s.via,
+        "units": sorted(s.units) if s.units is not None else None,
+    }
+
+
+@router.get("/icon.svg")
+def icon(ctx: CtxDep):
+    return Response(ICON, media_type="image/svg+xml")

@@ -1,0 +1,128 @@
+"""The overview: the heatmap of one obligation, a cell's detail, the league/city trend and
+the cases opened per month (page ``/``, ``api/heatmap``, ``api/cell``, ``charts/heatmap.svg``,
+``charts/trend.svg``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, Response
+
+from safegov.web import queries, svg
+from safegov.web.deps import CtxDep, RegisterDep, SessionDep, TreeDep
+from safegov.web.i18n import CASE_KINDS
+from safegov.web.rendering import render
+
+DEFAULT_OBLIGATION = "SC-MEET-LOCAL"
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    ctx: CtxDep,
+    session: SessionDep,
+    tree: TreeDep,
+    register: RegisterDep,
+    obligation: str | None = None,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+    unit: str | None = None,
+    period: str | None = None,
+):
+    obligations = [(o.id, o.title) for o in register.obligations]
+    if not obligation:
+        known = any(o == DEFAULT_OBLIGATION for o, _ in obligations)
+        obligation = DEFAULT_OBLIGATION if known or not obligations else obligations[0][0]
+    if ctx.scope.sees_nothing:
+        return render(
+            ctx,
+            "overview.html",
+            obligations=obligations,
+            obligation=obligation,
+            heat_svg="",
+            legend="",
+            detail=None,
+            trend_svg="",
+            cases_svg="",
+            from_=from_,
+            to=to,
+        )
+    hm = queries.heatmap(session, ctx.scope, tree, obligation, from_key=from_, to_key=to)
+    # One urlencode for the page, not one per cell (unit codes and period keys need no quoting).
+    prefix = ctx.url("/", obligation=obligation, **{"from": from_, "to": to})
+    joiner = "&" if "?" in prefix else "?"
+    heat = svg.heatmap_svg(
+        hm,
+        lambda u, p: f"{prefix}{joiner}unit={quote(u)}&period={quote(p)}#detail",
+        title=ctx.t("overview"),
+        selected=(unit, period) if unit and period else None,
+    )
+    detail = queries.cell_detail(session, ctx.scope, register, obligation, unit, period) if unit and period else None
+    keys, series = queries.trend_from_heatmap(hm)
+    # A county office's "league" line holds only its own county: name it so.
+    own_county = ctx.scope.kind == "units" and tree.league_of(ctx.scope.unit_code) not in (None, ctx.scope.unit_code)
+    names = {c: tree.name(ctx.scope.unit_code) if own_county else tree.name(c) for c in series}
+    trend = svg.line_chart_svg(keys, series, names, title=ctx.t("trend"))
+    mkeys, mdata = queries.cases_by_kind_month(session, ctx.scope)
+    kinds = {k: ctx.t(k) for k in CASE_KINDS}
+    cases_chart = svg.stacked_bars_svg(mkeys, mdata, kinds, title=ctx.t("cases_by_kind"))
+    legend = svg.legend_svg({k: ctx.t(k) for k in queries.STATUSES})
+    return render(
+        ctx,
+        "overview.html",
+        obligations=obligations,
+        obligation=obligation,
+        heat_svg=heat,
+        heatmap=hm,
+        legend=legend,
+        detail=detail,
+        trend_svg=trend,
+        cases_svg=cases_chart,
+        from_=from_,
+        to=to,
+        sel_unit=unit,
+        sel_period=period,
+    )
+
+
+@router.get("/api/heatmap")
+def api_heatmap(
+    ctx: CtxDep,
+    session: SessionDep,
+    tree: TreeDep,
+    obligation: str = DEFAULT_OBLIGATION,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+):
+    return queries.heatmap(session, ctx.scope, tree, obligation, from_key=from_, to_key=to).to_json()
+
+
+@router.get("/api/cell")
+def api_cell(obligation: str, unit: str, period: str, ctx: CtxDep, session: SessionDep, register: RegisterDep):
+    if not ctx.scope.allows(unit):
+        raise HTTPException(403, f"unit {unit} is outside your scope")
+    return queries.cell_detail(session, ctx.scope, register, obligation, unit, period)
+
+
+@router.get("/charts/heatmap.svg")
+def chart_heatmap(
+    ctx: CtxDep,
+    session: SessionDep,
+    tree: TreeDep,
+    obligation: str = DEFAULT_OBLIGATION,
+    from_: Annotated[str | None, Query(alias="from")] = None,
+    to: str | None = None,
+):
+    hm = queries.heatmap(session, ctx.scope, tree, obligation, from_key=from_, to_key=to)
+    body = svg.heatmap_svg(hm, lambda u, p: ctx.url("/", obligation=obligation, unit=u, period=p), title=obligation)
+    return Response(body, media_type="image/svg+xml")
+
+
+@router.get("/charts/trend.svg")
+def chart_trend(ctx: CtxDep, session: SessionDep, tree: TreeDep, obligation: str | None = None):
+    obligation_ids = [obligation] if obligation else None
+    keys, series = queries.compliance_trend(session, ctx.scope, tree, obligation_ids=obligation_ids)
+    return Response(svg.line_chart_svg(keys, series, {c: tree.name(c) for c in series}), media_type="image/svg+xml")

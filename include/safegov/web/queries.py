@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from safegov.core.periods import parse_period
 from safegov.db.models import (
     RECORD_MODELS,
     BlacklistEntry,
@@ -266,15 +267,9 @@ def cell_detail(
             .order_by(RawRow.id)
             .limit(200)
         )
-        try:
-            from safegov.core.periods import parse_period
-
-            p = parse_period(period)
-            q = q.where(
-                or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last))
-            )
-        except ValueError:
-            pass
+        # ``period`` matched stored evaluations above, so it is a valid period key.
+        p = parse_period(period)
+        q = q.where(or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last)))
         raws = session.execute(q).all()
         reasons = defaultdict(list)
         if raws:
@@ -314,12 +309,8 @@ def cell_detail(
 
 
 def _obligation(register, obligation_id: str):
-    if register is None:
-        return None
-    for o in register.obligations:
-        if o.id == obligation_id:
-            return o
-    return None
+    """The register's obligation of that id, or None for an id the register does not know."""
+    return next((o for o in register.obligations if o.id == obligation_id), None)
 
 
 # --------------------------------------------------------------------------- cases

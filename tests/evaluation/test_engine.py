@@ -1,16 +1,16 @@
 """Engine behaviour: idempotence, history and audit, late cure, touched re-evaluation,
-backfill = direct evaluation, export and CLI."""
+backfill = direct evaluation, and the evaluations export."""
 
 from __future__ import annotations
 
+from evalkit import COUNTY, COUNTY2, ENT, ENT2, LEAGUE, at, d
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalkit import COUNTY, COUNTY2, ENT, ENT2, LEAGUE, at, d
 from safegov.db import audit
+from safegov.db.models import AuditLog, Evaluation, EvaluationHistory
 from safegov.evaluation.engine import evaluate_period, evaluate_range, reevaluate_touched
 from safegov.reports.exports import EVALUATION_COLUMNS, export_evaluations, render_rows
-from safegov.db.models import AuditLog, Evaluation, EvaluationHistory
 
 AFTER = at("2026-06-01 00:00")
 
@@ -190,32 +190,3 @@ def test_export_columns_and_range_overlap(build, register, engine):
     }
     csv_text = render_rows([party], EVALUATION_COLUMNS, "csv")
     assert csv_text.splitlines()[1] == f"PARTY-HEARS-SAFETY,unit,{LEAGUE},2024,missed,1,2,2024-12-31,below_quota: 1 of 2,P1"
-
-
-def test_cli_evaluate(sqlite_engine, monkeypatch, capsys, tmp_path):
-    from safegov.cli import main as cli
-    from safegov.db.engine import get_engine
-    from safegov.org.units import sync_units
-    from safegov.core.settings import get_settings
-
-    url = sqlite_engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("SAFEGOV_DATABASE_URL", url)
-    monkeypatch.setenv("SAFEGOV_NOW", "2024-04-09T00:00:00+08:00")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        with Session(sqlite_engine) as s, s.begin():
-            sync_units(s)
-        code = cli.main(["evaluate", "--from", "2024-03", "--to", "2024-03", "--obligation", "SC-MEET-LOCAL"])
-        out = capsys.readouterr().out
-        assert code == 0
-        total = next(line for line in out.splitlines() if line.startswith("total")).split()
-        assert total[1:] == ["0", "0", "115", "0", "0", "115"]  # 12 leagues + 103 counties missed
-        assert cli.main(["evaluate", "--from", "2024-13", "--to", "2024-03"]) == 2
-        assert cli.main(["evaluate", "--from", "2024-03", "--to", "2024-03", "--obligation", "NOPE-X"]) == 2
-        # As of during grace everything is pending (nothing changes status to missed again).
-        code = cli.main(["evaluate", "--from", "2024-03", "--to", "2024-03", "--as-of", "2024-04-08T12:00"])
-        assert code == 0
-    finally:
-        get_settings.cache_clear()
-        get_engine.cache_clear()

@@ -4,8 +4,8 @@ obligation — met, met_late, missed for each reason, exempt, pending and bounda
 from __future__ import annotations
 
 import pytest
-
 from evalkit import COUNTY, COUNTY2, ENT, LEAGUE, REGION, at, d
+
 from safegov.evaluation.engine import evaluate_period
 
 AFTER = at("2026-06-01 00:00")  # every 2024 grace is over

@@ -58,7 +58,7 @@ def world(engine):
 
 
 def remind(engine, on):
-    from safegov.notification.outbox import queue_reminders
+    from safegov.notification.reminders import queue_reminders
 
     return queue_reminders(engine, get_register(), on=on, created_at=CREATED)
 
@@ -124,7 +124,7 @@ def test_reminders_are_idempotent(world):
 
 
 def test_backfilled_reminders_are_suppressed(world):
-    from safegov.notification.outbox import queue_reminders
+    from safegov.notification.reminders import queue_reminders
 
     queue_reminders(world, get_register(), on=dt.date(2024, 3, 25), created_at=dt.datetime(2024, 9, 1, tzinfo=TZ))
     states = {r.state for r in outbox(world).values()}

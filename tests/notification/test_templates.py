@@ -82,9 +82,9 @@ def test_mask(value, masked):
     ({}, "SG.local-development-placeholder"),
 ])
 def test_mailer_key_sources(monkeypatch, env, expected):
-    from safegov.notification.mail import get_mailer
-
     import sys
+
+    from safegov.notification.mail import get_mailer
 
     monkeypatch.delitem(sys.modules, "airflow.sdk", raising=False)  # as in the CLI: outside Airflow
     for k in ("SENDGRID_API_KEY", "AIRFLOW_CONN_SENDGRID_DEFAULT", "SAFEGOV_SENDGRID_HOST"):
@@ -104,4 +104,41 @@ def test_no_placeholder_key_for_the_real_sendgrid(monkeypatch):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("SAFEGOV_SENDGRID_HOST", "https://api.sendgrid.com")
     with pytest.raises(SafegovError, match="no SendGrid API key"):
+        get_mailer()
+
+
+def test_malformed_connection_json_is_an_error(monkeypatch):
+    import sys
+
+    from safegov.core.errors import SafegovError
+    from safegov.notification.mail import get_mailer
+
+    monkeypatch.delitem(sys.modules, "airflow.sdk", raising=False)
+    monkeypatch.delenv("SAFEGOV_SENDGRID_HOST", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SENDGRID_DEFAULT", '{"password": ')
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.env")
+    with pytest.raises(SafegovError, match="AIRFLOW_CONN_SENDGRID_DEFAULT is not valid JSON"):
+        get_mailer()
+
+
+def test_inside_airflow_only_a_missing_connection_falls_back(monkeypatch):
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from safegov.notification.mail import get_mailer
+
+    monkeypatch.delenv("SAFEGOV_SENDGRID_HOST", raising=False)
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.env")
+
+    def missing(conn_id):
+        raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined")
+
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(missing))
+    assert get_mailer()._api_key == "SG.env"
+
+    def broken(conn_id):
+        raise PermissionError("secrets backend refused")
+
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(broken))
+    with pytest.raises(PermissionError):
         get_mailer()

@@ -416,7 +416,7 @@ def deliver_task(**context) -> dict:
 
 def reminders_task(**context) -> dict:
     """Queue the reminders due on the run's day (Asia/Shanghai)."""
-    from safegov.notification.outbox import queue_reminders
+    from safegov.notification.reminders import queue_reminders
 
     day = run_after(context).date()
     n = queue_reminders(engine(), register(), on=day, run_id=run_id(context))

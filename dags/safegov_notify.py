@@ -7,7 +7,7 @@ announces `safegov://evaluations` for this and last month, so `safegov_escalatio
 new misses (e.g. MAJOR-HAZARD-OVERDUE).
 
 Reminders go N working days before a period's due date while its quota is not yet met
-(`safegov.notification.outbox.queue_reminders`, offsets per obligation in the register); delivery goes
+(`safegov.notification.reminders.queue_reminders`, offsets per obligation in the register); delivery goes
 through SendGrid via the outbox, so a retried or cleared run never sends twice.
 """
 

@@ -100,7 +100,8 @@ class Builder:
         )
 
     def department(self, department_id, unit_code=COUNTY, safety_duty=True):
-        self._add(Department(department_id=department_id, unit_code=unit_code, name=department_id, safety_duty=safety_duty))
+        self._add(Department(department_id=department_id, unit_code=unit_code, name=department_id,
+                             safety_duty=safety_duty))
 
     def enterprise(self, enterprise_id=ENT, county_code=COUNTY, registered_on="2020-01-01", closed_on=None):
         self._add(
@@ -139,10 +140,12 @@ class Builder:
             issued_on=day, accidents_reported=0, late_reports=0, concealed_reports=0, doc_ref="doc",
         )
 
-    def selfcheck(self, inspected_on, enterprise_id=ENT, led_by_role="legal_representative", archived=True, received_at=None, record_id=None):
+    def selfcheck(self, inspected_on, enterprise_id=ENT, led_by_role="legal_representative", archived=True,
+                  received_at=None, record_id=None):
         day = d(inspected_on)
         return self._rec(
-            HazardInspection, day, received_at, enterprise_id=enterprise_id, record_id=record_id or f"H{next(self._ids)}",
+            HazardInspection, day, received_at, enterprise_id=enterprise_id,
+            record_id=record_id or f"H{next(self._ids)}",
             inspected_on=day, led_by_role=led_by_role, hazards_found=0, archived=archived,
         )
 
@@ -206,7 +209,9 @@ class Builder:
         with Session(self.engine) as s:
             return s.scalar(
                 select(Evaluation).where(
-                    Evaluation.obligation_id == obligation_id, Evaluation.subject_id == subject_id, Evaluation.period == period
+                    Evaluation.obligation_id == obligation_id,
+                    Evaluation.subject_id == subject_id,
+                    Evaluation.period == period,
                 )
             )
 

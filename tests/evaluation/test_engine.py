@@ -1,16 +1,16 @@
 """Engine behaviour: idempotence, history and audit, late cure, touched re-evaluation,
-backfill = direct evaluation, export and CLI."""
+backfill = direct evaluation, and the evaluations export."""
 
 from __future__ import annotations
 
+from evalkit import COUNTY, COUNTY2, ENT, ENT2, LEAGUE, at, d
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalkit import COUNTY, COUNTY2, ENT, ENT2, LEAGUE, at, d
 from safegov.db import audit
+from safegov.db.models import AuditLog, Evaluation, EvaluationHistory
 from safegov.evaluation.engine import evaluate_period, evaluate_range, reevaluate_touched
 from safegov.reports.exports import EVALUATION_COLUMNS, export_evaluations, render_rows
-from safegov.db.models import AuditLog, Evaluation, EvaluationHistory
 
 AFTER = at("2026-06-01 00:00")
 
@@ -66,7 +66,9 @@ def test_audit_streams_changes_in_batches(build, register, engine, monkeypatch):
     build.selfcheck("2024-02-10", enterprise_id=enterprises[0])
     evaluate_range(engine, register, "2024-02", "2024-03", as_of=AFTER, obligation_ids=["ENT-HAZARD-SELFCHECK"])
     with Session(engine) as s:
-        payloads = s.scalars(select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)).all()
+        payloads = s.scalars(
+            select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)
+        ).all()
         assert audit.verify(s).ok
     assert [len(p["changes"]) for p in payloads] == [2, 2, 2, 2, 2]
     keys = [(c[1], c[0]) for p in payloads for c in p["changes"]]  # fields: subject_id, period, …
@@ -83,7 +85,8 @@ def test_records_outside_the_run_are_not_counted(build, register, engine):
     r = build.evaluation("ENT-HAZARD-SELFCHECK", ENT, "2024-03")
     assert (r.status, r.counted, r.evidence) == ("missed", 0, None)
     evaluate_range(engine, register, "2024-02", "2024-04", as_of=AFTER, obligation_ids=["ENT-HAZARD-SELFCHECK"])
-    assert [build.evaluation("ENT-HAZARD-SELFCHECK", ENT, p).evidence for p in ("2024-02", "2024-03", "2024-04")] == ["FEB", None, "APR"]
+    evidence = [build.evaluation("ENT-HAZARD-SELFCHECK", ENT, p).evidence for p in ("2024-02", "2024-03", "2024-04")]
+    assert evidence == ["FEB", None, "APR"]
 
 
 def test_backfill_equals_direct_evaluation(build, register, engine):
@@ -110,12 +113,17 @@ def test_pending_then_missed_then_cured_keeps_history(build, register, engine):
     r = build.evaluation(ob, COUNTY, "2024-03")
     assert (r.status, r.evidence, r.run_id) == ("met_late", "LATE-1", "late")
     steps = [(h.previous_status, h.status, h.run_id) for h in build.history(ob, COUNTY)]
-    assert steps == [(None, "pending", "during-grace"), ("pending", "missed", "grace-over"), ("missed", "met_late", "late")]
+    assert steps == [
+        (None, "pending", "during-grace"), ("pending", "missed", "grace-over"), ("missed", "met_late", "late"),
+    ]
     assert build.history(ob, COUNTY)[-1].evidence == "LATE-1"
     with Session(engine) as s:
-        payloads = s.scalars(select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)).all()
+        payloads = s.scalars(
+            select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)
+        ).all()
         # A link lists its fields once, then each change's values.
-        changes = [dict(zip(p["fields"], c)) for p in payloads if p["obligation_id"] == ob for c in p["changes"]]
+        changes = [dict(zip(p["fields"], c, strict=True)) for p in payloads if p["obligation_id"] == ob
+                   for c in p["changes"]]
         mine = [(c["from"], c["to"]) for c in changes if c["subject_id"] == COUNTY and c["period"] == "2024-03"]
         assert mine == [(None, "pending"), ("pending", "missed"), ("missed", "met_late")]
         assert audit.verify(s).ok
@@ -138,7 +146,9 @@ def test_reevaluate_touched_only_the_affected_rows(build, register, engine):
     post = build.evaluation("LEAD-INSPECT-COUNTY", f"{COUNTY}:party_secretary", "2024-03")
     assert (post.status, post.run_id) == ("met", "late")
     with Session(engine) as s:
-        late_rows = s.scalars(select(Evaluation.obligation_id + "|" + Evaluation.subject_id).where(Evaluation.run_id == "late")).all()
+        late_rows = s.scalars(
+            select(Evaluation.obligation_id + "|" + Evaluation.subject_id).where(Evaluation.run_id == "late")
+        ).all()
     assert sorted(late_rows) == [f"LEAD-INSPECT-COUNTY|{COUNTY}:party_secretary", f"SC-MEET-LOCAL|{COUNTY}"]
     assert res["changed"] == 2
 
@@ -165,7 +175,8 @@ def test_registry_change_reevaluates_scope(build, register, engine):
         from safegov.db.models import Enterprise
 
         s.get(Enterprise, ENT).closed_on = d("2024-02-01")
-    reevaluate_touched(engine, register, [{"record_type": "enterprise", "enterprise_id": ENT, "record_date": None}], as_of=AFTER)
+    touched = [{"record_type": "enterprise", "enterprise_id": ENT, "record_date": None}]
+    reevaluate_touched(engine, register, touched, as_of=AFTER)
     r = build.evaluation("ENT-HAZARD-SELFCHECK", ENT, "2024-03")
     assert (r.status, r.reason) == ("exempt", "closed")
 
@@ -189,33 +200,6 @@ def test_export_columns_and_range_overlap(build, register, engine):
         "evidence": "P1",
     }
     csv_text = render_rows([party], EVALUATION_COLUMNS, "csv")
-    assert csv_text.splitlines()[1] == f"PARTY-HEARS-SAFETY,unit,{LEAGUE},2024,missed,1,2,2024-12-31,below_quota: 1 of 2,P1"
-
-
-def test_cli_evaluate(sqlite_engine, monkeypatch, capsys, tmp_path):
-    from safegov.cli import main as cli
-    from safegov.db.engine import get_engine
-    from safegov.org.units import sync_units
-    from safegov.core.settings import get_settings
-
-    url = sqlite_engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("SAFEGOV_DATABASE_URL", url)
-    monkeypatch.setenv("SAFEGOV_NOW", "2024-04-09T00:00:00+08:00")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        with Session(sqlite_engine) as s, s.begin():
-            sync_units(s)
-        code = cli.main(["evaluate", "--from", "2024-03", "--to", "2024-03", "--obligation", "SC-MEET-LOCAL"])
-        out = capsys.readouterr().out
-        assert code == 0
-        total = next(line for line in out.splitlines() if line.startswith("total")).split()
-        assert total[1:] == ["0", "0", "115", "0", "0", "115"]  # 12 leagues + 103 counties missed
-        assert cli.main(["evaluate", "--from", "2024-13", "--to", "2024-03"]) == 2
-        assert cli.main(["evaluate", "--from", "2024-03", "--to", "2024-03", "--obligation", "NOPE-X"]) == 2
-        # As of during grace everything is pending (nothing changes status to missed again).
-        code = cli.main(["evaluate", "--from", "2024-03", "--to", "2024-03", "--as-of", "2024-04-08T12:00"])
-        assert code == 0
-    finally:
-        get_settings.cache_clear()
-        get_engine.cache_clear()
+    assert csv_text.splitlines()[1] == (
+        f"PARTY-HEARS-SAFETY,unit,{LEAGUE},2024,missed,1,2,2024-12-31,below_quota: 1 of 2,P1"
+    )

@@ -3,12 +3,12 @@ evaluated leaves it to the periodic run or a backfill, so loading history opens 
 
 from __future__ import annotations
 
+from evalkit import COUNTY, COUNTY2, at, d
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalkit import COUNTY, COUNTY2, at, d
-from safegov.evaluation.engine import evaluate_period, reevaluate_touched
 from safegov.db.models import Evaluation
+from safegov.evaluation.engine import evaluate_period, reevaluate_touched
 
 AFTER = at("2026-06-01 00:00")
 

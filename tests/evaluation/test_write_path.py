@@ -8,15 +8,16 @@ import json
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from safegov.db import audit
 from safegov.core.periods import TZ
+from safegov.db import audit
 
 AT = dt.datetime(2024, 4, 9, 0, 0, tzinfo=TZ)
 
 
 def _payload():
     # Keys in sorted order, plain JSON values: what the engine passes with native=True.
-    return {"changes": [["E001", "2024-03", None, "missed", 0, "无记录", None], ["E002", "2024-03", "pending", "met", 2, None, "S1;S2"]],
+    return {"changes": [["E001", "2024-03", None, "missed", 0, "无记录", None],
+                        ["E002", "2024-03", "pending", "met", 2, None, "S1;S2"]],
             "fields": ["subject_id", "period", "from", "to", "counted", "reason", "evidence"],
             "historical": False, "obligation_id": "ENT-HAZARD-SELFCHECK", "run_id": "run-1"}
 
@@ -24,7 +25,7 @@ def _payload():
 def test_native_append_stores_and_hashes_as_the_general_path(engine):
     with Session(engine) as s, s.begin():
         audit.append_many(s, [("evaluation", "k|batch|2024-03..2024-03", "status", _payload())], AT)
-        head = audit._last_hash(s)
+        head = audit.last_hash(s)
         audit.append_many(s, [("evaluation", "k|batch|2024-03..2024-03", "status", _payload())], AT, native=True)
     with Session(engine) as s:
         rows = s.execute(text("SELECT CAST(payload AS TEXT), prev_hash, hash FROM audit_log ORDER BY id")).all()
@@ -43,9 +44,10 @@ def test_new_rows_that_meet_a_stored_row_fall_back_to_the_upsert(build, register
     import pytest
     from evalkit import ENT, at
 
-    from safegov.evaluation.engine import evaluate_period
-    from safegov.evaluation import queries as q
     from safegov.db.models import Evaluation
+    from safegov.evaluation.engine import evaluate_period
+    from safegov.evaluation.rules import count
+    from safegov.evaluation.sqlfn import text_literal
 
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer: a stale snapshot cannot write at all")
@@ -55,11 +57,14 @@ def test_new_rows_that_meet_a_stored_row_fall_back_to_the_upsert(build, register
     assert first["missed"] == 1 and first["changed"] == 1
     build.selfcheck("2024-03-02", record_id="LATE")
     # Pretend the stored row was committed after the statement's snapshot: it is not joined.
-    real = q.changed_only
-    monkeypatch.setattr(q, "changed_only", lambda ob, computed, stored=None: real(ob, computed, stored_periods=q._s("none") == q._s("x")))
+    real = count.changed_only
+    never = text_literal("none") == text_literal("x")
+    monkeypatch.setattr(count, "changed_only",
+                        lambda ob, computed, stored=None: real(ob, computed, stored_periods=never))
     again = evaluate_period(engine, register, "ENT-HAZARD-SELFCHECK", "2024-03", as_of=when, run_id="r2")
     assert again["met"] == 1 and again["changed"] == 1
     with Session(engine) as s:
-        row = s.query(Evaluation).filter_by(obligation_id="ENT-HAZARD-SELFCHECK", subject_id=ENT, period="2024-03").one()
+        row = (s.query(Evaluation)
+               .filter_by(obligation_id="ENT-HAZARD-SELFCHECK", subject_id=ENT, period="2024-03").one())
         assert (row.status, row.run_id) == ("met", "r2")
         assert audit.verify(s).ok

@@ -39,7 +39,8 @@ def queue_one(session, n=0, *, to="zhang.san@example.gov.cn", period="2024-03", 
               created_at=NOW, context=None, cc=None):
     from safegov.notification.outbox import queue
 
-    ctx = {"recipient_name": "张三", "obligation_id": "SC-MEET-LOCAL", "obligation_title": "盟市、旗县安委会每月至少召开1次会议",
+    ctx = {"recipient_name": "张三", "obligation_id": "SC-MEET-LOCAL",
+           "obligation_title": "盟市、旗县安委会每月至少召开1次会议",
            "article": ["五"], "subject_id": "150102", "subject_name": "新城区", "period": period,
            "due_on": "2024-03-31", "required": 1, "counted": 0, "reason": "no_records"}
     ctx.update(context or {})

@@ -54,10 +54,11 @@ def run(env, *args):
 def test_queue_deliver_list_show(cli_env, tmp_path):
     env, port = cli_env
     assert run(env, "db", "migrate").returncode == 0
+    from sqlalchemy.orm import Session
+
     from safegov.core.periods import TZ
     from safegov.db.engine import make_engine
     from safegov.notification.outbox import queue
-    from sqlalchemy.orm import Session
 
     engine = make_engine(f"sqlite:///{tmp_path / 'safegov.db'}")
     with Session(engine) as s, s.begin():

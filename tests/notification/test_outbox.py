@@ -138,7 +138,8 @@ def test_crash_between_send_and_mark_gives_at_most_one_logged_duplicate(engine, 
     got = keys_received(mailserver)
     assert got.count(crash_key) == 2  # the one possible duplicate…
     assert all(got.count(k) == 1 for k in got if k != crash_key)
-    attempts = [m["custom_args"]["attempt"] for m in received(mailserver) if m["custom_args"]["outbox_key"] == crash_key]
+    attempts = [m["custom_args"]["attempt"] for m in received(mailserver)
+                if m["custom_args"]["outbox_key"] == crash_key]
     assert attempts == ["1", "2"]  # …told apart by the attempt number
     assert any("POSSIBLE DUPLICATE" in rec.getMessage() and crash_key in rec.getMessage() for rec in caplog.records)
     r = rows(engine)[crash_key]
@@ -175,7 +176,7 @@ def test_429_waits_for_the_rate_limit_reset(engine, mailer, mailserver):
     assert {r.reason for r in waiting} == {"rate_limited"}
     assert {r.attempts for r in waiting} == {0}  # pacing is not a failed attempt
     reset = waiting[0].next_attempt_at
-    assert reset > dt.datetime.now(dt.timezone.utc)  # X-RateLimit-Reset, in epoch seconds
+    assert reset > dt.datetime.now(dt.UTC)  # X-RateLimit-Reset, in epoch seconds
     control(mailserver, reset=True)
     assert deliver(engine, mailer, now=reset - dt.timedelta(seconds=1))["claimed"] == 0  # not before the reset
     assert deliver(engine, mailer, now=reset)["sent"] == 3
@@ -237,7 +238,7 @@ def test_dead_after_max_attempts(engine, mailer, mailserver):
     queue_n(engine, 1)
     control(mailserver, fail_next=10, status=503)
     now = NOW
-    for attempt in (1, 2):
+    for _attempt in (1, 2):
         assert deliver(engine, mailer, now=now, max_attempts=3)["retry"] == 1
         now = next(iter(rows(engine).values())).next_attempt_at
     assert deliver(engine, mailer, now=now, max_attempts=3)["dead"] == 1

@@ -18,7 +18,8 @@ CREATED = dt.datetime(2024, 3, 25, 9, 0, tzinfo=TZ)
 
 
 def _leader(i, unit, role, email, start=dt.date(2020, 1, 1), end=None):
-    return Leader(leader_id=f"L{i}", name=f"领导{i}", unit_code=unit, role=role, email=email, term_start=start, term_end=end)
+    return Leader(leader_id=f"L{i}", name=f"领导{i}", unit_code=unit, role=role, email=email, term_start=start,
+                  term_end=end)
 
 
 def _rec(model, **kw):
@@ -40,10 +41,12 @@ def world(engine):
             _leader(5, OTHER, "party_secretary", None, end=dt.date(2024, 2, 29)),
         ])
         for eid, name in ((E_DONE, "甲公司"), (E_OTHER_ROLE, "乙公司"), (E_NONE, "丙公司")):
-            s.add(Enterprise(enterprise_id=eid, name=name, county_code=COUNTY, contact_email=f"{eid[-1]}@corp.example.cn",
+            s.add(Enterprise(enterprise_id=eid, name=name, county_code=COUNTY,
+                             contact_email=f"{eid[-1]}@corp.example.cn",
                              registered_on=dt.date(2019, 1, 1)))
         s.add(Enterprise(enterprise_id="91150102MA00000004", name="已注销", county_code=COUNTY,
-                         contact_email="x@corp.example.cn", registered_on=dt.date(2019, 1, 1), closed_on=dt.date(2024, 1, 1)))
+                         contact_email="x@corp.example.cn", registered_on=dt.date(2019, 1, 1),
+                         closed_on=dt.date(2024, 1, 1)))
         # The county's safety committee met in March; its party secretary inspected in March.
         s.add(_rec(Meeting, unit_code=COUNTY, record_id="M1", body="safety_committee", held_on=dt.date(2024, 3, 5),
                    minutes_ref="m"))
@@ -58,7 +61,7 @@ def world(engine):
 
 
 def remind(engine, on):
-    from safegov.notification.outbox import queue_reminders
+    from safegov.notification.reminders import queue_reminders
 
     return queue_reminders(engine, get_register(), on=on, created_at=CREATED)
 
@@ -124,7 +127,7 @@ def test_reminders_are_idempotent(world):
 
 
 def test_backfilled_reminders_are_suppressed(world):
-    from safegov.notification.outbox import queue_reminders
+    from safegov.notification.reminders import queue_reminders
 
     queue_reminders(world, get_register(), on=dt.date(2024, 3, 25), created_at=dt.datetime(2024, 9, 1, tzinfo=TZ))
     states = {r.state for r in outbox(world).values()}

@@ -6,13 +6,17 @@ import pytest
 
 from safegov.notification.outbox import TEMPLATES, render
 
-CTX = {"recipient_name": "王五", "obligation_id": "LEAD-INSPECT-COUNTY", "obligation_title": "旗县党政主要领导每月至少1次带队督导检查",
+CTX = {"recipient_name": "王五", "obligation_id": "LEAD-INSPECT-COUNTY",
+       "obligation_title": "旗县党政主要领导每月至少1次带队督导检查",
        "article": ["五"], "subject_id": "150102:party_secretary", "subject_name": "新城区", "period": "2024-03",
-       "due_on": "2024-03-31", "required": 1, "counted": 0, "reason": "no_records", "case_id": 12, "rule_id": "LEAD-INSPECT-COUNTY",
+       "due_on": "2024-03-31", "required": 1, "counted": 0, "reason": "no_records", "case_id": 12,
+       "rule_id": "LEAD-INSPECT-COUNTY",
        "persons": ["L1", "L2"], "enterprise_id": "91150100MA0N0000X0", "enterprise_name": "某某煤业有限公司",
        "trigger": "较大事故", "objection_deadline": "2024-04-09", "scopes": ["招投标", "政府采购"], "on": "2024-04-01",
-       "cases": [{"case_id": 12, "kind": "interview", "subject_id": "150102", "period": "2024-03", "opened_on": "2024-04-10"}],
-       "items": [{"subject": "150102", "purpose": "reminder", "step": "remind-5", "period": "2024-03", "mail_subject": "提醒"}]}
+       "cases": [{"case_id": 12, "kind": "interview", "subject_id": "150102", "period": "2024-03",
+                  "opened_on": "2024-04-10"}],
+       "items": [{"subject": "150102", "purpose": "reminder", "step": "remind-5", "period": "2024-03",
+                  "mail_subject": "提醒"}]}
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -82,9 +86,9 @@ def test_mask(value, masked):
     ({}, "SG.local-development-placeholder"),
 ])
 def test_mailer_key_sources(monkeypatch, env, expected):
-    from safegov.notification.mail import get_mailer
-
     import sys
+
+    from safegov.notification.mail import get_mailer
 
     monkeypatch.delitem(sys.modules, "airflow.sdk", raising=False)  # as in the CLI: outside Airflow
     for k in ("SENDGRID_API_KEY", "AIRFLOW_CONN_SENDGRID_DEFAULT", "SAFEGOV_SENDGRID_HOST"):
@@ -104,4 +108,41 @@ def test_no_placeholder_key_for_the_real_sendgrid(monkeypatch):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("SAFEGOV_SENDGRID_HOST", "https://api.sendgrid.com")
     with pytest.raises(SafegovError, match="no SendGrid API key"):
+        get_mailer()
+
+
+def test_malformed_connection_json_is_an_error(monkeypatch):
+    import sys
+
+    from safegov.core.errors import SafegovError
+    from safegov.notification.mail import get_mailer
+
+    monkeypatch.delitem(sys.modules, "airflow.sdk", raising=False)
+    monkeypatch.delenv("SAFEGOV_SENDGRID_HOST", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SENDGRID_DEFAULT", '{"password": ')
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.env")
+    with pytest.raises(SafegovError, match="AIRFLOW_CONN_SENDGRID_DEFAULT is not valid JSON"):
+        get_mailer()
+
+
+def test_inside_airflow_only_a_missing_connection_falls_back(monkeypatch):
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from safegov.notification.mail import get_mailer
+
+    monkeypatch.delenv("SAFEGOV_SENDGRID_HOST", raising=False)
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.env")
+
+    def missing(conn_id):
+        raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined")
+
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(missing))
+    assert get_mailer()._api_key == "SG.env"
+
+    def broken(conn_id):
+        raise PermissionError("secrets backend refused")
+
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(broken))
+    with pytest.raises(PermissionError):
         get_mailer()

@@ -349,7 +349,7 @@ def deliver_task(**context) -> dict:
 
 def reminders_task(**context) -> dict:
     """Queue the reminders due on the run's day (Asia/Shanghai)."""
-    from safegov.notification.outbox import queue_reminders
+    from safegov.notification.reminders import queue_reminders
 
     run = RunContext.of(context)
     day = run.run_after.date()

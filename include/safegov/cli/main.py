@@ -2,7 +2,7 @@
 
 Each command lives in ``safegov.cli.commands.<name>`` with ``configure(parser)`` and
 ``run(args) -> int``; this file only builds the parser and maps errors to exit codes:
-0 success, 2 bad input (one-line reason on stderr), 3 not available yet, 1 unexpected.
+0 success, 2 bad input (one-line reason on stderr), 1 unexpected.
 Command modules keep their heavy imports inside ``run``.
 """
 
@@ -38,15 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            p = sub.add_parser(name, help=f"{help_text} (not available yet)", description=f"{help_text} — not available yet")
-            p.add_argument("rest", nargs=argparse.REMAINDER)
-            p.set_defaults(_run=_not_available(name))
-            continue
+        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=module.__doc__ or help_text,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         module.configure(p)
@@ -55,18 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _not_available(name: str):
-    def run(_args) -> int:
-        from safegov.core.errors import NotAvailableYet
-
-        raise NotAvailableYet(f"'safegov {name}' is not available yet")
-
-    return run
-
-
 def main(argv: list[str] | None = None) -> int:
-    from safegov.core.periods import CalendarRangeError, PeriodKeyError
     from safegov.core.errors import SafegovError
+    from safegov.core.periods import CalendarRangeError, PeriodKeyError
     from safegov.register.obligations import RegisterError
 
     parser = build_parser()

@@ -5,7 +5,3 @@ class SafegovError(Exception):
     """A user-facing error with a one-line reason."""
 
     exit_code = 2
-
-
-class NotAvailableYet(SafegovError):
-    exit_code = 3

@@ -50,7 +50,8 @@ def _link_hash(prev_hash: str, at: dt.datetime, entity: str, entity_key: str, ac
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def _last_hash(session: Session) -> str:
+def last_hash(session: Session) -> str:
+    """The hash of the newest link (the genesis hash on an empty log): the next link's ``prev_hash``."""
     last = session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
     return last or GENESIS
 
@@ -78,7 +79,7 @@ def append_many(
         from sqlalchemy import text
 
         session.execute(text("SELECT pg_advisory_xact_lock(727274, hashtext(current_schema()))"))
-    prev = _last_hash(session)
+    prev = last_hash(session)
     if native:
         return _append_native(session, changes, at, prev)
     # Round-trip the payload through canonical JSON so that what is hashed is what is stored.

@@ -34,7 +34,10 @@ Semantics (the contract shared with the DAGs and the escalation engine):
   month of occurred_at in Asia/Shanghai, a 12350 ticket's the month it was received.
   Subject ids are hazard_id / accident_id / ticket_id.
 - Enterprise scope (partial periods exempt), quality-condition reasons and
-  ``evidence_rejected`` are described in ``safegov.evaluation.queries``.
+  ``evidence_rejected`` are described in ``safegov.evaluation.rules.count``.
+
+Each obligation is evaluated by the rule its register entry names (``rule:``), found in
+``safegov.evaluation.rules``; this module writes every rule's verdicts the same way.
 
 Range semantics for ``from_key``/``to_key`` (month keys, or any period key): a period of a
 quarterly, half-yearly, yearly or once obligation is included when it overlaps the range.
@@ -47,40 +50,38 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, String, and_, bindparam, distinct, func, literal, select, text, true
+from sqlalchemy import Boolean, Engine, String, and_, bindparam, func, literal, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from safegov.core.errors import SafegovError
+from safegov.core.periods import TZ, UTC, Cadence, Period, parse_period, period_of, periods_between
 from safegov.db import audit
-from safegov.core.periods import (
-    TZ,
-    UTC,
-    CalendarRangeError,
-    Cadence,
-    Period,
-    add_working_days,
-    grace_ends_at,
-    grace_ends_on,
-    local_date,
-    parse_period,
-    period_of,
-    periods_between,
-)
 from safegov.db.engine import insert_for
-from safegov.evaluation import queries as q
-from safegov.evaluation.sqlfn import table_maintenance
 from safegov.db.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
-from safegov.register.records import RECORD_TYPES
+from safegov.evaluation import queries as q
+from safegov.evaluation.rules import RuleRun, rule_for
 from safegov.register.obligations import Obligation, Register
+from safegov.register.records import RECORD_TYPES
 
 STATUSES = ("met", "met_late", "missed", "pending", "exempt")
-EVENT_RULES = ("hazard_deadline", "accident_report", "ticket_conclusion")
+# A one-off obligation's single period takes records of any date.
+FAR_PAST = dt.date(1900, 1, 1)
+FAR_FUTURE = dt.date(9999, 12, 31)
+# Registry record types → the subject kinds whose subjects a registry row describes (their
+# scope, their responsible leader).
+REGISTRY_SUBJECT_KINDS = {
+    "enterprise": ("enterprise",),
+    "department": ("department",),
+    "leader": ("post", "department"),
+}
 # The columns written from the changed rows (``q.CHANGED_TABLE``): the evaluation row and the
 # history row of a change. The constant columns of a run (obligation, kind, moment, run) are
 # filled in by ``_from_changed``.
 EVALUATION_COLUMNS = ("obligation_id", "subject_kind", *q.OUT_COLUMNS, "evaluated_at", "run_id", "historical")
 HISTORY_COLUMNS = (
-    "obligation_id", "subject_kind", *q.KEY_COLUMNS, "previous_status", "status", "counted", "reason", "evidence", "changed_at", "run_id",
+    "obligation_id", "subject_kind", *q.KEY_COLUMNS, "previous_status", "status", "counted", "reason", "evidence",
+    "changed_at", "run_id",
 )
 # What an upsert rewrites: everything but the natural key.
 UPDATE_COLUMNS = tuple(c for c in EVALUATION_COLUMNS if c not in ("obligation_id", *q.KEY_COLUMNS))
@@ -112,15 +113,13 @@ def _aware(moment: dt.datetime | dt.date | str) -> dt.datetime:
 def _once_period(ob: Obligation) -> Period:
     """The single period of a one-off obligation: keyed by its due year, window = all time."""
     assert ob.due_on is not None
-    return Period(q.FAR_PAST, q.FAR_FUTURE, Cadence.ONCE, f"{ob.due_on.year:04d}")
+    return Period(FAR_PAST, FAR_FUTURE, Cadence.ONCE, f"{ob.due_on.year:04d}")
 
 
 def periods_for(ob: Obligation, from_key: str, to_key: str) -> list[Period]:
     """Periods of ``ob`` overlapping [from_key, to_key] (event obligations: the months)."""
     lo, hi = parse_period(from_key).first, parse_period(to_key).last
     if hi < lo:
-        from safegov.core.errors import SafegovError
-
         raise SafegovError(f"empty range: {from_key} is after {to_key}")
     if ob.cadence is Cadence.ONCE:
         return [_once_period(ob)] if lo.year <= ob.due_on.year <= hi.year else []
@@ -129,70 +128,7 @@ def periods_for(ob: Obligation, from_key: str, to_key: str) -> list[Period]:
     return periods_between(lo, hi, ob.cadence)
 
 
-def _period_rows(ob: Obligation, periods: Iterable[Period], as_of: dt.datetime) -> list[dict[str, Any]]:
-    rows = []
-    by_period_column = ob.evidence.record_type == "bulletin" and ob.evidence.date_column is None
-    for p in periods:
-        due = ob.due_on if ob.cadence is Cadence.ONCE else p.due_on
-        due_period = Period(due, due, Cadence.ONCE, p.key)  # grace counts from the due date
-        try:
-            g_on = grace_ends_on(due_period, ob.grace_working_days)
-            g_at = grace_ends_at(due_period, ob.grace_working_days)
-        except CalendarRangeError:
-            # The official calendar does not cover the grace days yet: keep it pending.
-            g_on, g_at = None, None
-        rows.append(
-            {
-                "obligation_id": ob.id,
-                "period": p.key,
-                "p_first": p.first,
-                "p_last": p.last,
-                "due_on": due,
-                "grace_on": g_on,
-                "grace_at": g_at,
-                "ontime_until": (g_on or due) if by_period_column else due,
-                "decided": 1 if g_at is not None and as_of >= g_at else 0,
-            }
-        )
-    return rows
-
-
-def _fill_temp(conn, table, rows: Sequence[dict[str, Any]]) -> None:
-    """(Re)fill a session-private temporary table; created once per database connection."""
-    from sqlalchemy.schema import CreateTable
-
-    conn.execute(CreateTable(table, if_not_exists=True))
-    _clear_temp(conn, table)
-    if rows:
-        conn.execute(table.insert(), list(rows))
-        if conn.dialect.name == "postgresql":
-            # Temporary tables get no statistics otherwise, and the planner then guesses
-            # a few rows and joins the evidence by nested loops.
-            conn.execute(table_maintenance("ANALYZE", table))
-
-
-def _clear_temp(conn, table) -> None:
-    # TRUNCATE leaves no dead rows behind on PostgreSQL; SQLite truncates a DELETE without WHERE.
-    conn.execute(table_maintenance("TRUNCATE", table) if conn.dialect.name == "postgresql" else table.delete())
-
-
-def _day_rows(periods: Iterable[Period]) -> list[dict[str, Any]]:
-    rows = []
-    for p in periods:
-        day = p.first
-        while day <= p.last:
-            rows.append({"day": day, "period": p.key})
-            day += dt.timedelta(days=1)
-    return rows
-
-
 # --------------------------------------------------------------------------- writing
-
-
-def _as_date(value):
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 AUDIT_BATCH = 500
@@ -204,11 +140,21 @@ def _from_changed(session: Session, table, names: Sequence[str], constants: dict
     """INSERT INTO ``table`` (names) SELECT … FROM the changed rows WHERE …: each name is a
     column of ``q.CHANGED_TABLE`` or one of ``constants`` (the run's obligation, moment…)."""
     tmp = q.CHANGED_TABLE
-    source = select(*[(constants[n] if n in constants else tmp.c[n]).label(n) for n in names]).where(where).order_by(*order_by)
+    picked = [(constants[n] if n in constants else tmp.c[n]).label(n) for n in names]
+    source = select(*picked).where(where).order_by(*order_by)
     return insert_for(session, table).from_select(list(names), source)
 
 
-def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as_of: dt.datetime, run_id: str | None, historical: bool) -> int:
+def _apply(
+    session: Session,
+    ob: Obligation,
+    stmt,
+    params: dict[str, Any],
+    *,
+    as_of: dt.datetime,
+    run_id: str | None,
+    historical: bool,
+) -> int:
     """Write the changed rows of ``stmt``: upsert into evaluation, append each change of
     status to evaluation_history and to the audit log — all in the caller's transaction.
 
@@ -219,7 +165,7 @@ def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as
     """
     conn = session.connection()
     tmp = q.CHANGED_TABLE
-    _fill_temp(conn, tmp, [])
+    q.fill_temp(conn, tmp, [])
     n = conn.execute(tmp.insert().from_select(list(q.OUT_COLUMNS) + ["old_status"], stmt), params).rowcount
     if not n:
         return 0
@@ -239,7 +185,9 @@ def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as
     # insertions local: together about a third of a first run's insert time there. (On
     # SQLite the sort costs more than it saves: rows go in as computed.)
     order = (tmp.c.subject_id, tmp.c.period) if conn.dialect.name == "postgresql" else ()
-    new_rows = _from_changed(session, Evaluation.__table__, EVALUATION_COLUMNS, constants, tmp.c.old_status.is_(None), order)
+    new_rows = _from_changed(
+        session, Evaluation.__table__, EVALUATION_COLUMNS, constants, tmp.c.old_status.is_(None), order
+    )
     stored = tmp.c.old_status.isnot(None)
     if conn.dialect.name == "postgresql":
         # A concurrent run may have committed one of these keys since our snapshot: then
@@ -260,10 +208,11 @@ def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as
         )
         conn.execute(upsert)
     changed = tmp.c.old_status.is_distinct_from(tmp.c.status)
-    conn.execute(_from_changed(session, EvaluationHistory.__table__, HISTORY_COLUMNS, constants, changed, (tmp.c.period, tmp.c.subject_id)))
+    history = (tmp.c.period, tmp.c.subject_id)
+    conn.execute(_from_changed(session, EvaluationHistory.__table__, HISTORY_COLUMNS, constants, changed, history))
 
     changes = conn.execute(
-        select(tmp.c.subject_id, tmp.c.period, tmp.c.old_status, tmp.c.status, tmp.c.counted, tmp.c.reason, tmp.c.evidence)
+        select(*[tmp.c[f] for f in ("subject_id", "period", "old_status", "status", "counted", "reason", "evidence")])
         .where(changed)
         .order_by(tmp.c.period, tmp.c.subject_id),
         execution_options={"yield_per": AUDIT_BATCH},
@@ -272,7 +221,10 @@ def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as
     fields = list(AUDIT_FIELDS)
     for batch in changes.partitions(AUDIT_BATCH):
         first, last = batch[0], batch[-1]
-        key = f"{ob.id}|{first.subject_id}|{first.period}" if len(batch) == 1 else f"{ob.id}|batch|{first.period}..{last.period}"
+        if len(batch) == 1:
+            key = f"{ob.id}|{first.subject_id}|{first.period}"
+        else:
+            key = f"{ob.id}|batch|{first.period}..{last.period}"
         # Plain JSON values (str, int, None) with the keys in sorted order: what the audit
         # log's canonical round trip would give back, so ``native=True`` skips it.
         payload = {"changes": [list(r) for r in batch], "fields": fields,
@@ -283,11 +235,13 @@ def _apply(session: Session, ob: Obligation, stmt, params: dict[str, Any], *, as
             links = []
     if links:
         audit.append_many(session, links, now, native=True)
-    _clear_temp(conn, tmp)
+    q.clear_temp(conn, tmp)
     return n
 
 
-def _count_statuses(session: Session, ob: Obligation, period_keys: list[str] | None, subject_ids: list[str] | None) -> Counter:
+def _count_statuses(
+    session: Session, ob: Obligation, period_keys: list[str] | None, subject_ids: list[str] | None
+) -> Counter:
     ev = Evaluation.__table__
     stmt = select(ev.c.status, func.count()).where(ev.c.obligation_id == ob.id).group_by(ev.c.status)
     if period_keys is not None:
@@ -318,67 +272,19 @@ def _evaluate_one(
     event_filter: list[str] | None = None,
 ) -> tuple[Counter, int]:
     """Evaluate ``ob`` for ``periods`` (optionally only some subjects) in one transaction."""
+    rule = rule_for(ob)
     as_of = _aware(as_of)
     with Session(engine) as session, session.begin():
         conn = session.connection()
         tune_transaction(conn)
-        keys = [p.key for p in periods]
-        params: dict[str, Any] = {}
-        if ob.rule in ("count", "milestone"):
-            if not periods:
-                return Counter(), 0
-            _fill_temp(conn, q.PERIOD_TABLE, _period_rows(ob, periods, as_of))
-            temps = [q.PERIOD_TABLE]
-            if q.places_by_day(ob):
-                _fill_temp(conn, q.DAY_TABLE, _day_rows(periods))
-                temps.append(q.DAY_TABLE)
-                params = {"ev_lo": min(p.first for p in periods), "ev_hi": max(p.last for p in periods)}
-            stmt = q.count_query(ob, conn.dialect.name, subject_ids)
-            changed = _apply(session, ob, stmt, params, as_of=as_of, run_id=run_id, historical=historical)
-            for table in temps:
-                _clear_temp(conn, table)
-            return _count_statuses(session, ob, keys, subject_ids), changed
-        lo = min(p.first for p in periods) if periods else None
-        hi = max(p.last for p in periods) if periods else None
-        as_of_date = local_date(as_of)
-        if ob.rule == "hazard_deadline":
-            stmt = q.hazard_query(ob, as_of_date=as_of_date, lo=lo, hi=hi, enterprise_ids=event_filter)
-        elif ob.rule == "accident_report":
-            lo_at = dt.datetime.combine(lo, dt.time(), TZ) if lo else None
-            hi_at = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), TZ) if hi else None
-            stmt = q.accident_query(ob, lo=lo_at, hi=hi_at, unit_codes=event_filter)
-        elif ob.rule == "ticket_conclusion":
-            _fill_temp(conn, q.DEADLINE_TABLE, _ticket_deadlines(session, ob, lo, hi))
-            stmt = q.ticket_query(ob, as_of_date=as_of_date, lo=lo, hi=hi, unit_codes=event_filter)
-        else:  # pragma: no cover - the register's schema lists the rules
-            raise ValueError(f"obligation {ob.id}: unknown rule {ob.rule}")
-        changed = _apply(session, ob, stmt, params, as_of=as_of, run_id=run_id, historical=historical)
-        if ob.rule == "ticket_conclusion":
-            _clear_temp(conn, q.DEADLINE_TABLE)
-        return _count_statuses(session, ob, keys if periods else None, None), changed
-
-
-def _ticket_deadlines(session: Session, ob: Obligation, lo: dt.date | None, hi: dt.date | None) -> list[dict]:
-    """received_on → deadline for every distinct received day in range (computed once in
-    Python with the official calendar, joined in SQL; never a loop per ticket)."""
-    from safegov.db.models import Complaint
-
-    c = Complaint.__table__
-    stmt = select(distinct(c.c.received_on))
-    if lo is not None:
-        stmt = stmt.where(c.c.received_on >= lo)
-    if hi is not None:
-        stmt = stmt.where(c.c.received_on <= hi)
-    n = int(ob.params.get("conclude_within_working_days", 15))
-    out = []
-    for (day,) in session.execute(stmt):
-        day = _as_date(day)
-        try:
-            deadline = add_working_days(day, n)
-        except CalendarRangeError:
-            deadline = None
-        out.append({"day": day, "deadline": deadline})
-    return out
+        plan = rule.plan(RuleRun(session, ob, periods, as_of, subject_ids, event_filter))
+        if plan is None:
+            return Counter(), 0
+        changed = _apply(session, ob, plan.statement, plan.params, as_of=as_of, run_id=run_id, historical=historical)
+        for table in plan.temp_tables:
+            q.clear_temp(conn, table)
+        keys = [p.key for p in periods] if periods else None
+        return _count_statuses(session, ob, keys, subject_ids), changed
 
 
 def _merge(total: dict, counts: Counter, changed: int) -> None:
@@ -465,7 +371,7 @@ def evaluate_events(
     result = _empty()
     result["by_obligation"] = {}
     for ob in register.obligations:
-        if ob.rule not in EVENT_RULES and ob.cadence is not Cadence.ONCE:
+        if not rule_for(ob).event and ob.cadence is not Cadence.ONCE:
             continue
         if ob.cadence is Cadence.ONCE:
             periods = periods_for(ob, from_key, to_key or from_key) if from_key else [_once_period(ob)]
@@ -488,7 +394,10 @@ def _leaders(session: Session, leader_ids: set[str]) -> dict[str, tuple[str, str
     if not leader_ids:
         return {}
     lt = Leader.__table__
-    rows = session.execute(select(lt.c.leader_id, lt.c.unit_code, lt.c.role, lt.c.department_id).where(lt.c.leader_id.in_(sorted(leader_ids))))
+    rows = session.execute(
+        select(lt.c.leader_id, lt.c.unit_code, lt.c.role, lt.c.department_id)
+        .where(lt.c.leader_id.in_(sorted(leader_ids)))
+    )
     return {r.leader_id: (r.unit_code, r.role, r.department_id) for r in rows}
 
 
@@ -531,18 +440,18 @@ def _placed_periods(session: Session, ob: Obligation, t: dict, subject: str, day
     keys = {period_of(day, ob.cadence).key}
     ev = ob.evidence
     rt = RECORD_TYPES[ev.record_type]
-    by_period_column = ev.record_type == "bulletin" and ev.date_column is None
-    placing = "period" if by_period_column else ev.effective_date_column
+    placing = ev.period_column or ev.effective_date_column
     if placing == rt.date_column or ob.subject.kind not in ("unit", "enterprise"):
         return keys
     table = RECORD_MODELS[ev.record_type].__table__
     subject_col = table.c.unit_code if ob.subject.kind == "unit" else table.c.enterprise_id
-    if by_period_column:
+    if ev.period_column:
         keys.add(period_of(day.replace(day=1) - dt.timedelta(days=1), ob.cadence).key)  # the month reported on
-    for (value,) in session.execute(select(table.c[placing]).where(subject_col == subject, table.c[rt.date_column] == day)):
+    placed = select(table.c[placing]).where(subject_col == subject, table.c[rt.date_column] == day)
+    for (value,) in session.execute(placed):
         if value is None:
             continue
-        keys.add(parse_period(value).key if by_period_column else period_of(_as_date(value), ob.cadence).key)
+        keys.add(parse_period(value).key if ev.period_column else period_of(q.as_date(value), ob.cadence).key)
     return keys
 
 
@@ -581,15 +490,10 @@ def reevaluate_touched(
         registry_subjects: dict[str, set[str]] = defaultdict(set)
         for t in touched:
             rt = t.get("record_type")
-            day = _as_date(t.get("record_date"))
-            if rt in ("enterprise", "leader", "department"):
+            day = q.as_date(t.get("record_date"))
+            if rt in REGISTRY_SUBJECT_KINDS:
                 for ob in register.obligations:
-                    kind = ob.subject.kind
-                    if rt == "enterprise" and kind == "enterprise" and t.get("enterprise_id"):
-                        registry_subjects[ob.id].add(t["enterprise_id"])
-                    elif rt == "department" and kind == "department" and t.get("department_id"):
-                        registry_subjects[ob.id].add(t["department_id"])
-                    elif rt == "leader" and kind in ("post", "department"):
+                    if ob.subject.kind in REGISTRY_SUBJECT_KINDS[rt]:
                         s = _subject_of(ob, t, leaders)
                         if s:
                             registry_subjects[ob.id].add(s)
@@ -597,8 +501,9 @@ def reevaluate_touched(
             for ob in register.obligations:
                 if ob.evidence.record_type != rt:
                     continue
-                if ob.rule in EVENT_RULES:
-                    value = t.get("enterprise_id") if ob.rule == "hazard_deadline" else t.get("unit_code")
+                rule = rule_for(ob)
+                if rule.event:
+                    value = t.get(rule.event_filter_column)
                     if value:
                         events[ob.id].add(value)
                     continue
@@ -613,7 +518,8 @@ def reevaluate_touched(
         ev = Evaluation.__table__
         for ob_id, subjects_ in registry_subjects.items():
             rows = session.execute(
-                select(ev.c.period, ev.c.subject_id).where(and_(ev.c.obligation_id == ob_id, ev.c.subject_id.in_(sorted(subjects_))))
+                select(ev.c.period, ev.c.subject_id)
+                .where(and_(ev.c.obligation_id == ob_id, ev.c.subject_id.in_(sorted(subjects_))))
             )
             for period, subject in rows:
                 targets[(ob_id, period)].add(subject)

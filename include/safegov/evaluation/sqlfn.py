@@ -1,13 +1,14 @@
-"""Small dialect-specific SQL constructs the evaluation engine needs (SQLite and PostgreSQL).
+"""Small SQL constructs of the evaluation statements: typed literals, and the few pieces that
+differ between SQLite and PostgreSQL.
 
-Everything else in the engine is portable SQLAlchemy Core; these few pieces differ:
-ordered string aggregation, the Asia/Shanghai date and month of a UTC moment, the month key
-of a date, the seconds between two moments, and the maintenance of temporary tables.
+Everything else in the engine is portable SQLAlchemy Core; these pieces differ: ordered
+string aggregation, the Asia/Shanghai date and month of a UTC moment, the month key of a
+date, the seconds between two moments, and the maintenance of temporary tables.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Date, Float, String, Text
+from sqlalchemy import Date, Float, Integer, String, Text, cast, literal, null
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
@@ -16,6 +17,20 @@ from sqlalchemy.sql.functions import FunctionElement
 # China has kept UTC+08:00 without daylight saving since 1991; SQLite has no tz database,
 # so the fixed offset is what both dialects use (PostgreSQL names the zone anyway).
 _SQLITE_OFFSET = "'+8 hours'"
+
+
+def text_literal(value: str):
+    """A string bound as a typed literal (a bare Python string in a CASE has no SQL type)."""
+    return literal(value, String())
+
+
+def int_literal(value: int):
+    return literal(value, Integer())
+
+
+def typed_null(type_):
+    """NULL of a type, so that both dialects agree on a UNION's or a CASE's column type."""
+    return cast(null(), type_)
 
 
 class ordered_concat(FunctionElement):

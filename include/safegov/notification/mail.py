@@ -179,12 +179,10 @@ class SendGridMailer:
 
 
 def _headers(headers: Any) -> dict[str, str]:
+    """The response headers (an ``http.client.HTTPMessage``, or None) as a plain dict."""
     if headers is None:
         return {}
-    try:
-        return {str(k): str(v) for k, v in headers.items()}
-    except AttributeError:
-        return {}
+    return {str(k): str(v) for k, v in headers.items()}
 
 
 def _airflow_key() -> str | None:
@@ -197,11 +195,12 @@ def _airflow_key() -> str | None:
     import sys
 
     if "airflow.sdk" in sys.modules:
-        try:
-            from airflow.sdk import BaseHook
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
+        try:
             return BaseHook.get_connection("sendgrid_default").password or None
-        except Exception:  # noqa: BLE001 - no such connection: fall back to SENDGRID_API_KEY
+        except AirflowNotFoundException:  # no such connection: SENDGRID_API_KEY is the next source
             return None
     raw = os.environ.get("AIRFLOW_CONN_SENDGRID_DEFAULT", "").strip()
     if not raw:
@@ -209,10 +208,12 @@ def _airflow_key() -> str | None:
     if raw.startswith("{"):
         import json
 
+        from safegov.core.errors import SafegovError
+
         try:
             return json.loads(raw).get("password") or None
         except ValueError:
-            return None
+            raise SafegovError("AIRFLOW_CONN_SENDGRID_DEFAULT is not valid JSON") from None
     from urllib.parse import unquote, urlsplit
 
     return unquote(urlsplit(raw).password or "") or None

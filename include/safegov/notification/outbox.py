@@ -47,9 +47,9 @@ from sqlalchemy import values as sa_values
 from sqlalchemy.orm import Session
 
 from safegov.db import audit
+from safegov.db.models import Leader, OutboxMessage
 from safegov.devtools.faults import maybe_pause
 from safegov.notification.mail import InvalidMessage, Mailer, Message, Response, mask, scrub
-from safegov.db.models import Leader, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ TEMPLATES = (
     "case_reporting_violation", "case_enforcement", "blacklist_notified", "approval_reminder", "digest",
 )
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 LOCAL_REJECT = -1  # Response.status when the message was refused before any HTTP request
 
 
@@ -131,7 +131,9 @@ def _env():
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["joinlist"] = lambda v, sep="、": sep.join(str(x) for x in v) if isinstance(v, list | tuple) else (v or "")
+    env.filters["joinlist"] = lambda v, sep="、": (
+        sep.join(str(x) for x in v) if isinstance(v, list | tuple) else (v or "")
+    )
     return env
 
 
@@ -289,7 +291,9 @@ class Claimed:
     reclaimed: bool
 
 
-def _claim(engine: Engine, now: dt.datetime, limit: int, lease: dt.timedelta, max_attempts: int) -> tuple[list[Claimed], int]:
+def _claim(
+    engine: Engine, now: dt.datetime, limit: int, lease: dt.timedelta, max_attempts: int
+) -> tuple[list[Claimed], int]:
     """Claim due rows in one committed transaction: (claimed rows, rows made dead on reclaim)."""
     t = OutboxMessage.__table__
     pg = engine.dialect.name == "postgresql"
@@ -315,7 +319,8 @@ def _claim(engine: Engine, now: dt.datetime, limit: int, lease: dt.timedelta, ma
         for (key,) in gone:
             dead += 1
             changes.append(("email", key, "dead", {"from": "sending", "to": "dead", "reason": "lease_expired"}))
-            log.error("outbox %s: claim expired after the last attempt; marked dead (it may or may not have been sent)", key)
+            log.error("outbox %s: claim expired after the last attempt; marked dead (it may or may not have been sent)",
+                      key)
         stale = session.execute(
             update(t).where(t.c.id.in_(pick(stale_cond)))
             .values(attempts=t.c.attempts + 1, claimed_at=now, possible_duplicate=True).returning(*cols)
@@ -341,14 +346,17 @@ def _claim(engine: Engine, now: dt.datetime, limit: int, lease: dt.timedelta, ma
                     changes.append(("email", r.key, "reclaimed", {"from": "sending", "to": "sending",
                                                                   "attempt": r.attempts, "possible_duplicate": True}))
                 else:
-                    changes.append(("email", r.key, "claimed", {"from": "pending", "to": "sending", "attempt": r.attempts}))
+                    changes.append(("email", r.key, "claimed",
+                                    {"from": "pending", "to": "sending", "attempt": r.attempts}))
         if changes:
             audit.append_many(session, changes, now)
     claimed.sort(key=lambda c: c.id)
     return claimed, dead
 
 
-def _outcome(c: Claimed, resp: Response, now: dt.datetime, cfg: NotificationConfig, max_attempts: int) -> dict[str, Any]:
+def _outcome(
+    c: Claimed, resp: Response, now: dt.datetime, cfg: NotificationConfig, max_attempts: int
+) -> dict[str, Any]:
     """The row's next state from the provider's answer."""
     if resp.status == LOCAL_REJECT:
         return {"state": "failed", "reason": "invalid_message", "next_attempt_at": None}
@@ -393,8 +401,8 @@ def _mark(engine: Engine, results: list[tuple[Claimed, Response]], now: dt.datet
             if bulk is not None and out["state"] == "sent":
                 marked = c.id in bulk
             else:
-                marked = session.execute(update(t).where(t.c.id == c.id, t.c.state == "sending", t.c.attempts == c.attempts)
-                                         .values(**values)).rowcount > 0
+                ours = and_(t.c.id == c.id, t.c.state == "sending", t.c.attempts == c.attempts)
+                marked = session.execute(update(t).where(ours).values(**values)).rowcount > 0
             if not marked:
                 log.warning("outbox %s: claim lost before marking (lease expired?); left to its new owner", c.key)
                 counts["lost"] += 1
@@ -423,7 +431,8 @@ def _mark_sent_bulk(session: Session, rows: list[tuple[Claimed, dict[str, Any]]]
     t = OutboxMessage.__table__
     v = sa_values(column("id", Integer), column("attempts", Integer), column("provider_message_id", Text),
                   column("last_status", Integer), column("last_response", Text), name="marked").data(
-        [(c.id, c.attempts, vals["provider_message_id"], vals["last_status"], vals["last_response"]) for c, vals in rows]
+        [(c.id, c.attempts, vals["provider_message_id"], vals["last_status"], vals["last_response"])
+         for c, vals in rows]
     )
     stmt = (
         update(t)
@@ -552,24 +561,11 @@ def to_jsonable(row: OutboxMessage) -> dict[str, Any]:
     """A row for operators: recipients masked."""
     return {"id": row.id, "key": row.key, "state": row.state, "reason": row.reason, "attempts": row.attempts,
             "to": mask(row.to_email), "cc": [mask(a) for a in row.cc or []], "subject": row.mail_subject,
-            "last_status": row.last_status, "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+            "last_status": row.last_status,
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
             "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
             "possible_duplicate": row.possible_duplicate, "historical": row.historical}
 
 
 __all__ = ["queue", "queue_many", "deliver", "render", "make_key", "NotificationConfig", "get_notification_config",
-           "list_rows", "state_counts", "requeue", "queue_reminders", "get_mailer"]
-
-
-def queue_reminders(engine: Engine, register, *, on: dt.date, run_id: str | None = None, **kwargs: Any) -> int:
-    """See ``safegov.notification.reminders.queue_reminders`` (re-exported here: the outbox contract names it)."""
-    from safegov.notification.reminders import queue_reminders as _queue_reminders
-
-    return _queue_reminders(engine, register, on=on, run_id=run_id, **kwargs)
-
-
-def get_mailer(**kwargs: Any):
-    """See ``safegov.notification.mail.get_mailer``."""
-    from safegov.notification.mail import get_mailer as _get_mailer
-
-    return _get_mailer(**kwargs)
+           "list_rows", "state_counts", "requeue"]

@@ -25,19 +25,24 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from safegov.core.periods import TZ, CalendarRangeError, Cadence, add_working_days, periods_between
+from safegov.core.periods import TZ, Cadence, CalendarRangeError, add_working_days, periods_between
 from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Unit
 from safegov.notification.outbox import get_notification_config, queue_many
 from safegov.register.obligations import Obligation, Register
+from safegov.register.records import FIRST_RESPONSIBLE_ROLES
 
 log = logging.getLogger(__name__)
 
 RECORD_LABELS = {
-    "meeting": "会议记录（meeting）", "inspection": "督导检查记录（inspection）", "bulletin": "事故信息通报（bulletin）",
-    "hazard_inspection": "隐患排查记录（hazard_inspection）", "risk_assessment": "风险评估记录（risk_assessment）",
-    "hazard": "隐患整改记录（hazard）", "complaint": "举报办结记录（complaint）", "milestone": "建设完成记录（milestone）",
+    "meeting": "会议记录（meeting）",
+    "inspection": "督导检查记录（inspection）",
+    "bulletin": "事故信息通报（bulletin）",
+    "hazard_inspection": "隐患排查记录（hazard_inspection）",
+    "risk_assessment": "风险评估记录（risk_assessment）",
+    "hazard": "隐患整改记录（hazard）",
+    "complaint": "举报办结记录（complaint）",
+    "milestone": "建设完成记录（milestone）",
 }
-COUNTING_ROLES = ("legal_representative", "actual_controller")  # 〔四〕 hazard self-inspections
 
 
 @dataclass(frozen=True)
@@ -121,8 +126,8 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
     ev = ob.evidence
     model = RECORD_MODELS[ev.record_type]
     conds = []
-    if ev.record_type == "bulletin" and period_key:
-        conds.append(model.period == period_key)  # a bulletin is placed by the month it reports on
+    if ev.period_column and period_key:
+        conds.append(getattr(model, ev.period_column) == period_key)  # a bulletin: the month it reports on
     else:
         col = getattr(model, ev.effective_date_column)
         if first is not None:
@@ -133,7 +138,7 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
     for c in ev.not_null:
         conds.append(getattr(model, c).is_not(None))
     if ev.record_type == "hazard_inspection":
-        conds.append(model.led_by_role.in_(COUNTING_ROLES))
+        conds.append(model.led_by_role.in_(FIRST_RESPONSIBLE_ROLES))
     kind = ob.subject.kind
     if kind == "unit":
         q = select(model.unit_code.label("k"), func.count().label("n")).where(*conds).group_by(model.unit_code)

@@ -22,7 +22,8 @@ from safegov.register.records import RECORD_TYPES, ROLES
 ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十").split()
 SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket"]
 Level = Literal["region", "league", "county"]
-# How the evaluation engine decides; "count" is the general quota rule.
+# How the evaluation engine decides; "count" is the general quota rule. Each value has one
+# rule module in safegov.evaluation.rules (tests/evaluation/test_rule_meta.py checks both ways).
 Rule = Literal["count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone"]
 
 
@@ -88,6 +89,13 @@ class Evidence(_Strict):
     @property
     def effective_date_column(self) -> str:
         return self.date_column or RECORD_TYPES[self.record_type].date_column  # type: ignore[return-value]
+
+    @property
+    def period_column(self) -> str | None:
+        """The column whose period key places a record in a period (a bulletin's ``period``: the
+        month it reports on); None when records are placed by the date in
+        ``effective_date_column``. Naming a ``date_column`` in the register places by that date."""
+        return RECORD_TYPES[self.record_type].period_column if self.date_column is None else None
 
 
 class Obligation(_Strict):

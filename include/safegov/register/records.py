@@ -38,6 +38,11 @@ class RecordType:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def period_column(self) -> str | None:
+        """The column holding the period key a record reports on (a bulletin's ``period``), if any."""
+        return next((c.name for c in self.columns if c.type == "period"), None)
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -49,6 +54,9 @@ C = Column
 BODIES = ("safety_committee", "party_standing_committee", "government_executive_meeting")
 GRADES = ("general", "larger", "major", "especially_major")
 ROLES = ("party_secretary", "government_head", "safety_office_director", "department_head")
+# 〔四〕 法定代表人和实际控制人同为安全生产第一责任人: an enterprise's hazard self-inspection
+# counts only when one of these two led it.
+FIRST_RESPONSIBLE_ROLES = ("legal_representative", "actual_controller")
 
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt
@@ -107,7 +115,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("record_id", required=True),
                 C("enterprise_id", "credit_code", required=True, references="enterprise"),
                 C("inspected_on", "date", required=True),
-                C("led_by_role", required=True, values=("legal_representative", "actual_controller", "other")),
+                C("led_by_role", required=True, values=(*FIRST_RESPONSIBLE_ROLES, "other")),
                 C("hazards_found", "int", required=True, min=0),
                 C("archived", "bool", required=True),
             ),

@@ -90,11 +90,12 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
     end = dt.datetime.combine(month.last + dt.timedelta(days=1), dt.time(), TZ)
 
     accidents = session.execute(
-        select(Accident.accident_id, Accident.unit_code, Accident.deaths, Accident.serious_injuries, Accident.direct_loss_10k_cny)
+        select(Accident.unit_code, Accident.deaths, Accident.serious_injuries, Accident.direct_loss_10k_cny)
         .where(Accident.occurred_at >= start, Accident.occurred_at < end)
     ).all()
     evals = session.execute(
-        select(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period, Evaluation.reason, Evaluation.unit_code,
+        select(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period, Evaluation.reason,
+               Evaluation.unit_code,
                func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on))
         .where(Evaluation.status == "missed")
         .where(or_(Evaluation.obligation_id == ACCIDENT_OBLIGATION,
@@ -112,9 +113,11 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
             covering[u].append(office)
     figs = {o: Figures(o, tree.name(o), period_key) for o in offices}
 
-    for acc_id, unit, deaths, injuries, loss in accidents:
+    for unit, deaths, injuries, loss in accidents:
         for office in covering.get(unit, ()):
-            row = figs[office].accidents_by_county.setdefault(unit, {"accidents": 0, "deaths": 0, "serious_injuries": 0, "direct_loss_10k_cny": 0.0})
+            row = figs[office].accidents_by_county.setdefault(
+                unit, {"accidents": 0, "deaths": 0, "serious_injuries": 0, "direct_loss_10k_cny": 0.0}
+            )
             row["accidents"] += 1
             row["deaths"] += deaths or 0
             row["serious_injuries"] += injuries or 0
@@ -165,7 +168,8 @@ def render_markdown(f: Figures, tree: UnitTree) -> str:
     lines = [
         f"# {_title(f)}",
         "",
-        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · 统计期间 {p.first.isoformat()} 至 {p.last.isoformat()}",
+        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · "
+        f"统计期间 {p.first.isoformat()} 至 {p.last.isoformat()}",
         "",
         "## 一、生产安全事故情况",
         "",
@@ -176,7 +180,8 @@ def render_markdown(f: Figures, tree: UnitTree) -> str:
         lines += ["| 旗县（市、区） | 事故起数 | 死亡 | 重伤 | 直接经济损失（万元） |", "|---|---:|---:|---:|---:|"]
         for code in sorted(f.accidents_by_county):
             r = f.accidents_by_county[code]
-            lines.append(f"| {tree.name(code)}（{code}） | {int(r['accidents'])} | {int(r['deaths'])} | {int(r['serious_injuries'])} | {r['direct_loss_10k_cny']:.1f} |")
+            lines.append(f"| {tree.name(code)}（{code}） | {int(r['accidents'])} | {int(r['deaths'])} | "
+                         f"{int(r['serious_injuries'])} | {r['direct_loss_10k_cny']:.1f} |")
         lines.append("")
     lines += ["## 二、事故信息报告情况", ""]
     for k, label in VIOLATIONS.items():
@@ -208,20 +213,23 @@ def render_html(f: Figures, tree: UnitTree) -> str:
     parts = [
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>{e(_title(f))}</title>",
-        "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:860px;margin:24px auto;color:#222}"
+        "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:860px;margin:24px auto;"
+        "color:#222}"
         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px}th{background:#f2f4f7}"
         ".num{text-align:right}.draft{color:#b02a37}</style></head><body>",
         f"<h1>{e(_title(f))}</h1>",
         f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · 统计期间 {p.first} 至 {p.last}</p>',
         "<h2>一、生产安全事故情况</h2>",
-        f"<p>本月共发生生产安全事故 <b id='accidents-total'>{f.accidents_total}</b> 起，死亡 <b>{f.deaths_total}</b> 人。</p>",
+        f"<p>本月共发生生产安全事故 <b id='accidents-total'>{f.accidents_total}</b> 起，"
+        f"死亡 <b>{f.deaths_total}</b> 人。</p>",
     ]
     if f.accidents_by_county:
         parts.append("<table><tr><th>旗县（市、区）</th><th>事故起数</th><th>死亡</th><th>重伤</th><th>直接经济损失（万元）</th></tr>")
         for code in sorted(f.accidents_by_county):
             r = f.accidents_by_county[code]
             parts.append(
-                f"<tr><td>{e(tree.name(code))}（{code}）</td><td class=num>{int(r['accidents'])}</td><td class=num>{int(r['deaths'])}</td>"
+                f"<tr><td>{e(tree.name(code))}（{code}）</td><td class=num>{int(r['accidents'])}</td>"
+                f"<td class=num>{int(r['deaths'])}</td>"
                 f"<td class=num>{int(r['serious_injuries'])}</td><td class=num>{r['direct_loss_10k_cny']:.1f}</td></tr>"
             )
         parts.append("</table>")
@@ -235,7 +243,8 @@ def render_html(f: Figures, tree: UnitTree) -> str:
         parts.append("<table><tr><th>履职事项</th><th>未履职数</th><th>对象（前10）</th></tr>")
         for ob, subjects in f.missed_by_obligation.items():
             shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            parts.append(f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td><td>{e(shown)}</td></tr>")
+            parts.append(f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td>"
+                         f"<td>{e(shown)}</td></tr>")
         parts.append("</table>")
     else:
         parts.append("<p>本月未认定未履职事项。</p>")
@@ -277,7 +286,9 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def draft_bulletins(engine: Engine, period_key: str, *, out_dir: Path | None = None, config_dir: Path | None = None, unit_codes=None) -> list[Path]:
+def draft_bulletins(
+    engine: Engine, period_key: str, *, out_dir: Path | None = None, config_dir: Path | None = None, unit_codes=None
+) -> list[Path]:
     """Draft every safety office's bulletin for ``period_key`` (a month); return the paths.
 
     ``out_dir`` defaults to ``$SAFEGOV_DATA_DIR/bulletins/<period>``; ``unit_codes``

@@ -1,4 +1,4 @@
-"""Exports (SPEC §9): shared CSV/JSON writing and the export queries.
+"""Exports (SPEC §9): the export queries and the one CSV/JSON writer they share.
 
 ``write_rows`` is the one writer every export uses. In CSV, a cell that a spreadsheet
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return)
@@ -6,8 +6,8 @@ gets a leading apostrophe, so a submitted ``=HYPERLINK(...)`` stays text for who
 opens the export (CSV injection). JSON is written as submitted.
 
 Export functions take a Session and inclusive period bounds and return a list of dicts:
-``export_quarantine`` here; ``export_evaluations``, ``export_cases`` and
-``export_blacklist`` are added by their areas.
+``export_evaluations``, ``export_cases``, ``export_blacklist`` and ``export_quarantine``.
+``EXPORTS`` names each with its columns (``safegov export <kind>``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,7 +56,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str = "csv", out: str | Path | IO[str] | None = None) -> int:
+def write_rows(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str = "csv", out: str | Path | IO[str] | None = None
+) -> int:
     """Write ``rows`` (only ``columns``, in order) as CSV or JSON to a path, a text stream
     or stdout (``None`` or ``-``). Returns the number of rows written."""
     if fmt not in ("csv", "json"):
@@ -86,7 +88,8 @@ def _write(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, str
         return n
     stream.write("[")
     for row in rows:
-        stream.write(("," if n else "") + "\n  " + json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False, default=_json_default))
+        line = json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False, default=_json_default)
+        stream.write(("," if n else "") + "\n  " + line)
         n += 1
     stream.write("\n]\n" if n else "]\n")
     return n
@@ -144,11 +147,15 @@ def export_quarantine(session, from_key: str | None = None, to_key: str | None =
     return out
 
 
-# --------------------------------------------------------------------------- cases and blacklist (escalation area)
+# --------------------------------------------------------------------------- cases and blacklist
 
-CASES_COLUMNS = ("case_id", "kind", "rule_id", "subject_id", "persons", "period", "state", "opened_on", "historical")
-BLACKLIST_COLUMNS = ("enterprise_id", "trigger", "state", "notified_on", "listed_on", "repair_eligible_on", "expires_on",
-                     "removed_on", "scopes")
+CASES_COLUMNS = (
+    "case_id", "kind", "rule_id", "subject_id", "persons", "period", "state", "opened_on", "historical",
+)
+BLACKLIST_COLUMNS = (
+    "enterprise_id", "trigger", "state", "notified_on", "listed_on", "repair_eligible_on", "expires_on",
+    "removed_on", "scopes",
+)
 
 
 def _day_bounds(from_key: str | None, to_key: str | None) -> tuple[dt.date | None, dt.date | None]:
@@ -200,16 +207,51 @@ def export_blacklist(session, from_key: str | None = None, to_key: str | None = 
     ]
 
 
-# --------------------------------------------------------------------------- evaluations (evaluation area)
+# --------------------------------------------------------------------------- evaluations
 
 EVALUATION_COLUMNS = ("obligation_id", "subject_kind", "subject_id", "period", "status", "counted", "required",
                       "due_on", "reason", "evidence")
 
 
+def period_keys_overlapping(from_key: str, to_key: str) -> list[str]:
+    """Every month, quarter, half and year key overlapping [from_key, to_key]; event rows
+    carry month keys and once rows year keys, so they are selected by the same list."""
+    from safegov.core.periods import PERIODIC, parse_period, periods_between
+
+    lo, hi = parse_period(from_key).first, parse_period(to_key).last
+    keys: list[str] = []
+    for cadence in PERIODIC:
+        keys += [p.key for p in periods_between(lo, hi, cadence)]
+    return keys
+
+
 def export_evaluations(session, from_key: str, to_key: str) -> list[dict[str, Any]]:
     """Evaluations (SPEC §9 columns) whose period overlaps [from_key, to_key]: months, and the
     quarters, halves and years that overlap them (event rows carry the month of the event,
-    one-off obligations the due year). ``evidence`` is the deciding record ids joined by ``;``."""
-    from safegov.reports.evaluation_export import export_evaluations as _export
+    one-off obligations the due year), ordered by obligation, period, subject.
 
-    return _export(session, from_key, to_key)
+    Values are plain (``due_on`` a date, empty reason/evidence ``None``); ``write_rows``
+    formats them. ``evidence``: the deciding record ids joined by ``;``."""
+    from sqlalchemy import select
+
+    from safegov.db.models import Evaluation
+
+    keys = period_keys_overlapping(from_key, to_key)
+    cols = [getattr(Evaluation, c) for c in EVALUATION_COLUMNS]
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(keys), 500):
+        stmt = select(*cols).where(Evaluation.period.in_(keys[i : i + 500]))
+        out += [dict(zip(EVALUATION_COLUMNS, row, strict=True)) for row in session.execute(stmt)]
+    out.sort(key=lambda r: (r["obligation_id"], r["period"], r["subject_id"]))
+    return out
+
+
+# --------------------------------------------------------------------------- by kind
+
+# ``safegov export <kind>``: the export function and its columns.
+EXPORTS: dict[str, tuple[Callable[..., list[dict[str, Any]]], tuple[str, ...]]] = {
+    "evaluations": (export_evaluations, EVALUATION_COLUMNS),
+    "cases": (export_cases, CASES_COLUMNS),
+    "blacklist": (export_blacklist, BLACKLIST_COLUMNS),
+    "quarantine": (export_quarantine, QUARANTINE_COLUMNS),
+}

@@ -11,9 +11,9 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
+    from safegov.core.errors import SafegovError
     from safegov.db.audit import verify
     from safegov.db.engine import session_scope
-    from safegov.core.errors import SafegovError
 
     with session_scope() as session:
         result = verify(session)

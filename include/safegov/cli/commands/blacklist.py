@@ -19,6 +19,8 @@ qualification_review 资质审核. Dates default to today (Asia/Shanghai, or SAF
 
 from __future__ import annotations
 
+from safegov.cli.parsing import parse_day
+
 SCOPE_NAMES = ("operations", "project_approval", "investment_financing", "government_procurement", "bidding",
                "land_transfer", "honours", "fiscal_subsidies", "import_export", "entry_exit", "qualification_review")
 
@@ -65,21 +67,6 @@ def run(args) -> int:  # pragma: no cover - argparse dispatches to the subcomman
     return args._run(args)
 
 
-def parse_day(text: str | None):
-    import datetime as dt
-
-    from safegov.core.periods import local_date
-    from safegov.core.clock import get_clock
-    from safegov.core.errors import SafegovError
-
-    if not text:
-        return local_date(get_clock().now())
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise SafegovError(f"--on {text!r} is not a date YYYY-MM-DD") from None
-
-
 def _json(obj) -> str:
     import json
 
@@ -89,8 +76,8 @@ def _json(obj) -> str:
 def run_check(args) -> int:
     from safegov.accountability.blacklist import check
     from safegov.core.creditcode import is_valid_credit_code
-    from safegov.db.engine import session_scope
     from safegov.core.errors import SafegovError
+    from safegov.db.engine import session_scope
 
     eid = args.enterprise_id.strip().upper()
     if not is_valid_credit_code(eid):
@@ -103,7 +90,8 @@ def run_check(args) -> int:
         return 0
     if r["restricted"]:
         until = f"until {r['until']} (exclusive)" if r["until"] else "with no end date set"
-        print(f"{eid} IS RESTRICTED in {args.scope} ({r['scope_name']}) on {on}: since {r['since']}, {until}; {r['why']}")
+        print(f"{eid} IS RESTRICTED in {args.scope} ({r['scope_name']}) on {on}: since {r['since']}, {until}; "
+              f"{r['why']}")
     else:
         print(f"{eid} is not restricted in {args.scope} ({r['scope_name']}) on {on}: {r['why']}")
     return 0
@@ -142,11 +130,13 @@ def run_action(args) -> int:
         elif args.action == "revoke-removal":
             e = bl.revoke_removal(session, args.entry_id, on=on, by=args.by, reason=args.reason)
         else:
-            e = bl.update_scopes(session, args.entry_id, [s.strip() for s in args.scopes.split(",") if s.strip()], on=on, by=args.by)
+            scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+            e = bl.update_scopes(session, args.entry_id, scopes, on=on, by=args.by)
         d = bl.entry_dict(e)
     print(f"entry {d['entry_id']} ({d['enterprise_id']}, {d['trigger']} {d['trigger_ref']}) is now {d['state']}"
           + (f"; objection deadline {d['objection_deadline']}" if d["state"] == "notified" else "")
-          + (f"; listed {d['listed_on']}, repair from {d['repair_eligible_on']}, expires {d['expires_on']}" if d["state"] == "listed" else ""))
+          + (f"; listed {d['listed_on']}, repair from {d['repair_eligible_on']}, expires {d['expires_on']}"
+             if d["state"] == "listed" else ""))
     return 0
 
 

@@ -24,7 +24,8 @@ def configure(parser) -> None:
     p.add_argument("--rule", help="rule or obligation id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(_run=run_list)
-    for name, help_text in (("approve", "approve cases awaiting approval"), ("reject", "reject cases awaiting approval"),
+    for name, help_text in (("approve", "approve cases awaiting approval"),
+                            ("reject", "reject cases awaiting approval"),
                             ("close", "close open or approved cases")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("ids", nargs="+", type=int, metavar="ID")
@@ -72,7 +73,7 @@ def run_list(args) -> int:
 
 def run_decide(args) -> int:
     from safegov.accountability.cases import close_cases, decide_cases
-    from safegov.cli.commands.escalate import parse_moment
+    from safegov.cli.parsing import parse_moment
     from safegov.db.engine import get_engine
 
     at = parse_moment(args.at, "--at")
@@ -80,7 +81,8 @@ def run_decide(args) -> int:
         n = close_cases(get_engine(), args.ids, closed_by=args.by, reason=args.reason, at=at)
         print(f"{n} case(s) closed")
         return 0
-    n = decide_cases(get_engine(), args.ids, approve=args.action == "approve", decided_by=args.by, reason=args.reason, at=at)
+    n = decide_cases(get_engine(), args.ids, approve=args.action == "approve", decided_by=args.by, reason=args.reason,
+                     at=at)
     print(f"{n} case(s) {'approved' if args.action == 'approve' else 'rejected'}"
           + ("; notices queued" if n and args.action == "approve" else ""))
     return 0
@@ -88,7 +90,7 @@ def run_decide(args) -> int:
 
 def run_remind(args) -> int:
     from safegov.accountability.cases import remind_stale_approvals
-    from safegov.cli.commands.blacklist import parse_day
+    from safegov.cli.parsing import parse_day
     from safegov.db.engine import get_engine
 
     on = parse_day(args.on)

@@ -12,8 +12,6 @@ Then: safegov ingest <inbox>.
 
 from __future__ import annotations
 
-import re
-
 
 def configure(parser) -> None:
     parser.add_argument("--inbox", help="folder to write into (default: SAFEGOV_INBOX)")
@@ -27,14 +25,15 @@ def run(args) -> int:
     import json
     from pathlib import Path
 
+    from safegov.cli.parsing import parse_month
     from safegov.core.errors import SafegovError
 
-    if args.until is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.until):
-        raise SafegovError(f"--until {args.until!r}: expected a month YYYY-MM")
+    if args.until is not None:
+        parse_month(args.until, "--until")
     if args.months < 1 or args.months > 240:
         raise SafegovError(f"--months {args.months}: expected 1–240")
-    from safegov.devtools.demo import write_demo
     from safegov.core.settings import get_settings
+    from safegov.devtools.demo import write_demo
 
     inbox = Path(args.inbox) if args.inbox else get_settings().inbox
     try:

@@ -21,26 +21,11 @@ def configure(parser) -> None:
     parser.add_argument("--historical", action="store_true", help="a backfill: no approvals needed, no email sent")
 
 
-def parse_moment(text: str | None, flag: str = "--as-of"):
-    import datetime as dt
-
-    from safegov.core.periods import TZ
-    from safegov.core.clock import get_clock
-    from safegov.core.errors import SafegovError
-
-    if not text:
-        return get_clock().now()
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise SafegovError(f"{flag} {text!r} is not an ISO date or datetime (e.g. 2025-01-10T09:00+08:00)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
-
-
 def run(args) -> int:
+    from safegov.accountability.escalation import escalate
+    from safegov.cli.parsing import parse_moment
     from safegov.core.periods import parse_period
     from safegov.db.engine import get_engine
-    from safegov.accountability.escalation import escalate
     from safegov.register.obligations import get_register
 
     parse_period(args.from_key)

@@ -23,26 +23,11 @@ def configure(parser) -> None:
     parser.add_argument("--historical", action="store_true", help="mark the evaluations as a historical (backfill) run")
 
 
-def _parse_as_of(text: str | None):
-    import datetime as dt
-
-    from safegov.core.periods import TZ
-    from safegov.core.clock import get_clock
-    from safegov.core.errors import SafegovError
-
-    if not text:
-        return get_clock().now()
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise SafegovError(f"--as-of {text!r} is not an ISO date or datetime (e.g. 2025-01-10T09:00+08:00)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
-
-
 def run(args) -> int:
+    from safegov.cli.parsing import parse_moment
+    from safegov.core.errors import SafegovError
     from safegov.core.periods import parse_period
     from safegov.db.engine import get_engine
-    from safegov.core.errors import SafegovError
     from safegov.evaluation.engine import STATUSES, evaluate_range
     from safegov.register.obligations import get_register
 
@@ -54,7 +39,7 @@ def run(args) -> int:
         unknown = [o for o in args.obligations if o not in known]
         if unknown:
             raise SafegovError(f"unknown obligation(s) {', '.join(unknown)}; see `safegov register list`")
-    as_of = _parse_as_of(args.as_of)
+    as_of = parse_moment(args.as_of)
     run_id = args.run_id or f"cli:{as_of.isoformat()}"
     result = evaluate_range(
         get_engine(), register, args.from_key, args.to_key, as_of=as_of,

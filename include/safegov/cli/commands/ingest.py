@@ -13,10 +13,12 @@ from __future__ import annotations
 
 def configure(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
-    parser.add_argument("--received-at", help="when these files were originally received (YYYY-MM-DD HH:MM[:SS][+08:00])")
+    parser.add_argument("--received-at",
+                        help="when these files were originally received (YYYY-MM-DD HH:MM[:SS][+08:00])")
     parser.add_argument("--move", action="store_true",
                         help="move each file to processed/ or rejected/ of its folder (default for the inbox itself)")
-    parser.add_argument("--max-bytes", type=int, default=None, help="size limit per file (default 50 MB, SAFEGOV_MAX_FILE_BYTES)")
+    parser.add_argument("--max-bytes", type=int, default=None,
+                        help="size limit per file (default 50 MB, SAFEGOV_MAX_FILE_BYTES)")
     parser.add_argument("--no-docs", action="store_true", help="do not write Great Expectations Data Docs")
     parser.add_argument("--run-id", default=None)
 
@@ -24,8 +26,8 @@ def configure(parser) -> None:
 def _received_at(text: str | None):
     import datetime as dt
 
-    from safegov.core.periods import TZ
     from safegov.core.errors import SafegovError
+    from safegov.core.periods import TZ
 
     if not text:
         return None
@@ -44,10 +46,10 @@ def _received_at(text: str | None):
 def run(args) -> int:
     from pathlib import Path
 
-    from safegov.db.engine import get_engine, migrate
     from safegov.core.errors import SafegovError
-    from safegov.intake.pipeline import ingest_paths
     from safegov.core.settings import get_settings
+    from safegov.db.engine import get_engine, migrate
+    from safegov.intake.pipeline import ingest_paths
 
     received = _received_at(args.received_at)
     paths = [Path(p) for p in args.paths]

@@ -42,21 +42,6 @@ def configure(parser) -> None:
     p.add_argument("--limit", type=int, default=50)
 
 
-def _today(value: str | None):
-    import datetime as dt
-
-    from safegov.core.periods import TZ
-    from safegov.core.clock import get_clock
-    from safegov.core.errors import SafegovError
-
-    if not value:
-        return get_clock().now().astimezone(TZ).date()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise SafegovError(f"--on {value!r}: expected YYYY-MM-DD") from None
-
-
 def run(args) -> int:
     import json
     import os
@@ -93,6 +78,7 @@ def run(args) -> int:
         print(f"{len(messages)} message(s) received")
         return 0
 
+    from safegov.cli.parsing import parse_day
     from safegov.core.clock import get_clock
     from safegov.db.engine import get_engine, session_scope
 
@@ -105,7 +91,8 @@ def run(args) -> int:
         total: dict[str, int] = {}
         while True:
             counts = deliver(engine, mailer, now=get_clock().now(), limit=args.limit,
-                             max_attempts=args.max_attempts, workers=args.workers, mark_batch=20 if args.workers > 1 else 1)
+                             max_attempts=args.max_attempts, workers=args.workers,
+                             mark_batch=20 if args.workers > 1 else 1)
             for k, v in counts.items():
                 total[k] = total.get(k, 0) + v
             if not args.all or counts["claimed"] == 0:
@@ -113,16 +100,16 @@ def run(args) -> int:
         print(" ".join(f"{k}={v}" for k, v in total.items()))
         return 0
     if action == "remind":
-        from safegov.register.obligations import get_register
         from safegov.notification.reminders import queue_reminders
+        from safegov.register.obligations import get_register
 
-        n = queue_reminders(engine, get_register(), on=_today(args.on))
+        n = queue_reminders(engine, get_register(), on=parse_day(args.on))
         print(f"{n} reminder(s) queued")
         return 0
     if action == "digest":
         from safegov.notification.reminders import queue_digests
 
-        n = queue_digests(engine, on=_today(args.on))
+        n = queue_digests(engine, on=parse_day(args.on))
         print(f"{n} digest(s) queued")
         return 0
     if action == "requeue":
@@ -143,7 +130,8 @@ def run(args) -> int:
             return 0
         for r in rows:
             dup = " POSSIBLE-DUPLICATE" if r["possible_duplicate"] else ""
-            print(f"{r['id']:>7} {r['state']:<10} {r['reason'] or '-':<22} a={r['attempts']} {r['to']:<16} {r['key']}{dup}")
+            print(f"{r['id']:>7} {r['state']:<10} {r['reason'] or '-':<22} a={r['attempts']} {r['to']:<16} "
+                  f"{r['key']}{dup}")
         print("counts: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty"))
         return 0
     return 2

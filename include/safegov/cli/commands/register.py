@@ -20,5 +20,6 @@ def run(args) -> int:
         print(f"register ok: {len(register.obligations)} obligations")
     else:
         for ob in register.obligations:
-            print(f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\tquota {ob.quota}\t{ob.title}")
+            print(f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\t"
+                  f"quota {ob.quota}\t{ob.title}")
     return 0

@@ -6,10 +6,7 @@
       $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}
   safegov report veto --year 2024 [--format csv|json] [--out FILE]
       the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
-      admonishment in the year)
-
-(File created by the dashboard engineer with the ``bulletin`` part; ``veto`` calls
-``safegov.accountability.escalation.veto_report`` owned by the escalation engineer.)
+      admonishment in the year; ``safegov.accountability.escalation.veto_report``)
 """
 
 from __future__ import annotations
@@ -36,10 +33,11 @@ def run(args) -> int:  # pragma: no cover - argparse dispatches to the subcomman
 def run_bulletin(args) -> int:
     from pathlib import Path
 
-    from safegov.reports.bulletin import draft_bulletins
     from safegov.db.engine import get_engine
+    from safegov.reports.bulletin import draft_bulletins
 
-    paths = draft_bulletins(get_engine(), args.period, out_dir=Path(args.out) if args.out else None, unit_codes=set(args.unit) if args.unit else None)
+    paths = draft_bulletins(get_engine(), args.period, out_dir=Path(args.out) if args.out else None,
+                            unit_codes=set(args.unit) if args.unit else None)
     offices = len({p.stem for p in paths})
     folder = paths[0].parent if paths else "-"
     print(f"drafted {offices} bulletins for {args.period} in {folder}")
@@ -51,8 +49,8 @@ def run_veto(args) -> int:
     import json
     import sys
 
-    from safegov.db.engine import session_scope
     from safegov.accountability.escalation import veto_report
+    from safegov.db.engine import session_scope
 
     with session_scope() as session:
         rows = veto_report(session, args.year)

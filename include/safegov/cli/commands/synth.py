@@ -11,10 +11,6 @@ SAFEGOV_DATABASE_URL, migrated first) and deletes the chunk unless --out is give
 
 from __future__ import annotations
 
-import re
-
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
 
 def configure(parser) -> None:
     parser.add_argument("--enterprises", type=int, default=100_000, help="number of enterprises (default 100000)")
@@ -32,11 +28,11 @@ def run(args) -> int:
     import sys
     from pathlib import Path
 
+    from safegov.cli.parsing import parse_month
     from safegov.core.errors import SafegovError
 
-    for name, value in (("--from", args.from_key), ("--to", args.to_key)):
-        if not _MONTH.fullmatch(value):
-            raise SafegovError(f"{name} {value!r}: expected a month YYYY-MM")
+    parse_month(args.from_key, "--from")
+    parse_month(args.to_key, "--to")
     if args.from_key > args.to_key:
         raise SafegovError(f"--from {args.from_key} is after --to {args.to_key}")
     if args.enterprises < 1:
@@ -65,7 +61,8 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
-    print(f"synthetic set {result['from']}..{result['to']}: {result['enterprises']} enterprises, {result['files']} files, "
+    print(f"synthetic set {result['from']}..{result['to']}: {result['enterprises']} enterprises, "
+          f"{result['files']} files, "
           f"{result['rows_total']} rows, {result['bytes'] / 1e6:.1f} MB, {result['write_seconds']} s writing "
           f"({result['rows_per_second']} rows/s), planned compliance {result['obligations']['compliance']:.1%}")
     if "ingest" in result:

@@ -1,0 +1,45 @@
+"""Command-line values shared by the commands: moments, days and months, each checked with a
+one-line reason naming the flag."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from safegov.core.errors import SafegovError
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def parse_moment(text: str | None, flag: str = "--as-of") -> dt.datetime:
+    """An ISO date or datetime (without offset: Asia/Shanghai); empty: now (or SAFEGOV_NOW)."""
+    from safegov.core.clock import get_clock
+    from safegov.core.periods import TZ
+
+    if not text:
+        return get_clock().now()
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SafegovError(f"{flag} {text!r} is not an ISO date or datetime (e.g. 2025-01-10T09:00+08:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+
+
+def parse_day(text: str | None, flag: str = "--on") -> dt.date:
+    """A date YYYY-MM-DD; empty: today in Asia/Shanghai (or SAFEGOV_NOW's day)."""
+    from safegov.core.clock import get_clock
+    from safegov.core.periods import local_date
+
+    if not text:
+        return local_date(get_clock().now())
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise SafegovError(f"{flag} {text!r} is not a date YYYY-MM-DD") from None
+
+
+def parse_month(text: str, flag: str) -> str:
+    """A month key YYYY-MM, returned as given."""
+    if not _MONTH.fullmatch(text or ""):
+        raise SafegovError(f"{flag} {text!r}: expected a month YYYY-MM")
+    return text

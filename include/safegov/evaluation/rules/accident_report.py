@@ -1,0 +1,80 @@
+"""The ``accident_report`` rule (ACCIDENT-REPORT-TIMELY, 〔十五〕): one verdict per accident —
+reported in time, graded by its figures (Decree 493), not concealed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from sqlalchemy import String, and_, case, literal, select
+
+from safegov.core.grades import grade_case, rank_case
+from safegov.core.periods import TZ
+from safegov.db.models import Accident, UTCDateTime
+from safegov.evaluation.queries import changed_only, months_between
+from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
+from safegov.evaluation.sqlfn import int_literal, local_date, local_month, seconds_between, text_literal, typed_null
+from safegov.register.obligations import Obligation
+
+ACCIDENT_REASONS = ("late_report", "under_graded", "concealed")
+
+
+def accident_query(ob: Obligation, *, lo: dt.datetime | None, hi: dt.datetime | None, unit_codes=None):
+    """ACCIDENT-REPORT-TIMELY: one row per accident; period = month of occurred_at in
+    Asia/Shanghai. Missed with every reason that applies, joined by ',':
+    ``late_report`` (reported more than the allowed hours after it occurred; exactly one hour
+    is on time), ``under_graded`` (declared grade below the Decree 493 grade of its figures;
+    an undeclared grade counts as general), ``concealed``. Met otherwise; never pending."""
+    a = Accident.__table__
+    hours = float(ob.params.get("report_within_hours", 1))
+    late = seconds_between(a.c.occurred_at, a.c.reported_at) > hours * 3600
+    graded = grade_case(a.c.deaths, a.c.serious_injuries, a.c.direct_loss_10k_cny)
+    under = rank_case(graded) > rank_case(a.c.declared_grade)
+    concealed = a.c.concealed == True  # noqa: E712
+    flags = [late, under, concealed]
+    whens = []
+    for size in range(3, 0, -1):
+        for combo in itertools.combinations(range(3), size):
+            whens.append((and_(*[flags[i] for i in combo]), text_literal(",".join(ACCIDENT_REASONS[i] for i in combo))))
+    reason = case(*whens, else_=typed_null(String))
+    inner = select(
+        a.c.accident_id.label("subject_id"),
+        local_month(a.c.occurred_at).label("period"),
+        reason.label("reason"),
+        local_date(a.c.occurred_at).label("due_on"),
+        a.c.unit_code.label("unit_code"),
+    )
+    if lo is not None:
+        inner = inner.where(a.c.occurred_at >= literal(lo, UTCDateTime()))
+    if hi is not None:
+        inner = inner.where(a.c.occurred_at < literal(hi, UTCDateTime()))
+    if unit_codes is not None:
+        inner = inner.where(a.c.unit_code.in_(unit_codes))
+    X = inner.subquery("acc")
+    stmt = select(
+        X.c.subject_id,
+        X.c.period,
+        case((X.c.reason.is_(None), text_literal("met")), else_=text_literal("missed")).label("status"),
+        int_literal(1).label("counted"),
+        int_literal(1).label("required"),
+        X.c.due_on,
+        X.c.due_on.label("grace_ends_on"),
+        X.c.reason,
+        X.c.subject_id.label("evidence"),
+        typed_null(String).label("responsible"),
+        X.c.unit_code,
+    )
+    last = hi - dt.timedelta(days=1) if hi is not None else None  # hi is exclusive: the next day's midnight
+    return changed_only(ob, stmt, months_between(lo and lo.date(), last and last.date()))
+
+
+def plan(run: RuleRun) -> Plan:
+    """The accidents that occurred in the run's months (local days; all without periods), of
+    the touched units when a late record re-evaluates them."""
+    lo, hi = run.first_day, run.last_day
+    lo_at = dt.datetime.combine(lo, dt.time(), TZ) if lo else None
+    hi_at = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), TZ) if hi else None
+    return Plan(accident_query(run.ob, lo=lo_at, hi=hi_at, unit_codes=run.event_filter))
+
+
+RULE = RuleKind("accident_report", plan, event=True, event_filter_column="unit_code")

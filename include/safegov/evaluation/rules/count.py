@@ -1,0 +1,457 @@
+"""The ``count`` rule: a quota of records per subject and period (SPEC §5), and the statement
+the ``milestone`` rule shares.
+
+One statement per obligation and run: *subjects* × *periods* LEFT JOIN *aggregated
+evidence* (GROUP BY subject, period) LEFT JOIN *aggregated quarantined rows*, then a CASE
+decides the status, reason and deciding evidence. The periods of the run live in the
+temporary ``PERIOD_TABLE``, filled here from Python with the official calendar (grace ends
+on working days, 调休 included), so the SQL never needs a holiday calendar.
+
+Choices where the spec is silent:
+
+- **Enterprises in scope** (〔四〕 duties): an enterprise owes a period only if it existed
+  on every day of it — ``registered_on ≤ first day`` and ``closed_on`` empty or ``≥ last
+  day``. A partial period (registered or closed inside it) is ``exempt`` with reason
+  ``registered_in_period`` / ``closed_in_period``; wholly outside → ``not_registered`` /
+  ``closed``. The decision does not pro-rate a monthly duty, so the first and the last
+  partial periods are not owed.
+- **pending** is literal SPEC §5: while the period is open or its grace runs (as of the
+  evaluation moment), the row is ``pending`` with the records counted so far.
+- **Quality conditions**: a record of the right kind that fails a counting condition of
+  the decision (hazard self-inspection not archived, not led by the legal representative or
+  actual controller; a required column empty) is not counted; when only such records exist
+  the miss reason names the failed condition(s): ``not_archived``,
+  ``not_led_by_responsible_person``, ``not_<column>`` (e.g. ``not_published``).
+- **evidence_rejected**: no accepted record, but quarantined raw rows whose hint columns
+  (unit_code / enterprise_id / leader_id, record_date) place them on this subject and period.
+  The hints carry no body/milestone value, so the attribution is by record type only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Date, String, and_, bindparam, case, cast, func, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from safegov.core.periods import (
+    PERIODIC,
+    Cadence,
+    CalendarRangeError,
+    Period,
+    grace_ends_at,
+    grace_ends_on,
+)
+from safegov.db.models import RECORD_MODELS, Evaluation, Leader, RawRow
+from safegov.evaluation.queries import (
+    DAY_TABLE,
+    PERIOD_TABLE,
+    changed_only,
+    fill_temp,
+    holder_role_for_unit,
+    holders,
+    subjects,
+)
+from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
+from safegov.evaluation.sqlfn import int_literal, ordered_concat, text_literal, typed_null
+from safegov.register.obligations import Obligation
+from safegov.register.records import FIRST_RESPONSIBLE_ROLES
+
+# `where` columns that are quality conditions (the record is of the right kind but does not
+# count) rather than identity filters (the record is of another kind): reason per column.
+QUALITY_WHERE = {("hazard_inspection", "archived"): "not_archived"}
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+@dataclass
+class EvidenceSpec:
+    select: object  # Select with subject_id, edate, eperiod, received_at, rid, ok_<i>
+    conditions: list[str]  # reason of each quality condition ok_<i>
+    by_period_column: bool  # placed by a period key column (``Evidence.period_column``), not by a date
+    by_day: bool  # placed through DAY_TABLE; the select takes the run's dates :ev_lo, :ev_hi
+
+
+def places_by_day(ob: Obligation) -> bool:
+    """Whether ``ob``'s records are placed by their date through ``DAY_TABLE`` (periodic
+    obligations; not a bulletin placed by its period column, not a one-off whose single
+    period is all time)."""
+    return ob.cadence in PERIODIC and ob.evidence.period_column is None
+
+
+def _leader_join(table, date_col):
+    lt = Leader.__table__.alias("author")
+    on = and_(
+        lt.c.leader_id == table.c.leader_id,
+        lt.c.term_start <= date_col,
+        or_(lt.c.term_end.is_(None), lt.c.term_end >= date_col),
+    )
+    return lt, table.join(lt, on)
+
+
+def evidence(ob: Obligation) -> EvidenceSpec:
+    ev = ob.evidence
+    t = RECORD_MODELS[ev.record_type].__table__
+    kind = ob.subject.kind
+    date_col = t.c[ev.effective_date_column]
+    by_period = ev.period_column is not None
+    source = t
+    filters: list[ColumnElement] = []
+    if kind in ("unit",):
+        subject_col = t.c.unit_code
+    elif kind == "enterprise":
+        subject_col = t.c.enterprise_id
+    elif kind == "post":
+        lt, source = _leader_join(t, date_col)
+        subject_col = lt.c.unit_code + text_literal(":") + lt.c.role
+        filters.append(lt.c.role.in_(list(ob.subject.roles)))
+    elif kind == "department":
+        lt, source = _leader_join(t, date_col)
+        subject_col = lt.c.department_id
+        filters += [lt.c.role == "department_head", lt.c.department_id.isnot(None)]
+    else:
+        raise ValueError(f"obligation {ob.id}: subject kind {kind} has no count evidence")
+
+    quality: list[tuple[str, ColumnElement]] = []
+    for col, value in ev.where.items():
+        cond = t.c[col] == value
+        reason = QUALITY_WHERE.get((ev.record_type, col))
+        if reason:
+            quality.append((reason, cond))
+        else:
+            filters.append(cond)
+    for col in ev.not_null:
+        if col == ev.effective_date_column:
+            continue  # an empty placing date places the record nowhere
+        quality.append((f"not_{col.removesuffix('_on')}", t.c[col].isnot(None)))
+    if ev.record_type == "hazard_inspection":
+        quality.append(("not_led_by_responsible_person", t.c.led_by_role.in_(FIRST_RESPONSIBLE_ROLES)))
+
+    id_col = t.c.record_id if "record_id" in t.c else next(iter(t.primary_key.columns))
+    cols = [
+        subject_col.label("subject_id"),
+        date_col.label("edate"),
+        (t.c[ev.period_column] if by_period else typed_null(String)).label("eperiod"),
+        t.c.received_at.label("received_at"),
+        id_col.label("rid"),
+    ]
+    cols += [case((cond, 1), else_=0).label(f"ok_{i}") for i, (_, cond) in enumerate(quality)]
+    by_day = places_by_day(ob)
+    # The run's dates as a range on the record table, so that one month reads one month
+    # through the table's date index instead of every record ever stored.
+    if by_day:
+        in_run = date_col.between(bindparam("ev_lo", type_=Date), bindparam("ev_hi", type_=Date))
+    else:
+        in_run = date_col.isnot(None)
+    stmt = select(*cols).select_from(source).where(in_run, *filters)
+    return EvidenceSpec(stmt, [r for r, _ in quality], by_period, by_day)
+
+
+def quarantined(ob: Obligation):
+    """Quarantined raw rows of the evidence type, attributed by their hint columns."""
+    r = RawRow.__table__
+    kind = ob.subject.kind
+    source = r
+    filters = [r.c.record_type == ob.evidence.record_type, r.c.status == "quarantined", r.c.record_date.isnot(None)]
+    if kind == "unit":
+        subject_col = r.c.unit_code
+    elif kind == "enterprise":
+        subject_col = r.c.enterprise_id
+    elif kind in ("post", "department"):
+        lt = Leader.__table__.alias("qleader")
+        source = r.join(lt, lt.c.leader_id == r.c.leader_id)
+        if kind == "post":
+            subject_col = lt.c.unit_code + text_literal(":") + lt.c.role
+            filters.append(lt.c.role.in_(list(ob.subject.roles)))
+        else:
+            subject_col = lt.c.department_id
+            filters += [lt.c.role == "department_head", lt.c.department_id.isnot(None)]
+    else:
+        return None
+    # The hints carry no body or milestone column: read the raw value where it is stored
+    # under its canonical name, and drop rows that plainly name another kind.
+    for col, value in ob.evidence.where.items():
+        if isinstance(value, str):
+            raw = r.c["values"][col].as_string()
+            filters.append(or_(raw.is_(None), raw == value))
+    return (
+        select(
+            subject_col.label("subject_id"),
+            r.c.record_date.label("edate"),
+            (text_literal("raw:") + cast(r.c.id, String)).label("rid"),
+        )
+        .select_from(source)
+        .where(*filters)
+    )
+
+
+
+# --------------------------------------------------------------------------- statement
+
+
+def _reason_combos(flags: list[tuple[str, ColumnElement]]):
+    """CASE naming every failed condition, joined by ',' in register order."""
+    whens = []
+    for size in range(len(flags), 0, -1):
+        for combo in itertools.combinations(flags, size):
+            whens.append((and_(*[f > 0 for _, f in combo]), text_literal(",".join(r for r, _ in combo))))
+    return case(*whens, else_=text_literal("below_quota")) if whens else text_literal("below_quota")
+
+
+_STATEMENTS: dict[tuple[int, str], tuple[Obligation, object]] = {}
+
+
+def count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None = None):
+    """Every subject × period of ``ob`` whose verdict differs from the stored one.
+
+    The statement depends only on the obligation and the dialect (periods and as_of live in
+    the temporary period table), so the full-population statement is built once and reused:
+    SQLAlchemy then keeps its cache key and compiled form too.
+    """
+    if subject_ids is None:
+        hit = _STATEMENTS.get((id(ob), dialect))
+        if hit is not None and hit[0] is ob:
+            return hit[1]
+        stmt = _count_query(ob, dialect, None)
+        _STATEMENTS[(id(ob), dialect)] = (ob, stmt)
+        return stmt
+    return _count_query(ob, dialect, subject_ids)
+
+
+def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
+    P = PERIOD_TABLE
+    spec = evidence(ob)
+    E = spec.select.subquery("ev")
+    n_cond = len(spec.conditions)
+    valid = and_(*[E.c[f"ok_{i}"] == 1 for i in range(n_cond)]) if n_cond else None
+    if spec.by_day:
+        D = DAY_TABLE
+        placed = E.join(D, D.c.day == E.c.edate).join(P, and_(P.c.obligation_id == ob.id, P.c.period == D.c.period))
+    else:
+        place = (E.c.eperiod == P.c.period) if spec.by_period_column else E.c.edate.between(P.c.p_first, P.c.p_last)
+        placed = E.join(P, and_(P.c.obligation_id == ob.id, place))
+    on_time = and_(E.c.edate <= P.c.ontime_until, E.c.received_at < P.c.grace_at)
+    if valid is not None:
+        on_time = and_(valid, on_time)
+    inner = select(
+        E.c.subject_id,
+        P.c.period,
+        (case((valid, 1), else_=0) if valid is not None else int_literal(1)).label("valid"),
+        case((on_time, 1), else_=0).label("on_time"),
+        (case((valid, E.c.rid)) if valid is not None else E.c.rid).label("rid_valid"),
+        case((on_time, E.c.rid)).label("rid_on_time"),
+        (case((valid, None), else_=E.c.rid) if valid is not None else typed_null(String)).label("rid_near"),
+        *[case((E.c[f"ok_{i}"] == 1, 0), else_=1).label(f"fail_{i}") for i in range(n_cond)],
+    ).select_from(placed)
+    if subject_ids is not None:
+        inner = inner.where(E.c.subject_id.in_(subject_ids))
+    if dialect != "postgresql":
+        inner = inner.order_by(E.c.subject_id, P.c.period, E.c.rid)  # feeds group_concat in order
+    J = inner.subquery("j")
+    A = (
+        select(
+            J.c.subject_id,
+            J.c.period,
+            func.sum(J.c.valid).label("n_valid"),
+            func.sum(J.c.on_time).label("n_on_time"),
+            (func.count() - func.sum(J.c.valid)).label("n_near"),
+            ordered_concat(J.c.rid_valid).label("ids_valid"),
+            ordered_concat(J.c.rid_on_time).label("ids_on_time"),
+            ordered_concat(J.c.rid_near).label("ids_near"),
+            *[func.sum(J.c[f"fail_{i}"]).label(f"fail_{i}") for i in range(n_cond)],
+        )
+        .group_by(J.c.subject_id, J.c.period)
+        .subquery("agg")
+    )
+
+    qsel = quarantined(ob)
+    Q = None
+    if qsel is not None:
+        R = qsel.subquery("rq")
+        q_last = P.c.grace_on if spec.by_period_column else P.c.p_last
+        q_on = and_(
+            P.c.obligation_id == ob.id, R.c.edate >= P.c.p_first, R.c.edate <= func.coalesce(q_last, P.c.p_last)
+        )
+        if subject_ids is not None:
+            q_on = and_(q_on, R.c.subject_id.in_(subject_ids))
+        qi = select(R.c.subject_id, P.c.period, R.c.rid).select_from(R.join(P, q_on))
+        if dialect != "postgresql":
+            qi = qi.order_by(R.c.subject_id, P.c.period, R.c.rid)
+        QI = qi.subquery("qi")
+        Q = (
+            select(QI.c.subject_id, QI.c.period, func.count().label("n_rej"), ordered_concat(QI.c.rid).label("ids_rej"))
+            .group_by(QI.c.subject_id, QI.c.period)
+            .subquery("qagg")
+        )
+
+    S = subjects(ob).subquery("s")
+    exempt_reason = case(
+        (S.c.in_scope == 0, text_literal("no_safety_duty")),
+        (and_(S.c.scope_from.isnot(None), S.c.scope_from > P.c.p_last), text_literal("not_registered")),
+        (and_(S.c.scope_from.isnot(None), S.c.scope_from > P.c.p_first), text_literal("registered_in_period")),
+        (and_(S.c.scope_to.isnot(None), S.c.scope_to < P.c.p_first), text_literal("closed")),
+        (and_(S.c.scope_to.isnot(None), S.c.scope_to < P.c.p_last), text_literal("closed_in_period")),
+        else_=typed_null(String),
+    )
+    frm = S.join(P, P.c.obligation_id == ob.id).outerjoin(
+        A, and_(A.c.subject_id == S.c.subject_id, A.c.period == P.c.period)
+    )
+    if Q is not None:
+        frm = frm.outerjoin(Q, and_(Q.c.subject_id == S.c.subject_id, Q.c.period == P.c.period))
+    has_holder = not (
+        ob.subject.kind == "enterprise" or (ob.subject.kind == "unit" and holder_role_for_unit(ob) is None)
+    )
+    H = holders(ob, subject_ids) if has_holder else None
+    if H is not None:
+        frm = frm.outerjoin(H, and_(H.c.subject_id == S.c.subject_id, H.c.period == P.c.period))
+    base = select(
+        S.c.subject_id,
+        S.c.unit_code,
+        S.c.holder_unit,
+        S.c.holder_role,
+        S.c.holder_dept,
+        P.c.period,
+        P.c.due_on,
+        P.c.grace_on,
+        P.c.decided,
+        exempt_reason.label("exempt_reason"),
+        func.coalesce(A.c.n_valid, 0).label("counted"),
+        func.coalesce(A.c.n_on_time, 0).label("on_time"),
+        func.coalesce(A.c.n_near, 0).label("near"),
+        A.c.ids_valid,
+        A.c.ids_on_time,
+        A.c.ids_near,
+        *[func.coalesce(A.c[f"fail_{i}"], 0).label(f"fail_{i}") for i in range(n_cond)],
+        (func.coalesce(Q.c.n_rej, 0) if Q is not None else int_literal(0)).label("n_rej"),
+        (Q.c.ids_rej if Q is not None else typed_null(String)).label("ids_rej"),
+        (H.c.responsible if H is not None else typed_null(String)).label("responsible"),
+    ).select_from(frm)
+    if subject_ids is not None:
+        base = base.where(S.c.subject_id.in_(subject_ids))
+    B = base.subquery("b")
+
+    quota = ob.quota
+    exempt = B.c.exempt_reason.isnot(None)
+    pending = B.c.decided == 0
+    met = B.c.on_time >= quota
+    met_late = B.c.counted >= quota
+    status = case(
+        (exempt, text_literal("exempt")),
+        (pending, text_literal("pending")),
+        (met, text_literal("met")),
+        (met_late, text_literal("met_late")),
+        else_=text_literal("missed"),
+    )
+    above_max = (
+        case(
+            (
+                B.c.counted > ob.quota_max,
+                text_literal("above_quota_max: ") + cast(B.c.counted, String) + text_literal(f" of {ob.quota_max}"),
+            ),
+            else_=typed_null(String),
+        )
+        if ob.quota_max is not None
+        else typed_null(String)
+    )
+    near_reason = _reason_combos([(spec.conditions[i], B.c[f"fail_{i}"]) for i in range(n_cond)])
+    reason = case(
+        (exempt, B.c.exempt_reason),
+        (pending, typed_null(String)),
+        (met, above_max),
+        (met_late, text_literal("late_records")),
+        (B.c.counted > 0, text_literal("below_quota: ") + cast(B.c.counted, String) + text_literal(f" of {quota}")),
+        (B.c.near > 0, near_reason),
+        (B.c.n_rej > 0, text_literal("evidence_rejected")),
+        else_=text_literal("no_records"),
+    )
+    evidence_ids = case(
+        (exempt, B.c.ids_valid),
+        (pending, B.c.ids_valid),
+        (met, B.c.ids_on_time),
+        (B.c.counted > 0, B.c.ids_valid),
+        (B.c.near > 0, B.c.ids_near),
+        (B.c.n_rej > 0, B.c.ids_rej),
+        else_=typed_null(String),
+    )
+    computed = select(
+        B.c.subject_id,
+        B.c.period,
+        status.label("status"),
+        B.c.counted.label("counted"),
+        int_literal(quota).label("required"),
+        B.c.due_on.label("due_on"),
+        B.c.grace_on.label("grace_ends_on"),
+        reason.label("reason"),
+        evidence_ids.label("evidence"),
+        B.c.responsible.label("responsible"),
+        B.c.unit_code.label("unit_code"),
+    )
+    run_periods = select(P.c.period).where(P.c.obligation_id == ob.id)
+    return changed_only(ob, computed, Evaluation.__table__.c.period.in_(run_periods))
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _period_rows(ob: Obligation, periods: Iterable[Period], as_of: dt.datetime) -> list[dict[str, Any]]:
+    rows = []
+    by_period_column = ob.evidence.period_column is not None
+    for p in periods:
+        due = ob.due_on if ob.cadence is Cadence.ONCE else p.due_on
+        due_period = Period(due, due, Cadence.ONCE, p.key)  # grace counts from the due date
+        try:
+            g_on = grace_ends_on(due_period, ob.grace_working_days)
+            g_at = grace_ends_at(due_period, ob.grace_working_days)
+        except CalendarRangeError:
+            # The official calendar does not cover the grace days yet: keep it pending.
+            g_on, g_at = None, None
+        rows.append(
+            {
+                "obligation_id": ob.id,
+                "period": p.key,
+                "p_first": p.first,
+                "p_last": p.last,
+                "due_on": due,
+                "grace_on": g_on,
+                "grace_at": g_at,
+                "ontime_until": (g_on or due) if by_period_column else due,
+                "decided": 1 if g_at is not None and as_of >= g_at else 0,
+            }
+        )
+    return rows
+
+
+def _day_rows(periods: Iterable[Period]) -> list[dict[str, Any]]:
+    rows = []
+    for p in periods:
+        day = p.first
+        while day <= p.last:
+            rows.append({"day": day, "period": p.key})
+            day += dt.timedelta(days=1)
+    return rows
+
+
+
+def plan(run: RuleRun) -> Plan | None:
+    """Fill the run's periods (and, for records placed by date, its days) and build the
+    statement; nothing to evaluate without periods."""
+    if not run.periods:
+        return None
+    conn = run.session.connection()
+    fill_temp(conn, PERIOD_TABLE, _period_rows(run.ob, run.periods, run.as_of))
+    temps = [PERIOD_TABLE]
+    params: dict[str, Any] = {}
+    if places_by_day(run.ob):
+        fill_temp(conn, DAY_TABLE, _day_rows(run.periods))
+        temps.append(DAY_TABLE)
+        params = {"ev_lo": run.first_day, "ev_hi": run.last_day}
+    stmt = count_query(run.ob, conn.dialect.name, run.subject_ids)
+    return Plan(stmt, params, tuple(temps))
+
+
+RULE = RuleKind("count", plan)

@@ -1,0 +1,51 @@
+"""The accident_report rule: ACCIDENT-REPORT-TIMELY, one verdict per accident."""
+
+from __future__ import annotations
+
+import pytest
+from evalkit import COUNTY, at
+
+from safegov.evaluation.engine import evaluate_events
+
+AFTER = at("2026-06-01 00:00")
+
+
+# --------------------------------------------------------------------------- ACCIDENT-REPORT-TIMELY
+
+ACCIDENT = [
+    # (case, occurred, reported, deaths, injuries, loss, declared, concealed, period, status, reason)
+    ("exactly one hour is on time", "2024-03-10 08:00", "2024-03-10 09:00", 0, 0, 0, "general", False, "2024-03",
+        "met", None),
+    ("one hour and a second is late", "2024-03-10 08:00", "2024-03-10 09:00:01", 0, 0, 0, "general", False, "2024-03",
+        "missed", "late_report"),
+    ("three deaths declared general", "2024-03-10 08:00", "2024-03-10 08:30", 3, 0, 0, "general", False, "2024-03",
+        "missed", "under_graded"),
+    ("loss at the larger bound declared larger", "2024-03-10 08:00", "2024-03-10 08:30", 0, 0, 1000.0, "larger", False,
+        "2024-03", "met", None),
+    ("declared above its figures is fine", "2024-03-10 08:00", "2024-03-10 08:30", 0, 0, 0, "major", False, "2024-03",
+        "met", None),
+    ("undeclared grade of a major accident", "2024-03-10 08:00", "2024-03-10 08:30", 10, 0, 0, None, False, "2024-03",
+        "missed", "under_graded"),
+    ("concealed", "2024-03-10 08:00", "2024-03-10 08:30", 0, 0, 0, "general", True, "2024-03", "missed", "concealed"),
+    ("all three", "2024-03-10 08:00", "2024-03-10 12:00", 30, 0, 0, "larger", True, "2024-03", "missed",
+        "late_report,under_graded,concealed"),
+    ("23:30 local on 31 March is March (15:30 UTC)", "2024-03-31 23:30", "2024-04-01 00:10", 0, 0, 0, "general", False,
+        "2024-03", "met", None),
+    ("00:00 local on 1 April is April", "2024-03-31 16:00+00:00", "2024-03-31 16:30+00:00", 0, 0, 0, "general", False,
+        "2024-04", "met", None),
+    ("leap day", "2024-02-29 12:00", "2024-02-29 12:59", 0, 0, 0, "general", False, "2024-02", "met", None),
+]
+
+
+@pytest.mark.parametrize(
+    "case, occurred, reported, deaths, injuries, loss, declared, concealed, period, status, reason",
+    ACCIDENT, ids=[c[0] for c in ACCIDENT],
+)
+def test_accident_report(build, register, case, occurred, reported, deaths, injuries, loss, declared, concealed,
+    period, status, reason):
+    build.accident("AC-1", occurred, reported, deaths=deaths, serious_injuries=injuries, loss=loss,
+                   declared_grade=declared, concealed=concealed)
+    evaluate_events(build.engine, register, as_of=AFTER)
+    r = build.evaluation("ACCIDENT-REPORT-TIMELY", "AC-1", period)
+    assert r is not None, "placed in the wrong month"
+    assert (r.status, r.reason, r.subject_kind, r.unit_code) == (status, reason, "accident", COUNTY)

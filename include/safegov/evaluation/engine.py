@@ -193,8 +193,10 @@ def _apply(
         # A concurrent run may have committed one of these keys since our snapshot: then
         # fall back to the upsert of every row (what this did before, same result).
         try:
+            # The savepoint lives on the session's connection as the nested transaction
+            # holds it: ``session.connection()`` inside the block, not the outer ``conn``.
             with session.begin_nested():
-                inserted = conn.execute(new_rows).rowcount
+                inserted = session.connection().execute(new_rows).rowcount
         except IntegrityError:
             inserted, stored = 0, true()
     else:  # SQLite: one writer at a time, and a stale snapshot cannot write at all

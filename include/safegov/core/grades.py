@@ -12,6 +12,7 @@ from __future__ import annotations
 
 GRADES = ("general", "larger", "major", "especially_major")
 GRADE_RANK = {g: i for i, g in enumerate(GRADES)}
+GRADE_NAMES = {"general": "一般", "larger": "较大", "major": "重大", "especially_major": "特别重大"}
 
 # (grade, deaths ≥, serious injuries ≥, direct loss ≥ 万元), highest grade first.
 THRESHOLDS: tuple[tuple[str, int, int, float], ...] = (

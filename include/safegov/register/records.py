@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from safegov.core.grades import GRADES
+
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "period", "code", "credit_code", "email"]
 
 
@@ -47,7 +49,6 @@ class RecordType:
 
 C = Column
 BODIES = ("safety_committee", "party_standing_committee", "government_executive_meeting")
-GRADES = ("general", "larger", "major", "especially_major")
 ROLES = ("party_secretary", "government_head", "safety_office_director", "department_head")
 
 RECORD_TYPES: dict[str, RecordType] = {

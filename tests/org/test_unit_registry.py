@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from safegov.db.models import Leader, Post, Unit
-from safegov.org.units import holder_at, level_of, load_units, parent_of, sync_units
+from safegov.org.directory import holder_at
+from safegov.org.units import level_of, load_units, parent_of, sync_units
 
 
 def test_counts_region_leagues_counties():

@@ -65,7 +65,8 @@ from safegov.accountability.cases import cases_awaiting_approval, decide_cases, 
 from safegov.db.engine import session_scope
 from safegov.core.errors import SafegovError
 from safegov.db.models import Accident, Case, Complaint, Enterprise, Evaluation, Hazard
-from safegov.org.units import holder_at, level_of, parent_of
+from safegov.org.directory import holder_at
+from safegov.org.units import level_of, parent_of
 from safegov.register.obligations import Ladder, Obligation, Register
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from safegov.core.periods import Cadence
-from safegov.register.records import RECORD_TYPES, ROLES
+from safegov.org.units import ROLES
+from safegov.register.records import RECORD_TYPES
 
 ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十").split()
 SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from safegov.core.grades import GRADES
+from safegov.org.units import ROLES
 
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "period", "code", "credit_code", "email"]
 
@@ -49,7 +50,6 @@ class RecordType:
 
 C = Column
 BODIES = ("safety_committee", "party_standing_committee", "government_executive_meeting")
-ROLES = ("party_secretary", "government_head", "safety_office_director", "department_head")
 
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt

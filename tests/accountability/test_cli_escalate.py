@@ -116,22 +116,6 @@ def test_report_veto(cli, capsys, sqlite_engine, tmp_path):
     assert not any(r["flagged"] for r in json.loads(out.read_text(encoding="utf-8")))
 
 
-def test_veto_counts_approved_admonishments(world, register, engine):
-    from safegov.accountability.cases import decide_cases
-    from safegov.accountability.escalation import escalate, veto_report
-
-    for p in ("2024-01", "2024-02", "2024-03"):
-        world.evaluation("LEAD-INSPECT-COUNTY", "post", f"{COUNTY}:party_secretary", p, "missed", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
-    escalate(engine, register, "2024-01", "2024-03", as_of=sh(2024, 4, 10, 12))
-    adm = cases(engine, step="admonishment")[0]
-    with Session(engine) as s:
-        assert not next(r for r in veto_report(s, 2024) if r["unit_code"] == COUNTY)["flagged"]
-    decide_cases(engine, [adm.id], approve=True, decided_by="league office", at=sh(2024, 4, 12, 10))
-    with Session(engine) as s:
-        row = next(r for r in veto_report(s, 2024) if r["unit_code"] == COUNTY)
-    assert row["flagged"] and row["admonishments"] == str(adm.id)
-
-
 def test_exports(world, register, engine):
     from safegov.reports.exports import export_blacklist, export_cases
 

@@ -35,10 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from safegov.db import audit
-from safegov.core.periods import TZ, add_working_days, local_date
-from safegov.db.engine import insert_for, session_scope
+from safegov.accountability.accidents import accident_facts
+from safegov.accountability.cases import queue_mail
+from safegov.accountability.hazards import MAJOR_HAZARD_OVERDUE
 from safegov.core.errors import SafegovError
+from safegov.core.grades import GRADE_RANK
+from safegov.core.periods import TZ, add_months, add_working_days, local_date
+from safegov.db import audit
+from safegov.db.engine import insert_for, session_scope
 from safegov.db.models import Accident, BlacklistEntry, BlacklistEvent, Case, Enterprise, Hazard
 
 SCOPES: dict[str, str] = {
@@ -145,12 +149,6 @@ def get_config(path: str | None = None) -> BlacklistConfig:
     return load_config(path)
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    from safegov.accountability.escalation import add_months as _add
-
-    return _add(day, months)
-
-
 def _at(on: dt.date) -> dt.datetime:
     return dt.datetime.combine(on, dt.time(9), TZ)
 
@@ -220,8 +218,6 @@ def _need(e: BlacklistEntry, *states: str, action: str) -> None:
 
 
 def _queue_notified(session: Session, e: BlacklistEntry, *, at: dt.datetime, run_id: str | None, historical: bool) -> bool:
-    from safegov.accountability.cases import queue_mail
-
     ent = session.execute(select(Enterprise.name, Enterprise.contact_email).where(Enterprise.enterprise_id == e.enterprise_id)).first()
     return queue_mail(
         session,
@@ -253,8 +249,6 @@ def _queue_notified(session: Session, e: BlacklistEntry, *, at: dt.datetime, run
 
 def trigger_facts(session: Session, lo: dt.date, hi: dt.date, as_of_day: dt.date, cfg: BlacklistConfig) -> list[dict[str, Any]]:
     """The (enterprise, trigger, ref, candidate_on) that the records justify in [lo, hi]."""
-    from safegov.accountability.escalation import GRADE_RANK, HAZARD_RULE, accident_facts
-
     out: list[dict[str, Any]] = []
     t = cfg.triggers
     if t.accident_liability.enabled or t.false_report.enabled:
@@ -273,7 +267,7 @@ def trigger_facts(session: Session, lo: dt.date, hi: dt.date, as_of_day: dt.date
         d_lo, d_hi = lo - dt.timedelta(days=n + 1), min(hi, as_of_day) - dt.timedelta(days=n + 1)
         rows = session.execute(
             select(Hazard.hazard_id, Hazard.enterprise_id, Hazard.deadline, Hazard.rectified_on)
-            .join(Case, (Case.rule_id == HAZARD_RULE) & (Case.step == "enforcement") & (Case.period == Hazard.hazard_id))
+            .join(Case, (Case.rule_id == MAJOR_HAZARD_OVERDUE) & (Case.step == "enforcement") & (Case.period == Hazard.hazard_id))
             .where(Hazard.grade == "major", Hazard.deadline.between(d_lo, d_hi), Case.state.in_(("open", "approved", "closed")))
         ).all()
         for hid, eid, deadline, rectified in rows:

@@ -8,8 +8,7 @@
       the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
       admonishment in the year)
 
-(File created by the dashboard engineer with the ``bulletin`` part; ``veto`` calls
-``safegov.accountability.escalation.veto_report`` owned by the escalation engineer.)
+``veto`` prints ``safegov.accountability.veto.veto_report``.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ def run_veto(args) -> int:
     import sys
 
     from safegov.db.engine import session_scope
-    from safegov.accountability.escalation import veto_report
+    from safegov.accountability.veto import veto_report
 
     with session_scope() as session:
         rows = veto_report(session, args.year)

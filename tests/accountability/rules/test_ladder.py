@@ -1,4 +1,5 @@
-"""The ladder for missed obligations (SPEC §6): notice → interview → admonishment."""
+"""The ladder for missed obligations (SPEC §6): notice → interview → admonishment; one-off and
+event obligations (milestones, 12350 tickets) get a notice per miss."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import datetime as dt
 
 import pytest
 
+from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
+from safegov.accountability.escalation import escalate
+from safegov.accountability.ladder import ladder_specs
 from safegov.core.periods import TZ, parse_period
-from safegov.accountability.escalation import escalate, ladder_specs
 from safegov.register.obligations import Ladder
-
-from escalate_helpers import COUNTY, LEAGUE, cases, outbox
 
 OB = "LEAD-INSPECT-COUNTY"  # monthly, post subject
 POST = f"{COUNTY}:party_secretary"
@@ -204,7 +205,7 @@ def test_historical_cases_need_no_approval_and_send_nothing(world, register, eng
 
 
 def test_single_miss_fast_path_matches_the_general_loop(register, monkeypatch):
-    import safegov.accountability.escalation as esc
+    import safegov.accountability.ladder as esc
 
     ob = register.get(OB)
     misses = [(parse_period("2024-05"), "L1", COUNTY, "below_quota")]
@@ -229,3 +230,35 @@ def test_miss_while_interview_open_uses_the_decision(world, register, engine, de
     escalate(engine, register, "2024-04", "2024-04", as_of=dt.datetime(2024, 5, 10, tzinfo=TZ))
     april = sorted(c.step for c in cases(engine, period="2024-04"))
     assert april == sorted(["notice", step_at_april])
+
+
+def test_overdue_ticket_opens_a_notice_to_the_units_office(world, register, engine):
+    world.complaint("T1", received=dt.date(2024, 3, 4))
+    world.evaluation("HOTLINE-CONCLUDE", "ticket", "T1", "2024-03", "missed", unit_code=COUNTY, due_on=dt.date(2024, 3, 25), reason="not_concluded")
+    world.evaluation("HOTLINE-CONCLUDE", "ticket", "T2", "2024-03", "met", unit_code=COUNTY, due_on=dt.date(2024, 3, 25))
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    got = cases(engine, rule_id="HOTLINE-CONCLUDE")
+    assert [(c.kind, c.subject_id, c.period, c.deciding_unit, c.state) for c in got] == [("notice", "T1", "T1", COUNTY, "open")]
+    # Concluded late after all: the evaluation becomes met_late, the notice is withdrawn.
+    world.evaluation("HOTLINE-CONCLUDE", "ticket", "T1", "2024-03", "met_late", unit_code=COUNTY, due_on=dt.date(2024, 3, 25))
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    assert [c.state for c in cases(engine, rule_id="HOTLINE-CONCLUDE")] == ["withdrawn"]
+
+
+def test_ticket_due_date_taken_from_the_complaint_when_missing(world, register, engine):
+    world.complaint("T1", received=dt.date(2024, 3, 4))
+    world.evaluation("HOTLINE-CONCLUDE", "ticket", "T1", "T1", "missed", unit_code=COUNTY)
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    got = cases(engine, rule_id="HOTLINE-CONCLUDE")
+    # 15 working days after 2024-03-04 is 2024-03-25.
+    assert [(c.subject_id, c.period_start) for c in got] == [("T1", dt.date(2024, 3, 25))]
+
+
+def test_once_obligation_missed_opens_a_notice(world, register, engine):
+    world.evaluation("ENFORCEMENT-AGENCY-2017", "unit", COUNTY, "2017", "missed", unit_code=COUNTY)
+    escalate(engine, register, "2017-11", "2017-11", as_of=sh(2018, 1, 10, 12))
+    assert cases(engine) == []  # the due date 2017-12-31 is not in November
+    escalate(engine, register, "2017-12", "2017-12", as_of=sh(2018, 1, 10, 12))
+    got = cases(engine, rule_id="ENFORCEMENT-AGENCY-2017")
+    assert [(c.kind, c.subject_id, c.period, c.period_start, c.deciding_unit) for c in got] == [("notice", COUNTY, "2017", dt.date(2017, 12, 31), "150100")]

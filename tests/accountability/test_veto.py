@@ -31,7 +31,15 @@ def test_veto_counts_approved_admonishments(world, register, engine):
     from safegov.accountability.veto import veto_report
 
     for p in ("2024-01", "2024-02", "2024-03"):
-        world.evaluation("LEAD-INSPECT-COUNTY", "post", f"{COUNTY}:party_secretary", p, "missed", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
+        world.evaluation(
+            "LEAD-INSPECT-COUNTY",
+            "post",
+            f"{COUNTY}:party_secretary",
+            p,
+            "missed",
+            responsible=f"{COUNTY}-ps",
+            unit_code=COUNTY,
+        )
     escalate(engine, register, "2024-01", "2024-03", as_of=sh(2024, 4, 10, 12))
     adm = cases(engine, step="admonishment")[0]
     with Session(engine) as s:

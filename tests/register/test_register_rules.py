@@ -19,7 +19,11 @@ REGISTER = ROOT / "config" / "obligations.yaml"
 def test_shipped_rules_and_their_parameters():
     register = load_register(REGISTER)
     assert [r.id for r in register.accountability_rules] == [
-        "DUAL-INTERVIEW-COUNTY", "DUAL-INTERVIEW-LEAGUE", "REPORTING-VIOLATION", "MAJOR-HAZARD-OVERDUE"]
+        "DUAL-INTERVIEW-COUNTY",
+        "DUAL-INTERVIEW-LEAGUE",
+        "REPORTING-VIOLATION",
+        "MAJOR-HAZARD-OVERDUE",
+    ]
     league = register.rule("DUAL-INTERVIEW-LEAGUE")
     assert isinstance(league, DualInterviewRule)
     assert (league.params.level, league.params.grades) == ("league", ("major", "especially_major"))
@@ -27,7 +31,9 @@ def test_shipped_rules_and_their_parameters():
     assert register.rule("DUAL-INTERVIEW-COUNTY").params.grades == ("larger",)
     assert register.report_within_hours(register.rule("REPORTING-VIOLATION")) == 1.0
     assert register.rule("MAJOR-HAZARD-OVERDUE").params.hazard_grade == "major"
-    assert register.is_accountability_rule("REPORTING-VIOLATION") and not register.is_accountability_rule("SC-MEET-LOCAL")
+    assert register.is_accountability_rule("REPORTING-VIOLATION") and not register.is_accountability_rule(
+        "SC-MEET-LOCAL"
+    )
     with pytest.raises(KeyError):
         register.is_accountability_rule("NO-SUCH-ID")
 
@@ -58,15 +64,44 @@ def _set(rid, dotted, value):
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (_set("DUAL-INTERVIEW-LEAGUE", "params.grades", ["huge"]), r"accountability rule DUAL-INTERVIEW-LEAGUE: field params.grades: unknown grade"),
-        (_set("DUAL-INTERVIEW-LEAGUE", "params.repeat.within_months", 0), r"accountability rule DUAL-INTERVIEW-LEAGUE: field params.repeat.within_months: Input should be greater than or equal to 1"),
-        (_set("DUAL-INTERVIEW-COUNTY", "params.roles", ["mayor"]), r"accountability rule DUAL-INTERVIEW-COUNTY: field params.roles: unknown role"),
-        (_set("DUAL-INTERVIEW-COUNTY", "params.level", "province"), r"accountability rule DUAL-INTERVIEW-COUNTY: field params.level: Input should be"),
-        (_set("DUAL-INTERVIEW-COUNTY", "article", ["二十一"]), r"accountability rule DUAL-INTERVIEW-COUNTY: field article: unknown article"),
-        (_set("DUAL-INTERVIEW-COUNTY", "clause", "a larger accident in a county"), r"accountability rule DUAL-INTERVIEW-COUNTY: field clause: the clause must be quoted in Chinese"),
-        (_set("MAJOR-HAZARD-OVERDUE", "params.window", 3), r"accountability rule MAJOR-HAZARD-OVERDUE: field params.window: Extra inputs are not permitted"),
-        (_set("MAJOR-HAZARD-OVERDUE", "trigger", "comet"), r"accountability rule MAJOR-HAZARD-OVERDUE: field \(accountability rule\): Input tag 'comet'"),
-        (_set("REPORTING-VIOLATION", "params.deadline_of", "SC-MEET-LOCAL"), r"field \(register\): accountability rule REPORTING-VIOLATION: params.deadline_of 'SC-MEET-LOCAL' is not an obligation"),
+        (
+            _set("DUAL-INTERVIEW-LEAGUE", "params.grades", ["huge"]),
+            r"accountability rule DUAL-INTERVIEW-LEAGUE: field params.grades: unknown grade",
+        ),
+        (
+            _set("DUAL-INTERVIEW-LEAGUE", "params.repeat.within_months", 0),
+            r"accountability rule DUAL-INTERVIEW-LEAGUE: field params.repeat.within_months: "
+            r"Input should be greater than or equal to 1",
+        ),
+        (
+            _set("DUAL-INTERVIEW-COUNTY", "params.roles", ["mayor"]),
+            r"accountability rule DUAL-INTERVIEW-COUNTY: field params.roles: unknown role",
+        ),
+        (
+            _set("DUAL-INTERVIEW-COUNTY", "params.level", "province"),
+            r"accountability rule DUAL-INTERVIEW-COUNTY: field params.level: Input should be",
+        ),
+        (
+            _set("DUAL-INTERVIEW-COUNTY", "article", ["二十一"]),
+            r"accountability rule DUAL-INTERVIEW-COUNTY: field article: unknown article",
+        ),
+        (
+            _set("DUAL-INTERVIEW-COUNTY", "clause", "a larger accident in a county"),
+            r"accountability rule DUAL-INTERVIEW-COUNTY: field clause: the clause must be quoted in Chinese",
+        ),
+        (
+            _set("MAJOR-HAZARD-OVERDUE", "params.window", 3),
+            r"accountability rule MAJOR-HAZARD-OVERDUE: field params.window: Extra inputs are not permitted",
+        ),
+        (
+            _set("MAJOR-HAZARD-OVERDUE", "trigger", "comet"),
+            r"accountability rule MAJOR-HAZARD-OVERDUE: field \(accountability rule\): Input tag 'comet'",
+        ),
+        (
+            _set("REPORTING-VIOLATION", "params.deadline_of", "SC-MEET-LOCAL"),
+            r"field \(register\): accountability rule REPORTING-VIOLATION: "
+            r"params.deadline_of 'SC-MEET-LOCAL' is not an obligation",
+        ),
         (_set("REPORTING-VIOLATION", "id", "SC-MEET-LOCAL"), r"field \(register\): duplicate rule id SC-MEET-LOCAL"),
         (lambda d: d.pop("accountability_rules"), r"field accountability_rules: Field required"),
     ],

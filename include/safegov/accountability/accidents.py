@@ -63,8 +63,12 @@ def accident_facts(a: Accident, *, within_hours: float | None = None) -> dict[st
         violations.append("under_graded")
     if a.concealed:
         violations.append("concealed")
-    return {"grade": grade, "violations": violations, "delay_minutes": round(delay.total_seconds() / 60, 1),
-            "day": local_date(a.occurred_at)}
+    return {
+        "grade": grade,
+        "violations": violations,
+        "delay_minutes": round(delay.total_seconds() / 60, 1),
+        "day": local_date(a.occurred_at),
+    }
 
 
 def accidents_between(session: Session, first: dt.date, last: dt.date) -> list[Accident]:
@@ -81,8 +85,10 @@ class AccidentScan:
 
     def __init__(self, run: RuleRun, rules: list[tuple[Rule, AccountabilityRule]]):
         self.run = run
-        back = max((e.params.repeat.within_months for _r, e in rules
-                    if isinstance(e, DualInterviewRule) and e.params.repeat), default=0)
+        back = max(
+            (e.params.repeat.within_months for _r, e in rules if isinstance(e, DualInterviewRule) and e.params.repeat),
+            default=0,
+        )
         loaded = accidents_between(run.session, add_months(run.lo, -back) - dt.timedelta(days=1), run.hi)
         bad = [a.accident_id for a in loaded if not is_unit_code(a.unit_code)]
         if bad:
@@ -124,8 +130,14 @@ class AccidentScan:
 
     def base(self, a: Accident) -> dict[str, Any]:
         """The facts every accident case carries in its details."""
-        return {"accident_id": a.accident_id, "grade": self.grade(a), "deaths": a.deaths, "serious_injuries": a.serious_injuries,
-                "direct_loss_10k_cny": float(a.direct_loss_10k_cny), "occurred_on": self.day(a).isoformat()}
+        return {
+            "accident_id": a.accident_id,
+            "grade": self.grade(a),
+            "deaths": a.deaths,
+            "serious_injuries": a.serious_injuries,
+            "direct_loss_10k_cny": float(a.direct_loss_10k_cny),
+            "occurred_on": self.day(a).isoformat(),
+        }
 
 
 def accident_specs(run: RuleRun) -> list[CaseSpec]:
@@ -136,11 +148,23 @@ def accident_specs(run: RuleRun) -> list[CaseSpec]:
     return [spec for a in scan.in_range() for rule, entry in rules for spec in rule.handler(scan, a, entry)]
 
 
-def _dual_interview(scan: AccidentScan, a: Accident, entry: DualInterviewRule, unit: str, why: str,
-                    **details: Any) -> CaseSpec:
+def _dual_interview(
+    scan: AccidentScan, a: Accident, entry: DualInterviewRule, unit: str, why: str, **details: Any
+) -> CaseSpec:
     day, p = scan.day(a), entry.params
-    return CaseSpec("dual_interview", entry.id, "unit", unit, a.accident_id, "dual_interview", day, unit, REGION,
-                    scan.holders(unit, p.roles, day), scan.base(a) | {"why": why, **details, "by": list(p.by)})
+    return CaseSpec(
+        "dual_interview",
+        entry.id,
+        "unit",
+        unit,
+        a.accident_id,
+        "dual_interview",
+        day,
+        unit,
+        REGION,
+        scan.holders(unit, p.roles, day),
+        scan.base(a) | {"why": why, **details, "by": list(p.by)},
+    )
 
 
 @register_rule(DUAL_INTERVIEW_COUNTY, subject="accident")
@@ -183,7 +207,25 @@ def reporting_violation(scan: AccidentScan, a: Accident, entry: ReportingViolati
     if not f["violations"]:
         return []
     kind, sid = ("enterprise", a.enterprise_id) if a.enterprise_id else ("unit", a.unit_code)
-    details = {"why": ", ".join(f["violations"]), "violations": f["violations"], "declared_grade": a.declared_grade,
-               "delay_minutes": f["delay_minutes"], "enterprise_id": a.enterprise_id}
-    return [CaseSpec("reporting_violation", entry.id, kind, sid, a.accident_id, "reporting_violation", scan.day(a),
-                     a.unit_code, REGION, [], scan.base(a) | details)]
+    details = {
+        "why": ", ".join(f["violations"]),
+        "violations": f["violations"],
+        "declared_grade": a.declared_grade,
+        "delay_minutes": f["delay_minutes"],
+        "enterprise_id": a.enterprise_id,
+    }
+    return [
+        CaseSpec(
+            "reporting_violation",
+            entry.id,
+            kind,
+            sid,
+            a.accident_id,
+            "reporting_violation",
+            scan.day(a),
+            a.unit_code,
+            REGION,
+            [],
+            scan.base(a) | details,
+        )
+    ]

@@ -101,7 +101,9 @@ def _chunks(seq: Sequence, n: int = _CHUNK) -> Iterable[Sequence]:
         yield seq[i : i + n]
 
 
-def _insert_rows(session: Session, table, rows: Sequence[dict[str, Any]], *, unique: str | None = None, returning: Sequence[str] = ()) -> list:
+def _insert_rows(
+    session: Session, table, rows: Sequence[dict[str, Any]], *, unique: str | None = None, returning: Sequence[str] = ()
+) -> list:
     """INSERT ``rows`` (all with the same keys) [ON CONFLICT (unique) DO NOTHING] [RETURNING
     …]; returns the returned rows.
 
@@ -117,7 +119,10 @@ def _insert_rows(session: Session, table, rows: Sequence[dict[str, Any]], *, uni
         quote = bind.dialect.identifier_preparer.quote
         name = bind.dialect.identifier_preparer.format_table(table)
         columns = ", ".join(quote(c) for c in rows[0])
-        sql = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"
+        sql = (
+            f"INSERT INTO {name} ({columns}) "
+            f"SELECT {columns} FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"
+        )
         if unique:
             sql += f" ON CONFLICT ({quote(unique)}) DO NOTHING"
         if returning:
@@ -179,9 +184,9 @@ class CaseDirectory(PostDirectory):
         missing = sorted({i for i in ids if i not in self._enterprises})
         for chunk in _chunks(missing):
             for eid, name, email, rep in self.session.execute(
-                select(Enterprise.enterprise_id, Enterprise.name, Enterprise.contact_email, Enterprise.legal_representative).where(
-                    Enterprise.enterprise_id.in_(chunk)
-                )
+                select(
+                    Enterprise.enterprise_id, Enterprise.name, Enterprise.contact_email, Enterprise.legal_representative
+                ).where(Enterprise.enterprise_id.in_(chunk))
             ):
                 self._enterprises[eid] = (name, email, rep)
             for eid in chunk:
@@ -193,7 +198,9 @@ def queue_mail(session: Session, **kwargs: Any) -> bool:
     return queue_mails(session, [kwargs], created_at=kwargs.pop("created_at"), run_id=kwargs.pop("run_id", None)) > 0
 
 
-def queue_mails(session: Session, items: list[dict[str, Any]], *, created_at: dt.datetime, run_id: str | None = None) -> int:
+def queue_mails(
+    session: Session, items: list[dict[str, Any]], *, created_at: dt.datetime, run_id: str | None = None
+) -> int:
     """Bulk queue through ``safegov.notification.outbox.queue_many`` (one audit append per batch)."""
     if not items:
         return 0
@@ -282,7 +289,8 @@ def case_context(case: Case) -> dict[str, Any]:
         "opened_on": case.opened_on.isoformat(),
         "accident_id": details.get("accident_id"),
         "hazard_id": details.get("hazard_id"),
-        "enterprise_id": details.get("enterprise_id") or (case.subject_id if case.subject_kind == "enterprise" else None),
+        "enterprise_id": details.get("enterprise_id")
+        or (case.subject_id if case.subject_kind == "enterprise" else None),
         "details": details,
     }
 
@@ -336,7 +344,6 @@ def queue_case_notices(
     return queue_mails(session, case_mail_items(case, directory, period_end=period_end), created_at=at, run_id=run_id)
 
 
-
 # --------------------------------------------------------------------------- creation
 
 
@@ -371,7 +378,9 @@ def ensure_cases(
     else:
         keys_to_read = keys
     for chunk in _chunks(keys_to_read):
-        for cid, key, state in session.execute(select(Case.id, Case.case_key, Case.state).where(Case.case_key.in_(chunk))):
+        for cid, key, state in session.execute(
+            select(Case.id, Case.case_key, Case.state).where(Case.case_key.in_(chunk))
+        ):
             existing[key] = (cid, state)
     opened_on = local_date(at)
     new_rows = []
@@ -407,13 +416,25 @@ def ensure_cases(
     if new_rows:
         # RETURNING tells exactly which rows this run inserted: a concurrent run that got
         # there first keeps its own events and audit links, and none are doubled here.
-        ids = dict((k, i) for i, k in _insert_rows(session, Case.__table__, new_rows, unique="case_key", returning=("id", "case_key")))
+        ids = dict(
+            (k, i)
+            for i, k in _insert_rows(session, Case.__table__, new_rows, unique="case_key", returning=("id", "case_key"))
+        )
         new_rows = [r for r in new_rows if r["case_key"] in ids]
         events, links = [], []
         for r in new_rows:
             cid = ids[r["case_key"]]
             touched_ids.append(cid)
-            events.append({"case_id": cid, "from_state": None, "to_state": r["state"], "at": at, "by": "historical" if r["state"] == "approved" else "escalate", "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None})
+            events.append(
+                {
+                    "case_id": cid,
+                    "from_state": None,
+                    "to_state": r["state"],
+                    "at": at,
+                    "by": "historical" if r["state"] == "approved" else "escalate",
+                    "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None,
+                }
+            )
             links.append([cid, r["case_key"], r["state"], r["persons"]])
         _insert_rows(session, CaseEvent.__table__, events)
         # One audit link per batch of up to AUDIT_BATCH opened cases (each case listed with
@@ -422,8 +443,17 @@ def ensure_cases(
         audit.append_many(
             session,
             [
-                ("case", f"{chunk[0][1]} (+{len(chunk) - 1})" if len(chunk) > 1 else chunk[0][1], "opened",
-                 {"cases": list(chunk), "fields": ["case_id", "case_key", "state", "persons"], "historical": historical, "run_id": run_id})
+                (
+                    "case",
+                    f"{chunk[0][1]} (+{len(chunk) - 1})" if len(chunk) > 1 else chunk[0][1],
+                    "opened",
+                    {
+                        "cases": list(chunk),
+                        "fields": ["case_id", "case_key", "state", "persons"],
+                        "historical": historical,
+                        "run_id": run_id,
+                    },
+                )
                 for chunk in _chunks(links, AUDIT_BATCH)
             ],
             at,
@@ -434,7 +464,19 @@ def ensure_cases(
         for key, cid in reopen:
             s = by_key[key]
             to = initial_state(s.kind, historical)
-            _set_state(session, [cid], "withdrawn", to, at=at, by="escalate", reason="the miss is established again", extra={"decided_by": "historical" if to == "approved" else None, "decided_at": at if to == "approved" else None})
+            _set_state(
+                session,
+                [cid],
+                "withdrawn",
+                to,
+                at=at,
+                by="escalate",
+                reason="the miss is established again",
+                extra={
+                    "decided_by": "historical" if to == "approved" else None,
+                    "decided_at": at if to == "approved" else None,
+                },
+            )
             touched_ids.append(cid)
         counts["reopened"] = len(reopen)
     # Notices go out now for cases that need no approval. Historical cases queue nothing
@@ -471,15 +513,33 @@ def _set_state(
     values = {"state": to_state, **(extra or {})}
     keys: dict[int, tuple[str, str]] = {}
     for chunk in _chunks(list(case_ids)):
-        session.execute(update(Case).where(Case.id.in_(chunk)).values(**values).execution_options(synchronize_session=False))
-        keys.update({i: (k, s) for i, k, s in session.execute(select(Case.id, Case.case_key, Case.state).where(Case.id.in_(chunk)))})
+        session.execute(
+            update(Case).where(Case.id.in_(chunk)).values(**values).execution_options(synchronize_session=False)
+        )
+        keys.update(
+            {
+                i: (k, s)
+                for i, k, s in session.execute(select(Case.id, Case.case_key, Case.state).where(Case.id.in_(chunk)))
+            }
+        )
     session.execute(
         CaseEvent.__table__.insert(),
-        [{"case_id": cid, "from_state": from_state, "to_state": to_state, "at": at, "by": by, "reason": reason} for cid in case_ids],
+        [
+            {"case_id": cid, "from_state": from_state, "to_state": to_state, "at": at, "by": by, "reason": reason}
+            for cid in case_ids
+        ],
     )
     audit.append_many(
         session,
-        [("case", keys[cid][0], to_state, {"case_id": cid, "from": from_state, "to": to_state, "by": by, "reason": reason}) for cid in case_ids],
+        [
+            (
+                "case",
+                keys[cid][0],
+                to_state,
+                {"case_id": cid, "from": from_state, "to": to_state, "by": by, "reason": reason},
+            )
+            for cid in case_ids
+        ],
         at,
     )
     session.expire_all()
@@ -500,7 +560,9 @@ def existing_cases(
     session: Session, rule_ids: Sequence[str], lo: dt.date, hi: dt.date, steps: Sequence[str] | None = None
 ) -> dict[str, tuple[int, str]]:
     """case_key → (id, state) of the rules' cases whose period starts in [lo, hi]."""
-    q = select(Case.case_key, Case.id, Case.state).where(Case.rule_id.in_(list(rule_ids)), Case.period_start.between(lo, hi))
+    q = select(Case.case_key, Case.id, Case.state).where(
+        Case.rule_id.in_(list(rule_ids)), Case.period_start.between(lo, hi)
+    )
     if steps:
         q = q.where(Case.step.in_(list(steps)))
     return {k: (i, s) for k, i, s in session.execute(q)}
@@ -522,7 +584,9 @@ def reconcile_cases(
     """Create the desired cases whose period starts in [create_lo, create_hi]; withdraw the
     active ``existing`` ones that are no longer desired (``reason`` says why)."""
     create = [s for s in desired if s.period_start is not None and create_lo <= s.period_start <= create_hi]
-    counts = ensure_cases(session, create, at=at, run_id=run_id, historical=historical, directory=directory, known=existing)
+    counts = ensure_cases(
+        session, create, at=at, run_id=run_id, historical=historical, directory=directory, known=existing
+    )
     keys = {s.case_key for s in desired}
     stale = [(cid, state) for key, (cid, state) in existing.items() if key not in keys and state in ACTIVE_STATES]
     counts["withdrawn"] = withdraw_cases(session, stale, at=at, reason=reason)
@@ -605,7 +669,9 @@ def decide_cases(
         return len(todo)
 
 
-def close_cases(engine: Engine, case_ids: Sequence[int], *, closed_by: str, reason: str | None = None, at: dt.datetime) -> int:
+def close_cases(
+    engine: Engine, case_ids: Sequence[int], *, closed_by: str, reason: str | None = None, at: dt.datetime
+) -> int:
     """Close cases that have been dealt with (interview held, enforcement lifted)."""
     with session_scope(engine) as session:
         rows = session.execute(select(Case.id, Case.state).where(Case.id.in_(list(case_ids)))).all()
@@ -634,7 +700,9 @@ def remind_stale_approvals(engine: Engine, *, on: dt.date, working_days: int = 5
     n = 0
     with session_scope(engine) as session:
         directory = CaseDirectory(session)
-        for case in session.scalars(select(Case).where(Case.state == "awaiting_approval", Case.historical.is_(False)).order_by(Case.id)):
+        for case in session.scalars(
+            select(Case).where(Case.state == "awaiting_approval", Case.historical.is_(False)).order_by(Case.id)
+        ):
             waited = working_days_between(case.opened_on, on)
             if waited <= working_days:
                 continue
@@ -651,8 +719,12 @@ def remind_stale_approvals(engine: Engine, *, on: dt.date, working_days: int = 5
                 to_email=director.email if director else None,
                 cc=None,
                 template="approval_reminder",
-                context={"cases": [case_context(case)], "waited_working_days": waited, "office": office,
-                         "recipient_name": director.name if director else None},
+                context={
+                    "cases": [case_context(case)],
+                    "waited_working_days": waited,
+                    "office": office,
+                    "recipient_name": director.name if director else None,
+                },
                 historical=False,
                 created_at=at,
                 run_id=run_id,

@@ -92,8 +92,9 @@ def escalate(
             directory = CaseDirectory(session)
             desired = specs(RuleRun(session, register, lo, hi, as_of_day, directory))
             existing = existing_cases(session, rule_ids, lo, hi)
-            part = reconcile_cases(session, desired, existing, create_lo=lo, create_hi=hi, directory=directory,
-                                   reason=reason, **kw)
+            part = reconcile_cases(
+                session, desired, existing, create_lo=lo, create_hi=hi, directory=directory, reason=reason, **kw
+            )
         _add(total, part, f"{subject}_")
     _add(total, blacklist.sync_triggers(engine, lo, hi, as_of=at, historical=historical, run_id=run_id), "blacklist_")
     _add(total, blacklist.advance_blacklist(engine, on=as_of_day, historical=historical, run_id=run_id), "blacklist_")

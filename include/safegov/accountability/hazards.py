@@ -41,21 +41,52 @@ def major_hazard_overdue(run: RuleRun, entry: HazardOverdueRule) -> list[CaseSpe
     rows = run.session.execute(
         select(Hazard, Enterprise.county_code)
         .join(Enterprise, Enterprise.enterprise_id == Hazard.enterprise_id, isouter=True)
-        .where(Hazard.grade == entry.params.hazard_grade, Hazard.deadline.between(run.lo, run.hi),
-               Hazard.deadline < run.as_of_day)
+        .where(
+            Hazard.grade == entry.params.hazard_grade,
+            Hazard.deadline.between(run.lo, run.hi),
+            Hazard.deadline < run.as_of_day,
+        )
         .where(or_(Hazard.rectified_on.is_(None), Hazard.rectified_on > Hazard.deadline))
         .order_by(Hazard.hazard_id)
     ).all()
     out = []
     for h, county in rows:
-        base = {"hazard_id": h.hazard_id, "enterprise_id": h.enterprise_id, "deadline": h.deadline.isoformat(),
-                "rectified_on": h.rectified_on.isoformat() if h.rectified_on else None,
-                "responsible_person": h.responsible_person}
-        out.append(CaseSpec("admonishment", entry.id, "hazard", h.hazard_id, h.hazard_id, "admonishment", h.deadline,
-                            county, county, [h.responsible_person],
-                            base | {"why": "major hazard not rectified by its deadline"}))
+        base = {
+            "hazard_id": h.hazard_id,
+            "enterprise_id": h.enterprise_id,
+            "deadline": h.deadline.isoformat(),
+            "rectified_on": h.rectified_on.isoformat() if h.rectified_on else None,
+            "responsible_person": h.responsible_person,
+        }
+        out.append(
+            CaseSpec(
+                "admonishment",
+                entry.id,
+                "hazard",
+                h.hazard_id,
+                h.hazard_id,
+                "admonishment",
+                h.deadline,
+                county,
+                county,
+                [h.responsible_person],
+                base | {"why": "major hazard not rectified by its deadline"},
+            )
+        )
         if h.rectified_on is None or h.rectified_on > run.as_of_day:
-            out.append(CaseSpec("enforcement", entry.id, "enterprise", h.enterprise_id, h.hazard_id, "enforcement",
-                                h.deadline, county, county, [],
-                                base | {"why": "major hazard still not rectified", "measures": list(ENFORCEMENT_MEASURES)}))
+            out.append(
+                CaseSpec(
+                    "enforcement",
+                    entry.id,
+                    "enterprise",
+                    h.enterprise_id,
+                    h.hazard_id,
+                    "enforcement",
+                    h.deadline,
+                    county,
+                    county,
+                    [],
+                    base | {"why": "major hazard still not rectified", "measures": list(ENFORCEMENT_MEASURES)},
+                )
+            )
     return out

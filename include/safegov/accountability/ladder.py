@@ -101,7 +101,6 @@ def _subject_unit(subject_kind: str, subject_id: str, unit_code: str | None) -> 
     return None
 
 
-
 def _ladder_window(ladder: Ladder, cadence: Cadence) -> int:
     """Months of history a step at one period can depend on (and, symmetrically, how far
     ahead a cure at one period can change steps)."""
@@ -114,6 +113,7 @@ def _ladder_window(ladder: Ladder, cadence: Cadence) -> int:
 
 def _single_miss_is_notice(ladder: Ladder) -> bool:
     """True when one isolated miss can only ever give a notice under this ladder."""
+
     def fires_alone(step) -> bool:
         return step.consecutive == 1 or step.count == 1
 
@@ -136,8 +136,21 @@ def ladder_specs(
         # Most subjects miss rarely: one miss, one notice (same result as the loop below).
         period, responsible, unit_code, reason = misses[0]
         unit = _subject_unit(subject_kind, subject_id, unit_code)
-        return [CaseSpec("notice", ob.id, subject_kind, subject_id, period.key, "notice", period.first, unit, _deciding(subject_kind, unit),
-                         [responsible] if responsible else [], {"why": "a miss", "misses": [period.key], "reason": reason, "due_on": period.last.isoformat()})]
+        return [
+            CaseSpec(
+                "notice",
+                ob.id,
+                subject_kind,
+                subject_id,
+                period.key,
+                "notice",
+                period.first,
+                unit,
+                _deciding(subject_kind, unit),
+                [responsible] if responsible else [],
+                {"why": "a miss", "misses": [period.key], "reason": reason, "due_on": period.last.isoformat()},
+            )
+        ]
     months = MONTHS_PER[ob.cadence]
     steps = (("notice", ladder.notice), ("interview", ladder.interview), ("admonishment", ladder.admonishment))
     in_force_months = ladder.interview.within_months or 12
@@ -154,7 +167,10 @@ def ladder_specs(
         for name, step in steps:
             if step.consecutive and run >= step.consecutive:
                 # The misses that reach the threshold: the last `consecutive` of the run.
-                fired[name] = (range(i - step.consecutive + 1, i + 1), f"{run} consecutive misses" if run > 1 else "a miss")
+                fired[name] = (
+                    range(i - step.consecutive + 1, i + 1),
+                    f"{run} consecutive misses" if run > 1 else "a miss",
+                )
                 continue
             if step.count and step.within_months:
                 # The window: the `within_months` months ending with this period's last month.
@@ -166,7 +182,11 @@ def ladder_specs(
                     fired[name] = (range(j, i + 1), f"{i - j + 1} misses in {step.within_months} months")
                     continue
             if step.while_open == "interview" and interviews:
-                in_force = [pk for im0, pk, key in interviews if im0 < m0 and m0 - im0 < in_force_months and key not in rejected_interviews]
+                in_force = [
+                    pk
+                    for im0, pk, key in interviews
+                    if im0 < m0 and m0 - im0 < in_force_months and key not in rejected_interviews
+                ]
                 if in_force:
                     fired[name] = ([i], f"a miss while interview {in_force[-1]} is open")
         if not fired:
@@ -180,7 +200,9 @@ def ladder_specs(
             if len(justifying) == 1:  # most cases: one miss, one person (no de-duplication needed)
                 persons = [misses[justifying[0]][1]] if misses[justifying[0]][1] else []
             else:
-                persons = list(dict.fromkeys(misses[j][1] for j in reversed(justifying) if misses[j][1]))  # current holder first
+                persons = list(
+                    dict.fromkeys(misses[j][1] for j in reversed(justifying) if misses[j][1])
+                )  # current holder first
             spec = CaseSpec(
                 kind=name,
                 rule_id=ob.id,
@@ -192,7 +214,12 @@ def ladder_specs(
                 unit_code=unit,
                 deciding_unit=deciding,
                 persons=persons,
-                details={"why": why, "misses": [misses[j][0].key for j in justifying], "reason": reason, "due_on": period.last.isoformat()},
+                details={
+                    "why": why,
+                    "misses": [misses[j][0].key for j in justifying],
+                    "reason": reason,
+                    "due_on": period.last.isoformat(),
+                },
             )
             out.append(spec)
             if name == "interview":
@@ -207,14 +234,23 @@ def _ladder_for(session: Session, register: Register, ob: Obligation, lo: dt.dat
     last = add_months(hi, span)
     periods = {p.key: p for p in periods_between(first, last, ob.cadence)}
     rows = session.execute(
-        select(Evaluation.subject_kind, Evaluation.subject_id, Evaluation.period, Evaluation.responsible, Evaluation.unit_code, Evaluation.reason)
+        select(
+            Evaluation.subject_kind,
+            Evaluation.subject_id,
+            Evaluation.period,
+            Evaluation.responsible,
+            Evaluation.unit_code,
+            Evaluation.reason,
+        )
         .where(Evaluation.obligation_id == ob.id, Evaluation.status == "missed", Evaluation.period.in_(list(periods)))
         .order_by(Evaluation.subject_id, Evaluation.period)
     ).all()
     # Cases for periods in the lookahead part may be withdrawn by a cure in range.
     window_lo = lo
     window_hi = last
-    existing = existing_cases(session, [ob.id], periods_between(window_lo, window_lo, ob.cadence)[0].first, window_hi, STEPS)
+    existing = existing_cases(
+        session, [ob.id], periods_between(window_lo, window_lo, ob.cadence)[0].first, window_hi, STEPS
+    )
     # Interviews that are no longer open: rejected by the office, or closed (held). A
     # withdrawn one that the misses justify again is reopened, so it counts.
     rejected = {k for k, (_i, s) in existing.items() if s in ("rejected", "closed") and k.endswith("|interview")}
@@ -222,7 +258,10 @@ def _ladder_for(session: Session, register: Register, ob: Obligation, lo: dt.dat
     rejected |= set(
         session.scalars(
             select(Case.case_key).where(
-                Case.rule_id == ob.id, Case.step == "interview", Case.state.in_(("rejected", "closed")), Case.period_start.between(first, window_lo)
+                Case.rule_id == ob.id,
+                Case.step == "interview",
+                Case.state.in_(("rejected", "closed")),
+                Case.period_start.between(first, window_lo),
             )
         )
     )
@@ -241,7 +280,9 @@ def _ladder_for(session: Session, register: Register, ob: Obligation, lo: dt.dat
     named = sorted({s.subject_id for s in desired if s.subject_kind == "enterprise" and s.kind != "notice"})
     reps: dict[str, str | None] = {}
     for i in range(0, len(named), 500):
-        q = select(Enterprise.enterprise_id, Enterprise.legal_representative).where(Enterprise.enterprise_id.in_(named[i : i + 500]))
+        q = select(Enterprise.enterprise_id, Enterprise.legal_representative).where(
+            Enterprise.enterprise_id.in_(named[i : i + 500])
+        )
         reps.update({eid: rep for eid, rep in session.execute(q)})
     for s in desired:
         if s.subject_id in reps and s.kind != "notice" and reps[s.subject_id]:
@@ -250,11 +291,25 @@ def _ladder_for(session: Session, register: Register, ob: Obligation, lo: dt.dat
     in_range = {p.first for p in periods.values() if lo <= p.last <= hi}
     desired_keys = {s.case_key for s in desired}
     create = [s for s in desired if s.period_start in in_range]
-    counts = ensure_cases(session, create, at=kw["at"], run_id=kw["run_id"], historical=kw["historical"], directory=kw["directory"], known=existing)
+    counts = ensure_cases(
+        session,
+        create,
+        at=kw["at"],
+        run_id=kw["run_id"],
+        historical=kw["historical"],
+        directory=kw["directory"],
+        known=existing,
+    )
     # Withdraw only in periods whose full history was loaded (from the first in-range period on).
     first_in_range = min(in_range) if in_range else hi
-    stale = [(cid, st) for k, (cid, st) in existing.items() if k not in desired_keys and st in ACTIVE_STATES and _period_start_of(k, periods) >= first_in_range]
-    counts["withdrawn"] = withdraw_cases(session, stale, at=kw["at"], reason="no longer justified: the miss was cured or the ladder changed")
+    stale = [
+        (cid, st)
+        for k, (cid, st) in existing.items()
+        if k not in desired_keys and st in ACTIVE_STATES and _period_start_of(k, periods) >= first_in_range
+    ]
+    counts["withdrawn"] = withdraw_cases(
+        session, stale, at=kw["at"], reason="no longer justified: the miss was cured or the ladder changed"
+    )
     return counts
 
 
@@ -266,9 +321,15 @@ def _period_start_of(case_key: str, periods: dict[str, Period]) -> dt.date:
 def _once_and_events(session: Session, ob: Obligation, lo: dt.date, hi: dt.date, **kw) -> dict[str, int]:
     """One-off (milestone) and event obligations: each miss opens a notice, nothing more —
     an event happens once, so there is no run of consecutive periods to climb."""
-    q = select(Evaluation.subject_kind, Evaluation.subject_id, Evaluation.period, Evaluation.responsible, Evaluation.unit_code, Evaluation.reason, Evaluation.due_on).where(
-        Evaluation.obligation_id == ob.id, Evaluation.status == "missed"
-    )
+    q = select(
+        Evaluation.subject_kind,
+        Evaluation.subject_id,
+        Evaluation.period,
+        Evaluation.responsible,
+        Evaluation.unit_code,
+        Evaluation.reason,
+        Evaluation.due_on,
+    ).where(Evaluation.obligation_id == ob.id, Evaluation.status == "missed")
     if ob.cadence is Cadence.ONCE:
         if not (ob.due_on and lo <= ob.due_on <= hi):
             return {}
@@ -315,9 +376,13 @@ def _event_dates(session: Session, ob: Obligation, ids: list[str]) -> dict[str, 
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         if ob.subject.kind == "hazard":
-            out.update(dict(session.execute(select(Hazard.hazard_id, Hazard.deadline).where(Hazard.hazard_id.in_(chunk)))))
+            out.update(
+                dict(session.execute(select(Hazard.hazard_id, Hazard.deadline).where(Hazard.hazard_id.in_(chunk))))
+            )
         elif ob.subject.kind == "ticket":
             days = int(ob.params.get("conclude_within_working_days", 15))
-            for tid, received in session.execute(select(Complaint.ticket_id, Complaint.received_on).where(Complaint.ticket_id.in_(chunk))):
+            for tid, received in session.execute(
+                select(Complaint.ticket_id, Complaint.received_on).where(Complaint.ticket_id.in_(chunk))
+            ):
                 out[tid] = add_working_days(received, days)
     return out

@@ -60,7 +60,9 @@ def register_rule(rule_id: str, *, subject: Subject) -> Callable[[Callable[..., 
     def decorate(handler: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
         known = RULES.get(rule_id)
         if known is not None and _name(known.handler) != _name(handler):
-            raise SafegovError(f"accountability rule {rule_id} has two handlers: {_name(known.handler)} and {_name(handler)}")
+            raise SafegovError(
+                f"accountability rule {rule_id} has two handlers: {_name(known.handler)} and {_name(handler)}"
+            )
         RULES[rule_id] = Rule(rule_id, subject, handler)
         return handler
 

@@ -57,7 +57,16 @@ def veto_report(session: Session, year: int) -> list[dict[str, Any]]:
             reasons.append(f"major+ accident: {';'.join(f['major_accidents'])}")
         if f["admonishments"]:
             reasons.append(f"approved admonishment: case {';'.join(f['admonishments'])}")
-        out.append({"year": year, "unit_code": u.code, "name": u.name, "level": u.level, "flagged": bool(reasons),
-                    "major_accidents": ";".join(f["major_accidents"]), "admonishments": ";".join(f["admonishments"]),
-                    "reason": "; ".join(reasons)})
+        out.append(
+            {
+                "year": year,
+                "unit_code": u.code,
+                "name": u.name,
+                "level": u.level,
+                "flagged": bool(reasons),
+                "major_accidents": ";".join(f["major_accidents"]),
+                "admonishments": ";".join(f["admonishments"]),
+                "reason": "; ".join(reasons),
+            }
+        )
     return out

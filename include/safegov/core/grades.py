@@ -34,7 +34,10 @@ def grade_case(deaths, serious_injuries, loss_10k):
     """SQL CASE equivalent of ``grade_of`` over three column expressions."""
     from sqlalchemy import case, literal
 
-    whens = [((deaths >= d) | (serious_injuries >= s) | (loss_10k >= loss), literal(grade)) for grade, d, s, loss in THRESHOLDS]
+    whens = [
+        ((deaths >= d) | (serious_injuries >= s) | (loss_10k >= loss), literal(grade))
+        for grade, d, s, loss in THRESHOLDS
+    ]
     return case(*whens, else_=literal("general"))
 
 

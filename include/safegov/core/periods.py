@@ -23,7 +23,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Cadence(StrEnum):

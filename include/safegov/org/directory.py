@@ -60,8 +60,16 @@ def pick(terms: Iterable[Term], on: dt.date) -> Term | None:
     return best
 
 
-_COLUMNS = (Leader.leader_id, Leader.name, Leader.email, Leader.unit_code, Leader.role, Leader.department_id,
-            Leader.term_start, Leader.term_end)
+_COLUMNS = (
+    Leader.leader_id,
+    Leader.name,
+    Leader.email,
+    Leader.unit_code,
+    Leader.role,
+    Leader.department_id,
+    Leader.term_start,
+    Leader.term_end,
+)
 
 
 class PostDirectory:
@@ -105,7 +113,9 @@ class PostDirectory:
 
 def holder_at(session: Session, unit_code: str, role: str, on: dt.date) -> str | None:
     """The leader id holding ``unit_code:role`` on ``on``; on a vacancy day, whoever held it last."""
-    rows = session.execute(select(*_COLUMNS).where(Leader.unit_code == unit_code, Leader.role == role, started(Leader, on)))
+    rows = session.execute(
+        select(*_COLUMNS).where(Leader.unit_code == unit_code, Leader.role == role, started(Leader, on))
+    )
     found = pick((Term(*r) for r in rows), on)
     return found.leader_id if found else None
 

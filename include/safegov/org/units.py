@@ -104,14 +104,21 @@ def sync_units(session: Session, config_dir: Path | None = None) -> int:
     upsert(
         session,
         Unit.__table__,
-        [{"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code} for u in sorted(units, key=lambda u: _LEVEL_ORDER[u.level])],
+        [
+            {"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}
+            for u in sorted(units, key=lambda u: _LEVEL_ORDER[u.level])
+        ],
         keys=["code"],
         update=["name", "level", "parent_code"],
     )
     upsert(
         session,
         Post.__table__,
-        [{"post_id": post_id(u.code, r), "unit_code": u.code, "role": r, "department_id": None} for u in units for r in POST_ROLES],
+        [
+            {"post_id": post_id(u.code, r), "unit_code": u.code, "role": r, "department_id": None}
+            for u in units
+            for r in POST_ROLES
+        ],
         keys=["post_id"],
     )
     return len(units)

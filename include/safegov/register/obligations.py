@@ -205,7 +205,8 @@ class DualInterviewParams(_Strict):
     repeat: Repeat | None = None  # … or a repeated accident of a lower grade
     roles: tuple[str, ...] = Field(min_length=1)  # the posts interviewed (党政主要负责人)
     by: tuple[Literal["region_safety_committee", "discipline_commission", "organisation_department"], ...] = Field(
-        min_length=1)
+        min_length=1
+    )
 
     @field_validator("grades")
     @classmethod
@@ -248,7 +249,9 @@ class HazardOverdueRule(_Cited):
     params: HazardOverdueParams
 
 
-AccountabilityRule = Annotated[DualInterviewRule | ReportingViolationRule | HazardOverdueRule, Field(discriminator="trigger")]
+AccountabilityRule = Annotated[
+    DualInterviewRule | ReportingViolationRule | HazardOverdueRule, Field(discriminator="trigger")
+]
 TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue")
 
 
@@ -279,8 +282,10 @@ class Register(_Strict):
                 ob = next((o for o in self.obligations if o.id == rule.params.deadline_of), None)
                 hours = ob.params.get("report_within_hours") if ob else None
                 if not isinstance(hours, int | float) or isinstance(hours, bool) or hours <= 0:
-                    raise ValueError(f"accountability rule {rule.id}: params.deadline_of {rule.params.deadline_of!r} "
-                                     "is not an obligation with params.report_within_hours > 0")
+                    raise ValueError(
+                        f"accountability rule {rule.id}: params.deadline_of {rule.params.deadline_of!r} "
+                        "is not an obligation with params.report_within_hours > 0"
+                    )
         return self
 
     def get(self, obligation_id: str) -> Obligation:

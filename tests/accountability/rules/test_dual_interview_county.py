@@ -9,7 +9,6 @@ import pytest
 from escalate_helpers import COUNTY, cases, sh
 from safegov.accountability.escalation import escalate
 
-
 AS_OF = dt.datetime(2025, 1, 10, 12, tzinfo=sh(2025, 1, 1).tzinfo)
 
 
@@ -32,7 +31,13 @@ def test_dual_interview_county_on_grade_bounds(world, register, engine, deaths, 
     assert bool(got) is county_case
     if county_case:
         c = got[0]
-        assert (c.kind, c.subject_id, c.period, c.deciding_unit, c.state) == ("dual_interview", COUNTY, "A1", "150000", "awaiting_approval")
+        assert (c.kind, c.subject_id, c.period, c.deciding_unit, c.state) == (
+            "dual_interview",
+            COUNTY,
+            "A1",
+            "150000",
+            "awaiting_approval",
+        )
         assert c.persons == f"{COUNTY}-ps;{COUNTY}-gh"
 
 

@@ -11,13 +11,20 @@ from escalate_helpers import COUNTY, COUNTY2, LEAGUE, cases, sh
 from safegov.accountability.escalation import escalate
 from safegov.core.periods import add_months
 
-
 AS_OF = dt.datetime(2025, 1, 10, 12, tzinfo=sh(2025, 1, 1).tzinfo)
 
 
 @pytest.mark.parametrize(
     "deaths, serious, loss, league_case",
-    [(10, 0, 0, True), (9, 0, 0, False), (0, 50, 0, True), (0, 49, 0, False), (0, 0, 5000, True), (0, 0, 4999.9, False), (30, 0, 0, True)],
+    [
+        (10, 0, 0, True),
+        (9, 0, 0, False),
+        (0, 50, 0, True),
+        (0, 49, 0, False),
+        (0, 0, 5000, True),
+        (0, 0, 4999.9, False),
+        (30, 0, 0, True),
+    ],
 )
 def test_dual_interview_league_for_major_accidents(world, register, engine, deaths, serious, loss, league_case):
     world.accident("A1", deaths=deaths, serious=serious, loss=loss)
@@ -25,7 +32,11 @@ def test_dual_interview_league_for_major_accidents(world, register, engine, deat
     got = cases(engine, rule_id="DUAL-INTERVIEW-LEAGUE")
     assert bool(got) is league_case
     if league_case:
-        assert (got[0].subject_id, got[0].persons, got[0].deciding_unit) == (LEAGUE, f"{LEAGUE}-ps;{LEAGUE}-gh", "150000")
+        assert (got[0].subject_id, got[0].persons, got[0].deciding_unit) == (
+            LEAGUE,
+            f"{LEAGUE}-ps;{LEAGUE}-gh",
+            "150000",
+        )
         assert "discipline_commission" in got[0].details["by"]
 
 

@@ -11,7 +11,6 @@ from escalate_helpers import COUNTY, ENT, cases, outbox, sh
 from safegov.accountability.escalation import escalate
 from safegov.accountability.hazards import ENFORCEMENT_MEASURES
 
-
 DEADLINE = dt.date(2024, 3, 15)
 
 
@@ -35,7 +34,12 @@ def test_major_hazard_overdue(world, register, engine, grade, rectified, as_of_d
     for c in got:
         assert c.period == "H1" and c.unit_code == COUNTY
         if c.step == "admonishment":
-            assert (c.kind, c.persons, c.subject_kind, c.state) == ("admonishment", "李四", "hazard", "awaiting_approval")
+            assert (c.kind, c.persons, c.subject_kind, c.state) == (
+                "admonishment",
+                "李四",
+                "hazard",
+                "awaiting_approval",
+            )
         else:
             assert (c.kind, c.subject_kind, c.subject_id, c.state) == ("enforcement", "enterprise", ENT, "open")
             assert c.details["measures"] == list(ENFORCEMENT_MEASURES)

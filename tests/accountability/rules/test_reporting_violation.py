@@ -9,7 +9,6 @@ import pytest
 from escalate_helpers import COUNTY, ENT, cases, outbox, sh
 from safegov.accountability.escalation import escalate
 
-
 AS_OF = dt.datetime(2025, 1, 10, 12, tzinfo=sh(2025, 1, 1).tzinfo)
 
 
@@ -30,7 +29,12 @@ def test_reporting_violation_general_accident(world, register, engine, delay, de
     got = cases(engine, rule_id="REPORTING-VIOLATION")
     assert [c.details["violations"] for c in got] == ([violations] if violations else [])
     if got:
-        assert (got[0].kind, got[0].state, got[0].period, got[0].deciding_unit) == ("reporting_violation", "open", "A1", "150000")
+        assert (got[0].kind, got[0].state, got[0].period, got[0].deciding_unit) == (
+            "reporting_violation",
+            "open",
+            "A1",
+            "150000",
+        )
 
 
 @pytest.mark.parametrize("declared, under", [("general", True), ("larger", False), ("major", False)])

@@ -18,7 +18,8 @@ def run(args) -> int:
 
     register = load_register(args.file)
     if args.action == "check":
-        print(f"register ok: {len(register.obligations)} obligations, {len(register.accountability_rules)} accountability rules")
+        rules = len(register.accountability_rules)
+        print(f"register ok: {len(register.obligations)} obligations, {rules} accountability rules")
     else:
         for ob in register.obligations:
             print(f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\tquota {ob.quota}\t{ob.title}")

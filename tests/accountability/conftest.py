@@ -25,5 +25,3 @@ def register():
     from safegov.register.obligations import load_register
 
     return load_register()
-
-

@@ -1,4 +1,5 @@
-"""Builders for the escalation tests (import as `escalate_helpers`): rows inserted directly (evaluations, records, leaders)."""
+"""Builders for the escalation tests (import as `escalate_helpers`): rows inserted directly
+(evaluations, records, leaders)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,25 @@ class World:
 
     def leader(self, leader_id, unit, role, *, email=None, start=dt.date(2010, 1, 1), end=None):
         with session_scope(self.engine) as s:
-            upsert(s, Leader.__table__, [{"leader_id": leader_id, "name": f"name-{leader_id}", "unit_code": unit, "role": role,
-                   "department_id": None, "email": email or f"{leader_id}@gov.example", "term_start": start, "term_end": end, "version": 1}],
-                   keys=["leader_id"], update=["unit_code", "role", "term_start", "term_end", "email"])
+            upsert(
+                s,
+                Leader.__table__,
+                [
+                    {
+                        "leader_id": leader_id,
+                        "name": f"name-{leader_id}",
+                        "unit_code": unit,
+                        "role": role,
+                        "department_id": None,
+                        "email": email or f"{leader_id}@gov.example",
+                        "term_start": start,
+                        "term_end": end,
+                        "version": 1,
+                    }
+                ],
+                keys=["leader_id"],
+                update=["unit_code", "role", "term_start", "term_end", "email"],
+            )
 
     def posts(self, unit, prefix=None):
         """Party secretary, government head and safety office director of ``unit``."""
@@ -46,45 +63,173 @@ class World:
 
     def enterprise(self, eid=ENT, county=COUNTY, *, email="ent@example.com", rep="张三"):
         with session_scope(self.engine) as s:
-            upsert(s, Enterprise.__table__, [{"enterprise_id": eid, "name": f"企业{eid[-3:]}", "county_code": county, "industry": "mining",
-                   "high_risk": True, "legal_representative": rep, "contact_email": email, "registered_on": dt.date(2010, 1, 1),
-                   "closed_on": None, "version": 1}], keys=["enterprise_id"])
+            upsert(
+                s,
+                Enterprise.__table__,
+                [
+                    {
+                        "enterprise_id": eid,
+                        "name": f"企业{eid[-3:]}",
+                        "county_code": county,
+                        "industry": "mining",
+                        "high_risk": True,
+                        "legal_representative": rep,
+                        "contact_email": email,
+                        "registered_on": dt.date(2010, 1, 1),
+                        "closed_on": None,
+                        "version": 1,
+                    }
+                ],
+                keys=["enterprise_id"],
+            )
 
-    def evaluation(self, obligation_id, subject_kind, subject_id, period, status, *, responsible=None, unit_code=None, due_on=None, reason=None):
-        row = {"obligation_id": obligation_id, "subject_kind": subject_kind, "subject_id": subject_id, "period": period,
-               "status": status, "counted": 0, "required": 1, "due_on": due_on, "grace_ends_on": None,
-               "reason": reason or ("no_records" if status == "missed" else None), "evidence": None,
-               "responsible": responsible, "unit_code": unit_code, "evaluated_at": AT, "run_id": None, "historical": False}
+    def evaluation(
+        self,
+        obligation_id,
+        subject_kind,
+        subject_id,
+        period,
+        status,
+        *,
+        responsible=None,
+        unit_code=None,
+        due_on=None,
+        reason=None,
+    ):
+        row = {
+            "obligation_id": obligation_id,
+            "subject_kind": subject_kind,
+            "subject_id": subject_id,
+            "period": period,
+            "status": status,
+            "counted": 0,
+            "required": 1,
+            "due_on": due_on,
+            "grace_ends_on": None,
+            "reason": reason or ("no_records" if status == "missed" else None),
+            "evidence": None,
+            "responsible": responsible,
+            "unit_code": unit_code,
+            "evaluated_at": AT,
+            "run_id": None,
+            "historical": False,
+        }
         with session_scope(self.engine) as s:
-            upsert(s, Evaluation.__table__, [row], keys=["obligation_id", "subject_id", "period"],
-                   update=["status", "reason", "responsible", "unit_code", "due_on"])
+            upsert(
+                s,
+                Evaluation.__table__,
+                [row],
+                keys=["obligation_id", "subject_id", "period"],
+                update=["status", "reason", "responsible", "unit_code", "due_on"],
+            )
 
     def misses(self, obligation_id, subject_kind, subject_id, statuses: dict[str, str], **kw):
         for period, status in statuses.items():
             self.evaluation(obligation_id, subject_kind, subject_id, period, status, **kw)
 
-    def accident(self, accident_id, *, unit=COUNTY, occurred=None, reported=None, deaths=0, serious=0, loss=0.0,
-                 declared=None, concealed=False, enterprise_id=None):
+    def accident(
+        self,
+        accident_id,
+        *,
+        unit=COUNTY,
+        occurred=None,
+        reported=None,
+        deaths=0,
+        serious=0,
+        loss=0.0,
+        declared=None,
+        concealed=False,
+        enterprise_id=None,
+    ):
         occurred = occurred or sh(2024, 3, 5, 10)
         reported = reported or occurred + dt.timedelta(minutes=30)
         with session_scope(self.engine) as s:
-            upsert(s, Accident.__table__, [{"accident_id": accident_id, "unit_code": unit, "enterprise_id": enterprise_id,
-                   "occurred_at": occurred, "reported_at": reported, "deaths": deaths, "serious_injuries": serious,
-                   "direct_loss_10k_cny": loss, "declared_grade": declared, "concealed": concealed, "description": "x", **self._rec()}],
-                   keys=["accident_id"], update=["reported_at", "deaths", "serious_injuries", "direct_loss_10k_cny", "declared_grade", "concealed", "occurred_at", "unit_code"])
+            upsert(
+                s,
+                Accident.__table__,
+                [
+                    {
+                        "accident_id": accident_id,
+                        "unit_code": unit,
+                        "enterprise_id": enterprise_id,
+                        "occurred_at": occurred,
+                        "reported_at": reported,
+                        "deaths": deaths,
+                        "serious_injuries": serious,
+                        "direct_loss_10k_cny": loss,
+                        "declared_grade": declared,
+                        "concealed": concealed,
+                        "description": "x",
+                        **self._rec(),
+                    }
+                ],
+                keys=["accident_id"],
+                update=[
+                    "reported_at",
+                    "deaths",
+                    "serious_injuries",
+                    "direct_loss_10k_cny",
+                    "declared_grade",
+                    "concealed",
+                    "occurred_at",
+                    "unit_code",
+                ],
+            )
 
-    def hazard(self, hazard_id, *, enterprise_id=ENT, grade="major", found=dt.date(2024, 2, 1), deadline=dt.date(2024, 3, 15),
-               rectified=None, person="李四"):
+    def hazard(
+        self,
+        hazard_id,
+        *,
+        enterprise_id=ENT,
+        grade="major",
+        found=dt.date(2024, 2, 1),
+        deadline=dt.date(2024, 3, 15),
+        rectified=None,
+        person="李四",
+    ):
         with session_scope(self.engine) as s:
-            upsert(s, Hazard.__table__, [{"hazard_id": hazard_id, "enterprise_id": enterprise_id, "found_on": found, "grade": grade,
-                   "description": "x", "responsible_person": person, "funds_cny": 1000.0, "measures": "m", "deadline": deadline,
-                   "contingency_plan": "p", "rectified_on": rectified, "verified_on": None, **self._rec()}],
-                   keys=["hazard_id"], update=["rectified_on", "deadline", "grade"])
+            upsert(
+                s,
+                Hazard.__table__,
+                [
+                    {
+                        "hazard_id": hazard_id,
+                        "enterprise_id": enterprise_id,
+                        "found_on": found,
+                        "grade": grade,
+                        "description": "x",
+                        "responsible_person": person,
+                        "funds_cny": 1000.0,
+                        "measures": "m",
+                        "deadline": deadline,
+                        "contingency_plan": "p",
+                        "rectified_on": rectified,
+                        "verified_on": None,
+                        **self._rec(),
+                    }
+                ],
+                keys=["hazard_id"],
+                update=["rectified_on", "deadline", "grade"],
+            )
 
     def complaint(self, ticket_id, *, unit=COUNTY, received=dt.date(2024, 3, 4)):
         with session_scope(self.engine) as s:
-            upsert(s, Complaint.__table__, [{"ticket_id": ticket_id, "unit_code": unit, "received_on": received,
-                   "investigated_on": None, "concluded_on": None, "outcome": None, **self._rec()}], keys=["ticket_id"])
+            upsert(
+                s,
+                Complaint.__table__,
+                [
+                    {
+                        "ticket_id": ticket_id,
+                        "unit_code": unit,
+                        "received_on": received,
+                        "investigated_on": None,
+                        "concluded_on": None,
+                        "outcome": None,
+                        **self._rec(),
+                    }
+                ],
+                keys=["ticket_id"],
+            )
 
 
 def cases(engine, **where):

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
 from safegov.accountability.cases import cases_awaiting_approval, close_cases, decide_cases, remind_stale_approvals
-from safegov.core.errors import SafegovError
 from safegov.accountability.escalation import escalate
+from safegov.core.errors import SafegovError
 from safegov.db.models import CaseEvent
 
 AS_OF = sh(2025, 1, 10, 12)
@@ -40,7 +40,10 @@ def test_awaiting_list_and_approve(engine, larger_accident):
     with Session(engine) as s:
         assert cases_awaiting_approval(s) == []
         ev = s.scalars(select(CaseEvent).where(CaseEvent.case_id == c.id).order_by(CaseEvent.id)).all()
-        assert [(e.from_state, e.to_state) for e in ev] == [(None, "awaiting_approval"), ("awaiting_approval", "approved")]
+        assert [(e.from_state, e.to_state) for e in ev] == [
+            (None, "awaiting_approval"),
+            ("awaiting_approval", "approved"),
+        ]
 
 
 def test_approval_queues_the_notices(engine, larger_accident):
@@ -54,7 +57,17 @@ def test_approval_queues_the_notices(engine, larger_accident):
 def test_reject_needs_a_reason_and_records_it(engine, larger_accident):
     with pytest.raises(SafegovError, match="reason"):
         decide_cases(engine, [larger_accident.id], approve=False, decided_by="region office", at=DECIDED)
-    assert decide_cases(engine, [larger_accident.id], approve=False, decided_by="region office", reason="figures under review", at=DECIDED) == 1
+    assert (
+        decide_cases(
+            engine,
+            [larger_accident.id],
+            approve=False,
+            decided_by="region office",
+            reason="figures under review",
+            at=DECIDED,
+        )
+        == 1
+    )
     c = cases(engine, id=larger_accident.id)[0]
     assert (c.state, c.decision_reason) == ("rejected", "figures under review")
     assert not outbox(engine, template="case_dual_interview")
@@ -67,7 +80,15 @@ def test_unknown_case_is_an_error_and_changes_nothing(engine, larger_accident):
 
 
 def test_notice_cannot_be_approved(world, register, engine):
-    world.evaluation("LEAD-INSPECT-COUNTY", "post", f"{COUNTY}:party_secretary", "2024-12", "missed", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
+    world.evaluation(
+        "LEAD-INSPECT-COUNTY",
+        "post",
+        f"{COUNTY}:party_secretary",
+        "2024-12",
+        "missed",
+        responsible=f"{COUNTY}-ps",
+        unit_code=COUNTY,
+    )
     escalate(engine, register, "2024-12", "2024-12", as_of=AS_OF)
     notice = cases(engine, step="notice")[0]
     with pytest.raises(SafegovError, match="is open, not awaiting approval"):
@@ -103,7 +124,9 @@ def test_withdrawn_case_is_skipped_by_a_decision(world, register, engine):
         world.evaluation("LEAD-INSPECT-COUNTY", "post", post, p, "missed", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
     escalate(engine, register, "2024-11", "2024-12", as_of=AS_OF)
     interview = cases(engine, step="interview")[0]
-    world.evaluation("LEAD-INSPECT-COUNTY", "post", post, "2024-12", "met_late", responsible=f"{COUNTY}-ps", unit_code=COUNTY)
+    world.evaluation(
+        "LEAD-INSPECT-COUNTY", "post", post, "2024-12", "met_late", responsible=f"{COUNTY}-ps", unit_code=COUNTY
+    )
     escalate(engine, register, "2024-12", "2024-12", as_of=AS_OF)
     assert decide_cases(engine, [interview.id], approve=True, decided_by="league office", at=DECIDED) == 0
     assert cases(engine, id=interview.id)[0].state == "withdrawn"

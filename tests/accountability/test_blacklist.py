@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from escalate_helpers import ENT, ENT2, cases, outbox, sh
 from safegov.accountability import blacklist as bl
-from safegov.db.engine import session_scope
-from safegov.core.errors import SafegovError
 from safegov.accountability.escalation import escalate
+from safegov.core.errors import SafegovError
+from safegov.db.engine import session_scope
 from safegov.db.models import BlacklistEntry, BlacklistEvent
 
 ALL = list(bl.SCOPES)
@@ -103,7 +103,15 @@ def test_rectified_within_30_days_is_no_trigger(world, register, engine):
 def _entry(engine, listed_on=None, *, candidate_on=dt.date(2024, 1, 10), scopes=None, eid=ENT, ref="A1"):
     """An entry taken to `listed` on `listed_on` through the public lifecycle."""
     with session_scope(engine) as s:
-        e = BlacklistEntry(enterprise_id=eid, trigger="accident_liability", trigger_ref=ref, state="candidate", candidate_on=candidate_on, scopes=scopes or ALL, historical=False)
+        e = BlacklistEntry(
+            enterprise_id=eid,
+            trigger="accident_liability",
+            trigger_ref=ref,
+            state="candidate",
+            candidate_on=candidate_on,
+            scopes=scopes or ALL,
+            historical=False,
+        )
         s.add(e)
         s.flush()
         eid_ = e.id
@@ -127,7 +135,13 @@ def test_listing_dates(world, engine, listed_on, repair, expires):
     eid = _entry(engine, listed_on, candidate_on=listed_on - dt.timedelta(days=20))
     with Session(engine) as s:
         e = s.get(BlacklistEntry, eid)
-        assert (e.state, e.listed_on, e.repair_eligible_on, e.expires_on, e.objection_decision) == ("listed", listed_on, repair, expires, "dismissed")
+        assert (e.state, e.listed_on, e.repair_eligible_on, e.expires_on, e.objection_decision) == (
+            "listed",
+            listed_on,
+            repair,
+            expires,
+            "dismissed",
+        )
 
 
 def test_no_objection_lists_the_day_after_the_deadline(world, engine):
@@ -136,7 +150,11 @@ def test_no_objection_lists_the_day_after_the_deadline(world, engine):
     assert bl.advance_blacklist(engine, on=dt.date(2024, 1, 10))["notified"] == 1
     with Session(engine) as s:
         e = s.get(BlacklistEntry, eid)
-        assert (e.state, e.notified_on, e.objection_deadline) == ("notified", dt.date(2024, 1, 10), dt.date(2024, 1, 17))
+        assert (e.state, e.notified_on, e.objection_deadline) == (
+            "notified",
+            dt.date(2024, 1, 10),
+            dt.date(2024, 1, 17),
+        )
     rows = outbox(engine, template="blacklist_notified")
     assert [(r.recipient, r.to_email, r.state) for r in rows] == [(f"enterprise:{ENT}", "ent@example.com", "pending")]
     # On the deadline day nothing happens; the day after it is listed, dated the day after.
@@ -151,7 +169,10 @@ def test_no_objection_lists_the_day_after_the_deadline(world, engine):
     with Session(engine) as s:
         ev = s.scalars(select(BlacklistEvent).where(BlacklistEvent.entry_id == eid).order_by(BlacklistEvent.id)).all()
         assert [(x.to_state, x.on) for x in ev] == [
-            ("notified", dt.date(2024, 1, 10)), ("listed", dt.date(2024, 1, 18)), ("expired", dt.date(2027, 1, 18))]
+            ("notified", dt.date(2024, 1, 10)),
+            ("listed", dt.date(2024, 1, 18)),
+            ("expired", dt.date(2027, 1, 18)),
+        ]
     assert len(outbox(engine, template="blacklist_notified")) == 1
 
 
@@ -165,7 +186,9 @@ def test_objection_upheld_withdraws(world, engine):
     # Listing waits for the decision, whatever the date.
     assert bl.advance_blacklist(engine, on=dt.date(2024, 3, 1))["listed"] == 0
     with session_scope(engine) as s:
-        bl.decide_objection(s, eid, upheld=True, on=dt.date(2024, 1, 25), by="office", reason="accident of another enterprise")
+        bl.decide_objection(
+            s, eid, upheld=True, on=dt.date(2024, 1, 25), by="office", reason="accident of another enterprise"
+        )
     with Session(engine) as s:
         assert s.get(BlacklistEntry, eid).state == "withdrawn"
         assert bl.check(s, ENT, "bidding", dt.date(2024, 2, 1))["restricted"] is False
@@ -215,10 +238,19 @@ def test_check_past_and_future(world, engine, on, restricted):
 def test_check_each_scope(world, engine, scope):
     # ENT restricted in every scope; ENT2's entry restricts bidding and procurement only.
     _entry(engine, dt.date(2024, 3, 1), candidate_on=dt.date(2024, 2, 1))
-    _entry(engine, dt.date(2024, 3, 1), candidate_on=dt.date(2024, 2, 1), eid=ENT2, ref="A2", scopes=["bidding", "government_procurement"])
+    _entry(
+        engine,
+        dt.date(2024, 3, 1),
+        candidate_on=dt.date(2024, 2, 1),
+        eid=ENT2,
+        ref="A2",
+        scopes=["bidding", "government_procurement"],
+    )
     with Session(engine) as s:
         assert bl.check(s, ENT, scope, dt.date(2024, 6, 1))["restricted"] is True
-        assert bl.check(s, ENT2, scope, dt.date(2024, 6, 1))["restricted"] is (scope in ("bidding", "government_procurement"))
+        assert bl.check(s, ENT2, scope, dt.date(2024, 6, 1))["restricted"] is (
+            scope in ("bidding", "government_procurement")
+        )
 
 
 def test_check_rejects_an_unknown_scope(world, engine):

@@ -243,7 +243,7 @@ def test_planted_selfcheck_misses(demo, rows):
 
 
 def test_planted_accidents(demo, rows):
-    from safegov.devtools.demo import accident_grade
+    from safegov.core.grades import grade_of as accident_grade
 
     _inbox, summary = demo
     by_id = {r["accident_id"]: r for _n, r in rows["accident"]}

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from safegov.db.models import Leader, Post, Unit
-from safegov.org.units import holder_at, level_of, load_units, parent_of, sync_units
+from safegov.org.directory import holder_at
+from safegov.org.units import level_of, load_units, parent_of, sync_units
 
 
 def test_counts_region_leagues_counties():
@@ -29,7 +30,13 @@ def test_hierarchy_every_parent_exists_and_is_one_level_up():
 
 @pytest.mark.parametrize(
     "code, name",
-    [("150000", "内蒙古自治区"), ("150100", "呼和浩特市"), ("150102", "新城区"), ("152900", "阿拉善盟"), ("152502", "锡林浩特市")],
+    [
+        ("150000", "内蒙古自治区"),
+        ("150100", "呼和浩特市"),
+        ("150102", "新城区"),
+        ("152900", "阿拉善盟"),
+        ("152502", "锡林浩特市"),
+    ],
 )
 def test_real_names(code, name):
     assert {u.code: u.name for u in load_units()}[code] == name
@@ -41,7 +48,13 @@ def test_no_placeholder_rows():
 
 @pytest.mark.parametrize(
     "code, level, parent",
-    [("150000", "region", None), ("150100", "league", "150000"), ("152200", "league", "150000"), ("150102", "county", "150100"), ("152502", "county", "152500")],
+    [
+        ("150000", "region", None),
+        ("150100", "league", "150000"),
+        ("152200", "league", "150000"),
+        ("150102", "county", "150100"),
+        ("152502", "county", "152500"),
+    ],
 )
 def test_level_and_parent_from_code(code, level, parent):
     assert level_of(code) == level
@@ -55,7 +68,9 @@ def test_level_of_rejects_non_codes(bad):
 
 
 def test_bad_units_file_names_line_and_field(tmp_path):
-    (tmp_path / "units.csv").write_text("code,name,parent_code\n150000,内蒙古自治区,\n150100,呼和浩特市,150200\n", encoding="utf-8")
+    (tmp_path / "units.csv").write_text(
+        "code,name,parent_code\n150000,内蒙古自治区,\n150100,呼和浩特市,150200\n", encoding="utf-8"
+    )
     with pytest.raises(ValueError, match=r"units.csv: line 3: field parent_code"):
         load_units(tmp_path)
 
@@ -73,8 +88,22 @@ def test_holder_at_due_date_and_vacancy(session):
     sync_units(session)
     session.add_all(
         [
-            Leader(leader_id="L1", name="甲", unit_code="150102", role="party_secretary", term_start=dt.date(2020, 1, 1), term_end=dt.date(2024, 3, 10)),
-            Leader(leader_id="L2", name="乙", unit_code="150102", role="party_secretary", term_start=dt.date(2024, 3, 20), term_end=None),
+            Leader(
+                leader_id="L1",
+                name="甲",
+                unit_code="150102",
+                role="party_secretary",
+                term_start=dt.date(2020, 1, 1),
+                term_end=dt.date(2024, 3, 10),
+            ),
+            Leader(
+                leader_id="L2",
+                name="乙",
+                unit_code="150102",
+                role="party_secretary",
+                term_start=dt.date(2024, 3, 20),
+                term_end=None,
+            ),
         ]
     )
     session.flush()

@@ -35,10 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from safegov.db import audit
-from safegov.core.periods import TZ, add_working_days, local_date
-from safegov.db.engine import insert_for, session_scope
+from safegov.accountability.accidents import accident_facts
+from safegov.accountability.cases import queue_mail
+from safegov.accountability.hazards import MAJOR_HAZARD_OVERDUE
 from safegov.core.errors import SafegovError
+from safegov.core.grades import GRADE_RANK
+from safegov.core.periods import TZ, add_months, add_working_days, local_date
+from safegov.db import audit
+from safegov.db.engine import insert_for, session_scope
 from safegov.db.models import Accident, BlacklistEntry, BlacklistEvent, Case, Enterprise, Hazard
 
 SCOPES: dict[str, str] = {
@@ -55,8 +59,17 @@ SCOPES: dict[str, str] = {
     "qualification_review": "资质审核",
 }
 Scope = Literal[
-    "operations", "project_approval", "investment_financing", "government_procurement", "bidding", "land_transfer",
-    "honours", "fiscal_subsidies", "import_export", "entry_exit", "qualification_review",
+    "operations",
+    "project_approval",
+    "investment_financing",
+    "government_procurement",
+    "bidding",
+    "land_transfer",
+    "honours",
+    "fiscal_subsidies",
+    "import_export",
+    "entry_exit",
+    "qualification_review",
 ]
 TRIGGERS = ("accident_liability", "false_report", "hazard_unrectified")
 TRIGGER_NAMES = {
@@ -105,7 +118,10 @@ class BlacklistConfig(_Strict):
     @model_validator(mode="after")
     def _order(self):
         if self.repair_after_months > self.expire_after_months:
-            raise ValueError(f"repair_after_months {self.repair_after_months} is after expire_after_months {self.expire_after_months}")
+            raise ValueError(
+                f"repair_after_months {self.repair_after_months} is after "
+                f"expire_after_months {self.expire_after_months}"
+            )
         if len(set(self.default_scopes)) != len(self.default_scopes):
             raise ValueError("default_scopes lists a scope twice")
         return self
@@ -145,12 +161,6 @@ def get_config(path: str | None = None) -> BlacklistConfig:
     return load_config(path)
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    from safegov.accountability.escalation import add_months as _add
-
-    return _add(day, months)
-
-
 def _at(on: dt.date) -> dt.datetime:
     return dt.datetime.combine(on, dt.time(9), TZ)
 
@@ -177,7 +187,17 @@ def entry_dict(e: BlacklistEntry) -> dict[str, Any]:
     }
 
 
-def _move(session: Session, e: BlacklistEntry, to: str, *, on: dt.date, by: str | None, reason: str | None, at: dt.datetime, **fields: Any) -> None:
+def _move(
+    session: Session,
+    e: BlacklistEntry,
+    to: str,
+    *,
+    on: dt.date,
+    by: str | None,
+    reason: str | None,
+    at: dt.datetime,
+    **fields: Any,
+) -> None:
     """One dated transition: entry fields, blacklist_event, audit link."""
     frm = e.state
     e.state = to
@@ -190,14 +210,37 @@ def _move(session: Session, e: BlacklistEntry, to: str, *, on: dt.date, by: str 
         "blacklist",
         f"{e.enterprise_id}|{e.trigger}|{e.trigger_ref}",
         to,
-        {"entry_id": e.id, "from": frm, "to": to, "on": on, "by": by, "reason": reason, **{k: v for k, v in fields.items()}},
+        {
+            "entry_id": e.id,
+            "from": frm,
+            "to": to,
+            "on": on,
+            "by": by,
+            "reason": reason,
+            **{k: v for k, v in fields.items()},
+        },
         at,
     )
 
 
-def _list(session: Session, e: BlacklistEntry, listed_on: dt.date, cfg: BlacklistConfig, *, by: str | None, reason: str, at: dt.datetime) -> None:
+def _list(
+    session: Session,
+    e: BlacklistEntry,
+    listed_on: dt.date,
+    cfg: BlacklistConfig,
+    *,
+    by: str | None,
+    reason: str,
+    at: dt.datetime,
+) -> None:
     _move(
-        session, e, "listed", on=listed_on, by=by, reason=reason, at=at,
+        session,
+        e,
+        "listed",
+        on=listed_on,
+        by=by,
+        reason=reason,
+        at=at,
         listed_on=listed_on,
         repair_eligible_on=add_months(listed_on, cfg.repair_after_months),
         expires_on=add_months(listed_on, cfg.expire_after_months),
@@ -219,10 +262,12 @@ def _need(e: BlacklistEntry, *states: str, action: str) -> None:
 # --------------------------------------------------------------------------- notifications
 
 
-def _queue_notified(session: Session, e: BlacklistEntry, *, at: dt.datetime, run_id: str | None, historical: bool) -> bool:
-    from safegov.accountability.cases import queue_mail
-
-    ent = session.execute(select(Enterprise.name, Enterprise.contact_email).where(Enterprise.enterprise_id == e.enterprise_id)).first()
+def _queue_notified(
+    session: Session, e: BlacklistEntry, *, at: dt.datetime, run_id: str | None, historical: bool
+) -> bool:
+    ent = session.execute(
+        select(Enterprise.name, Enterprise.contact_email).where(Enterprise.enterprise_id == e.enterprise_id)
+    ).first()
     return queue_mail(
         session,
         purpose="blacklist",
@@ -251,39 +296,86 @@ def _queue_notified(session: Session, e: BlacklistEntry, *, at: dt.datetime, run
 # --------------------------------------------------------------------------- triggers
 
 
-def trigger_facts(session: Session, lo: dt.date, hi: dt.date, as_of_day: dt.date, cfg: BlacklistConfig) -> list[dict[str, Any]]:
+def trigger_facts(
+    session: Session, lo: dt.date, hi: dt.date, as_of_day: dt.date, cfg: BlacklistConfig
+) -> list[dict[str, Any]]:
     """The (enterprise, trigger, ref, candidate_on) that the records justify in [lo, hi]."""
-    from safegov.accountability.escalation import GRADE_RANK, HAZARD_RULE, accident_facts
-
     out: list[dict[str, Any]] = []
     t = cfg.triggers
     if t.accident_liability.enabled or t.false_report.enabled:
         start = dt.datetime.combine(lo, dt.time(), TZ)
         end = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), TZ)
-        for a in session.scalars(select(Accident).where(Accident.enterprise_id.is_not(None), Accident.occurred_at >= start, Accident.occurred_at < end)):
+        for a in session.scalars(
+            select(Accident).where(
+                Accident.enterprise_id.is_not(None), Accident.occurred_at >= start, Accident.occurred_at < end
+            )
+        ):
             f = accident_facts(a)
             if t.accident_liability.enabled and GRADE_RANK[f["grade"]] >= GRADE_RANK[t.accident_liability.min_grade]:
-                out.append({"enterprise_id": a.enterprise_id, "trigger": "accident_liability", "trigger_ref": a.accident_id, "candidate_on": f["day"], "why": f"{f['grade']} accident {a.accident_id}"})
+                out.append(
+                    {
+                        "enterprise_id": a.enterprise_id,
+                        "trigger": "accident_liability",
+                        "trigger_ref": a.accident_id,
+                        "candidate_on": f["day"],
+                        "why": f"{f['grade']} accident {a.accident_id}",
+                    }
+                )
             false = [v for v in f["violations"] if v in ("concealed", "under_graded")]
             if t.false_report.enabled and false:
-                out.append({"enterprise_id": a.enterprise_id, "trigger": "false_report", "trigger_ref": a.accident_id, "candidate_on": f["day"], "why": f"{', '.join(false)} report of accident {a.accident_id}"})
+                out.append(
+                    {
+                        "enterprise_id": a.enterprise_id,
+                        "trigger": "false_report",
+                        "trigger_ref": a.accident_id,
+                        "candidate_on": f["day"],
+                        "why": f"{', '.join(false)} report of accident {a.accident_id}",
+                    }
+                )
     if t.hazard_unrectified.enabled:
         # Candidate on deadline + after_days + 1; the day must be in range and reached.
         n = t.hazard_unrectified.after_days
         d_lo, d_hi = lo - dt.timedelta(days=n + 1), min(hi, as_of_day) - dt.timedelta(days=n + 1)
         rows = session.execute(
             select(Hazard.hazard_id, Hazard.enterprise_id, Hazard.deadline, Hazard.rectified_on)
-            .join(Case, (Case.rule_id == HAZARD_RULE) & (Case.step == "enforcement") & (Case.period == Hazard.hazard_id))
-            .where(Hazard.grade == "major", Hazard.deadline.between(d_lo, d_hi), Case.state.in_(("open", "approved", "closed")))
+            .join(
+                Case,
+                (Case.rule_id == MAJOR_HAZARD_OVERDUE)
+                & (Case.step == "enforcement")
+                & (Case.period == Hazard.hazard_id),
+            )
+            .where(
+                Hazard.grade == "major",
+                Hazard.deadline.between(d_lo, d_hi),
+                Case.state.in_(("open", "approved", "closed")),
+            )
         ).all()
         for hid, eid, deadline, rectified in rows:
             day = deadline + dt.timedelta(days=n + 1)
             if rectified is None or rectified >= day:
-                out.append({"enterprise_id": eid, "trigger": "hazard_unrectified", "trigger_ref": hid, "candidate_on": day, "why": f"major hazard {hid} not rectified {n} days after its deadline {deadline} despite enforcement"})
+                out.append(
+                    {
+                        "enterprise_id": eid,
+                        "trigger": "hazard_unrectified",
+                        "trigger_ref": hid,
+                        "candidate_on": day,
+                        "why": f"major hazard {hid} not rectified {n} days after its deadline {deadline} "
+                        "despite enforcement",
+                    }
+                )
     return out
 
 
-def sync_triggers(engine: Engine, lo: dt.date, hi: dt.date, *, as_of: dt.datetime, historical: bool = False, run_id: str | None = None, config: BlacklistConfig | None = None) -> dict[str, int]:
+def sync_triggers(
+    engine: Engine,
+    lo: dt.date,
+    hi: dt.date,
+    *,
+    as_of: dt.datetime,
+    historical: bool = False,
+    run_id: str | None = None,
+    config: BlacklistConfig | None = None,
+) -> dict[str, int]:
     """Make a ``candidate`` entry exist for every trigger in range; withdraw candidates and
     notified entries whose trigger went away. Idempotent on (enterprise, trigger, ref)."""
     cfg = config or get_config()
@@ -292,28 +384,80 @@ def sync_triggers(engine: Engine, lo: dt.date, hi: dt.date, *, as_of: dt.datetim
     with session_scope(engine) as session:
         facts = trigger_facts(session, lo, hi, local_date(at), cfg)
         want = {(f["enterprise_id"], f["trigger"], f["trigger_ref"]): f for f in facts}
-        existing = {(e.enterprise_id, e.trigger, e.trigger_ref): e for e in session.scalars(select(BlacklistEntry).where(BlacklistEntry.candidate_on.between(lo, hi)))}
+        existing = {
+            (e.enterprise_id, e.trigger, e.trigger_ref): e
+            for e in session.scalars(select(BlacklistEntry).where(BlacklistEntry.candidate_on.between(lo, hi)))
+        }
         refs = sorted({k[2] for k in want})
         for i in range(0, len(refs), 500):
             for e in session.scalars(select(BlacklistEntry).where(BlacklistEntry.trigger_ref.in_(refs[i : i + 500]))):
                 existing.setdefault((e.enterprise_id, e.trigger, e.trigger_ref), e)
         new = [f for k, f in want.items() if k not in existing]
         if new:
-            stmt = insert_for(session, BlacklistEntry.__table__).on_conflict_do_nothing(index_elements=["enterprise_id", "trigger", "trigger_ref"])
-            session.execute(stmt, [
-                {"enterprise_id": f["enterprise_id"], "trigger": f["trigger"], "trigger_ref": f["trigger_ref"], "state": "candidate",
-                 "candidate_on": f["candidate_on"], "scopes": cfg.scopes_for(f["trigger"]), "historical": historical}
-                for f in new
-            ])
+            stmt = insert_for(session, BlacklistEntry.__table__).on_conflict_do_nothing(
+                index_elements=["enterprise_id", "trigger", "trigger_ref"]
+            )
+            session.execute(
+                stmt,
+                [
+                    {
+                        "enterprise_id": f["enterprise_id"],
+                        "trigger": f["trigger"],
+                        "trigger_ref": f["trigger_ref"],
+                        "state": "candidate",
+                        "candidate_on": f["candidate_on"],
+                        "scopes": cfg.scopes_for(f["trigger"]),
+                        "historical": historical,
+                    }
+                    for f in new
+                ],
+            )
             for f in new:
-                e = session.scalars(select(BlacklistEntry).where(BlacklistEntry.enterprise_id == f["enterprise_id"], BlacklistEntry.trigger == f["trigger"], BlacklistEntry.trigger_ref == f["trigger_ref"])).one()
-                session.add(BlacklistEvent(entry_id=e.id, from_state=None, to_state="candidate", on=f["candidate_on"], at=at, by="escalate", reason=f["why"]))
+                e = session.scalars(
+                    select(BlacklistEntry).where(
+                        BlacklistEntry.enterprise_id == f["enterprise_id"],
+                        BlacklistEntry.trigger == f["trigger"],
+                        BlacklistEntry.trigger_ref == f["trigger_ref"],
+                    )
+                ).one()
+                session.add(
+                    BlacklistEvent(
+                        entry_id=e.id,
+                        from_state=None,
+                        to_state="candidate",
+                        on=f["candidate_on"],
+                        at=at,
+                        by="escalate",
+                        reason=f["why"],
+                    )
+                )
                 session.flush()
-                audit.append(session, "blacklist", f"{e.enterprise_id}|{e.trigger}|{e.trigger_ref}", "candidate", {"entry_id": e.id, "on": f["candidate_on"], "why": f["why"], "historical": historical, "run_id": run_id}, at)
+                audit.append(
+                    session,
+                    "blacklist",
+                    f"{e.enterprise_id}|{e.trigger}|{e.trigger_ref}",
+                    "candidate",
+                    {
+                        "entry_id": e.id,
+                        "on": f["candidate_on"],
+                        "why": f["why"],
+                        "historical": historical,
+                        "run_id": run_id,
+                    },
+                    at,
+                )
             counts["candidates"] = len(new)
         for k, e in existing.items():
             if k not in want and lo <= e.candidate_on <= hi and e.state in ("candidate", "notified"):
-                _move(session, e, "withdrawn", on=local_date(at), by="escalate", reason="the trigger no longer holds", at=at)
+                _move(
+                    session,
+                    e,
+                    "withdrawn",
+                    on=local_date(at),
+                    by="escalate",
+                    reason="the trigger no longer holds",
+                    at=at,
+                )
                 counts["withdrawn"] += 1
     return counts
 
@@ -321,14 +465,33 @@ def sync_triggers(engine: Engine, lo: dt.date, hi: dt.date, *, as_of: dt.datetim
 # --------------------------------------------------------------------------- lifecycle
 
 
-def notify(session: Session, entry_id: int, *, on: dt.date, by: str, at: dt.datetime | None = None, run_id: str | None = None, historical: bool = False, config: BlacklistConfig | None = None) -> BlacklistEntry:
+def notify(
+    session: Session,
+    entry_id: int,
+    *,
+    on: dt.date,
+    by: str,
+    at: dt.datetime | None = None,
+    run_id: str | None = None,
+    historical: bool = False,
+    config: BlacklistConfig | None = None,
+) -> BlacklistEntry:
     """Tell the enterprise (告知): starts the objection window and queues the email."""
     cfg = config or get_config()
     e = _get(session, entry_id)
     _need(e, "candidate", action="notify")
     at = at or _at(on)
-    _move(session, e, "notified", on=on, by=by, reason="enterprise notified before listing", at=at,
-          notified_on=on, objection_deadline=add_working_days(on, cfg.objection_working_days))
+    _move(
+        session,
+        e,
+        "notified",
+        on=on,
+        by=by,
+        reason="enterprise notified before listing",
+        at=at,
+        notified_on=on,
+        objection_deadline=add_working_days(on, cfg.objection_working_days),
+    )
     _queue_notified(session, e, at=at, run_id=run_id, historical=historical)
     return e
 
@@ -345,13 +508,31 @@ def record_objection(session: Session, entry_id: int, *, on: dt.date, by: str, r
     return e
 
 
-def decide_objection(session: Session, entry_id: int, *, upheld: bool, on: dt.date, by: str, reason: str | None = None, config: BlacklistConfig | None = None) -> BlacklistEntry:
+def decide_objection(
+    session: Session,
+    entry_id: int,
+    *,
+    upheld: bool,
+    on: dt.date,
+    by: str,
+    reason: str | None = None,
+    config: BlacklistConfig | None = None,
+) -> BlacklistEntry:
     """Upheld → the entry is withdrawn; dismissed → it is listed on the decision day."""
     cfg = config or get_config()
     e = _get(session, entry_id)
     _need(e, "objection", action="decide an objection")
     if upheld:
-        _move(session, e, "withdrawn", on=on, by=by, reason=reason or "objection upheld", at=_at(on), objection_decision="upheld")
+        _move(
+            session,
+            e,
+            "withdrawn",
+            on=on,
+            by=by,
+            reason=reason or "objection upheld",
+            at=_at(on),
+            objection_decision="upheld",
+        )
     else:
         e.objection_decision = "dismissed"
         _list(session, e, on, cfg, by=by, reason=reason or "objection dismissed", at=_at(on))
@@ -382,7 +563,14 @@ def revoke_removal(session: Session, entry_id: int, *, on: dt.date, by: str, rea
     return e
 
 
-def advance_blacklist(engine: Engine, *, on: dt.date, historical: bool = False, run_id: str | None = None, config: BlacklistConfig | None = None) -> dict[str, int]:
+def advance_blacklist(
+    engine: Engine,
+    *,
+    on: dt.date,
+    historical: bool = False,
+    run_id: str | None = None,
+    config: BlacklistConfig | None = None,
+) -> dict[str, int]:
     """Move entries whose dates have come (idempotent; run daily or per escalation run).
 
     candidate (candidate_on ≤ on) → notified on ``on``; notified with the objection
@@ -392,15 +580,35 @@ def advance_blacklist(engine: Engine, *, on: dt.date, historical: bool = False, 
     cfg = config or get_config()
     counts = {"notified": 0, "listed": 0, "expired": 0}
     with session_scope(engine) as session:
-        for e in session.scalars(select(BlacklistEntry).where(BlacklistEntry.state == "candidate", BlacklistEntry.candidate_on <= on).order_by(BlacklistEntry.id)):
+        for e in session.scalars(
+            select(BlacklistEntry)
+            .where(BlacklistEntry.state == "candidate", BlacklistEntry.candidate_on <= on)
+            .order_by(BlacklistEntry.id)
+        ):
             notify(session, e.id, on=on, by="advance", run_id=run_id, historical=historical or e.historical, config=cfg)
             counts["notified"] += 1
-        for e in session.scalars(select(BlacklistEntry).where(BlacklistEntry.state == "notified", BlacklistEntry.objection_deadline < on).order_by(BlacklistEntry.id)):
+        for e in session.scalars(
+            select(BlacklistEntry)
+            .where(BlacklistEntry.state == "notified", BlacklistEntry.objection_deadline < on)
+            .order_by(BlacklistEntry.id)
+        ):
             day = e.objection_deadline + dt.timedelta(days=1)
             _list(session, e, day, cfg, by="advance", reason=f"no objection by {e.objection_deadline}", at=_at(day))
             counts["listed"] += 1
-        for e in session.scalars(select(BlacklistEntry).where(BlacklistEntry.state == "listed", BlacklistEntry.expires_on <= on).order_by(BlacklistEntry.id)):
-            _move(session, e, "expired", on=e.expires_on, by="advance", reason=f"{cfg.expire_after_months} months after listing", at=_at(e.expires_on))
+        for e in session.scalars(
+            select(BlacklistEntry)
+            .where(BlacklistEntry.state == "listed", BlacklistEntry.expires_on <= on)
+            .order_by(BlacklistEntry.id)
+        ):
+            _move(
+                session,
+                e,
+                "expired",
+                on=e.expires_on,
+                by="advance",
+                reason=f"{cfg.expire_after_months} months after listing",
+                at=_at(e.expires_on),
+            )
             counts["expired"] += 1
     return counts
 
@@ -412,7 +620,11 @@ def restricted_spans(session: Session, e: BlacklistEntry) -> list[tuple[dt.date,
     """[start, end) spans in which the entry was (or will be) listed; ``end`` None = open."""
     spans: list[tuple[dt.date, dt.date | None]] = []
     start = None
-    for to_state, on in session.execute(select(BlacklistEvent.to_state, BlacklistEvent.on).where(BlacklistEvent.entry_id == e.id).order_by(BlacklistEvent.on, BlacklistEvent.id)):
+    for to_state, on in session.execute(
+        select(BlacklistEvent.to_state, BlacklistEvent.on)
+        .where(BlacklistEvent.entry_id == e.id)
+        .order_by(BlacklistEvent.on, BlacklistEvent.id)
+    ):
         if to_state == "listed" and start is None:
             start = on
         elif to_state != "listed" and start is not None:
@@ -434,7 +646,9 @@ def check(session: Session, enterprise_id: str, scope: str, on: dt.date) -> dict
     (exclusive: the first day without restriction, as known today), why, entry."""
     if scope not in SCOPES:
         raise SafegovError(f"unknown scope {scope!r}; expected one of {', '.join(SCOPES)}")
-    entries = session.scalars(select(BlacklistEntry).where(BlacklistEntry.enterprise_id == enterprise_id).order_by(BlacklistEntry.id)).all()
+    entries = session.scalars(
+        select(BlacklistEntry).where(BlacklistEntry.enterprise_id == enterprise_id).order_by(BlacklistEntry.id)
+    ).all()
     hits = []
     notes = []
     for e in entries:
@@ -446,7 +660,10 @@ def check(session: Session, enterprise_id: str, scope: str, on: dt.date) -> dict
             if s <= on and (end is None or on < end):
                 hits.append((s, end, e))
         if not any(s <= on and (end is None or on < end) for s, end in spans):
-            notes.append(f"entry {e.id} ({e.trigger} {e.trigger_ref}) is {e.state}" + ("; listed " + ", ".join(f"{s}–{end or 'open'}" for s, end in spans) if spans else ""))
+            notes.append(
+                f"entry {e.id} ({e.trigger} {e.trigger_ref}) is {e.state}"
+                + ("; listed " + ", ".join(f"{s}–{end or 'open'}" for s, end in spans) if spans else "")
+            )
     base = {"enterprise_id": enterprise_id, "scope": scope, "scope_name": SCOPES[scope], "on": on}
     if not hits:
         why = "; ".join(notes) if notes else "not on the blacklist"
@@ -475,6 +692,13 @@ def update_scopes(session: Session, entry_id: int, scopes: list[str], *, on: dt.
     e = _get(session, entry_id)
     old = list(e.scopes or [])
     session.execute(update(BlacklistEntry).where(BlacklistEntry.id == e.id).values(scopes=list(scopes)))
-    audit.append(session, "blacklist", f"{e.enterprise_id}|{e.trigger}|{e.trigger_ref}", "scopes", {"entry_id": e.id, "from": old, "to": list(scopes), "on": on, "by": by}, _at(on))
+    audit.append(
+        session,
+        "blacklist",
+        f"{e.enterprise_id}|{e.trigger}|{e.trigger_ref}",
+        "scopes",
+        {"entry_id": e.id, "from": old, "to": list(scopes), "on": on, "by": by},
+        _at(on),
+    )
     session.expire(e)
     return e

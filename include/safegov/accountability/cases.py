@@ -9,9 +9,13 @@ States: ``open`` (no approval needed: notice, reporting_violation, enforcement),
 dual_interview 双约谈), ``approved``, ``rejected``, ``withdrawn`` (the miss was cured, or
 the facts behind an event case changed — kept, never deleted), ``closed``.
 
+A case's ``rule_id`` is an obligation's id (the ladder for misses) or an accountability
+rule's (accidents, hazards); the register says which.
+
 Historical cases (backfills) skip approval: they are stored ``approved`` with
-``decided_by='historical'`` (the decision was taken at the time, outside this system), and
-their notices are queued with ``historical=True`` so the outbox stores them suppressed.
+``decided_by='historical'`` (the decision was taken at the time, outside this system); their
+notices are queued only with ``QUEUE_HISTORICAL``, and then with ``historical=True`` so the
+outbox stores them suppressed.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from typing import Any
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
-from safegov.db import audit
-from safegov.core.periods import TZ, local_date, working_days_between
-from safegov.db.engine import insert_for
 from safegov.core.errors import SafegovError
-from safegov.db.models import Case, CaseEvent, Enterprise, Leader
+from safegov.core.periods import TZ, local_date, working_days_between
+from safegov.db import audit
+from safegov.db.engine import insert_for, session_scope
+from safegov.db.models import Case, CaseEvent, Enterprise
+from safegov.notification.outbox import queue_many
+from safegov.org.directory import PostDirectory
 from safegov.org.units import parent_of
+from safegov.register.obligations import Obligation, get_register
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +101,9 @@ def _chunks(seq: Sequence, n: int = _CHUNK) -> Iterable[Sequence]:
         yield seq[i : i + n]
 
 
-def _insert_rows(session: Session, table, rows: Sequence[dict[str, Any]], *, unique: str | None = None, returning: Sequence[str] = ()) -> list:
+def _insert_rows(
+    session: Session, table, rows: Sequence[dict[str, Any]], *, unique: str | None = None, returning: Sequence[str] = ()
+) -> list:
     """INSERT ``rows`` (all with the same keys) [ON CONFLICT (unique) DO NOTHING] [RETURNING
     …]; returns the returned rows.
 
@@ -110,7 +119,10 @@ def _insert_rows(session: Session, table, rows: Sequence[dict[str, Any]], *, uni
         quote = bind.dialect.identifier_preparer.quote
         name = bind.dialect.identifier_preparer.format_table(table)
         columns = ", ".join(quote(c) for c in rows[0])
-        sql = f"INSERT INTO {name} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"
+        sql = (
+            f"INSERT INTO {name} ({columns}) "
+            f"SELECT {columns} FROM json_populate_recordset(NULL::{name}, CAST(:rows AS json))"
+        )
         if unique:
             sql += f" ON CONFLICT ({quote(unique)}) DO NOTHING"
         if returning:
@@ -149,49 +161,13 @@ def initial_state(kind: str, historical: bool) -> str:
 # --------------------------------------------------------------------------- notifications
 
 
-class _Directory:
-    """Email look-ups for one run: leaders and post holders loaded once (the leader registry
-    is small), enterprises on demand or preloaded in bulk."""
+class CaseDirectory(PostDirectory):
+    """Look-ups for one run's notices: post holders and leaders (``safegov.org.directory``),
+    and enterprises' contacts, on demand or preloaded in bulk."""
 
     def __init__(self, session: Session):
-        self.session = session
-        self._leaders: dict[str, tuple[str | None, str | None]] | None = None
-        self._terms: dict[tuple[str, str], list[tuple[dt.date, dt.date | None, str]]] = {}
-        self._offices: dict[tuple[str, dt.date], tuple[str | None, str | None]] = {}
+        super().__init__(session)
         self._enterprises: dict[str, tuple[str | None, str | None, str | None]] = {}
-
-    def _load(self) -> dict[str, tuple[str | None, str | None]]:
-        if self._leaders is None:
-            self._leaders = {}
-            q = select(Leader.leader_id, Leader.name, Leader.email, Leader.unit_code, Leader.role, Leader.term_start, Leader.term_end)
-            for lid, name, email, unit, role, start, end in self.session.execute(q):
-                self._leaders[lid] = (name, email)
-                self._terms.setdefault((unit, role), []).append((start, end, lid))
-        return self._leaders
-
-    def leader(self, leader_id: str) -> tuple[str | None, str | None] | None:
-        """(name, email) or None when ``leader_id`` is not a leader (e.g. a plain name)."""
-        return self._load().get(leader_id)
-
-    def holder(self, unit_code: str, role: str, on: dt.date) -> str | None:
-        """Same rule as ``orgs.holder_at``: in office on ``on``, else whoever held it last."""
-        self._load()
-        terms = [t for t in self._terms.get((unit_code, role), ()) if t[0] <= on]
-        current = [t for t in terms if t[1] is None or t[1] >= on]
-        if current:
-            return max(current, key=lambda t: t[0])[2]
-        if terms:
-            return max(terms, key=lambda t: t[1])[2]
-        return None
-
-    def office(self, unit_code: str, on: dt.date) -> tuple[str | None, str | None]:
-        """The safety office (安委办) of a unit: its director's leader id and email on ``on``."""
-        key = (unit_code, on)
-        if key not in self._offices:
-            lid = self.holder(unit_code, "safety_office_director", on)
-            found = self.leader(lid) if lid else None
-            self._offices[key] = (lid, found[1] if found else None)
-        return self._offices[key]
 
     def enterprise(self, enterprise_id: str) -> tuple[str | None, str | None, str | None]:
         """(name, contact_email, legal_representative)."""
@@ -208,9 +184,9 @@ class _Directory:
         missing = sorted({i for i in ids if i not in self._enterprises})
         for chunk in _chunks(missing):
             for eid, name, email, rep in self.session.execute(
-                select(Enterprise.enterprise_id, Enterprise.name, Enterprise.contact_email, Enterprise.legal_representative).where(
-                    Enterprise.enterprise_id.in_(chunk)
-                )
+                select(
+                    Enterprise.enterprise_id, Enterprise.name, Enterprise.contact_email, Enterprise.legal_representative
+                ).where(Enterprise.enterprise_id.in_(chunk))
             ):
                 self._enterprises[eid] = (name, email, rep)
             for eid in chunk:
@@ -222,27 +198,20 @@ def queue_mail(session: Session, **kwargs: Any) -> bool:
     return queue_mails(session, [kwargs], created_at=kwargs.pop("created_at"), run_id=kwargs.pop("run_id", None)) > 0
 
 
-def queue_mails(session: Session, items: list[dict[str, Any]], *, created_at: dt.datetime, run_id: str | None = None) -> int:
+def queue_mails(
+    session: Session, items: list[dict[str, Any]], *, created_at: dt.datetime, run_id: str | None = None
+) -> int:
     """Bulk queue through ``safegov.notification.outbox.queue_many`` (one audit append per batch)."""
     if not items:
         return 0
-    try:
-        from safegov.notification import outbox
-    except ModuleNotFoundError as exc:  # the outbox lands in a parallel change
-        if exc.name != "safegov.notification.outbox":
-            raise
-        log.warning("safegov.notification.outbox is not available: %d email(s) not queued", len(items))
-        return 0
-    if hasattr(outbox, "queue_many"):
-        return int(outbox.queue_many(session, items, created_at=created_at, run_id=run_id))
-    return sum(bool(outbox.queue(session, **it, created_at=created_at, run_id=run_id)) for it in items)
+    return int(queue_many(session, items, created_at=created_at, run_id=run_id))
 
 
 def _office_label(unit_code: str) -> str:
     return f"office:{unit_code}"
 
 
-def recipients(case: Case, directory: _Directory) -> list[tuple[str, str | None]]:
+def recipients(case: Case, directory: CaseDirectory) -> list[tuple[str, str | None]]:
     """Who is told about a case: (recipient id, email). Order matters only for readability."""
     on = case.period_start or case.opened_on
     out: list[tuple[str, str | None]] = []
@@ -255,14 +224,15 @@ def recipients(case: Case, directory: _Directory) -> list[tuple[str, str | None]
 
     def office(unit: str | None) -> None:
         if unit:
-            add(_office_label(unit), directory.office(unit, on)[1])
+            director = directory.office(unit, on)
+            add(_office_label(unit), director.email if director else None)
 
     # The persons named: leaders get their email; a plain name (hazard responsible person)
     # has no address, the offices carry the case to them.
     for person in filter(None, (case.persons or "").split(";")):
         found = directory.leader(person)
         if found is not None:
-            add(person, found[1])
+            add(person, found.email)
     if case.subject_kind == "enterprise" or case.kind == "enforcement":
         eid = case.subject_id if case.subject_kind == "enterprise" else (case.details or {}).get("enterprise_id")
         if eid:
@@ -286,13 +256,11 @@ def recipients(case: Case, directory: _Directory) -> list[tuple[str, str | None]
     return out
 
 
-def _obligation(rule_id: str):
-    try:
-        from safegov.register.obligations import get_register
-
-        return get_register().get(rule_id)
-    except Exception:  # noqa: BLE001 - accident/hazard rules are not obligations; context is best effort
-        return None
+def _obligation(rule_id: str) -> Obligation | None:
+    """The obligation a case's rule id names; None for an accountability rule (accident,
+    hazard). An id that is neither is an error (KeyError)."""
+    register = get_register()
+    return None if register.is_accountability_rule(rule_id) else register.get(rule_id)
 
 
 def case_context(case: Case) -> dict[str, Any]:
@@ -321,19 +289,21 @@ def case_context(case: Case) -> dict[str, Any]:
         "opened_on": case.opened_on.isoformat(),
         "accident_id": details.get("accident_id"),
         "hazard_id": details.get("hazard_id"),
-        "enterprise_id": details.get("enterprise_id") or (case.subject_id if case.subject_kind == "enterprise" else None),
+        "enterprise_id": details.get("enterprise_id")
+        or (case.subject_id if case.subject_kind == "enterprise" else None),
         "details": details,
     }
 
 
-def case_mail_items(case: Case, directory: _Directory, *, period_end: dt.date | None = None) -> list[dict[str, Any]]:
+def case_mail_items(case: Case, directory: CaseDirectory, *, period_end: dt.date | None = None) -> list[dict[str, Any]]:
     """The outbox items (``queue`` keyword arguments) for a case's notices, one per recipient.
 
     ``period_end`` is the day the outbox's history horizon is judged on: the event's day
-    for event cases (their period is an id), the decision day for approvals.
+    for event cases (accountability rules, event obligations: their period is an id), the
+    decision day for approvals.
     """
     ctx = case_context(case)
-    if period_end is None and (case.rule_id in _EVENT_RULES or case.period == case.subject_id):
+    if period_end is None and (ctx["obligation_id"] is None or case.period == case.subject_id):
         period_end = case.period_start
     items = []
     for rid, email in recipients(case, directory):
@@ -342,7 +312,7 @@ def case_mail_items(case: Case, directory: _Directory, *, period_end: dt.date | 
             name = directory.enterprise(rid.split(":", 1)[1])[0]
         elif not rid.startswith("office:"):
             found = directory.leader(rid)
-            name = found[0] if found else None
+            name = found.name if found else None
         items.append(
             dict(
                 purpose=f"case:{case.rule_id}"[:32],
@@ -364,7 +334,7 @@ def case_mail_items(case: Case, directory: _Directory, *, period_end: dt.date | 
 def queue_case_notices(
     session: Session,
     case: Case,
-    directory: _Directory,
+    directory: CaseDirectory,
     *,
     at: dt.datetime,
     run_id: str | None = None,
@@ -372,9 +342,6 @@ def queue_case_notices(
 ) -> int:
     """Queue the case's emails (one per recipient). Idempotent through the outbox key."""
     return queue_mails(session, case_mail_items(case, directory, period_end=period_end), created_at=at, run_id=run_id)
-
-
-_EVENT_RULES = frozenset({"DUAL-INTERVIEW-COUNTY", "DUAL-INTERVIEW-LEAGUE", "REPORTING-VIOLATION", "MAJOR-HAZARD-OVERDUE"})
 
 
 # --------------------------------------------------------------------------- creation
@@ -387,7 +354,7 @@ def ensure_cases(
     at: dt.datetime,
     run_id: str | None = None,
     historical: bool = False,
-    directory: _Directory | None = None,
+    directory: CaseDirectory | None = None,
     known: dict[str, tuple[int, str]] | None = None,
 ) -> dict[str, int]:
     """Create the cases that do not exist yet; reopen withdrawn ones the facts justify again.
@@ -411,7 +378,9 @@ def ensure_cases(
     else:
         keys_to_read = keys
     for chunk in _chunks(keys_to_read):
-        for cid, key, state in session.execute(select(Case.id, Case.case_key, Case.state).where(Case.case_key.in_(chunk))):
+        for cid, key, state in session.execute(
+            select(Case.id, Case.case_key, Case.state).where(Case.case_key.in_(chunk))
+        ):
             existing[key] = (cid, state)
     opened_on = local_date(at)
     new_rows = []
@@ -447,13 +416,25 @@ def ensure_cases(
     if new_rows:
         # RETURNING tells exactly which rows this run inserted: a concurrent run that got
         # there first keeps its own events and audit links, and none are doubled here.
-        ids = dict((k, i) for i, k in _insert_rows(session, Case.__table__, new_rows, unique="case_key", returning=("id", "case_key")))
+        ids = dict(
+            (k, i)
+            for i, k in _insert_rows(session, Case.__table__, new_rows, unique="case_key", returning=("id", "case_key"))
+        )
         new_rows = [r for r in new_rows if r["case_key"] in ids]
         events, links = [], []
         for r in new_rows:
             cid = ids[r["case_key"]]
             touched_ids.append(cid)
-            events.append({"case_id": cid, "from_state": None, "to_state": r["state"], "at": at, "by": "historical" if r["state"] == "approved" else "escalate", "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None})
+            events.append(
+                {
+                    "case_id": cid,
+                    "from_state": None,
+                    "to_state": r["state"],
+                    "at": at,
+                    "by": "historical" if r["state"] == "approved" else "escalate",
+                    "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None,
+                }
+            )
             links.append([cid, r["case_key"], r["state"], r["persons"]])
         _insert_rows(session, CaseEvent.__table__, events)
         # One audit link per batch of up to AUDIT_BATCH opened cases (each case listed with
@@ -462,8 +443,17 @@ def ensure_cases(
         audit.append_many(
             session,
             [
-                ("case", f"{chunk[0][1]} (+{len(chunk) - 1})" if len(chunk) > 1 else chunk[0][1], "opened",
-                 {"cases": list(chunk), "fields": ["case_id", "case_key", "state", "persons"], "historical": historical, "run_id": run_id})
+                (
+                    "case",
+                    f"{chunk[0][1]} (+{len(chunk) - 1})" if len(chunk) > 1 else chunk[0][1],
+                    "opened",
+                    {
+                        "cases": list(chunk),
+                        "fields": ["case_id", "case_key", "state", "persons"],
+                        "historical": historical,
+                        "run_id": run_id,
+                    },
+                )
                 for chunk in _chunks(links, AUDIT_BATCH)
             ],
             at,
@@ -474,14 +464,26 @@ def ensure_cases(
         for key, cid in reopen:
             s = by_key[key]
             to = initial_state(s.kind, historical)
-            _set_state(session, [cid], "withdrawn", to, at=at, by="escalate", reason="the miss is established again", extra={"decided_by": "historical" if to == "approved" else None, "decided_at": at if to == "approved" else None})
+            _set_state(
+                session,
+                [cid],
+                "withdrawn",
+                to,
+                at=at,
+                by="escalate",
+                reason="the miss is established again",
+                extra={
+                    "decided_by": "historical" if to == "approved" else None,
+                    "decided_at": at if to == "approved" else None,
+                },
+            )
             touched_ids.append(cid)
         counts["reopened"] = len(reopen)
     # Notices go out now for cases that need no approval. Historical cases queue nothing
     # (QUEUE_HISTORICAL): there is nothing to send, and rendering hundreds of thousands of
     # suppressed emails would dominate a ten-year backfill.
     if touched_ids and (not historical or QUEUE_HISTORICAL):
-        directory = directory or _Directory(session)
+        directory = directory or CaseDirectory(session)
         ents = [key.split("|")[1] for key in keys if by_key[key].subject_kind == "enterprise"]
         if ents:
             directory.preload_enterprises(ents)
@@ -511,15 +513,33 @@ def _set_state(
     values = {"state": to_state, **(extra or {})}
     keys: dict[int, tuple[str, str]] = {}
     for chunk in _chunks(list(case_ids)):
-        session.execute(update(Case).where(Case.id.in_(chunk)).values(**values).execution_options(synchronize_session=False))
-        keys.update({i: (k, s) for i, k, s in session.execute(select(Case.id, Case.case_key, Case.state).where(Case.id.in_(chunk)))})
+        session.execute(
+            update(Case).where(Case.id.in_(chunk)).values(**values).execution_options(synchronize_session=False)
+        )
+        keys.update(
+            {
+                i: (k, s)
+                for i, k, s in session.execute(select(Case.id, Case.case_key, Case.state).where(Case.id.in_(chunk)))
+            }
+        )
     session.execute(
         CaseEvent.__table__.insert(),
-        [{"case_id": cid, "from_state": from_state, "to_state": to_state, "at": at, "by": by, "reason": reason} for cid in case_ids],
+        [
+            {"case_id": cid, "from_state": from_state, "to_state": to_state, "at": at, "by": by, "reason": reason}
+            for cid in case_ids
+        ],
     )
     audit.append_many(
         session,
-        [("case", keys[cid][0], to_state, {"case_id": cid, "from": from_state, "to": to_state, "by": by, "reason": reason}) for cid in case_ids],
+        [
+            (
+                "case",
+                keys[cid][0],
+                to_state,
+                {"case_id": cid, "from": from_state, "to": to_state, "by": by, "reason": reason},
+            )
+            for cid in case_ids
+        ],
         at,
     )
     session.expire_all()
@@ -534,6 +554,43 @@ def withdraw_cases(session: Session, rows: Sequence[tuple[int, str]], *, at: dt.
     for state, ids in by_state.items():
         _set_state(session, ids, state, "withdrawn", at=at, by="escalate", reason=reason)
     return sum(len(v) for v in by_state.values())
+
+
+def existing_cases(
+    session: Session, rule_ids: Sequence[str], lo: dt.date, hi: dt.date, steps: Sequence[str] | None = None
+) -> dict[str, tuple[int, str]]:
+    """case_key → (id, state) of the rules' cases whose period starts in [lo, hi]."""
+    q = select(Case.case_key, Case.id, Case.state).where(
+        Case.rule_id.in_(list(rule_ids)), Case.period_start.between(lo, hi)
+    )
+    if steps:
+        q = q.where(Case.step.in_(list(steps)))
+    return {k: (i, s) for k, i, s in session.execute(q)}
+
+
+def reconcile_cases(
+    session: Session,
+    desired: list[CaseSpec],
+    existing: dict[str, tuple[int, str]],
+    *,
+    create_lo: dt.date,
+    create_hi: dt.date,
+    at: dt.datetime,
+    run_id: str | None,
+    historical: bool,
+    directory: CaseDirectory,
+    reason: str,
+) -> dict[str, int]:
+    """Create the desired cases whose period starts in [create_lo, create_hi]; withdraw the
+    active ``existing`` ones that are no longer desired (``reason`` says why)."""
+    create = [s for s in desired if s.period_start is not None and create_lo <= s.period_start <= create_hi]
+    counts = ensure_cases(
+        session, create, at=at, run_id=run_id, historical=historical, directory=directory, known=existing
+    )
+    keys = {s.case_key for s in desired}
+    stale = [(cid, state) for key, (cid, state) in existing.items() if key not in keys and state in ACTIVE_STATES]
+    counts["withdrawn"] = withdraw_cases(session, stale, at=at, reason=reason)
+    return counts
 
 
 # --------------------------------------------------------------------------- approvals
@@ -569,8 +626,6 @@ def decide_cases(
     case withdrawn meanwhile is skipped; deciding a case in any other state is an error
     naming it, and nothing is changed.
     """
-    from safegov.db.engine import session_scope
-
     if not decided_by or not str(decided_by).strip():
         raise SafegovError("decided_by is required: who decides?")
     if not approve and not (reason and reason.strip()):
@@ -607,17 +662,17 @@ def decide_cases(
             extra={"decided_by": decided_by, "decided_at": at, "decision_reason": reason},
         )
         if approve:
-            directory = _Directory(session)
+            directory = CaseDirectory(session)
             for case in session.scalars(select(Case).where(Case.id.in_(todo))):
                 # Judged on the decision day: an approval sends its notices now.
                 queue_case_notices(session, case, directory, at=at, run_id=run_id, period_end=local_date(at))
         return len(todo)
 
 
-def close_cases(engine: Engine, case_ids: Sequence[int], *, closed_by: str, reason: str | None = None, at: dt.datetime) -> int:
+def close_cases(
+    engine: Engine, case_ids: Sequence[int], *, closed_by: str, reason: str | None = None, at: dt.datetime
+) -> int:
     """Close cases that have been dealt with (interview held, enforcement lifted)."""
-    from safegov.db.engine import session_scope
-
     with session_scope(engine) as session:
         rows = session.execute(select(Case.id, Case.state).where(Case.id.in_(list(case_ids)))).all()
         found = {i for i, _ in rows}
@@ -641,19 +696,19 @@ def remind_stale_approvals(engine: Engine, *, on: dt.date, working_days: int = 5
     One reminder per block of N working days (step ``r1``, ``r2`` …), so a daily sweep
     re-run on the same day queues nothing new.
     """
-    from safegov.db.engine import session_scope
-
     at = dt.datetime.combine(on, dt.time(9), TZ)
     n = 0
     with session_scope(engine) as session:
-        directory = _Directory(session)
-        for case in session.scalars(select(Case).where(Case.state == "awaiting_approval", Case.historical.is_(False)).order_by(Case.id)):
+        directory = CaseDirectory(session)
+        for case in session.scalars(
+            select(Case).where(Case.state == "awaiting_approval", Case.historical.is_(False)).order_by(Case.id)
+        ):
             waited = working_days_between(case.opened_on, on)
             if waited <= working_days:
                 continue
             block = (waited - 1) // working_days
             office = case.deciding_unit or (parent_of(case.unit_code) if case.unit_code else None) or REGION
-            lid, email = directory.office(office, on)
+            director = directory.office(office, on)
             n += queue_mail(
                 session,
                 purpose="approval_reminder",
@@ -661,11 +716,15 @@ def remind_stale_approvals(engine: Engine, *, on: dt.date, working_days: int = 5
                 period=case.period,
                 recipient=_office_label(office),
                 step=f"r{block}",
-                to_email=email,
+                to_email=director.email if director else None,
                 cc=None,
                 template="approval_reminder",
-                context={"cases": [case_context(case)], "waited_working_days": waited, "office": office,
-                         "recipient_name": directory.leader(lid)[0] if lid and directory.leader(lid) else None},
+                context={
+                    "cases": [case_context(case)],
+                    "waited_working_days": waited,
+                    "office": office,
+                    "recipient_name": director.name if director else None,
+                },
                 historical=False,
                 created_at=at,
                 run_id=run_id,

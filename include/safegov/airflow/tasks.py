@@ -321,10 +321,7 @@ def approval_body(cases: list[Mapping[str, Any]]) -> str:
 def decide_task(case_ids: list[int], chosen: list[str], params_input: Mapping[str, Any] | None,
                 responded_by: Any, responded_at: dt.datetime | None, context: Mapping[str, Any]) -> dict:
     """Apply the office's decision from the HITL form to the listed cases."""
-    try:
-        from safegov.accountability.escalation import decide_cases
-    except ImportError:
-        from safegov.accountability.cases import decide_cases
+    from safegov.accountability.cases import decide_cases
 
     approve = list(chosen) == ["Approve"]
     who = responded_by

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 GRADES = ("general", "larger", "major", "especially_major")
 GRADE_RANK = {g: i for i, g in enumerate(GRADES)}
+GRADE_NAMES = {"general": "一般", "larger": "较大", "major": "重大", "especially_major": "特别重大"}
 
 # (grade, deaths ≥, serious injuries ≥, direct loss ≥ 万元), highest grade first.
 THRESHOLDS: tuple[tuple[str, int, int, float], ...] = (
@@ -33,7 +34,10 @@ def grade_case(deaths, serious_injuries, loss_10k):
     """SQL CASE equivalent of ``grade_of`` over three column expressions."""
     from sqlalchemy import case, literal
 
-    whens = [((deaths >= d) | (serious_injuries >= s) | (loss_10k >= loss), literal(grade)) for grade, d, s, loss in THRESHOLDS]
+    whens = [
+        ((deaths >= d) | (serious_injuries >= s) | (loss_10k >= loss), literal(grade))
+        for grade, d, s, loss in THRESHOLDS
+    ]
     return case(*whens, else_=literal("general"))
 
 

@@ -4,6 +4,9 @@ Period keys: month ``2024-03``, quarter ``2024-Q1``, half ``2024-H1``, year ``20
 A moment belongs to the period that contains it *in Asia/Shanghai*: 2024-03-31 23:30+08:00
 is March even though it is 15:30 UTC, and 2024-02-29T16:00Z is 1 March local.
 
+Month arithmetic (``add_months``, ``month_index``) is here too: every calendar-month step in
+the product (ladder windows, the 6-month accident window, blacklist expiry) goes through it.
+
 Working days follow the official PRC calendar (法定节假日 and 调休 make-up working days)
 through the ``chinese-calendar`` package; outside the years it covers we raise
 ``CalendarRangeError`` rather than guess.
@@ -11,6 +14,7 @@ through the ``chinese-calendar`` package; outside the years it covers we raise
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -19,7 +23,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Cadence(StrEnum):
@@ -95,14 +99,17 @@ def local_date(moment: dt.datetime | dt.date) -> dt.date:
     return local.date() if isinstance(local, dt.datetime) else local
 
 
-def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
-    idx = year * 12 + (month - 1) + n
-    return idx // 12, idx % 12 + 1
+def month_index(day: dt.date) -> int:
+    """Months since year 0 (``year * 12 + month - 1``): month distances are differences of these."""
+    return day.year * 12 + day.month - 1
 
 
-def _month_last(year: int, month: int) -> dt.date:
-    y, m = _add_months(year, month, 1)
-    return dt.date(y, m, 1) - dt.timedelta(days=1)
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later (earlier when negative); a day that does
+    not exist in the target month becomes its last day (2024-02-29 + 12 months = 2025-02-28;
+    2024-08-31 + 6 months = 2025-02-28)."""
+    year, month0 = divmod(month_index(day) + months, 12)
+    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 def _key(first: dt.date, cadence: Cadence) -> str:
@@ -124,8 +131,7 @@ def period_of(moment: dt.datetime | dt.date, cadence: Cadence | str) -> Period:
     span = MONTHS_PER[cadence]
     first_month = (day.month - 1) // span * span + 1
     first = dt.date(day.year, first_month, 1)
-    ly, lm = _add_months(day.year, first_month, span - 1)
-    return Period(first, _month_last(ly, lm), cadence, _key(first, cadence))
+    return Period(first, add_months(first, span) - dt.timedelta(days=1), cadence, _key(first, cadence))
 
 
 _KEY_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])))?$")

@@ -30,7 +30,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from safegov.core.periods import CalendarRangeError, Period, grace_ends_on, parse_period, period_of, periods_between
+from safegov.core.grades import grade_of
+from safegov.core.periods import (
+    CalendarRangeError,
+    Period,
+    add_months,
+    grace_ends_on,
+    parse_period,
+    period_of,
+    periods_between,
+)
 from safegov.register.records import RECORD_TYPES
 
 # Column order of every file: the contract's columns, then the row's own received time.
@@ -128,21 +137,9 @@ STORY_ENTERPRISES = {  # key → (county attribute of Story, brand, industry ind
 }
 
 
-def accident_grade(deaths: int, serious_injuries: int, loss_10k: float) -> str:
-    """Grade its figures give (Decree 493 art. 3): the highest any one figure reaches."""
-    if deaths >= 30 or serious_injuries >= 100 or loss_10k >= 10000:
-        return "especially_major"
-    if deaths >= 10 or serious_injuries >= 50 or loss_10k >= 5000:
-        return "major"
-    if deaths >= 3 or serious_injuries >= 10 or loss_10k >= 1000:
-        return "larger"
-    return "general"
-
-
 def _month_add(key: str, n: int) -> str:
-    p = parse_period(key)
-    idx = p.first.year * 12 + p.first.month - 1 + n
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+    day = add_months(parse_period(key).first, n)
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 def default_until() -> str:
@@ -431,7 +428,7 @@ class Generator:
                     deaths = min(deaths, 2)
                 injuries = rng.randint(0, 4)
                 loss = round(rng.uniform(5, 300), 1)
-                grade = accident_grade(deaths, injuries, loss)
+                grade = grade_of(deaths, injuries, loss)
                 occurred = dt.datetime.combine(day, dt.time(rng.randint(0, 23), rng.randint(0, 59)))
                 q = rng.random()
                 kind = "on_time" if q < 0.95 or self.story else "late" if q < 0.99 else "concealed"
@@ -450,7 +447,7 @@ class Generator:
                 e = self.story_ents[attr]
                 occurred = dt.datetime.combine(p.first + dt.timedelta(days=11), dt.time(14, 20))
                 acc = self._accident(f"A{e.county}-{key.replace('-', '')}-S{len(out) + 1}", e, occurred, deaths,
-                                     injuries, loss, accident_grade(deaths, injuries, loss), kind, rng,
+                                     injuries, loss, grade_of(deaths, injuries, loss), kind, rng,
                                      delay_minutes=120 if kind == "late" else 40)
                 acc["story"] = attr
                 out.append(acc)
@@ -1072,7 +1069,7 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
         known.append({"obligation_id": "HAZARD-RECTIFY", "subject_kind": "hazard", "subject_id": overdue["hazard_id"],
                       "periods": [overdue["hazard_id"]], "reason": "not_rectified", "expect": overdue["expect"]})
     accidents = [{"accident_id": a["accident_id"], "unit_code": a["unit_code"], "enterprise_id": a["enterprise_id"],
-                  "grade": accident_grade(a["deaths"], a["serious_injuries"], a["direct_loss_10k_cny"]),
+                  "grade": grade_of(a["deaths"], a["serious_injuries"], a["direct_loss_10k_cny"]),
                   "occurred_at": a["occurred_at"].isoformat(sep=" "), "report": a["kind"], "story": a.get("story")}
                  for a in gen.accidents]
     story_acc = {a["story"]: a for a in accidents if a["story"]}

@@ -42,6 +42,7 @@ from safegov.evaluation.sqlfn import int_literal as _i
 from safegov.evaluation.sqlfn import table_maintenance
 from safegov.evaluation.sqlfn import text_literal as _s
 from safegov.evaluation.sqlfn import typed_null as _null
+from safegov.org.directory import holder_key, holder_of_key, in_office, started
 from safegov.register.obligations import Obligation
 
 # --------------------------------------------------------------------------- columns
@@ -198,29 +199,19 @@ def subjects(ob: Obligation):
 
 def holders(ob: Obligation, subject_ids: list[str] | None = None):
     """Subject × period → the leader holding the subject's post on the period's due date; on
-    a vacancy, whoever held it last (SPEC §2; the rule of ``safegov.org.units.holder_at``, as one
-    join + GROUP BY instead of a lookup per row).
-
-    The choice is a MAX over a sortable key — in office first, then the latest start (in
-    office) or the latest end (vacancy), then the leader id — whose 11-character prefix is
-    cut off again (SQLite allows no outer reference in a subquery's ORDER BY)."""
+    a vacancy, whoever held it last (SPEC §2; the rule of ``safegov.org.directory``, as one
+    join + GROUP BY instead of a lookup per row: a MAX over its ``holder_key``)."""
     P = PERIOD_TABLE
     S = subjects(ob).subquery("hs")
     lt = Leader.__table__.alias("holder")
     due = P.c.due_on
-    in_office = or_(lt.c.term_end.is_(None), lt.c.term_end >= due)
     # Department heads are found by department, the other posts by unit and role.
     match_post = lt.c.department_id == S.c.holder_dept if ob.subject.kind == "department" else lt.c.unit_code == S.c.holder_unit
-    key = (
-        case((in_office, _s("1")), else_=_s("0"))
-        + cast(case((in_office, lt.c.term_start), else_=lt.c.term_end), String(10))
-        + lt.c.leader_id
-    )
     stmt = (
-        select(S.c.subject_id, P.c.period, func.substr(func.max(key), 12).label("responsible"))
+        select(S.c.subject_id, P.c.period, holder_of_key(func.max(holder_key(lt.c, due))).label("responsible"))
         .select_from(
             S.join(P, P.c.obligation_id == ob.id).join(
-                lt, and_(match_post, lt.c.role == S.c.holder_role, lt.c.term_start <= due)
+                lt, and_(match_post, lt.c.role == S.c.holder_role, started(lt.c, due))
             )
         )
         .group_by(S.c.subject_id, P.c.period)

@@ -50,6 +50,7 @@ from safegov.db import audit
 from safegov.db.models import Leader, OutboxMessage
 from safegov.devtools.faults import maybe_pause
 from safegov.notification.mail import InvalidMessage, Mailer, Message, Response, mask, scrub
+from safegov.org.directory import SAFETY_OFFICE_ROLE, in_office
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +184,7 @@ def _digest_emails(session: Session, day: dt.date) -> dict[str, str]:
     cache = session.info.setdefault("safegov_digest_emails", {})
     if day not in cache:
         q = select(Leader.unit_code, Leader.email).where(
-            Leader.role == "safety_office_director", Leader.email.is_not(None), Leader.term_start <= day,
-            or_(Leader.term_end.is_(None), Leader.term_end >= day))
+            Leader.role == SAFETY_OFFICE_ROLE, Leader.email.is_not(None), in_office(Leader, day))
         cache[day] = {email.lower(): unit for unit, email in session.execute(q) if cfg.digest.covers(unit)}
     return cache[day]
 

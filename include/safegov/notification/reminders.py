@@ -19,7 +19,6 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from safegov.core.periods import TZ, Cadence, CalendarRangeError, add_working_days, periods_between
 from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Unit
 from safegov.notification.outbox import get_notification_config, queue_many
+from safegov.org.directory import PostDirectory
 from safegov.register.obligations import Obligation, Register
 from safegov.register.records import FIRST_RESPONSIBLE_ROLES
 
@@ -45,49 +45,12 @@ RECORD_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class Person:
-    leader_id: str
-    name: str
-    email: str | None
-    term_start: dt.date
-    term_end: dt.date | None
-
-
-class Directory:
-    """Who holds which post on a day, loaded once (the leader registry is small)."""
+class Directory(PostDirectory):
+    """Post holders (``safegov.org.directory``) and unit names, loaded once per run."""
 
     def __init__(self, session: Session):
-        self.by_post: dict[tuple[str, str], list[Person]] = defaultdict(list)
-        self.by_department: dict[str, list[Person]] = defaultdict(list)
-        for r in session.execute(select(Leader.leader_id, Leader.name, Leader.email, Leader.unit_code, Leader.role,
-                                        Leader.department_id, Leader.term_start, Leader.term_end)):
-            p = Person(r.leader_id, r.name, r.email, r.term_start, r.term_end)
-            self.by_post[(r.unit_code, r.role)].append(p)
-            if r.role == "department_head" and r.department_id:
-                self.by_department[r.department_id].append(p)
+        super().__init__(session)
         self.unit_names = dict(session.execute(select(Unit.code, Unit.name)).all())
-
-    @staticmethod
-    def _pick(people: list[Person], on: dt.date) -> Person | None:
-        """In office on ``on``; on a vacancy day whoever held it last (SPEC §2, like orgs.holder_at)."""
-        started = [p for p in people if p.term_start <= on]
-        current = [p for p in started if p.term_end is None or p.term_end >= on]
-        if current:
-            return max(current, key=lambda p: p.term_start)
-        if started:
-            return max(started, key=lambda p: (p.term_end or dt.date.max, p.term_start))
-        return None
-
-    def holder(self, unit_code: str, role: str, on: dt.date) -> Person | None:
-        return self._pick(self.by_post.get((unit_code, role), []), on)
-
-    def department_head(self, department_id: str, on: dt.date) -> Person | None:
-        return self._pick(self.by_department.get(department_id, []), on)
-
-    def office(self, unit_code: str, on: dt.date) -> Person | None:
-        """The unit's safety committee office = its safety_office_director."""
-        return self.holder(unit_code, "safety_office_director", on)
 
 
 def due_dates_for(on: dt.date, offset: int, horizon_days: int = 60, tighter: Iterable[int] = ()) -> set[dt.date]:

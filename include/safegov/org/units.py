@@ -1,30 +1,38 @@
-"""The organisation model (SPEC §2): units (GB/T 2260), posts and who holds them.
+"""The organisation model (SPEC §2): units (GB/T 2260), their levels and posts.
 
 Units ship as data in ``config/units.csv`` (taken from the ``adcodes`` table of the PyPI
 package ``cpca``, placeholder 市辖区 rows dropped). Level is derived from the code.
+Who holds a post on a day is ``safegov.org.directory``.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from safegov.db.engine import upsert
-from safegov.db.models import Leader, Post, Unit
+from safegov.db.models import Post, Unit
 
+# The posts of every unit (党委书记, 政府主要负责人, 安委办主任); ``sync_units`` creates them.
 POST_ROLES = ("party_secretary", "government_head", "safety_office_director")
+# Every role a leader can hold: the unit posts and a department's head (部门主要负责人).
+ROLES = (*POST_ROLES, "department_head")
+LEVELS = ("region", "league", "county")
 # Parents before children, so that the self-referencing foreign key holds row by row.
-_LEVEL_ORDER = {"region": 0, "league": 1, "county": 2}
+_LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
+
+
+def is_unit_code(code: str | None) -> bool:
+    """A six-digit GB/T 2260 code (the shape ``level_of`` needs)."""
+    return code is not None and len(code) == 6 and code.isdigit()
 
 
 def level_of(code: str) -> str:
     """``region`` (xx0000), ``league`` (xxxx00) or ``county`` — from the code alone."""
-    if len(code) != 6 or not code.isdigit():
+    if not is_unit_code(code):
         raise ValueError(f"unit code {code!r} is not a six-digit GB/T 2260 code")
     if code.endswith("0000"):
         return "region"
@@ -40,6 +48,18 @@ def parent_of(code: str) -> str | None:
     if level == "league":
         return code[:2] + "0000"
     return code[:4] + "00"
+
+
+def unit_at_level(code: str, level: str) -> str | None:
+    """The unit of ``level`` that is ``code`` or contains it; None when ``code`` lies above
+    ``level`` (a league has no county; the region has no league)."""
+    own = level_of(code)
+    if _LEVEL_ORDER[own] < _LEVEL_ORDER[level]:
+        return None
+    while own != level:
+        code = parent_of(code)  # type: ignore[assignment]
+        own = level_of(code)
+    return code
 
 
 @dataclass(frozen=True)
@@ -84,33 +104,21 @@ def sync_units(session: Session, config_dir: Path | None = None) -> int:
     upsert(
         session,
         Unit.__table__,
-        [{"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code} for u in sorted(units, key=lambda u: _LEVEL_ORDER[u.level])],
+        [
+            {"code": u.code, "name": u.name, "level": u.level, "parent_code": u.parent_code}
+            for u in sorted(units, key=lambda u: _LEVEL_ORDER[u.level])
+        ],
         keys=["code"],
         update=["name", "level", "parent_code"],
     )
     upsert(
         session,
         Post.__table__,
-        [{"post_id": post_id(u.code, r), "unit_code": u.code, "role": r, "department_id": None} for u in units for r in POST_ROLES],
+        [
+            {"post_id": post_id(u.code, r), "unit_code": u.code, "role": r, "department_id": None}
+            for u in units
+            for r in POST_ROLES
+        ],
         keys=["post_id"],
     )
     return len(units)
-
-
-def holder_at(session: Session, unit_code: str, role: str, on: dt.date) -> str | None:
-    """The leader holding the post on ``on``; on a vacancy day, whoever held it last (SPEC §2)."""
-    in_office = session.scalar(
-        select(Leader.leader_id)
-        .where(Leader.unit_code == unit_code, Leader.role == role, Leader.term_start <= on)
-        .where(or_(Leader.term_end.is_(None), Leader.term_end >= on))
-        .order_by(Leader.term_start.desc())
-        .limit(1)
-    )
-    if in_office:
-        return in_office
-    return session.scalar(
-        select(Leader.leader_id)
-        .where(and_(Leader.unit_code == unit_code, Leader.role == role, Leader.term_start <= on))
-        .order_by(Leader.term_end.desc())
-        .limit(1)
-    )

@@ -1,8 +1,12 @@
 """The obligation register (``config/obligations.yaml``), validated by a pydantic schema.
 
 Each obligation is data with its citation: article, the clause quoted from the decision,
-subject, cadence, quota, evidence filter, grace and escalation. A broken register fails at
-load with ``RegisterError`` naming the file, the obligation id and the field.
+subject, cadence, quota, evidence filter, grace and escalation. So is each accountability
+rule (问责规则, ``accountability_rules``): what an accident or a hazard makes the escalation
+open besides the ladder for misses (双约谈, 诫勉谈话, reporting violations), with its article,
+clause and parameters; ``safegov.accountability.rules`` holds one handler per rule id. A
+broken register fails at load with ``RegisterError`` naming the file, the obligation or rule
+id and the field.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from safegov.core.grades import GRADES
 from safegov.core.periods import Cadence
-from safegov.register.records import RECORD_TYPES, ROLES
+from safegov.org.units import ROLES
+from safegov.register.records import RECORD_TYPES
 
 ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十").split()
 SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket"]
@@ -35,6 +41,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_roles(v: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [r for r in v if r not in ROLES]
+    if bad:
+        raise ValueError(f"unknown role(s) {bad}; expected one of {list(ROLES)}")
+    return v
+
+
+def _known_grades(v: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [g for g in v if g not in GRADES]
+    if bad:
+        raise ValueError(f"unknown grade(s) {bad}; expected from {list(GRADES)}")
+    return v
+
+
 class Subject(_Strict):
     kind: SubjectKind
     levels: tuple[Level, ...] | None = None  # for unit and post subjects
@@ -43,11 +63,7 @@ class Subject(_Strict):
     @field_validator("roles")
     @classmethod
     def _roles_known(cls, v):
-        if v is not None:
-            bad = [r for r in v if r not in ROLES]
-            if bad:
-                raise ValueError(f"unknown role(s) {bad}; expected one of {list(ROLES)}")
-        return v
+        return v if v is None else _known_roles(v)
 
     @model_validator(mode="after")
     def _shape(self):
@@ -98,23 +114,13 @@ class Evidence(_Strict):
         return RECORD_TYPES[self.record_type].period_column if self.date_column is None else None
 
 
-class Obligation(_Strict):
+class _Cited(_Strict):
+    """An entry of the register with its citation: id, title, article(s), the clause quoted."""
+
     id: str = Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
     title: str = Field(min_length=2)
     article: tuple[str, ...] = Field(min_length=1)
     clause: str = Field(min_length=8, description="the words of the decision, quoted in Chinese")
-    subject: Subject
-    cadence: Cadence
-    rule: Rule = "count"
-    quota: int = Field(default=1, ge=1)
-    quota_max: int | None = None
-    evidence: Evidence
-    grace_working_days: int = Field(default=5, ge=0, le=60)
-    reminder_offsets: tuple[int, ...] = (5, 1)
-    ladder: str | None = "default"
-    due_on: dt.date | None = None  # one-off obligations
-    params: dict[str, Any] = Field(default_factory=dict)  # rule-specific (hours, working days)
-    policy: bool = False  # the figure is policy, not law (SPEC marks it so)
 
     @field_validator("article")
     @classmethod
@@ -130,6 +136,21 @@ class Obligation(_Strict):
         if not re.search(r"[\u4e00-\u9fff]", v):
             raise ValueError("the clause must be quoted in Chinese from the decision")
         return v
+
+
+class Obligation(_Cited):
+    subject: Subject
+    cadence: Cadence
+    rule: Rule = "count"
+    quota: int = Field(default=1, ge=1)
+    quota_max: int | None = None
+    evidence: Evidence
+    grace_working_days: int = Field(default=5, ge=0, le=60)
+    reminder_offsets: tuple[int, ...] = (5, 1)
+    ladder: str | None = "default"
+    due_on: dt.date | None = None  # one-off obligations
+    params: dict[str, Any] = Field(default_factory=dict)  # rule-specific (hours, working days)
+    policy: bool = False  # the figure is policy, not law (SPEC marks it so)
 
     @field_validator("reminder_offsets")
     @classmethod
@@ -170,10 +191,86 @@ class Ladder(_Strict):
     admonishment: LadderStep = LadderStep(consecutive=3, while_open="interview", needs_approval=True)
 
 
+# --------------------------------------------------------------------------- accountability rules
+
+
+class Repeat(_Strict):
+    """A second accident of ``grade`` in the same unit within ``within_months`` calendar months
+    of an earlier one (inclusive; a day missing in the target month becomes its last day)."""
+
+    grade: str
+    within_months: int = Field(ge=1, le=120)
+
+    @field_validator("grade")
+    @classmethod
+    def _grade(cls, v):
+        return _known_grades((v,))[0]
+
+
+class DualInterviewParams(_Strict):
+    level: Level  # the unit whose leaders are interviewed: the accident's unit at this level
+    grades: tuple[str, ...] = Field(min_length=1)  # grades (by the figures, SPEC §8) that trigger alone
+    repeat: Repeat | None = None  # … or a repeated accident of a lower grade
+    roles: tuple[str, ...] = Field(min_length=1)  # the posts interviewed (党政主要负责人)
+    by: tuple[Literal["region_safety_committee", "discipline_commission", "organisation_department"], ...] = Field(
+        min_length=1
+    )
+
+    @field_validator("grades")
+    @classmethod
+    def _grades(cls, v):
+        return _known_grades(v)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v):
+        return _known_roles(v)
+
+
+class DualInterviewRule(_Cited):
+    """双约谈 of a unit's party secretary and government head after an accident 〔十七〕."""
+
+    trigger: Literal["accident_grade"]
+    params: DualInterviewParams
+
+
+class ReportingViolationParams(_Strict):
+    deadline_of: str  # the obligation whose ``report_within_hours`` is the reporting deadline
+
+
+class ReportingViolationRule(_Cited):
+    """An accident reported late, under-graded or concealed 〔十五〕."""
+
+    trigger: Literal["accident_report"]
+    params: ReportingViolationParams
+
+
+class HazardOverdueParams(_Strict):
+    hazard_grade: Literal["general", "major"]  # the hazards judged (重大事故隐患: major)
+
+
+class HazardOverdueRule(_Cited):
+    """A hazard not rectified by its deadline: 诫勉谈话 of its responsible person 〔十七〕 and,
+    while it stays unrectified, enforcement against the enterprise 〔十八〕."""
+
+    trigger: Literal["hazard_overdue"]
+    params: HazardOverdueParams
+
+
+AccountabilityRule = Annotated[
+    DualInterviewRule | ReportingViolationRule | HazardOverdueRule, Field(discriminator="trigger")
+]
+TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue")
+
+
+# --------------------------------------------------------------------------- the register
+
+
 class Register(_Strict):
     version: Literal[1] = 1
     ladders: dict[str, Ladder] = Field(default_factory=lambda: {"default": Ladder()})
     obligations: tuple[Obligation, ...]
+    accountability_rules: tuple[AccountabilityRule, ...]
 
     @model_validator(mode="after")
     def _refs(self):
@@ -184,6 +281,19 @@ class Register(_Strict):
             seen.add(ob.id)
             if ob.ladder is not None and ob.ladder not in self.ladders:
                 raise ValueError(f"obligation {ob.id}: ladder {ob.ladder!r} is not defined under ladders")
+        for rule in self.accountability_rules:
+            # Cases of obligations and of rules share one rule id namespace (case_key, rule_id).
+            if rule.id in seen:
+                raise ValueError(f"duplicate rule id {rule.id}: obligations and accountability rules share ids")
+            seen.add(rule.id)
+            if isinstance(rule, ReportingViolationRule):
+                ob = next((o for o in self.obligations if o.id == rule.params.deadline_of), None)
+                hours = ob.params.get("report_within_hours") if ob else None
+                if not isinstance(hours, int | float) or isinstance(hours, bool) or hours <= 0:
+                    raise ValueError(
+                        f"accountability rule {rule.id}: params.deadline_of {rule.params.deadline_of!r} "
+                        "is not an obligation with params.report_within_hours > 0"
+                    )
         return self
 
     def get(self, obligation_id: str) -> Obligation:
@@ -191,6 +301,23 @@ class Register(_Strict):
             if ob.id == obligation_id:
                 return ob
         raise KeyError(f"no obligation {obligation_id!r} in the register")
+
+    def rule(self, rule_id: str) -> AccountabilityRule:
+        for rule in self.accountability_rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"no accountability rule {rule_id!r} in the register")
+
+    def is_accountability_rule(self, rule_id: str) -> bool:
+        """True for an accountability rule's id, False for an obligation's; KeyError for neither."""
+        if any(rule.id == rule_id for rule in self.accountability_rules):
+            return True
+        self.get(rule_id)
+        return False
+
+    def report_within_hours(self, rule: ReportingViolationRule) -> float:
+        """The reporting deadline in hours that ``rule`` judges by (its ``deadline_of`` obligation's)."""
+        return float(self.get(rule.params.deadline_of).params["report_within_hours"])
 
     def by_cadence(self, cadence: Cadence | str) -> list[Obligation]:
         return [ob for ob in self.obligations if ob.cadence == Cadence(cadence)]
@@ -201,14 +328,15 @@ def _describe(path: Path, data: Any, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = list(first["loc"])
     where = ""
-    if len(loc) >= 2 and loc[0] == "obligations" and isinstance(loc[1], int):
-        try:
-            oid = data["obligations"][loc[1]].get("id", f"#{loc[1]}")
-        except Exception:  # noqa: BLE001 - best effort for the message only
-            oid = f"#{loc[1]}"
-        where = f"obligation {oid}: "
+    sections = {"obligations": "obligation", "accountability_rules": "accountability rule"}
+    if len(loc) >= 2 and loc[0] in sections and isinstance(loc[1], int):
+        entry = data[loc[0]][loc[1]]
+        oid = entry.get("id", f"#{loc[1]}") if isinstance(entry, dict) else f"#{loc[1]}"
+        where = f"{sections[loc[0]]} {oid}: "
         loc = loc[2:]
-    field = ".".join(str(p) for p in loc) or ("(obligation)" if where else "(register)")
+        if loc and loc[0] in TRIGGERS:  # the discriminated union names the trigger first
+            loc = loc[1:]
+    field = ".".join(str(p) for p in loc) or (f"({sections[first['loc'][0]]})" if where else "(register)")
     more = f" (and {err.error_count() - 1} more error(s))" if err.error_count() > 1 else ""
     msg = first["msg"].removeprefix("Value error, ")
     return f"{path}: {where}field {field}: {msg}{more}"

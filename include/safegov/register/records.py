@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from safegov.core.grades import GRADES
+from safegov.org.units import ROLES
+
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "period", "code", "credit_code", "email"]
 
 
@@ -52,8 +55,6 @@ class RecordType:
 
 C = Column
 BODIES = ("safety_committee", "party_standing_committee", "government_executive_meeting")
-GRADES = ("general", "larger", "major", "especially_major")
-ROLES = ("party_secretary", "government_head", "safety_office_director", "department_head")
 # 〔四〕 法定代表人和实际控制人同为安全生产第一责任人: an enterprise's hazard self-inspection
 # counts only when one of these two led it.
 FIRST_RESPONSIBLE_ROLES = ("legal_representative", "actual_controller")

@@ -1,6 +1,7 @@
 """Check or list the obligation register (config/obligations.yaml).
 
-  safegov register check   validate; prints the first error with file, obligation id and field
+  safegov register check   validate (obligations and accountability rules); prints the first
+                           error with file, obligation or rule id and field
   safegov register list    one line per obligation
 """
 
@@ -17,7 +18,8 @@ def run(args) -> int:
 
     register = load_register(args.file)
     if args.action == "check":
-        print(f"register ok: {len(register.obligations)} obligations")
+        rules = len(register.accountability_rules)
+        print(f"register ok: {len(register.obligations)} obligations, {rules} accountability rules")
     else:
         for ob in register.obligations:
             print(f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\t"

@@ -6,7 +6,9 @@
       $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}
   safegov report veto --year 2024 [--format csv|json] [--out FILE]
       the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
-      admonishment in the year; ``safegov.accountability.escalation.veto_report``)
+      admonishment in the year)
+
+``veto`` prints ``safegov.accountability.veto.veto_report``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def run_veto(args) -> int:
     import json
     import sys
 
-    from safegov.accountability.escalation import veto_report
+    from safegov.accountability.veto import veto_report
     from safegov.db.engine import session_scope
 
     with session_scope() as session:

@@ -58,6 +58,7 @@ from safegov.evaluation.queries import (
 )
 from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.evaluation.sqlfn import int_literal, ordered_concat, text_literal, typed_null
+from safegov.org.directory import in_office
 from safegov.register.obligations import Obligation
 from safegov.register.records import FIRST_RESPONSIBLE_ROLES
 
@@ -86,11 +87,7 @@ def places_by_day(ob: Obligation) -> bool:
 
 def _leader_join(table, date_col):
     lt = Leader.__table__.alias("author")
-    on = and_(
-        lt.c.leader_id == table.c.leader_id,
-        lt.c.term_start <= date_col,
-        or_(lt.c.term_end.is_(None), lt.c.term_end >= date_col),
-    )
+    on = and_(lt.c.leader_id == table.c.leader_id, in_office(lt.c, date_col))
     return lt, table.join(lt, on)
 
 

@@ -1,4 +1,5 @@
-"""The ladder for missed obligations (SPEC §6): notice → interview → admonishment."""
+"""The ladder for missed obligations (SPEC §6): notice → interview → admonishment; one-off and
+event obligations (milestones, 12350 tickets) get a notice per miss."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import datetime as dt
 
 import pytest
 
+from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
+from safegov.accountability.escalation import escalate
+from safegov.accountability.ladder import ladder_specs
 from safegov.core.periods import TZ, parse_period
-from safegov.accountability.escalation import escalate, ladder_specs
 from safegov.register.obligations import Ladder
-
-from escalate_helpers import COUNTY, LEAGUE, cases, outbox
 
 OB = "LEAD-INSPECT-COUNTY"  # monthly, post subject
 POST = f"{COUNTY}:party_secretary"
@@ -34,17 +35,35 @@ M, OK = "missed", "met"
     [
         ({"2024-01": M}, {"2024-01": ["notice"]}),
         ({"2024-01": M, "2024-02": M}, {"2024-01": ["notice"], "2024-02": ["notice", "interview"]}),
-        ({"2024-01": M, "2024-02": M, "2024-03": M}, {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2024-03": ["notice", "admonishment"]}),
+        (
+            {"2024-01": M, "2024-02": M, "2024-03": M},
+            {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2024-03": ["notice", "admonishment"]},
+        ),
         # met_late breaks a run: the duty was done, only reported late.
         ({"2024-01": M, "2024-02": "met_late", "2024-03": M}, {"2024-01": ["notice"], "2024-03": ["notice"]}),
         # 3 misses in 12 months → interview; the window is the 12 months ending with the period.
-        ({"2024-02": M, "2024-06": M, "2025-01": M}, {"2024-02": ["notice"], "2024-06": ["notice"], "2025-01": ["notice", "interview"]}),
-        ({"2024-01": M, "2024-06": M, "2025-01": M}, {"2024-01": ["notice"], "2024-06": ["notice"], "2025-01": ["notice"]}),
+        (
+            {"2024-02": M, "2024-06": M, "2025-01": M},
+            {"2024-02": ["notice"], "2024-06": ["notice"], "2025-01": ["notice", "interview"]},
+        ),
+        (
+            {"2024-01": M, "2024-06": M, "2025-01": M},
+            {"2024-01": ["notice"], "2024-06": ["notice"], "2025-01": ["notice"]},
+        ),
         # A miss while an interview is in force → admonishment.
-        ({"2024-01": M, "2024-02": M, "2024-03": OK, "2024-04": M}, {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2024-04": ["notice", "admonishment"]}),
+        (
+            {"2024-01": M, "2024-02": M, "2024-03": OK, "2024-04": M},
+            {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2024-04": ["notice", "admonishment"]},
+        ),
         # … but not once the interview is 12 months old.
-        ({"2024-01": M, "2024-02": M, "2025-02": M}, {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2025-02": ["notice"]}),
-        ({"2024-01": M, "2024-02": M, "2025-01": M}, {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2025-01": ["notice", "admonishment"]}),
+        (
+            {"2024-01": M, "2024-02": M, "2025-02": M},
+            {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2025-02": ["notice"]},
+        ),
+        (
+            {"2024-01": M, "2024-02": M, "2025-01": M},
+            {"2024-01": ["notice"], "2024-02": ["notice", "interview"], "2025-01": ["notice", "admonishment"]},
+        ),
     ],
 )
 def test_ladder_steps(register, statuses, expected):
@@ -62,7 +81,11 @@ def test_quarterly_runs_cross_the_year(register):
     ob = register.get("LEAD-INSPECT-LEAGUE")
     misses = [(parse_period(k), "L1", LEAGUE, "no_records") for k in ("2024-Q4", "2025-Q1")]
     specs = ladder_specs(misses, Ladder(), ob, "post", f"{LEAGUE}:party_secretary")
-    assert [(s.period, s.step) for s in specs] == [("2024-Q4", "notice"), ("2025-Q1", "notice"), ("2025-Q1", "interview")]
+    assert [(s.period, s.step) for s in specs] == [
+        ("2024-Q4", "notice"),
+        ("2025-Q1", "notice"),
+        ("2025-Q1", "interview"),
+    ]
     # Q2 and Q4 are not consecutive quarters.
     misses = [(parse_period(k), "L1", LEAGUE, "no_records") for k in ("2024-Q2", "2024-Q4")]
     assert [s.step for s in ladder_specs(misses, Ladder(), ob, "post", "x")] == ["notice", "notice"]
@@ -70,7 +93,10 @@ def test_quarterly_runs_cross_the_year(register):
 
 def test_persons_are_the_holders_of_the_justifying_misses(register):
     ob = register.get(OB)
-    misses = [(parse_period("2024-01"), "OLD", COUNTY, "no_records"), (parse_period("2024-02"), "NEW", COUNTY, "no_records")]
+    misses = [
+        (parse_period("2024-01"), "OLD", COUNTY, "no_records"),
+        (parse_period("2024-02"), "NEW", COUNTY, "no_records"),
+    ]
     specs = ladder_specs(misses, Ladder(), ob, "post", POST)
     interview = [s for s in specs if s.step == "interview"][0]
     assert interview.persons == ["NEW", "OLD"]
@@ -99,7 +125,9 @@ def test_escalate_opens_cases_once(world, register, engine):
     ]
     assert first["ladder_created"] == 5
     c = cases(engine, rule_id=OB, step="admonishment")[0]
-    assert c.persons == f"{COUNTY}-ps" and c.deciding_unit == LEAGUE and c.case_key == f"{OB}|{POST}|2024-03|admonishment"
+    assert (
+        c.persons == f"{COUNTY}-ps" and c.deciding_unit == LEAGUE and c.case_key == f"{OB}|{POST}|2024-03|admonishment"
+    )
     # Re-runs, a wider range and a month-by-month replay create nothing new.
     again = escalate(engine, register, "2024-01", "2024-03", as_of=AS_OF)
     assert again["ladder_created"] == 0 and again["ladder_withdrawn"] == 0
@@ -113,7 +141,12 @@ def test_month_by_month_gives_the_same_cases(world, register, engine):
     for m in ("2024-01", "2024-02", "2024-03"):
         escalate(engine, register, m, m, as_of=AS_OF)
     assert sorted((c.period, c.step) for c in cases(engine, rule_id=OB)) == [
-        ("2024-01", "notice"), ("2024-02", "interview"), ("2024-02", "notice"), ("2024-03", "admonishment"), ("2024-03", "notice")]
+        ("2024-01", "notice"),
+        ("2024-02", "interview"),
+        ("2024-02", "notice"),
+        ("2024-03", "admonishment"),
+        ("2024-03", "notice"),
+    ]
 
 
 def test_notice_emails_post_holder_and_superior_office(world, register, engine):
@@ -190,7 +223,10 @@ def test_historical_cases_need_no_approval_and_send_nothing(world, register, eng
     escalate(engine, register, "2024-01", "2024-03", as_of=AS_OF, historical=True, run_id="backfill__1")
     cs = cases(engine, rule_id=OB)
     assert len(cs) == 5 and {c.historical for c in cs} == {True}
-    assert {(c.step, c.state, c.decided_by) for c in cs if c.step != "notice"} == {("interview", "approved", "historical"), ("admonishment", "approved", "historical")}
+    assert {(c.step, c.state, c.decided_by) for c in cs if c.step != "notice"} == {
+        ("interview", "approved", "historical"),
+        ("admonishment", "approved", "historical"),
+    }
     rows = outbox(engine)
     if queue_historical:
         # Every notice, interview and admonishment email is stored, suppressed.
@@ -204,7 +240,7 @@ def test_historical_cases_need_no_approval_and_send_nothing(world, register, eng
 
 
 def test_single_miss_fast_path_matches_the_general_loop(register, monkeypatch):
-    import safegov.accountability.escalation as esc
+    import safegov.accountability.ladder as esc
 
     ob = register.get(OB)
     misses = [(parse_period("2024-05"), "L1", COUNTY, "below_quota")]
@@ -215,7 +251,9 @@ def test_single_miss_fast_path_matches_the_general_loop(register, monkeypatch):
     assert len(fast) == 1 and fast[0].step == "notice"
 
 
-@pytest.mark.parametrize("decision, step_at_april", [(None, "admonishment"), (False, "interview"), (True, "admonishment")])
+@pytest.mark.parametrize(
+    "decision, step_at_april", [(None, "admonishment"), (False, "interview"), (True, "admonishment")]
+)
 def test_miss_while_interview_open_uses_the_decision(world, register, engine, decision, step_at_april):
     from safegov.accountability.cases import decide_cases
 
@@ -229,3 +267,52 @@ def test_miss_while_interview_open_uses_the_decision(world, register, engine, de
     escalate(engine, register, "2024-04", "2024-04", as_of=dt.datetime(2024, 5, 10, tzinfo=TZ))
     april = sorted(c.step for c in cases(engine, period="2024-04"))
     assert april == sorted(["notice", step_at_april])
+
+
+def test_overdue_ticket_opens_a_notice_to_the_units_office(world, register, engine):
+    world.complaint("T1", received=dt.date(2024, 3, 4))
+    world.evaluation(
+        "HOTLINE-CONCLUDE",
+        "ticket",
+        "T1",
+        "2024-03",
+        "missed",
+        unit_code=COUNTY,
+        due_on=dt.date(2024, 3, 25),
+        reason="not_concluded",
+    )
+    world.evaluation(
+        "HOTLINE-CONCLUDE", "ticket", "T2", "2024-03", "met", unit_code=COUNTY, due_on=dt.date(2024, 3, 25)
+    )
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    got = cases(engine, rule_id="HOTLINE-CONCLUDE")
+    assert [(c.kind, c.subject_id, c.period, c.deciding_unit, c.state) for c in got] == [
+        ("notice", "T1", "T1", COUNTY, "open")
+    ]
+    # Concluded late after all: the evaluation becomes met_late, the notice is withdrawn.
+    world.evaluation(
+        "HOTLINE-CONCLUDE", "ticket", "T1", "2024-03", "met_late", unit_code=COUNTY, due_on=dt.date(2024, 3, 25)
+    )
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    assert [c.state for c in cases(engine, rule_id="HOTLINE-CONCLUDE")] == ["withdrawn"]
+
+
+def test_ticket_due_date_taken_from_the_complaint_when_missing(world, register, engine):
+    world.complaint("T1", received=dt.date(2024, 3, 4))
+    world.evaluation("HOTLINE-CONCLUDE", "ticket", "T1", "T1", "missed", unit_code=COUNTY)
+    escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
+    got = cases(engine, rule_id="HOTLINE-CONCLUDE")
+    # 15 working days after 2024-03-04 is 2024-03-25.
+    assert [(c.subject_id, c.period_start) for c in got] == [("T1", dt.date(2024, 3, 25))]
+
+
+def test_once_obligation_missed_opens_a_notice(world, register, engine):
+    world.evaluation("ENFORCEMENT-AGENCY-2017", "unit", COUNTY, "2017", "missed", unit_code=COUNTY)
+    escalate(engine, register, "2017-11", "2017-11", as_of=sh(2018, 1, 10, 12))
+    assert cases(engine) == []  # the due date 2017-12-31 is not in November
+    escalate(engine, register, "2017-12", "2017-12", as_of=sh(2018, 1, 10, 12))
+    got = cases(engine, rule_id="ENFORCEMENT-AGENCY-2017")
+    assert [(c.kind, c.subject_id, c.period, c.period_start, c.deciding_unit) for c in got] == [
+        ("notice", COUNTY, "2017", dt.date(2017, 12, 31), "150100")
+    ]

@@ -10,7 +10,7 @@ the code that judges the facts, registered here under the same id with ``@regist
   ``RuleRun``'s range at once (诫勉谈话 and enforcement for overdue major hazards).
 
 The escalation runs the rules the register declares, in the register's order. A declared
-rule without a handler is an error, never skipped; ``tests/accountability/test_rule_meta.py``
+rule without a handler is an error, never skipped; ``tests/accountability/test_accountability_rule_meta.py``
 checks that handlers, register entries and test tables match one to one.
 """
 

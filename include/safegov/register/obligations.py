@@ -29,7 +29,7 @@ ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四
 SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket"]
 Level = Literal["region", "league", "county"]
 # How the evaluation engine decides; "count" is the general quota rule. Each value has one
-# rule module in safegov.evaluation.rules (tests/evaluation/test_rule_meta.py checks both ways).
+# rule module in safegov.evaluation.rules (tests/evaluation/test_evaluation_rule_meta.py checks both ways).
 Rule = Literal["count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone"]
 
 

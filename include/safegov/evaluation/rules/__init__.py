@@ -2,7 +2,7 @@
 
 ``rule_for(ob)`` is how the engine finds what evaluates an obligation; a ``rule:`` value with
 no module here is an ``UnknownRule`` error. The names agree with ``Rule`` in
-``safegov.register.obligations`` (tests/evaluation/test_rule_meta.py checks both ways).
+``safegov.register.obligations`` (tests/evaluation/test_evaluation_rule_meta.py checks both ways).
 """
 
 from __future__ import annotations

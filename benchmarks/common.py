@@ -85,7 +85,7 @@ class Figure:
         return out
 
     @classmethod
-    def from_json(cls, data: dict) -> "Figure":
+    def from_json(cls, data: dict) -> Figure:
         data = dict(data)
         data.pop("ratio", None)
         return cls(**data)
@@ -109,7 +109,8 @@ def peak_rss_mb() -> float:
 
 # The same server the tests use (database ``test``); benchmarks work in a throw-away schema.
 PG_URL = os.environ.get("SAFEGOV_BENCH_PG_URL") or os.environ.get(
-    "SAFEGOV_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    "SAFEGOV_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 
 
 @contextlib.contextmanager

@@ -43,7 +43,7 @@ TARGET_SECONDS = 60.0  # for FULL_ROWS, issue #7
 FILE_ROWS = 100_000  # rows per submitted file
 SMALL_FILES = 200  # the demo: ~200 monthly files, ~23,000 rows
 SMALL_ROWS = 23_000
-NOW = dt.datetime(2024, 12, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 12, 1, tzinfo=dt.UTC)
 HEADER = ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived"]
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -65,9 +65,14 @@ def rows(n: int, bad: float, ents: list[str], seed: int = 7) -> list[list[str]]:
     out = []
     for i in range(n):
         day = start + dt.timedelta(days=rnd.randrange(500))
-        row = [f"R{i:07d}", rnd.choice(ents), day.isoformat(),
-               rnd.choice(("legal_representative", "actual_controller", "other")), str(rnd.randrange(6)),
-               rnd.choice(("是", "否", "true"))]
+        row = [
+            f"R{i:07d}",
+            rnd.choice(ents),
+            day.isoformat(),
+            rnd.choice(("legal_representative", "actual_controller", "other")),
+            str(rnd.randrange(6)),
+            rnd.choice(("是", "否", "true")),
+        ]
         if rnd.random() < bad:
             k = rnd.randrange(4)
             row[[2, 3, 4, 1][k]] = ["2023-02-30", "boss", "-1", row[1][:-1] + "0"][k]
@@ -83,7 +88,7 @@ def write_files(data: list[list[str]], folder: Path, per_file: int, stem: str) -
         with path.open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(HEADER)
-            w.writerows(data[start:start + per_file])
+            w.writerows(data[start : start + per_file])
         paths.append(path)
     return paths
 
@@ -97,8 +102,13 @@ def register(engine, ents: list[str]) -> None:
 
     with Session(engine) as s, s.begin():
         sync_units(s)
-        s.execute(insert(Enterprise), [{"enterprise_id": e, "name": f"E{i}", "county_code": "150102",
-                                        "registered_on": dt.date(2000, 1, 1)} for i, e in enumerate(ents)])
+        s.execute(
+            insert(Enterprise),
+            [
+                {"enterprise_id": e, "name": f"E{i}", "county_code": "150102", "registered_on": dt.date(2000, 1, 1)}
+                for i, e in enumerate(ents)
+            ],
+        )
 
 
 def warm_gx() -> float:
@@ -166,8 +176,13 @@ def pandas_checks(frame, rt, registries, present) -> dict[tuple[int, int], set[t
         given = frame[raw].notna()
         typed = frame[c].notna()
         if col.required:
-            rule = (RULE_MISSING_COLUMN if c not in present
-                    else RULE_FIVE_ELEMENTS if rt.name == "hazard" and c in FIVE_ELEMENTS else RULE_REQUIRED)
+            rule = (
+                RULE_MISSING_COLUMN
+                if c not in present
+                else RULE_FIVE_ELEMENTS
+                if rt.name == "hazard" and c in FIVE_ELEMENTS
+                else RULE_REQUIRED
+            )
             checks.append((rule, c, ~given))
         if c not in present:
             continue
@@ -183,7 +198,9 @@ def pandas_checks(frame, rt, registries, present) -> dict[tuple[int, int], set[t
         if col.type == "credit_code":
             checks.append((RULE_CREDIT_CODE, c, typed & ~valid_credit_codes(frame[c])))
         if col.references:
-            checks.append((RULE_UNKNOWN[col.references], c, typed & ~frame[c].isin(getattr(registries, col.references))))
+            checks.append(
+                (RULE_UNKNOWN[col.references], c, typed & ~frame[c].isin(getattr(registries, col.references)))
+            )
         if col.type in ("date", "datetime") and c not in FORWARD_DATES:
             ref = frame["_received_on" if col.type == "date" else "_received_at"]
             checks.append((RULE_FUTURE, c, typed & ref.notna() & ~(ref >= frame[c])))
@@ -212,12 +229,17 @@ def gx_against_pandas(data: list[list[str]], ents: list[str], chunk_rows: int = 
     :func:`pandas_checks`; seconds of each and whether they agree."""
     import pandas as pd
 
-    from safegov.register.records import RECORD_TYPES
     from safegov.intake.validation import Registries, typed_frame, validate_frame
+    from safegov.register.records import RECORD_TYPES
 
     rt = RECORD_TYPES["hazard_inspection"]
-    raw = pd.DataFrame({"_file": [i // FILE_ROWS for i in range(len(data))], "_row": [i % FILE_ROWS + 2 for i in range(len(data))],
-                        **{c: pd.Series([r[j] for r in data], dtype="object") for j, c in enumerate(HEADER)}})
+    raw = pd.DataFrame(
+        {
+            "_file": [i // FILE_ROWS for i in range(len(data))],
+            "_row": [i % FILE_ROWS + 2 for i in range(len(data))],
+            **{c: pd.Series([r[j] for r in data], dtype="object") for j, c in enumerate(HEADER)},
+        }
+    )
     received = pd.Series(pd.Timestamp(NOW), index=raw.index).astype("datetime64[us, UTC]")
     frame = typed_frame(raw, rt, received, ingested_at=NOW)
     registries = Registries(enterprise=frozenset(ents))
@@ -225,13 +247,20 @@ def gx_against_pandas(data: list[list[str]], ents: list[str], chunk_rows: int = 
     gx: dict[tuple[int, int], set[tuple[str, str]]] = {}
     with stopwatch() as t_gx:
         for start in range(0, len(frame), chunk_rows):
-            outcome = validate_frame(frame.iloc[start:start + chunk_rows], rt, registries, present=present)
+            outcome = validate_frame(frame.iloc[start : start + chunk_rows], rt, registries, present=present)
             for where, reasons in outcome.rejections.items():
                 gx.setdefault(where, set()).update((r.rule, r.column) for r in reasons)
     with stopwatch() as t_pd:
         by_pandas = pandas_checks(frame, rt, registries, present)
-    return {"gx_seconds": t_gx[0], "pandas_seconds": t_pd[0], "rows": len(frame), "chunks": -(-len(frame) // chunk_rows),
-            "rows_rejected_gx": len(gx), "rows_rejected_pandas": len(by_pandas), "agree": gx == by_pandas}
+    return {
+        "gx_seconds": t_gx[0],
+        "pandas_seconds": t_pd[0],
+        "rows": len(frame),
+        "chunks": -(-len(frame) // chunk_rows),
+        "rows_rejected_gx": len(gx),
+        "rows_rejected_pandas": len(by_pandas),
+        "agree": gx == by_pandas,
+    }
 
 
 # --------------------------------------------------------------------------- measurements
@@ -252,8 +281,16 @@ def bare_insert(engine, data: list[list[str]]) -> float:
         plain.drop(engine)
 
 
-def measure(backend: str, data: list[list[str]], ents: list[str], work: Path, *, docs: bool = False,
-            url: str | None = None, small_files: int = 0) -> dict:
+def measure(
+    backend: str,
+    data: list[list[str]],
+    ents: list[str],
+    work: Path,
+    *,
+    docs: bool = False,
+    url: str | None = None,
+    small_files: int = 0,
+) -> dict:
     """Ingest ``data`` (files of FILE_ROWS) into a fresh database of ``backend``; the bare
     INSERT baseline; optionally the same rows again as ``small_files`` files."""
     from safegov.intake.pipeline import ingest_paths
@@ -262,7 +299,9 @@ def measure(backend: str, data: list[list[str]], ents: list[str], work: Path, *,
     docs_dir = (work / f"docs-{backend}") if docs else None
     with _database(backend, work, url) as engine:
         register(engine, ents)
-        warm = write_files([["W0000001", ents[0], "2024-01-01", "other", "0", "否"]], work / f"warm-{backend}", 1, "warm")
+        warm = write_files(
+            [["W0000001", ents[0], "2024-01-01", "other", "0", "否"]], work / f"warm-{backend}", 1, "warm"
+        )
         ingest_paths(engine, warm, docs_dir=docs_dir, now=NOW)  # suites built, caches warm
         paths = write_files(data, folder, FILE_ROWS, "bench")
         cpu = time.process_time()
@@ -278,7 +317,7 @@ def measure(backend: str, data: list[list[str]], ents: list[str], work: Path, *,
     result["files"] = len(paths)
     if small_files:
         per_file = max(1, min(len(data), SMALL_ROWS) // small_files)
-        few = data[:per_file * small_files]
+        few = data[: per_file * small_files]
         with _database(backend, work, None) as engine:
             register(engine, ents)
             ingest_paths(engine, warm, docs_dir=None, now=NOW)
@@ -291,8 +330,13 @@ def measure(backend: str, data: list[list[str]], ents: list[str], work: Path, *,
             many = write_files(few, work / f"many-{backend}", per_file, "many")
             with stopwatch() as t_many:
                 many_report = ingest_paths(engine, many, docs_dir=None, now=NOW)
-        result["small"] = {"files": len(many), "rows": len(few), "seconds": t_many[0], "one_file_seconds": t_one[0],
-                           **{k: v for k, v in _summary(many_report, t_many[0], len(few)).items() if k == "gx_seconds"}}
+        result["small"] = {
+            "files": len(many),
+            "rows": len(few),
+            "seconds": t_many[0],
+            "one_file_seconds": t_one[0],
+            **{k: v for k, v in _summary(many_report, t_many[0], len(few)).items() if k == "gx_seconds"},
+        }
     return result
 
 
@@ -314,8 +358,13 @@ def _summary(report, seconds: float, expected: int) -> dict:
     quarantined = sum(f.quarantined for f in report.files)
     if total != expected or accepted + quarantined != total or any(f.status != "processed" for f in report.files):
         raise RuntimeError(f"ingestion lost rows: {[f.summary() for f in report.files]}")
-    return {"seconds": seconds, "rows": total, "accepted": accepted, "quarantined": quarantined,
-            "gx_seconds": sum(f.seconds_gx for f in report.files)}
+    return {
+        "seconds": seconds,
+        "rows": total,
+        "accepted": accepted,
+        "quarantined": quarantined,
+        "gx_seconds": sum(f.seconds_gx for f in report.files),
+    }
 
 
 # --------------------------------------------------------------------------- figures
@@ -325,51 +374,106 @@ def figures(m: dict, size_note: str, target_s: float) -> list[Figure]:
     name = NAMES[m["backend"]]
     n = m["rows"]
     met = m["seconds"] <= target_s
-    note = (f"{size_note}; {m['files']} file(s), accepted {m['accepted']:,}, quarantined {m['quarantined']:,}; "
-            f"GX {m['gx_seconds']:.1f} s ({100 * m['gx_seconds'] / m['seconds']:.0f} %); CPU of this process "
-            f"{m['cpu_seconds']:.1f} s, load average {m['load_average']:.1f} on {os.cpu_count()} cores")
+    note = (
+        f"{size_note}; {m['files']} file(s), accepted {m['accepted']:,}, quarantined {m['quarantined']:,}; "
+        f"GX {m['gx_seconds']:.1f} s ({100 * m['gx_seconds'] / m['seconds']:.0f} %); CPU of this process "
+        f"{m['cpu_seconds']:.1f} s, load average {m['load_average']:.1f} on {os.cpu_count()} cores"
+    )
     if not met:
         note += f". Over by {m['seconds'] - target_s:.1f} s"
     baseline = "bare executemany INSERT of the same cells into a plain table (same run, same database)"
     out = [
-        Figure("ingest", f"ingest {n:,} rows, rows/s ({name})", n / m["seconds"], "rows/s", baseline,
-               n / m["bare_insert_seconds"], f"≥ {FULL_ROWS / TARGET_SECONDS:,.0f} rows/s (1M rows in ≤ 60 s)", met,
-               note, extra=m),
-        Figure("ingest", f"ingest {n:,} rows, total ({name})", m["seconds"], "s", baseline, m["bare_insert_seconds"],
-               f"≤ {target_s:.1f} s (≤ 60 s for 1M rows)", met, note),
+        Figure(
+            "ingest",
+            f"ingest {n:,} rows, rows/s ({name})",
+            n / m["seconds"],
+            "rows/s",
+            baseline,
+            n / m["bare_insert_seconds"],
+            f"≥ {FULL_ROWS / TARGET_SECONDS:,.0f} rows/s (1M rows in ≤ 60 s)",
+            met,
+            note,
+            extra=m,
+        ),
+        Figure(
+            "ingest",
+            f"ingest {n:,} rows, total ({name})",
+            m["seconds"],
+            "s",
+            baseline,
+            m["bare_insert_seconds"],
+            f"≤ {target_s:.1f} s (≤ 60 s for 1M rows)",
+            met,
+            note,
+        ),
     ]
     if "small" in m:
         s = m["small"]
-        out.append(Figure(
-            "ingest", f"{s['rows']:,} rows as {s['files']} small files ({name})", s["seconds"], "s",
-            "the same rows as one file", s["one_file_seconds"], note=(
-                f"{1000 * (s['seconds'] - s['one_file_seconds']) / s['files']:.0f} ms per extra file; GX {s['gx_seconds']:.2f} s "
-                f"for all files (one run per record type, not per file)"), extra=s))
+        out.append(
+            Figure(
+                "ingest",
+                f"{s['rows']:,} rows as {s['files']} small files ({name})",
+                s["seconds"],
+                "s",
+                "the same rows as one file",
+                s["one_file_seconds"],
+                note=(
+                    f"{1000 * (s['seconds'] - s['one_file_seconds']) / s['files']:.0f} ms per extra file; GX "
+                    f"{s['gx_seconds']:.2f} s "
+                    f"for all files (one run per record type, not per file)"
+                ),
+                extra=s,
+            )
+        )
     return out
 
 
 def gx_figure(r: dict, import_seconds: float) -> Figure:
-    agree = "same rejections" if r["agree"] else (
-        f"DISAGREE: GX rejects {r['rows_rejected_gx']:,} rows, pandas {r['rows_rejected_pandas']:,}")
-    return Figure("ingest", f"GX validation of {r['rows']:,} rows", r["gx_seconds"], "s",
-                  "the same rules as vectorised pandas over the same typed frame", r["pandas_seconds"],
-                  note=(f"{r['chunks']} GX run(s) of ≤ {FILE_ROWS:,} rows; {agree} ({r['rows_rejected_gx']:,} rows); "
-                        f"GX import + custom expectations {import_seconds:.1f} s once per process"), extra=r)
+    agree = (
+        "same rejections"
+        if r["agree"]
+        else (f"DISAGREE: GX rejects {r['rows_rejected_gx']:,} rows, pandas {r['rows_rejected_pandas']:,}")
+    )
+    return Figure(
+        "ingest",
+        f"GX validation of {r['rows']:,} rows",
+        r["gx_seconds"],
+        "s",
+        "the same rules as vectorised pandas over the same typed frame",
+        r["pandas_seconds"],
+        note=(
+            f"{r['chunks']} GX run(s) of ≤ {FILE_ROWS:,} rows; {agree} ({r['rows_rejected_gx']:,} rows); "
+            f"GX import + custom expectations {import_seconds:.1f} s once per process"
+        ),
+        extra=r,
+    )
 
 
-def run(size: Size, work: Path, *, backends=("sqlite", "postgresql"), bad: float = 0.02, docs: bool = False,
-        url: str | None = None) -> list[Figure]:
+def run(
+    size: Size,
+    work: Path,
+    *,
+    backends=("sqlite", "postgresql"),
+    bad: float = 0.02,
+    docs: bool = False,
+    url: str | None = None,
+) -> list[Figure]:
     logging.basicConfig(level=logging.ERROR)
     import_seconds = warm_gx()
     n = size.n(FULL_ROWS, minimum=2000)
     ents = enterprises()
     data = rows(n, bad, ents)
     target_s = TARGET_SECONDS * n / FULL_ROWS
-    size_note = (f"{n:,} rows" if n == FULL_ROWS
-                 else f"{n:,} rows: target scaled linearly from 60 s for 1M rows to {target_s:.1f} s")
+    size_note = (
+        f"{n:,} rows"
+        if n == FULL_ROWS
+        else f"{n:,} rows: target scaled linearly from 60 s for 1M rows to {target_s:.1f} s"
+    )
     out: list[Figure] = []
     for backend in backends:
-        m = measure(backend, data, ents, work, docs=docs, url=url, small_files=SMALL_FILES if backend == "sqlite" else 0)
+        m = measure(
+            backend, data, ents, work, docs=docs, url=url, small_files=SMALL_FILES if backend == "sqlite" else 0
+        )
         out.extend(figures(m, size_note, target_s))
     out.append(gx_figure(gx_against_pandas(data, ents), import_seconds))
     return out
@@ -396,8 +500,10 @@ def main(argv=None) -> int:
     for f in out:
         ratio = f"  ratio {f.ratio:.2f}" if f.ratio is not None else ""
         verdict = "" if f.met is None else ("  met" if f.met else "  MISSED")
-        print(f"{f.name}: {f.value:,.2f} {f.unit} (baseline {f.baseline_value or 0:,.2f}){ratio}"
-              f"{verdict} {f.target}\n    {f.note}")
+        print(
+            f"{f.name}: {f.value:,.2f} {f.unit} (baseline {f.baseline_value or 0:,.2f}){ratio}"
+            f"{verdict} {f.target}\n    {f.note}"
+        )
     return 0
 
 

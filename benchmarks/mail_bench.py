@@ -37,13 +37,31 @@ API_KEY = "SG.bench"
 def _items(n: int, now: dt.datetime) -> list[dict]:
     run = now.strftime("%Y%m%dT%H%M%S%f")
     period = now.strftime("%Y-%m")
-    return [{
-        "purpose": "notice", "subject_id": f"bench-{run}-{i}", "period": period, "recipient": f"L{i}",
-        "step": "notice", "to_email": f"leader{i}@example.gov.cn", "cc": ["office@example.gov.cn"], "template": "notice",
-        "context": {"recipient_name": f"领导{i}", "obligation_id": "SC-MEET-LOCAL", "obligation_title": "安委会每月至少召开1次会议",
-                    "article": ["五"], "subject_name": "新城区", "period": period, "due_on": "—",
-                    "required": 1, "counted": 0, "reason": "no_records"},
-    } for i in range(n)]
+    return [
+        {
+            "purpose": "notice",
+            "subject_id": f"bench-{run}-{i}",
+            "period": period,
+            "recipient": f"L{i}",
+            "step": "notice",
+            "to_email": f"leader{i}@example.gov.cn",
+            "cc": ["office@example.gov.cn"],
+            "template": "notice",
+            "context": {
+                "recipient_name": f"领导{i}",
+                "obligation_id": "SC-MEET-LOCAL",
+                "obligation_title": "安委会每月至少召开1次会议",
+                "article": ["五"],
+                "subject_name": "新城区",
+                "period": period,
+                "due_on": "—",
+                "required": 1,
+                "counted": 0,
+                "reason": "no_records",
+            },
+        }
+        for i in range(n)
+    ]
 
 
 def run_outbox(engine, server, n: int, *, workers: int = WORKERS, limit: int = 1000, mark_batch: int = 50) -> dict:
@@ -63,15 +81,26 @@ def run_outbox(engine, server, n: int, *, workers: int = WORKERS, limit: int = 1
         with stopwatch() as queue_time, Session(engine) as s, s.begin():
             queued = queue_many(s, items, created_at=now)
         while True:
-            counts = deliver(engine, mailer, now=dt.datetime.now(TZ), limit=limit, workers=workers, mark_batch=mark_batch)
+            counts = deliver(
+                engine, mailer, now=dt.datetime.now(TZ), limit=limit, workers=workers, mark_batch=mark_batch
+            )
             for k, v in counts.items():
                 totals[k] = totals.get(k, 0) + v
             if counts["claimed"] == 0:
                 break
     keys = [m["custom_args"]["outbox_key"] for m in server.messages()]
-    return {"n": n, "backend": engine.dialect.name, "workers": workers, "queued": queued,
-            "seconds": total[0], "queue_seconds": queue_time[0], "deliver_seconds": total[0] - queue_time[0],
-            "received": len(keys), "distinct_keys": len(set(keys)), "counts": totals}
+    return {
+        "n": n,
+        "backend": engine.dialect.name,
+        "workers": workers,
+        "queued": queued,
+        "seconds": total[0],
+        "queue_seconds": queue_time[0],
+        "deliver_seconds": total[0] - queue_time[0],
+        "received": len(keys),
+        "distinct_keys": len(set(keys)),
+        "counts": totals,
+    }
 
 
 def sent_bodies(engine) -> list[bytes]:
@@ -79,24 +108,40 @@ def sent_bodies(engine) -> list[bytes]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from safegov.notification.mail import Message, build_mail
     from safegov.db.models import OutboxMessage
+    from safegov.notification.mail import Message, build_mail
     from safegov.notification.outbox import get_notification_config
 
     cfg = get_notification_config()
     with Session(engine) as s:
         rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        messages = [Message(to=r.to_email, cc=list(r.cc or []), subject=r.mail_subject, text=r.body_text, html=r.body_html,
-                            key=r.key, outbox_id=r.id, attempt=r.attempts, from_email=cfg.from_email,
-                            from_name=cfg.from_name) for r in rows]
+        messages = [
+            Message(
+                to=r.to_email,
+                cc=list(r.cc or []),
+                subject=r.mail_subject,
+                text=r.body_text,
+                html=r.body_html,
+                key=r.key,
+                outbox_id=r.id,
+                attempt=r.attempts,
+                from_email=cfg.from_email,
+                from_name=cfg.from_name,
+            )
+            for r in rows
+        ]
     # python_http_client sends json.dumps(mail.get()) (ASCII escapes, default separators).
     return [json.dumps(build_mail(m).get()).encode("utf-8") for m in messages]
 
 
 def raw_posts(url: str, bodies: list[bytes], *, workers: int = WORKERS) -> tuple[float, int]:
     """POST every body to ``/v3/mail/send`` with plain urllib and ``workers`` threads: (seconds, accepted)."""
-    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json", "Accept": "application/json",
-               "User-Agent": "safegov-bench"}
+    headers = {
+        "Authorization": f"Bearer {API_KEY}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": "safegov-bench",
+    }
 
     def post(body: bytes) -> int:
         req = urllib.request.Request(f"{url}/v3/mail/send", data=body, headers=headers, method="POST")
@@ -138,7 +183,8 @@ class ServerProcess:
         self.record_path = record_path
         self._conn, child_conn = multiprocessing.Pipe()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(str(record_path), child_conn), name="bench-sendgrid", daemon=True)
+            target=_serve, args=(str(record_path), child_conn), name="bench-sendgrid", daemon=True
+        )
         self._process.start()
         if not self._conn.poll(60):
             self._process.kill()
@@ -178,23 +224,41 @@ def figures(r: dict) -> list[Figure]:
     met = per_10k <= TARGET_PER_10K
     sent = r["counts"].get("sent", 0)
     duplicates = r["received"] - r["distinct_keys"]
-    note = (f"≈ {per_10k:.1f} s per 10,000; queue {r['queue_seconds']:.2f} s, deliver {r['deliver_seconds']:.2f} s "
-            f"({sent / r['deliver_seconds']:.0f} msg/s); baseline accepted {r['baseline_accepted']:,}")
+    note = (
+        f"≈ {per_10k:.1f} s per 10,000; queue {r['queue_seconds']:.2f} s, deliver {r['deliver_seconds']:.2f} s "
+        f"({sent / r['deliver_seconds']:.0f} msg/s); baseline accepted {r['baseline_accepted']:,}"
+    )
     if not met:
         # What the outbox adds beyond the transport: the queue insert, then the claims and the
         # per-row marks with their audit links, made one after another in the calling thread.
-        note += (f". Gap {per_10k - TARGET_PER_10K:+.1f} s per 10,000: deliver spends "
-                 f"{r['deliver_seconds'] - r['baseline_seconds']:.2f} s over the transport floor (claims, per-row marks "
-                 f"and audit links), queue {r['queue_seconds']:.2f} s")
+        note += (
+            f". Gap {per_10k - TARGET_PER_10K:+.1f} s per 10,000: deliver spends "
+            f"{r['deliver_seconds'] - r['baseline_seconds']:.2f} s over the transport floor (claims, per-row marks "
+            f"and audit links), queue {r['queue_seconds']:.2f} s"
+        )
     return [
-        Figure("mail", f"queue + deliver {n:,} emails ({backend})", r["seconds"], "s",
-               baseline=f"{n:,} raw HTTP POSTs of the same bodies, {r['workers']} threads",
-               baseline_value=r["baseline_seconds"], target=f"≤ {TARGET_PER_10K:g} s per 10,000", met=met,
-               note=note, extra=r),
-        Figure("mail", f"duplicate emails received ({backend})", duplicates, "emails",
-               target=f"0, each of the {n:,} received once",
-               met=duplicates == 0 and r["distinct_keys"] == r["queued"] == sent == n,
-               note=f"received {r['received']:,}, distinct keys {r['distinct_keys']:,}, queued {r['queued']:,}, sent {sent:,}"),
+        Figure(
+            "mail",
+            f"queue + deliver {n:,} emails ({backend})",
+            r["seconds"],
+            "s",
+            baseline=f"{n:,} raw HTTP POSTs of the same bodies, {r['workers']} threads",
+            baseline_value=r["baseline_seconds"],
+            target=f"≤ {TARGET_PER_10K:g} s per 10,000",
+            met=met,
+            note=note,
+            extra=r,
+        ),
+        Figure(
+            "mail",
+            f"duplicate emails received ({backend})",
+            duplicates,
+            "emails",
+            target=f"0, each of the {n:,} received once",
+            met=duplicates == 0 and r["distinct_keys"] == r["queued"] == sent == n,
+            note=f"received {r['received']:,}, distinct keys {r['distinct_keys']:,}, queued {r['queued']:,}, sent "
+            f"{sent:,}",
+        ),
     ]
 
 
@@ -211,15 +275,20 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=WORKERS)
     ap.add_argument("--limit", type=int, default=1000, help="rows claimed per deliver call")
     ap.add_argument("--mark-batch", type=int, default=50, help="results marked per transaction")
-    ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
-                    help="postgresql: a throw-away schema on SAFEGOV_BENCH_PG_URL (default the test server)")
+    ap.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: a throw-away schema on SAFEGOV_BENCH_PG_URL (default the test server)",
+    )
     args = ap.parse_args(argv)
 
     logging.basicConfig(level=logging.ERROR)
     _warm()
     with tempfile.TemporaryDirectory(prefix="safegov-mailbench-") as tmp:
-        result = measure(args.backend, args.n, Path(tmp), workers=args.workers, limit=args.limit,
-                         mark_batch=args.mark_batch)
+        result = measure(
+            args.backend, args.n, Path(tmp), workers=args.workers, limit=args.limit, mark_batch=args.mark_batch
+        )
     out = figures(result)
     for f in out:
         print(f"{f.name}: {f.value:.2f} {f.unit}  (baseline {f.baseline_value or 0:.2f})  {f.note}")

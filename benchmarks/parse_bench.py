@@ -53,7 +53,9 @@ MEASURE = textwrap.dedent(
 
 
 def measure(path: Path, env: dict[str, str]) -> dict:
-    proc = subprocess.run([sys.executable, "-c", MEASURE, str(path)], env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)], env=env, capture_output=True, text=True, timeout=600
+    )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("@@")), None)
     if line is None:
         raise SystemExit(f"parse of {path} failed:\n{proc.stderr[-2000:]}")
@@ -68,9 +70,12 @@ TARGET_BEYOND_AIRFLOW = 1.0  # seconds, issue #7
 def prepare(work: Path) -> tuple[dict[str, str], Path]:
     """The parse environment (a throw-away AIRFLOW_HOME) and the baseline folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
-    env.update(AIRFLOW_HOME=str(work / "home"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
-               AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
-               AIRFLOW__LOGGING__LOGGING_LEVEL="ERROR")
+    env.update(
+        AIRFLOW_HOME=str(work / "home"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW__LOGGING__LOGGING_LEVEL="ERROR",
+    )
     baseline_dir = work / "baseline"
     baseline_dir.mkdir(parents=True, exist_ok=True)
     (baseline_dir / "trivial.py").write_text(TRIVIAL)
@@ -107,13 +112,20 @@ def measure_all(work: Path, *, repeat: int, per_file: bool) -> dict[str, dict]:
 def _figure(name: str, r: dict, base: float, *, judged: bool) -> Figure:
     beyond = r["median_s"] - base
     return Figure(
-        "parse", f"parse {name}, {r['dags']} DAG(s)", r["median_s"], "s",
-        baseline="1 trivial DAG file (Airflow's own share)", baseline_value=base,
+        "parse",
+        f"parse {name}, {r['dags']} DAG(s)",
+        r["median_s"],
+        "s",
+        baseline="1 trivial DAG file (Airflow's own share)",
+        baseline_value=base,
         target=f"≤ {TARGET_BEYOND_AIRFLOW:g} s beyond Airflow's own import" if judged else "",
         met=(beyond <= TARGET_BEYOND_AIRFLOW and r["errors"] == 0) if judged else None,
-        note=(f"+{beyond:.3f} s beyond the trivial DAG; median of {r['runs']}, min {r['min_s']:.3f} s"
-              + (f"; {r['errors']} import error(s)" if r["errors"] else "")),
-        extra=r)
+        note=(
+            f"+{beyond:.3f} s beyond the trivial DAG; median of {r['runs']}, min {r['min_s']:.3f} s"
+            + (f"; {r['errors']} import error(s)" if r["errors"] else "")
+        ),
+        extra=r,
+    )
 
 
 def bench(size: Size, work: Path) -> list[Figure]:
@@ -148,7 +160,10 @@ def main() -> int:
             print(f"{name:36} {r['median_s']:9.3f} {r['min_s']:9.3f} {r['dags']:5d} {r['errors']:6d}")
         base = results[BASELINE]["median_s"]
         whole = results[FOLDER]["median_s"]
-        print(f"\nfolder parse {whole:.3f} s vs trivial baseline {base:.3f} s (+{whole - base:.3f} s for {results[FOLDER]['dags']} DAGs)")
+        print(
+            f"\nfolder parse {whole:.3f} s vs trivial baseline {base:.3f} s (+{whole - base:.3f} s for "
+            f"{results[FOLDER]['dags']} DAGs)"
+        )
     return 0
 
 

@@ -37,8 +37,13 @@ from common import PG_URL, Figure, peak_rss_mb, size_from_env, stopwatch
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Area → module, in the order they run and appear in the results.
-AREAS = {"ingest": "ingest_bench", "evaluate": "eval_bench", "escalate": "escalate_bench",
-         "mail": "mail_bench", "parse": "parse_bench"}
+AREAS = {
+    "ingest": "ingest_bench",
+    "evaluate": "eval_bench",
+    "escalate": "escalate_bench",
+    "mail": "mail_bench",
+    "parse": "parse_bench",
+}
 PINNED = ("apache-airflow", "SQLAlchemy", "great-expectations", "pandas", "sendgrid")
 TAIL_LINES = 40
 
@@ -64,9 +69,18 @@ def run_child(area: str, figures_path: Path, work: Path) -> int:
         figures = module.bench(size, work)
     # Some areas measure in child processes of their own (parse): count the larger.
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    figures_path.write_text(json.dumps({
-        "figures": [f.to_json() for f in figures], "seconds": t[0], "peak_rss_mb": max(peak_rss_mb(), children),
-    }, ensure_ascii=False, default=str), encoding="utf-8")
+    figures_path.write_text(
+        json.dumps(
+            {
+                "figures": [f.to_json() for f in figures],
+                "seconds": t[0],
+                "peak_rss_mb": max(peak_rss_mb(), children),
+            },
+            ensure_ascii=False,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
     return 0
 
 
@@ -81,7 +95,9 @@ def has_bench(area: str) -> bool:
 
 def run_area(area: str, work_root: Path, timeout: float) -> AreaResult:
     if not has_bench(area):
-        reason = f"benchmarks/{AREAS[area]}.py " + ("has no bench() yet" if (HERE / f"{AREAS[area]}.py").exists() else "does not exist yet")
+        reason = f"benchmarks/{AREAS[area]}.py " + (
+            "has no bench() yet" if (HERE / f"{AREAS[area]}.py").exists() else "does not exist yet"
+        )
         print(f"== {area}: skipped ({reason})", flush=True)
         return AreaResult(area, "skipped", detail=reason)
     work = work_root / area
@@ -93,10 +109,25 @@ def run_area(area: str, work_root: Path, timeout: float) -> AreaResult:
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with stopwatch() as t:
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", area,
-                                 "--figures", str(figures_path), "--work", str(work)],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                errors="replace", start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                area,
+                "--figures",
+                str(figures_path),
+                "--work",
+                str(work),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -150,7 +181,7 @@ def machine() -> str:
     cpu = _first("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     mem_kb = _first("/proc/meminfo", "MemTotal")
-    ram = f"{int(mem_kb.split()[0]) / 1024 ** 2:.1f} GiB RAM" if mem_kb else "RAM unknown"
+    ram = f"{int(mem_kb.split()[0]) / 1024**2:.1f} GiB RAM" if mem_kb else "RAM unknown"
     os_name = _first("/etc/os-release", "PRETTY_NAME", "=") or platform.system()
     return f"{cpu}, {os.cpu_count()} cores ({usable} usable), {ram}, {os_name} (kernel {platform.release()})"
 
@@ -160,8 +191,10 @@ def postgres_version() -> str | None:
     import psycopg2
 
     try:
-        with psycopg2.connect(PG_URL.replace("postgresql+psycopg2", "postgresql"), connect_timeout=3) as conn, \
-                conn.cursor() as cur:
+        with (
+            psycopg2.connect(PG_URL.replace("postgresql+psycopg2", "postgresql"), connect_timeout=3) as conn,
+            conn.cursor() as cur,
+        ):
             cur.execute("SHOW server_version")
             return cur.fetchone()[0]
     except psycopg2.Error:
@@ -170,10 +203,12 @@ def postgres_version() -> str | None:
 
 def commit() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" (with uncommitted changes)" if dirty else "")
@@ -223,14 +258,18 @@ def _cell(text: str | None) -> str:
 
 
 def table(figures: list[Figure]) -> list[str]:
-    lines = ["| figure | value | unit | baseline | ratio | target | met | note |",
-             "|---|---:|---|---|---:|---|:-:|---|"]
+    lines = [
+        "| figure | value | unit | baseline | ratio | target | met | note |",
+        "|---|---:|---|---|---:|---|:-:|---|",
+    ]
     for f in figures:
         base = f"{_cell(f.baseline)}: {fmt(f.baseline_value)}" if f.baseline else "—"
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else "—"
         met = {True: "✅", False: "❌", None: "—"}[f.met]
-        lines.append(f"| {_cell(f.name)} | {fmt(f.value)} | {_cell(f.unit)} | {base} | {ratio} | "
-                     f"{_cell(f.target) or '—'} | {met} | {_cell(f.note)} |")
+        lines.append(
+            f"| {_cell(f.name)} | {fmt(f.value)} | {_cell(f.unit)} | {base} | {ratio} | "
+            f"{_cell(f.target) or '—'} | {met} | {_cell(f.note)} |"
+        )
     return lines
 
 
@@ -245,23 +284,46 @@ def report(head: list[tuple[str, str]], results: list[AreaResult]) -> str:
         summary += f"; areas failed: {', '.join(failed)}"
     if skipped:
         summary += f"; areas skipped: {', '.join(skipped)}"
-    out = ["# safegov benchmarks", "",
-           "Written by `make bench` (`benchmarks/run_all.py`). Each ratio is value ÷ baseline, both measured "
-           "in the same run, so it holds on a noisy machine; the absolute target is judged beside it. "
-           "A ❌ row's note gives the measured gap and its cause.", "",
-           "| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in head), "", summary + ".", ""]
+    out = [
+        "# safegov benchmarks",
+        "",
+        "Written by `make bench` (`benchmarks/run_all.py`). Each ratio is value ÷ baseline, both measured "
+        "in the same run, so it holds on a noisy machine; the absolute target is judged beside it. "
+        "A ❌ row's note gives the measured gap and its cause.",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {_cell(v)} |" for k, v in head),
+        "",
+        summary + ".",
+        "",
+    ]
     for r in results:
         if r.status == "skipped":
             out += [f"## {r.area}", "", f"Skipped: {r.detail}.", ""]
             continue
         if r.status == "failed":
             status, _, tail = r.detail.partition("\n")
-            out += [f"## {r.area}", "", f"**Failed** ({status}) after {r.seconds:.1f} s. Last output:", "",
-                    "```", tail or "(no output)", "```", ""]
+            out += [
+                f"## {r.area}",
+                "",
+                f"**Failed** ({status}) after {r.seconds:.1f} s. Last output:",
+                "",
+                "```",
+                tail or "(no output)",
+                "```",
+                "",
+            ]
             continue
         rss = f"peak RSS {r.peak_rss_mb:,.0f} MB, " if r.peak_rss_mb is not None else ""
-        out += [f"## {r.area}", "", f"{rss}{r.seconds:.1f} s (`benchmarks/{AREAS[r.area]}.py`).", "",
-                *table(r.figures), ""]
+        out += [
+            f"## {r.area}",
+            "",
+            f"{rss}{r.seconds:.1f} s (`benchmarks/{AREAS[r.area]}.py`).",
+            "",
+            *table(r.figures),
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -37,8 +37,9 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["safegov", "email"],
 ) as dag:
-    sweep = PythonOperator(task_id="sweep_event_deadlines", python_callable=daily_events_task,
-                           outlets=[EVALUATIONS_ALIAS])
+    sweep = PythonOperator(
+        task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS]
+    )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
     sweep >> queue >> deliver

@@ -27,8 +27,8 @@ from safegov.airflow.tasks import (
     evaluate_obligation,
     register,
 )
-from safegov.core.periods import PERIODIC
 from safegov.airflow.timetable import GraceTimetable
+from safegov.core.periods import PERIODIC
 
 _TITLE = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年"}
 

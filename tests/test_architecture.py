@@ -151,8 +151,7 @@ def test_domain_never_imports_the_edges(area):
         for m, targets in GRAPH.items()
         if _area(m) == area
         for target, line in targets.items()
-        if _area(target) in EDGES
-        or (_area(target) == "safegov.devtools" and target not in DOMAIN_MAY_IMPORT_DEVTOOLS)
+        if _area(target) in EDGES or (_area(target) == "safegov.devtools" and target not in DOMAIN_MAY_IMPORT_DEVTOOLS)
     ]
     assert upward == []
 

@@ -46,10 +46,14 @@ def test_make_bench_smoke_reports_every_area(tmp_path, monkeypatch):
     assert {"mail", "parse"} <= set(expected)
 
     out = tmp_path / "results.md"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--out", str(out),
-                           "--work", str(tmp_path / "work")],
-                          cwd=ROOT, env={**os.environ, "BENCH_SIZE": "smoke"}, capture_output=True, text=True,
-                          timeout=570)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--out", str(out), "--work", str(tmp_path / "work")],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_SIZE": "smoke"},
+        capture_output=True,
+        text=True,
+        timeout=570,
+    )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
 
     text = out.read_text(encoding="utf-8")

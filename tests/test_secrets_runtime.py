@@ -64,8 +64,9 @@ def embedded_run(tmp_path_factory):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SAFEGOV_", "PYTEST"))}
     env |= airflow_env(home)
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
+    )
     inbox = base / "inbox"
     write_small_inbox(inbox)
     spec = {
@@ -87,8 +88,14 @@ def embedded_run(tmp_path_factory):
         "SAFEGOV_NOW": NOW,
         "SENDGRID_API_KEY": FAKE_SENDGRID_KEY,
     }
-    res = subprocess.run([sys.executable, str(ROOT / "tests" / "distributed" / "embedded.py"), str(base / "spec.json")],
-                         env=env, cwd=str(base), capture_output=True, text=True, timeout=800)
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "distributed" / "embedded.py"), str(base / "spec.json")],
+        env=env,
+        cwd=str(base),
+        capture_output=True,
+        text=True,
+        timeout=800,
+    )
     (base / "console.log").write_text(res.stdout + res.stderr)
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     return base
@@ -100,7 +107,7 @@ def test_emails_were_really_sent_with_addresses(embedded_run):
     con = sqlite3.connect(embedded_run / "safegov.db")
     try:
         outbox_emails = {r[0] for r in con.execute("SELECT to_email FROM outbox WHERE to_email IS NOT NULL")}
-        raw = " ".join(r[0] for r in con.execute("SELECT \"values\" FROM raw_row"))
+        raw = " ".join(r[0] for r in con.execute('SELECT "values" FROM raw_row'))
     finally:
         con.close()
     assert outbox_emails, "no email was queued: the scan below would be vacuous"
@@ -123,7 +130,9 @@ def test_xcom_values_hold_no_key_email_or_phone(embedded_run):
     finally:
         con.close()
     assert rows, "no XCom was written: the scan would be vacuous"
-    text = "\n".join(f"{d}.{t}: {v if isinstance(v, str) else (v or b'').decode('utf-8', 'replace')}" for d, t, v in rows)
+    text = "\n".join(
+        f"{d}.{t}: {v if isinstance(v, str) else (v or b'').decode('utf-8', 'replace')}" for d, t, v in rows
+    )
     assert _leaks(text) == {}, f"XCom leaks: {_leaks(text)}"
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from escalate_helpers import COUNTY, COUNTY2, LEAGUE, World
+
 from safegov.db.engine import session_scope
 
 

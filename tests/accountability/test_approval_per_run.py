@@ -3,9 +3,9 @@ approval task per run listing its cases"), so an unanswered form holds back noth
 
 from __future__ import annotations
 
+from escalate_helpers import sh
 from sqlalchemy.orm import Session
 
-from escalate_helpers import sh
 from safegov.accountability.cases import cases_awaiting_approval
 from safegov.accountability.escalation import escalate
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
 from safegov.accountability.cases import cases_awaiting_approval, close_cases, decide_cases, remind_stale_approvals
 from safegov.accountability.escalation import escalate
 from safegov.core.errors import SafegovError

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from escalate_helpers import ENT, ENT2, cases, outbox, sh
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalate_helpers import ENT, ENT2, cases, outbox, sh
 from safegov.accountability import blacklist as bl
 from safegov.accountability.escalation import escalate
 from safegov.core.errors import SafegovError

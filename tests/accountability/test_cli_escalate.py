@@ -6,9 +6,9 @@ import datetime as dt
 import json
 
 import pytest
+from escalate_helpers import COUNTY, LEAGUE, World, cases, sh
 from sqlalchemy.orm import Session
 
-from escalate_helpers import COUNTY, LEAGUE, World, cases, sh
 from safegov.core.creditcode import make_credit_code
 from safegov.db.engine import session_scope
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from escalate_helpers import cases, sh
+
 from safegov.accountability.escalation import escalate
 
 AS_OF = dt.datetime(2025, 1, 10, 12, tzinfo=sh(2025, 1, 1).tzinfo)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from escalate_helpers import COUNTY, cases, sh
 from sqlalchemy.orm import Session
 
-from escalate_helpers import COUNTY, cases, sh
 from safegov.accountability.escalation import escalate
 
 

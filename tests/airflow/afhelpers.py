@@ -8,12 +8,9 @@ environment; in-process tests only parse DAG files and call timetables.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
@@ -45,12 +42,16 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_airflow(env: dict[str, str], *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+def run_airflow(
+    env: dict[str, str], *args: str, timeout: float = 300, check: bool = True
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [str(VENV_BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"airflow {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"airflow {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 

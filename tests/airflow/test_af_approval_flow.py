@@ -88,7 +88,9 @@ DAG_TEST = textwrap.dedent(
 
 def _escalate_helpers():
     """tests/accountability/escalate_helpers.py (the escalation tests' builders), loaded by path."""
-    spec = importlib.util.spec_from_file_location("safegov_escalate_builders", ROOT / "tests" / "accountability" / "escalate_helpers.py")
+    spec = importlib.util.spec_from_file_location(
+        "safegov_escalate_builders", ROOT / "tests" / "accountability" / "escalate_helpers.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -120,11 +122,18 @@ def run_flow(engine, larger_accident, airflow_home, mailserver):
         env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(engine), SAFEGOV_SENDGRID_HOST=mailserver.url)
         proc = subprocess.run(
             [sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_escalation.py"), json.dumps(answer), OFFICE_USER],
-            env=env, capture_output=True, text=True, timeout=900, cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
         )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-        found = {line[2:].split(" ", 1)[0]: json.loads(line.split(" ", 1)[1])
-                 for line in proc.stdout.splitlines() if line.startswith("@@")}
+        found = {
+            line[2:].split(" ", 1)[0]: json.loads(line.split(" ", 1)[1])
+            for line in proc.stdout.splitlines()
+            if line.startswith("@@")
+        }
         assert set(found) == {"form", "run"}, proc.stdout[-3000:] + proc.stderr[-5000:]
         return found["form"], found["run"]
 
@@ -141,13 +150,25 @@ def test_approve_opens_the_case_and_sends_its_notices(run_flow, engine, mailserv
 
     assert form["options"] == ["Approve", "Reject"]
     assert "DUAL-INTERVIEW-COUNTY" in form["body"] and f"{eh.COUNTY}-ps;{eh.COUNTY}-gh" in form["body"]
-    assert run == {"state": "success", "tasks": {"escalate": "success", "approve_cases": "success", "deliver": "success"}}
+    assert run == {
+        "state": "success",
+        "tasks": {"escalate": "success", "approve_cases": "success", "deliver": "success"},
+    }
     case = _the_case(engine)
-    assert (case.kind, case.state, case.decided_by, case.decision_reason) == ("dual_interview", "approved", OFFICE_USER, None)
+    assert (case.kind, case.state, case.decided_by, case.decision_reason) == (
+        "dual_interview",
+        "approved",
+        OFFICE_USER,
+        None,
+    )
     rows = eh.outbox(engine)
     # the two persons named and the offices of the county and the region, each once
-    assert sorted(r.recipient for r in rows) == sorted([f"{eh.COUNTY}-ps", f"{eh.COUNTY}-gh", "office:150000", f"office:{eh.COUNTY}"])
-    assert {(r.template, r.subject_id, r.period, r.state) for r in rows} == {("case_dual_interview", eh.COUNTY, "A1", "sent")}
+    assert sorted(r.recipient for r in rows) == sorted(
+        [f"{eh.COUNTY}-ps", f"{eh.COUNTY}-gh", "office:150000", f"office:{eh.COUNTY}"]
+    )
+    assert {(r.template, r.subject_id, r.period, r.state) for r in rows} == {
+        ("case_dual_interview", eh.COUNTY, "A1", "sent")
+    }
     sent = mailserver.messages()
     assert sorted(m["custom_args"]["outbox_key"] for m in sent) == sorted(r.key for r in rows)
 
@@ -156,7 +177,10 @@ def test_reject_records_the_reason_and_sends_nothing(run_flow, engine, mailserve
     form, run = run_flow({"chosen_options": ["Reject"], "params_input": {"reason": "figures under review"}})
 
     assert "DUAL-INTERVIEW-COUNTY" in form["body"]
-    assert run == {"state": "success", "tasks": {"escalate": "success", "approve_cases": "success", "deliver": "success"}}
+    assert run == {
+        "state": "success",
+        "tasks": {"escalate": "success", "approve_cases": "success", "deliver": "success"},
+    }
     case = _the_case(engine)
     assert (case.state, case.decided_by, case.decision_reason) == ("rejected", OFFICE_USER, "figures under review")
     assert eh.outbox(engine) == []

@@ -57,6 +57,8 @@ def test_next_execution_via_the_cli(airflow_home):
     details = run_airflow(env, "dags", "details", "grace_probe", "-o", "json")
     data = _json_line(details.stdout)
     # March's grace ends on 8 April (Qingming, make-up Sunday 7 April): run at 9 April 00:00+08:00
-    assert dt.datetime.fromisoformat(data.get("next_dagrun_run_after") or data["next_dagrun_create_after"]) == dt.datetime(2024, 4, 9, tzinfo=SH)
+    assert dt.datetime.fromisoformat(
+        data.get("next_dagrun_run_after") or data["next_dagrun_create_after"]
+    ) == dt.datetime(2024, 4, 9, tzinfo=SH)
     assert dt.datetime.fromisoformat(data["next_dagrun_data_interval_end"]) == dt.datetime(2024, 4, 1, tzinfo=SH)
     assert "safegov.airflow.timetable.GraceTimetable" in json.dumps(data) or "monthly" in json.dumps(data)

@@ -26,8 +26,16 @@ OTHER_READERS = {
     "SAFEGOV_ADMIN_PASSWORD": "airflow-init command (FAB admin user)",
     "DUMB_INIT_SETSID": "apache/airflow image entrypoint (dumb-init)",
 }
-SERVICES = {"postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer", "airflow-worker"}
+SERVICES = {
+    "postgres",
+    "redis",
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +57,13 @@ def _airflow_options() -> set[tuple[str, str]]:
 
     options = set()
     for section, opts in conf.configuration_description.items():
-        for key in (opts.get("options") or {}):
+        for key in opts.get("options") or {}:
             options.add((section.lower(), key.lower()))
     # Provider sections (celery, fab) are described by the providers' own config.
     from airflow.providers_manager import ProvidersManager
 
     for section, desc in ProvidersManager().provider_configs:
-        for key in (desc.get("options") or {}):
+        for key in desc.get("options") or {}:
             options.add((section.lower(), key.lower()))
     return options
 
@@ -99,11 +107,18 @@ def test_same_settings_as_make_run(compose):
     assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "false"
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert "fab_auth_manager.FabAuthManager" in env["AIRFLOW__CORE__AUTH_MANAGER"]
-    for key in ("AIRFLOW__CORE__DEFAULT_TIMEZONE", "AIRFLOW__CORE__LOAD_EXAMPLES",
-                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "SAFEGOV_DATABASE_URL", "SAFEGOV_INBOX"):
+    for key in (
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE",
+        "AIRFLOW__CORE__LOAD_EXAMPLES",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION",
+        "SAFEGOV_DATABASE_URL",
+        "SAFEGOV_INBOX",
+    ):
         assert key in run_env
     # the compliance DB is a different database from Airflow's metadata DB
-    assert env["SAFEGOV_DATABASE_URL"].rsplit("/", 1)[-1] != env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[-1]
+    assert (
+        env["SAFEGOV_DATABASE_URL"].rsplit("/", 1)[-1] != env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[-1]
+    )
 
 
 def test_code_and_config_are_mounted(compose):
@@ -114,8 +129,10 @@ def test_code_and_config_are_mounted(compose):
 
 def test_dockerfile_builds_on_the_pinned_airflow_image():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert text.splitlines()[[ln.startswith("FROM") for ln in text.splitlines()].index(True)] == \
-        "FROM apache/airflow:3.3.2-python3.11"
+    assert (
+        text.splitlines()[[ln.startswith("FROM") for ln in text.splitlines()].index(True)]
+        == "FROM apache/airflow:3.3.2-python3.11"
+    )
     assert "requirements.lock" in text and "-e ." in text and "apache-airflow-providers-fab" in text
 
 

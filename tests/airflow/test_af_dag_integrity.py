@@ -10,12 +10,19 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from afhelpers import DAGS, ROOT, airflow_env
 
 EXPECTED_DAGS = {
-    "safegov_ingest", "safegov_monthly", "safegov_quarterly", "safegov_half_yearly", "safegov_yearly",
-    "safegov_events", "safegov_late_data", "safegov_escalation", "safegov_notify", "safegov_bulletin",
+    "safegov_ingest",
+    "safegov_monthly",
+    "safegov_quarterly",
+    "safegov_half_yearly",
+    "safegov_yearly",
+    "safegov_events",
+    "safegov_late_data",
+    "safegov_escalation",
+    "safegov_notify",
+    "safegov_bulletin",
 }
 FORBIDDEN_MODULES = ("great_expectations", "pandas", "sendgrid")
 
@@ -79,7 +86,11 @@ def parsed(tmp_path_factory):
     home = tmp_path_factory.mktemp("parse_home")
     proc = subprocess.run(
         [sys.executable, "-c", PARSE_SCRIPT, str(DAGS)],
-        env=airflow_env(home), capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=airflow_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@"))
@@ -115,7 +126,9 @@ def test_house_rules(parsed, dag_id):
     assert min(dag["retries"]) >= 2
     assert len(dag["doc_md"]) > 80
     assert dag["timezone"] == "Asia/Shanghai"
-    assert dt.datetime.fromisoformat(dag["start_date"]) == dt.datetime(2017, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert dt.datetime.fromisoformat(dag["start_date"]) == dt.datetime(
+        2017, 2, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))
+    )
     assert dag["catchup"] is False
     assert Path(dag["fileloc"]).parent == DAGS
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -18,18 +17,27 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, run_airflow, url_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safegov.core.periods import TZ, grace_ends_at, parse_period
+from safegov.core.periods import TZ, parse_period
 
 MONTHS = ["2024-03", "2024-04", "2024-05"]
 NOW = "2024-07-01T09:00:00+08:00"  # every month above is past its grace
-COLUMNS = ("obligation_id", "subject_kind", "subject_id", "period", "status", "counted", "required", "reason", "evidence")
+COLUMNS = (
+    "obligation_id",
+    "subject_kind",
+    "subject_id",
+    "period",
+    "status",
+    "counted",
+    "required",
+    "reason",
+    "evidence",
+)
 
 
 def _builder_module():
@@ -104,8 +112,14 @@ def test_dag_test_equals_direct_evaluation(engine, twin_engine, airflow_home):
     populate(engine)
     populate(twin_engine)
     env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(engine), SAFEGOV_NOW=NOW)
-    proc = subprocess.run([sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_periodic.py"), *MONTHS],
-                          env=env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_periodic.py"), *MONTHS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     results = [ln.split() for ln in proc.stdout.splitlines() if ln.startswith("@@")]
     assert [r[1] for r in results] == MONTHS
@@ -168,16 +182,34 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
     # the test data are in a SQLite/PG compliance DB: one writer at a time on SQLite
     run_airflow(env, "pools", "set", "default_pool", "1", "test")
     run_airflow(env, "dags", "reserialize")
-    run_airflow(env, "backfill", "create", "--dag-id", "safegov_monthly",
-                "--from-date", "2024-01-01T00:00:00+08:00", "--to-date", "2024-06-30T00:00:00+08:00")
+    run_airflow(
+        env,
+        "backfill",
+        "create",
+        "--dag-id",
+        "safegov_monthly",
+        "--from-date",
+        "2024-01-01T00:00:00+08:00",
+        "--to-date",
+        "2024-06-30T00:00:00+08:00",
+    )
     logs = airflow_home / "proc-logs"
     logs.mkdir()
     procs = []
     try:
+
         def start(name: str) -> None:
             out = open(logs / f"{name}.log", "w")
-            procs.append(subprocess.Popen([str(VENV_BIN / "airflow"), name], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                          cwd=ROOT, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [str(VENV_BIN / "airflow"), name],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=ROOT,
+                    start_new_session=True,
+                )
+            )
 
         def api_up() -> bool:
             import urllib.request
@@ -206,8 +238,15 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
                     ).fetchall()
             except sqlite3.OperationalError:
                 return []
-            return [{"run_id": r[0], "state": r[1], "run_type": r[2],
-                     "end_date": (r[3] + "+00:00") if r[3] and "+" not in r[3] else r[3]} for r in rows]
+            return [
+                {
+                    "run_id": r[0],
+                    "state": r[1],
+                    "run_type": r[2],
+                    "end_date": (r[3] + "+00:00") if r[3] and "+" not in r[3] else r[3],
+                }
+                for r in rows
+            ]
 
         def done_after(moment: dt.datetime | None):
             def check() -> bool:
@@ -218,7 +257,9 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
                 if len(runs) != len(months) or any(s != "success" for s in states):
                     return False
                 return moment is None or all(
-                    r.get("end_date") and dt.datetime.fromisoformat(r["end_date"]) > moment for r in runs)
+                    r.get("end_date") and dt.datetime.fromisoformat(r["end_date"]) > moment for r in runs
+                )
+
             return check
 
         _wait_for(done_after(None), timeout=1500, what="six backfill runs", step=10)
@@ -227,12 +268,30 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
         first_pass = snapshot(engine, months)
 
         # Again, reprocessing the completed runs: nothing changes.
-        again = dt.datetime.now(dt.timezone.utc)
+        again = dt.datetime.now(dt.UTC)
         # (retried: the first backfill counts as running until the scheduler marks it completed)
-        _wait_for(lambda: run_airflow(
-            env, "backfill", "create", "--dag-id", "safegov_monthly", "--reprocess-behavior", "completed",
-            "--from-date", "2024-01-01T00:00:00+08:00", "--to-date", "2024-06-30T00:00:00+08:00",
-            check=False).returncode == 0, timeout=600, what="the second backfill request", step=10)
+        _wait_for(
+            lambda: (
+                run_airflow(
+                    env,
+                    "backfill",
+                    "create",
+                    "--dag-id",
+                    "safegov_monthly",
+                    "--reprocess-behavior",
+                    "completed",
+                    "--from-date",
+                    "2024-01-01T00:00:00+08:00",
+                    "--to-date",
+                    "2024-06-30T00:00:00+08:00",
+                    check=False,
+                ).returncode
+                == 0
+            ),
+            timeout=600,
+            what="the second backfill request",
+            step=10,
+        )
         _wait_for(done_after(again), timeout=1500, what="the reprocessed backfill", step=10)
         assert snapshot(engine, months) == first_pass
     finally:
@@ -248,13 +307,15 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
 
-    from safegov.evaluation.engine import evaluate_range
     from safegov.db.models import Evaluation
+    from safegov.evaluation.engine import evaluate_range
     from safegov.register.obligations import get_register
 
     reg = get_register()
     ids = [ob.id for ob in reg.by_cadence("monthly")]
-    evaluate_range(twin_engine, reg, months[0], months[-1], as_of=dt.datetime(2024, 8, 1, 9, tzinfo=TZ), obligation_ids=ids)
+    evaluate_range(
+        twin_engine, reg, months[0], months[-1], as_of=dt.datetime(2024, 8, 1, 9, tzinfo=TZ), obligation_ids=ids
+    )
     # safegov_monthly's own scheduled run (catchup=False: the latest closed month) is not
     # part of the comparison; the backfilled months are.
     assert snapshot(engine, months) == snapshot(twin_engine, months)

@@ -74,7 +74,9 @@ def snapshot(engine) -> dict[str, Counter]:
     out: dict[str, Counter] = {}
     with engine.connect() as conn:
         file_sha = dict(conn.execute(select(SubmissionFile.id, SubmissionFile.sha256)).all())
-        raw_key = {i: (file_sha[f], n) for i, f, n in conn.execute(select(RawRow.id, RawRow.file_id, RawRow.row_number))}
+        raw_key = {
+            i: (file_sha[f], n) for i, f, n in conn.execute(select(RawRow.id, RawRow.file_id, RawRow.row_number))
+        }
         refs = {"file_id": file_sha, "raw_row_id": raw_key}
         for table in Base.metadata.sorted_tables:
             skip = {SURROGATE} | RUN_SPECIFIC | INGESTION_TIME.get(table.name, set())
@@ -98,7 +100,10 @@ def differences(a: dict[str, Counter], b: dict[str, Counter]) -> dict[str, tuple
     """Per table: (rows only in ``a``, rows only in ``b``), counting duplicates."""
     out = {}
     for name in sorted(set(a) | set(b)):
-        only_a, only_b = a.get(name, Counter()) - b.get(name, Counter()), b.get(name, Counter()) - a.get(name, Counter())
+        only_a, only_b = (
+            a.get(name, Counter()) - b.get(name, Counter()),
+            b.get(name, Counter()) - a.get(name, Counter()),
+        )
         if only_a or only_b:
             out[name] = (sorted(only_a.elements(), key=repr), sorted(only_b.elements(), key=repr))
     return out
@@ -127,16 +132,38 @@ def test_dag_test_and_cli_ingest_give_the_same_tables(engine, twin_engine, airfl
     prepare(engine)
     prepare(twin_engine)
 
-    dag_env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(engine), SAFEGOV_INBOX=str(dag_inbox),
-                          SAFEGOV_DATA_DIR=str(tmp_path / "dag"), SAFEGOV_NOW=NOW)
-    proc = subprocess.run([sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_ingest.py")],
-                          env=dag_env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    dag_env = airflow_env(
+        airflow_home,
+        SAFEGOV_DATABASE_URL=url_of(engine),
+        SAFEGOV_INBOX=str(dag_inbox),
+        SAFEGOV_DATA_DIR=str(tmp_path / "dag"),
+        SAFEGOV_NOW=NOW,
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_ingest.py")],
+        env=dag_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0 and "@@ success" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-5000:]
 
-    cli_env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(twin_engine), SAFEGOV_INBOX=str(cli_inbox),
-                          SAFEGOV_DATA_DIR=str(tmp_path / "cli"), SAFEGOV_NOW=NOW)
-    cli = subprocess.run([str(VENV_BIN / "safegov"), "ingest", str(cli_inbox)],
-                         env=cli_env, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    cli_env = airflow_env(
+        airflow_home,
+        SAFEGOV_DATABASE_URL=url_of(twin_engine),
+        SAFEGOV_INBOX=str(cli_inbox),
+        SAFEGOV_DATA_DIR=str(tmp_path / "cli"),
+        SAFEGOV_NOW=NOW,
+    )
+    cli = subprocess.run(
+        [str(VENV_BIN / "safegov"), "ingest", str(cli_inbox)],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     # exit 2: some files were refused (the unreadable, empty and unknown ones); the rest is loaded
     assert cli.returncode == 2 and "3 file(s) refused" in cli.stderr, cli.stdout[-3000:] + cli.stderr[-3000:]
 

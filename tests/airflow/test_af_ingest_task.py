@@ -32,8 +32,8 @@ def _meeting_file(path: Path, rows: list[list[str]]) -> Path:
 
 @pytest.fixture
 def wired(engine, tmp_path, monkeypatch):
-    from safegov.org.units import sync_units
     from safegov.core.settings import load_settings
+    from safegov.org.units import sync_units
 
     with Session(engine) as s, s.begin():
         sync_units(s)
@@ -61,8 +61,10 @@ def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch):
 
     monkeypatch.setattr(safegov.intake.pipeline, "ingest_paths", flaky)
     alias = FakeAlias()
-    context = {"dag_run": SimpleNamespace(run_id="scheduled__test", run_type="scheduled"),
-               "outlet_events": {at.RECORDS_ALIAS: alias}}
+    context = {
+        "dag_run": SimpleNamespace(run_id="scheduled__test", run_type="scheduled"),
+        "outlet_events": {at.RECORDS_ALIAS: alias},
+    }
     out = at.ingest_inbox(**context)
 
     assert [e["name"] for e in out["errors"]] == ["meeting_2024-03_boom.csv"]
@@ -80,8 +82,10 @@ def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch):
 def test_a_retry_announces_what_the_first_try_loaded(wired):
     engine, inbox = wired
     _meeting_file(inbox / "meeting_2024-04.csv", [["M9", "150102", "safety_committee", "2024-04-05", "m9"]])
-    context = {"dag_run": SimpleNamespace(run_id="scheduled__retry", run_type="scheduled"),
-               "outlet_events": {at.RECORDS_ALIAS: FakeAlias()}}
+    context = {
+        "dag_run": SimpleNamespace(run_id="scheduled__retry", run_type="scheduled"),
+        "outlet_events": {at.RECORDS_ALIAS: FakeAlias()},
+    }
     at.ingest_inbox(**context)  # first try: loads and moves the file (imagine it died before announcing)
     retry_alias = FakeAlias()
     context["outlet_events"] = {at.RECORDS_ALIAS: retry_alias}
@@ -92,6 +96,8 @@ def test_a_retry_announces_what_the_first_try_loaded(wired):
 
 def test_an_empty_inbox_announces_nothing(wired):
     alias = FakeAlias()
-    out = at.ingest_inbox(dag_run=SimpleNamespace(run_id="scheduled__empty", run_type="scheduled"),
-                          outlet_events={at.RECORDS_ALIAS: alias})
+    out = at.ingest_inbox(
+        dag_run=SimpleNamespace(run_id="scheduled__empty", run_type="scheduled"),
+        outlet_events={at.RECORDS_ALIAS: alias},
+    )
     assert out["files"] == [] and alias.added == []

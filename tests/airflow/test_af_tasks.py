@@ -10,7 +10,6 @@ import pytest
 
 from safegov.airflow import tasks as at
 from safegov.airflow.context import is_historical, period_from_context
-from safegov.core.periods import TZ
 from safegov.airflow.tasks import (
     approval_body,
     evaluation_ranges_of,
@@ -18,8 +17,9 @@ from safegov.airflow.tasks import (
     range_of_touched,
     triggering_events,
 )
+from safegov.core.periods import TZ
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(
@@ -60,10 +60,14 @@ def test_as_of_is_the_grace_end_but_never_in_the_future(monkeypatch):
     from safegov.core.periods import parse_period
 
     monkeypatch.setenv("SAFEGOV_NOW", "2024-04-20T12:00:00+08:00")
-    assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(2024, 4, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(
+        2024, 4, 9, tzinfo=dt.timezone(dt.timedelta(hours=8))
+    )
     # a backfill of a period whose grace still runs stays pending: as_of is the present
     monkeypatch.setenv("SAFEGOV_NOW", "2024-04-03T12:00:00+08:00")
-    assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(2024, 4, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert at.as_of_for(parse_period("2024-03"), 5) == dt.datetime(
+        2024, 4, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))
+    )
 
 
 def _event(uri, **extra):
@@ -75,8 +79,11 @@ def test_triggering_events_are_read_once_even_through_aliases():
 
     e1 = _event("safegov://records/meeting", file_ids=[3, 1])
     e2 = _event("safegov://records/accident", file_ids=[2])
-    accessor = {Asset("safegov://records/meeting"): [e1], Asset("safegov://records/accident"): [e2],
-                AssetAlias("safegov-records"): [e1, e2]}
+    accessor = {
+        Asset("safegov://records/meeting"): [e1],
+        Asset("safegov://records/accident"): [e2],
+        AssetAlias("safegov-records"): [e1, e2],
+    }
     events = triggering_events({"triggering_asset_events": accessor})
     assert events == [e1, e2]
     assert file_ids_of(events) == [1, 2, 3]
@@ -103,12 +110,28 @@ def test_range_of_touched_rows():
 
 
 def test_approval_body_lists_every_case():
-    body = approval_body([
-        {"case_id": 7, "kind": "interview", "rule_id": "SC-MEET-LOCAL", "subject_id": "150121",
-         "persons": ["L1", "L2"], "period": "2026-06", "opened_on": "2026-07-09"},
-        {"case_id": 9, "kind": "dual_interview", "rule_id": "DUAL-INTERVIEW-COUNTY", "subject_id": "150622",
-         "persons": [], "period": "A1", "opened_on": "2026-03-13"},
-    ])
+    body = approval_body(
+        [
+            {
+                "case_id": 7,
+                "kind": "interview",
+                "rule_id": "SC-MEET-LOCAL",
+                "subject_id": "150121",
+                "persons": ["L1", "L2"],
+                "period": "2026-06",
+                "opened_on": "2026-07-09",
+            },
+            {
+                "case_id": 9,
+                "kind": "dual_interview",
+                "rule_id": "DUAL-INTERVIEW-COUNTY",
+                "subject_id": "150622",
+                "persons": [],
+                "period": "A1",
+                "opened_on": "2026-03-13",
+            },
+        ]
+    )
     assert "| 7 | interview | SC-MEET-LOCAL | 150121 | L1;L2 | 2026-06 |" in body
     assert "| 9 | dual_interview |" in body
     assert body.startswith("**2 case(s)")
@@ -171,11 +194,19 @@ def test_the_office_answer_decides_the_listed_cases(monkeypatch):
     monkeypatch.setattr(module, "decide_task", fake_decide)
     ti = SimpleNamespace(xcom_pull=lambda task_ids: {"case_ids": [11, 12]})
     when = dt.datetime(2026, 7, 10, 2, tzinfo=UTC)
-    event = {"chosen_options": ["Reject"], "params_input": {"reason": "duplicate of case 9"},
-             "responded_at": when, "responded_by_user": {"id": "7", "name": "office-150000"}}
+    event = {
+        "chosen_options": ["Reject"],
+        "params_input": {"reason": "duplicate of case 9"},
+        "responded_at": when,
+        "responded_by_user": {"id": "7", "name": "office-150000"},
+    }
     assert op.execute_complete({"ti": ti}, event) == {"changed": 2}
-    assert seen == {"case_ids": [11, 12], "chosen": ["Reject"], "params": {"reason": "duplicate of case 9"},
-                    "by": {"id": "7", "name": "office-150000"}}
+    assert seen == {
+        "case_ids": [11, 12],
+        "chosen": ["Reject"],
+        "params": {"reason": "duplicate of case 9"},
+        "by": {"id": "7", "name": "office-150000"},
+    }
 
 
 @pytest.mark.parametrize(

@@ -27,11 +27,13 @@ def runs(tt: GraceTimetable, earliest, latest, n: int = 50) -> list[tuple[str, s
         if info is None:
             break
         di = info.data_interval
-        out.append((
-            di.start.in_timezone(SH).to_date_string(),
-            di.end.in_timezone(SH).to_date_string(),
-            info.run_after.in_timezone(SH).to_iso8601_string(),
-        ))
+        out.append(
+            (
+                di.start.in_timezone(SH).to_date_string(),
+                di.end.in_timezone(SH).to_date_string(),
+                info.run_after.in_timezone(SH).to_iso8601_string(),
+            )
+        )
     return out
 
 
@@ -118,12 +120,14 @@ def test_catchup_false_starts_with_the_latest_period_whose_grace_ended(monkeypat
     tt = GraceTimetable("monthly", 5)
     # 2024-10-12 is within September's grace (it ends that day): August is the latest closed.
     pin_now(monkeypatch, sh(2024, 10, 12, 12))
-    info = tt.next_dagrun_info(last_automated_data_interval=None,
-                               restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=False))
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=False)
+    )
     assert info.data_interval.start == sh(2024, 8, 1)
     pin_now(monkeypatch, sh(2024, 10, 13, 0, 0, 1))
-    info = tt.next_dagrun_info(last_automated_data_interval=None,
-                               restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=False))
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=False)
+    )
     assert info.data_interval.start == sh(2024, 9, 1)
     assert info.run_after == sh(2024, 10, 13)
 
@@ -132,12 +136,14 @@ def test_catchup_false_after_a_long_pause_skips_to_the_latest_closed_period(monk
     tt = GraceTimetable("monthly", 5)
     last = DataInterval(sh(2023, 1, 1), sh(2023, 2, 1))
     pin_now(monkeypatch, sh(2024, 5, 20))
-    info = tt.next_dagrun_info(last_automated_data_interval=last,
-                               restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=False))
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=last, restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=False)
+    )
     assert info.data_interval.start == sh(2024, 4, 1)
     # catchup=True keeps the sequence instead
-    info = tt.next_dagrun_info(last_automated_data_interval=last,
-                               restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=True))
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=last, restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=True)
+    )
     assert info.data_interval.start == sh(2023, 2, 1)
 
 

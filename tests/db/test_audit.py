@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, text, update
 
-from safegov.db import audit
 from safegov.core.periods import TZ
+from safegov.db import audit
 from safegov.db.models import AuditLog
 
 AT = dt.datetime(2024, 4, 9, 0, 0, tzinfo=TZ)
@@ -16,7 +16,14 @@ AT = dt.datetime(2024, 4, 9, 0, 0, tzinfo=TZ)
 
 def _fill(session, n=5):
     for i in range(n):
-        audit.append(session, "evaluation", f"SC-MEET-LOCAL|150102|2024-0{i + 1}", "status", {"status": "missed", "i": i, "名": "新城区"}, AT)
+        audit.append(
+            session,
+            "evaluation",
+            f"SC-MEET-LOCAL|150102|2024-0{i + 1}",
+            "status",
+            {"status": "missed", "i": i, "名": "新城区"},
+            AT,
+        )
     session.commit()
 
 
@@ -48,7 +55,9 @@ def test_tampered_payload_is_named(session):
     _fill(session)
     _as_dba(session)
     target = session.query(AuditLog).order_by(AuditLog.id).all()[2]
-    session.execute(update(AuditLog).where(AuditLog.id == target.id).values(payload={"status": "met", "i": 2, "名": "新城区"}))
+    session.execute(
+        update(AuditLog).where(AuditLog.id == target.id).values(payload={"status": "met", "i": 2, "名": "新城区"})
+    )
     session.commit()
     result = audit.verify(session)
     assert not result.ok

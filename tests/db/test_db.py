@@ -32,9 +32,17 @@ def test_aware_datetimes_round_trip_as_utc(session):
     occurred = dt.datetime(2024, 3, 31, 23, 30, tzinfo=TZ)
     session.add(
         Accident(
-            accident_id="A1", unit_code="150102", occurred_at=occurred, reported_at=occurred + dt.timedelta(minutes=30),
-            deaths=0, serious_injuries=0, direct_loss_10k_cny=1.5, description="x",
-            received_at=occurred, raw_row_id=1, content_hash="h",
+            accident_id="A1",
+            unit_code="150102",
+            occurred_at=occurred,
+            reported_at=occurred + dt.timedelta(minutes=30),
+            deaths=0,
+            serious_injuries=0,
+            direct_loss_10k_cny=1.5,
+            description="x",
+            received_at=occurred,
+            raw_row_id=1,
+            content_hash="h",
         )
     )
     session.commit()
@@ -47,8 +55,17 @@ def test_aware_datetimes_round_trip_as_utc(session):
 def test_naive_datetime_is_refused(session):
     session.add(
         Accident(
-            accident_id="A2", unit_code="150102", occurred_at=dt.datetime(2024, 3, 1, 8), reported_at=dt.datetime(2024, 3, 1, 9, tzinfo=TZ),
-            deaths=0, serious_injuries=0, direct_loss_10k_cny=0, description="x", received_at=dt.datetime.now(TZ), raw_row_id=1, content_hash="h",
+            accident_id="A2",
+            unit_code="150102",
+            occurred_at=dt.datetime(2024, 3, 1, 8),
+            reported_at=dt.datetime(2024, 3, 1, 9, tzinfo=TZ),
+            deaths=0,
+            serious_injuries=0,
+            direct_loss_10k_cny=0,
+            description="x",
+            received_at=dt.datetime.now(TZ),
+            raw_row_id=1,
+            content_hash="h",
         )
     )
     with pytest.raises(Exception, match="naive datetime"):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from safegov.core.periods import grace_ends_on, parse_period
 from safegov.core.creditcode import is_valid_credit_code
+from safegov.core.periods import grace_ends_on, parse_period
 from safegov.register.records import RECORD_TYPES, record_type_for_filename
 
 UNTIL, SEED = "2026-10", 7  # as in conftest.py
@@ -27,8 +27,12 @@ def _rows(inbox: Path, name: str) -> list[dict]:
         out = []
         for line in path.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
-            out.append({k: "" if v is None else ("true" if v is True else "false" if v is False else str(v))
-                        for k, v in rec.items()})
+            out.append(
+                {
+                    k: "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+                    for k, v in rec.items()
+                }
+            )
         return out
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -94,7 +98,9 @@ def test_another_seed_gives_other_data(demo, tmp_path):
 
     inbox, _summary = demo
     write_demo(tmp_path / "other", until=UNTIL, months=24, seed=SEED + 1)
-    assert (tmp_path / "other" / "enterprise_registry.csv").read_bytes() != (inbox / "enterprise_registry.csv").read_bytes()
+    assert (tmp_path / "other" / "enterprise_registry.csv").read_bytes() != (
+        inbox / "enterprise_registry.csv"
+    ).read_bytes()
 
 
 def test_every_record_type_is_present_with_rows(demo, rows):
@@ -106,7 +112,10 @@ def test_every_record_type_is_present_with_rows(demo, rows):
 
 def test_registry_sizes(demo, rows):
     _inbox, summary = demo
-    units = {r["code"] for r in csv.DictReader(open(Path(__file__).resolve().parents[2] / "config" / "units.csv", encoding="utf-8"))}
+    units = {
+        r["code"]
+        for r in csv.DictReader(open(Path(__file__).resolve().parents[2] / "config" / "units.csv", encoding="utf-8"))
+    }
     leaders = [r for _n, r in rows["leader"]]
     for unit in units:
         for role in ("party_secretary", "government_head", "safety_office_director"):
@@ -114,7 +123,9 @@ def test_registry_sizes(demo, rows):
     depts = [r for _n, r in rows["department"]]
     assert 90 <= len(depts) <= 110
     assert 2 <= sum(r["safety_duty"] == "false" for r in depts) <= 8
-    assert {r["department_id"] for r in depts} <= {r["department_id"] for r in leaders if r["role"] == "department_head"}
+    assert {r["department_id"] for r in depts} <= {
+        r["department_id"] for r in leaders if r["role"] == "department_head"
+    }
     ents = [r for _n, r in rows["enterprise"]]
     assert 280 <= len(ents) <= 320
     assert all(is_valid_credit_code(r["enterprise_id"]) for r in ents)
@@ -145,6 +156,7 @@ def test_file_formats_are_mixed(demo):
 
 def test_every_file_is_readable_by_the_ingest_readers(demo):
     from safegov.intake import readers
+
     inbox, summary = demo
     total = 0
     for name in summary["files"]:
@@ -163,7 +175,10 @@ def test_rows_are_valid_except_the_planted_bad_ones(demo, rows):
     unless the row is listed in bad_rows (and then it really is bad)."""
     _inbox, summary = demo
     planted = _is_planted(summary)
-    units = {r["code"] for r in csv.DictReader(open(Path(__file__).resolve().parents[2] / "config" / "units.csv", encoding="utf-8"))}
+    units = {
+        r["code"]
+        for r in csv.DictReader(open(Path(__file__).resolve().parents[2] / "config" / "units.csv", encoding="utf-8"))
+    }
     ents = {r["enterprise_id"] for _n, r in rows["enterprise"]}
     seen_bad = set()
     for rt, items in rows.items():
@@ -176,7 +191,12 @@ def test_rows_are_valid_except_the_planted_bad_ones(demo, rows):
                 v = r.get(c.name, "")
                 if c.required and v == "":
                     problems.append(f"{c.name} missing")
-                if v and c.type in ("date", "datetime") and v[:10] > received and c.name not in ("deadline", "term_end"):
+                if (
+                    v
+                    and c.type in ("date", "datetime")
+                    and v[:10] > received
+                    and c.name not in ("deadline", "term_end")
+                ):
                     problems.append(f"{c.name} {v} after received {received}")
                 if v and c.references in ("unit", "county") and v not in units:
                     problems.append(f"{c.name} {v} unknown")
@@ -229,8 +249,9 @@ def test_planted_meeting_misses(demo, rows):
     _inbox, summary = demo
     miss = next(m for m in summary["known_misses"] if m["obligation_id"] == "SC-MEET-LOCAL")
     assert miss["subject_id"] == "150121" and miss["periods"] == ["2026-05", "2026-06", "2026-07"]
-    held = {r["held_on"][:7] for _n, r in rows["meeting"]
-            if r["unit_code"] == "150121" and r["body"] == "safety_committee"}
+    held = {
+        r["held_on"][:7] for _n, r in rows["meeting"] if r["unit_code"] == "150121" and r["body"] == "safety_committee"
+    }
     assert held == set(summary["months"]) - set(miss["periods"])
 
 
@@ -249,7 +270,10 @@ def test_planted_accidents(demo, rows):
     by_id = {r["accident_id"]: r for _n, r in rows["accident"]}
     story = {a["story"]: a for a in summary["accidents"] if a["story"]}
     larger = by_id[story["larger_accident"]["accident_id"]]
-    assert accident_grade(int(larger["deaths"]), int(larger["serious_injuries"]), float(larger["direct_loss_10k_cny"])) == "larger"
+    assert (
+        accident_grade(int(larger["deaths"]), int(larger["serious_injuries"]), float(larger["direct_loss_10k_cny"]))
+        == "larger"
+    )
     assert larger["unit_code"] == "150622" and larger["declared_grade"] == "larger"
     late = by_id[story["late_report"]["accident_id"]]
     delay = dt.datetime.fromisoformat(late["reported_at"]) - dt.datetime.fromisoformat(late["occurred_at"])
@@ -272,8 +296,13 @@ def test_planted_overdue_major_hazard(demo, rows):
     for _n, r in rows["hazard"]:
         latest[r["hazard_id"]] = r
     planted = _is_planted(summary)
-    overdue = [h for h, r in latest.items() if r["grade"] == "major" and ("hazard", h) not in planted
-               and (not r["rectified_on"] or r["rectified_on"] > r["deadline"])]
+    overdue = [
+        h
+        for h, r in latest.items()
+        if r["grade"] == "major"
+        and ("hazard", h) not in planted
+        and (not r["rectified_on"] or r["rectified_on"] > r["deadline"])
+    ]
     assert overdue == [hz["hazard_id"]]
 
 
@@ -295,10 +324,18 @@ def test_late_tickets_take_more_than_fifteen_working_days(demo, rows):
     assert summary["late_tickets"]
     for t in summary["late_tickets"]:
         r = tickets[t]
-        assert working_days_between(dt.date.fromisoformat(r["received_on"]), dt.date.fromisoformat(r["concluded_on"])) > 15
-    on_time = [r for t, r in tickets.items() if r["concluded_on"] and t not in summary["late_tickets"] and r["unit_code"] != "150198"]
-    assert on_time and all(working_days_between(dt.date.fromisoformat(r["received_on"]),
-                                                dt.date.fromisoformat(r["concluded_on"])) <= 15 for r in on_time)
+        assert (
+            working_days_between(dt.date.fromisoformat(r["received_on"]), dt.date.fromisoformat(r["concluded_on"])) > 15
+        )
+    on_time = [
+        r
+        for t, r in tickets.items()
+        if r["concluded_on"] and t not in summary["late_tickets"] and r["unit_code"] != "150198"
+    ]
+    assert on_time and all(
+        working_days_between(dt.date.fromisoformat(r["received_on"]), dt.date.fromisoformat(r["concluded_on"])) <= 15
+        for r in on_time
+    )
 
 
 def test_story_page_matches_the_default_demo(demo):

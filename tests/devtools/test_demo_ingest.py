@@ -31,12 +31,12 @@ def _id_of(values: dict, id_column: str, back: dict[str, str]) -> str | None:
 
 
 def test_ingest_quarantines_exactly_the_planted_bad_rows(engine, tmp_path):
-    from safegov.intake import pipeline as ingest
     import yaml
 
-    from safegov.devtools.demo import write_demo
     from safegov.db.engine import session_scope
     from safegov.db.models import RawRow, Rejection
+    from safegov.devtools.demo import write_demo
+    from safegov.intake import pipeline as ingest
     from safegov.org.units import sync_units
 
     inbox = tmp_path / "inbox"
@@ -56,8 +56,9 @@ def test_ingest_quarantines_exactly_the_planted_bad_rows(engine, tmp_path):
     back = {a: c for c, names in aliases["columns"].items() for a in names}
     with engine.connect() as conn:
         counts = dict(conn.execute(select(RawRow.status, func.count()).group_by(RawRow.status)).all())
-        quarantined = conn.execute(select(RawRow.id, RawRow.record_type, RawRow.values)
-                                   .where(RawRow.status == "quarantined")).all()
+        quarantined = conn.execute(
+            select(RawRow.id, RawRow.record_type, RawRow.values).where(RawRow.status == "quarantined")
+        ).all()
         rules: dict[int, set[str]] = {}
         for raw_id, rule in conn.execute(select(Rejection.raw_row_id, Rejection.rule)):
             rules.setdefault(raw_id, set()).add(rule)
@@ -68,10 +69,17 @@ def test_ingest_quarantines_exactly_the_planted_bad_rows(engine, tmp_path):
     got = {}
     for raw_id, rt, values in quarantined:
         values = json.loads(values) if isinstance(values, str) else values
-        id_column = next(b["id_column"] for b in summary["bad_rows"] if b["record_type"] == rt) if any(
-            b["record_type"] == rt for b in summary["bad_rows"]) else None
+        id_column = (
+            next(b["id_column"] for b in summary["bad_rows"] if b["record_type"] == rt)
+            if any(b["record_type"] == rt for b in summary["bad_rows"])
+            else None
+        )
         got[(rt, _id_of(values, id_column, back) if id_column else None)] = raw_id
     assert set(got) == set(planted)
     for key, raw_id in got.items():
         assert EXPECTED_RULE[planted[key]["kind"]] in rules[raw_id], (key, rules[raw_id])
-    assert Counter(b["kind"] for b in summary["bad_rows"]).keys() >= {"unknown_unit", "invalid_credit_code", "future_date"}
+    assert Counter(b["kind"] for b in summary["bad_rows"]).keys() >= {
+        "unknown_unit",
+        "invalid_credit_code",
+        "future_date",
+    }

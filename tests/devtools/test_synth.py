@@ -26,7 +26,9 @@ def test_synth_is_deterministic(tmp_path):
     assert [n for n in names if (tmp_path / "a" / n).read_bytes() != (tmp_path / "b" / n).read_bytes()] == []
     assert a["rows_total"] == b["rows_total"] and a["counts"] == b["counts"]
     _write(tmp_path / "c", seed=6)
-    assert (tmp_path / "c" / "hazard_inspection_2025-01.csv").read_bytes() != (tmp_path / "a" / "hazard_inspection_2025-01.csv").read_bytes()
+    assert (tmp_path / "c" / "hazard_inspection_2025-01.csv").read_bytes() != (
+        tmp_path / "a" / "hazard_inspection_2025-01.csv"
+    ).read_bytes()
 
 
 def test_synth_writes_one_file_per_type_per_month_and_counts_them(tmp_path):
@@ -35,7 +37,12 @@ def test_synth_writes_one_file_per_type_per_month_and_counts_them(tmp_path):
     for month in ("2025-01", "2025-02", "2025-03", "2025-04"):
         for rt in ("meeting", "inspection", "bulletin", "hazard_inspection", "complaint"):
             assert f"{rt}_{month}.csv" in names
-    assert {"department_registry.csv", "leader_registry.csv", "enterprise_registry.csv", "milestone_2017-2018.csv"} <= names
+    assert {
+        "department_registry.csv",
+        "leader_registry.csv",
+        "enterprise_registry.csv",
+        "milestone_2017-2018.csv",
+    } <= names
     rows = Counter()
     for p in tmp_path.iterdir():
         with p.open(encoding="utf-8", newline="") as f:
@@ -64,8 +71,12 @@ def _measured_compliance(folder, months: list[str]) -> float:
         with (folder / f"hazard_inspection_{m}.csv").open(encoding="utf-8") as f:
             for r in csv.DictReader(f):
                 key = (r["enterprise_id"], r["inspected_on"][:7])
-                if (is_valid_credit_code(r["enterprise_id"]) and r["led_by_role"] == "legal_representative"
-                        and r["archived"] == "true" and key in in_scope):
+                if (
+                    is_valid_credit_code(r["enterprise_id"])
+                    and r["led_by_role"] == "legal_representative"
+                    and r["archived"] == "true"
+                    and key in in_scope
+                ):
                     done.add(key)
     return len(done) / len(in_scope)
 
@@ -88,7 +99,10 @@ def test_synth_has_late_rows_bad_rows_and_accidents(tmp_path):
 def test_cli_synth(tmp_path, capsys):
     from safegov.cli.main import main
 
-    assert main(["synth", "--enterprises", "50", "--from", "2025-01", "--to", "2025-02", "--out", str(tmp_path / "s")]) == 0
+    assert (
+        main(["synth", "--enterprises", "50", "--from", "2025-01", "--to", "2025-02", "--out", str(tmp_path / "s")])
+        == 0
+    )
     assert "synthetic set 2025-01..2025-02" in capsys.readouterr().out
     assert (tmp_path / "s" / "hazard_inspection_2025-02.csv").exists()
     assert main(["synth", "--from", "2025-03", "--to", "2025-01", "--out", str(tmp_path / "s")]) == 2
@@ -101,8 +115,8 @@ def test_synth_load_goes_through_ingestion(sqlite_engine, monkeypatch):
 
     from safegov.db.engine import session_scope
     from safegov.db.models import RawRow
-    from safegov.org.units import sync_units
     from safegov.devtools.synth import write_synth
+    from safegov.org.units import sync_units
 
     monkeypatch.setenv("SAFEGOV_NOW", "2026-11-29T10:00:00+08:00")
     with session_scope(sqlite_engine) as session:

@@ -91,7 +91,13 @@ def _missing_pieces() -> str | None:
         return reason
     if importlib.util.find_spec("asyncpg") is None:
         return "asyncpg is not installed: Airflow 3 needs it for a PostgreSQL metadata DB (make install)"
-    for module in ("safegov.intake.pipeline", "safegov.evaluation.engine", "safegov.accountability.escalation", "safegov.notification.outbox", "safegov.devtools.mailserver"):
+    for module in (
+        "safegov.intake.pipeline",
+        "safegov.evaluation.engine",
+        "safegov.accountability.escalation",
+        "safegov.notification.outbox",
+        "safegov.devtools.mailserver",
+    ):
         if importlib.util.find_spec(module) is None:
             return f"{module} does not exist yet"
     for dag in ("safegov_ingest.py", "safegov_periodic.py", "safegov_escalation.py"):
@@ -136,7 +142,9 @@ def airflow_sqlite_template(dist_base) -> Path:
 class Embedded:
     """Runs ``embedded.py`` in a subprocess; ``start`` returns at once, ``result`` waits."""
 
-    def __init__(self, base: Path, template: Path, steps: list[dict], *, inbox_writer=write_small_inbox, extra_env=None):
+    def __init__(
+        self, base: Path, template: Path, steps: list[dict], *, inbox_writer=write_small_inbox, extra_env=None
+    ):
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
         home = base / "airflow_home"
@@ -146,23 +154,37 @@ class Embedded:
         inbox_writer(inbox)
         from .embedded import airflow_env
 
-        self.spec = {"steps": steps, "now": NOW, "out": str(base / "dumps.json"), "mail_record": str(base / "sent.jsonl")}
+        self.spec = {
+            "steps": steps,
+            "now": NOW,
+            "out": str(base / "dumps.json"),
+            "mail_record": str(base / "sent.jsonl"),
+        }
         (base / "spec.json").write_text(json.dumps(self.spec))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SAFEGOV_", "PYTEST"))}
-        env |= airflow_env(home) | {
-            "SAFEGOV_DATABASE_URL": f"sqlite:///{base / 'safegov.db'}",
-            "SAFEGOV_INBOX": str(inbox),
-            "SAFEGOV_DATA_DIR": str(base / "data"),
-            "SAFEGOV_CONFIG_DIR": str(ROOT / "config"),
-            "SAFEGOV_NOW": NOW,
-            "SENDGRID_API_KEY": FAKE_SENDGRID_KEY,
-        } | (extra_env or {})
+        env |= (
+            airflow_env(home)
+            | {
+                "SAFEGOV_DATABASE_URL": f"sqlite:///{base / 'safegov.db'}",
+                "SAFEGOV_INBOX": str(inbox),
+                "SAFEGOV_DATA_DIR": str(base / "data"),
+                "SAFEGOV_CONFIG_DIR": str(ROOT / "config"),
+                "SAFEGOV_NOW": NOW,
+                "SENDGRID_API_KEY": FAKE_SENDGRID_KEY,
+            }
+            | (extra_env or {})
+        )
         self.log = base / "embedded.log"
         self._out = self.log.open("wb")
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "embedded.py"), str(base / "spec.json")],
-                                     env=env, cwd=str(base), stdout=self._out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "embedded.py"), str(base / "spec.json")],
+            env=env,
+            cwd=str(base),
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def result(self, timeout: float = 600) -> dict[str, dict]:
         try:
@@ -189,7 +211,10 @@ BASELINE_STEPS = [
     {"name": "ingested", "dag": "safegov_ingest"},
     {"name": "evaluated", "dag": "safegov_monthly", "month": MONTH},
     {"name": "escalated", "dag": "safegov_escalation", "month": MONTH},
-    *[{"name": f"backfill-{m}", "dag": "safegov_monthly", "month": m, "historical": True} for m in ("2024-01", "2024-02", "2024-03")],
+    *[
+        {"name": f"backfill-{m}", "dag": "safegov_monthly", "month": m, "historical": True}
+        for m in ("2024-01", "2024-02", "2024-03")
+    ],
 ]
 
 

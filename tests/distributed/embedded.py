@@ -47,7 +47,6 @@ def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
     sys.path.insert(0, str(HERE.parent))
     from distributed.scenario import canonical_dump, run_after_for
-
     from safegov.db.engine import make_engine, migrate, session_scope
     from safegov.devtools.mailserver import MailServer
     from safegov.org.units import sync_units

@@ -288,9 +288,7 @@ class Cluster:
         return self
 
     def migrate_compliance(self) -> None:
-        from safegov.db.engine import make_engine, migrate
-
-        from safegov.db.engine import session_scope
+        from safegov.db.engine import make_engine, migrate, session_scope
         from safegov.org.units import sync_units
 
         eng = make_engine(self.compliance_url)
@@ -381,7 +379,9 @@ class Cluster:
             timeout=timeout,
         )
         if check and res.returncode != 0:
-            raise ClusterError(f"airflow {' '.join(args)} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+            raise ClusterError(
+                f"airflow {' '.join(args)} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+            )
         return res
 
     def wait_ready(self, timeout: float, dag_ids: tuple[str, ...] = ()) -> None:
@@ -532,7 +532,9 @@ class Cluster:
         q = urllib.parse.quote(run_id, safe="")
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{q}")["state"]
 
-    def wait_run(self, dag_id: str, run_id: str, timeout: float = 300, states: tuple[str, ...] = TERMINAL_RUN_STATES) -> str:
+    def wait_run(
+        self, dag_id: str, run_id: str, timeout: float = 300, states: tuple[str, ...] = TERMINAL_RUN_STATES
+    ) -> str:
         deadline = time.monotonic() + timeout
         state = None
         while time.monotonic() < deadline:
@@ -542,7 +544,8 @@ class Cluster:
             self.assert_alive()
             time.sleep(2)
         raise ClusterError(
-            f"run {dag_id}/{run_id} still {state!r} after {timeout}s; tasks: {self.task_states(dag_id, run_id)}\n{self.tail_logs(15)}"
+            f"run {dag_id}/{run_id} still {state!r} after {timeout}s; tasks: "
+            f"{self.task_states(dag_id, run_id)}\n{self.tail_logs(15)}"
         )
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
@@ -550,7 +553,10 @@ class Cluster:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{q}/taskInstances?limit=1000")["task_instances"]
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return {ti["task_id"]: (ti["state"], ti.get("try_number"), ti.get("hostname")) for ti in self.task_instances(dag_id, run_id)}
+        return {
+            ti["task_id"]: (ti["state"], ti.get("try_number"), ti.get("hostname"))
+            for ti in self.task_instances(dag_id, run_id)
+        }
 
     def wait_task(
         self, dag_id: str, run_id: str, task_id: str, states: tuple[str, ...] = ("running",), timeout: float = 180
@@ -568,12 +574,25 @@ class Cluster:
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=500&order_by=logical_date")["dag_runs"]
 
-    def backfill(self, dag_id: str, from_date: str, to_date: str, *, max_active_runs: int = 1,
-                 reprocess: str = "none") -> dict:
+    def backfill(
+        self, dag_id: str, from_date: str, to_date: str, *, max_active_runs: int = 1, reprocess: str = "none"
+    ) -> dict:
         """``airflow backfill create`` (dates need their ``+08:00``); returns the backfill row."""
         res = self.run_cli(
-            ["backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date,
-             "--max-active-runs", str(max_active_runs), "--reprocess-behavior", reprocess],
+            [
+                "backfill",
+                "create",
+                "--dag-id",
+                dag_id,
+                "--from-date",
+                from_date,
+                "--to-date",
+                to_date,
+                "--max-active-runs",
+                str(max_active_runs),
+                "--reprocess-behavior",
+                reprocess,
+            ],
             timeout=240,
         )
         backfills = self.api("GET", f"/api/v2/backfills?dag_id={dag_id}&limit=100")["backfills"]
@@ -594,12 +613,16 @@ class Cluster:
             runs = self.backfill_runs(dag_id)
             if bf.get("completed_at") and all(r["state"] in TERMINAL_RUN_STATES for r in runs):
                 if len(runs) < expected_runs:
-                    raise ClusterError(f"backfill {backfill_id} completed with {len(runs)} runs, expected {expected_runs}")
+                    raise ClusterError(
+                        f"backfill {backfill_id} completed with {len(runs)} runs, expected {expected_runs}"
+                    )
                 return runs
             self.assert_alive()
             time.sleep(3)
-        raise ClusterError(f"backfill {backfill_id} of {dag_id} not finished after {timeout}s: "
-                           f"{[(r['dag_run_id'], r['state']) for r in runs]}\n{self.tail_logs(15)}")
+        raise ClusterError(
+            f"backfill {backfill_id} of {dag_id} not finished after {timeout}s: "
+            f"{[(r['dag_run_id'], r['state']) for r in runs]}\n{self.tail_logs(15)}"
+        )
 
     # ------------------------------------------------------------------ compliance DB
 
@@ -617,7 +640,8 @@ class Cluster:
                 cur.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
                 for attempt in range(10):
                     cur.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                        "pg_backend_pid()",
                         (self.sg_db,),
                     )
                     try:

@@ -76,15 +76,35 @@ def write_small_inbox(inbox: Path, months: Iterable[str] = BACKFILL_MONTHS) -> l
     ents = enterprises()
     paths = []
     p = inbox / "leader_registry.csv"
-    _write(p, ["leader_id", "name", "unit_code", "role", "department_id", "email", "term_start", "term_end", "phone"],
-           [(lid, f"领导{lid}", unit, role, None, email, "2020-01-01", None, phone)
-            for lid, unit, role, email, phone in LEADERS])
+    _write(
+        p,
+        ["leader_id", "name", "unit_code", "role", "department_id", "email", "term_start", "term_end", "phone"],
+        [
+            (lid, f"领导{lid}", unit, role, None, email, "2020-01-01", None, phone)
+            for lid, unit, role, email, phone in LEADERS
+        ],
+    )
     paths.append(p)
     p = inbox / "enterprise_registry.csv"
-    _write(p, ["enterprise_id", "name", "county_code", "industry", "high_risk", "legal_representative",
-               "contact_email", "registered_on", "closed_on", "contact_phone"],
-           [(eid, name, county, "building_materials", "true", "张三", email, "2015-06-01", None, "13312345678")
-            for eid, name, county, email in ents])
+    _write(
+        p,
+        [
+            "enterprise_id",
+            "name",
+            "county_code",
+            "industry",
+            "high_risk",
+            "legal_representative",
+            "contact_email",
+            "registered_on",
+            "closed_on",
+            "contact_phone",
+        ],
+        [
+            (eid, name, county, "building_materials", "true", "张三", email, "2015-06-01", None, "13312345678")
+            for eid, name, county, email in ents
+        ],
+    )
     paths.append(p)
     for month in months:
         y, m = (int(x) for x in month.split("-"))
@@ -94,33 +114,79 @@ def write_small_inbox(inbox: Path, months: Iterable[str] = BACKFILL_MONTHS) -> l
         late = f"{dt.date(y + (m == 12), m % 12 + 1, 28).isoformat()} 10:00"
         meetings = [
             # Xincheng meets every month on time; Huhhot only in January and March, March late.
-            (f"M-150102-{month}", "150102", "safety_committee", day(10), "true", "false", None, "L-X-PS", f"minutes/{month}/x", on_time),
+            (
+                f"M-150102-{month}",
+                "150102",
+                "safety_committee",
+                day(10),
+                "true",
+                "false",
+                None,
+                "L-X-PS",
+                f"minutes/{month}/x",
+                on_time,
+            ),
         ]
         if month != "2024-02":
-            meetings.append((f"M-150100-{month}", "150100", "safety_committee", day(12), "true", "false", None, "L-H-PS",
-                             f"minutes/{month}/h", late if month == "2024-03" else on_time))
+            meetings.append(
+                (
+                    f"M-150100-{month}",
+                    "150100",
+                    "safety_committee",
+                    day(12),
+                    "true",
+                    "false",
+                    None,
+                    "L-H-PS",
+                    f"minutes/{month}/h",
+                    late if month == "2024-03" else on_time,
+                )
+            )
         p = inbox / f"meeting_{month}.csv"
-        _write(p, ["record_id", "unit_code", "body", "held_on", "heard_safety_report", "heard_case_reports",
-                   "published_on", "chaired_by", "minutes_ref", "received_at"], meetings)
+        _write(
+            p,
+            [
+                "record_id",
+                "unit_code",
+                "body",
+                "held_on",
+                "heard_safety_report",
+                "heard_case_reports",
+                "published_on",
+                "chaired_by",
+                "minutes_ref",
+                "received_at",
+            ],
+            meetings,
+        )
         paths.append(p)
         inspections = [
             (f"I-X-PS-{month}", "L-X-PS", "150102", day(15), "工地", 2, f"reports/{month}/xps", on_time),
             (f"I-X-GH-{month}", "L-X-GH", "150102", day(16), "商场", 0, f"reports/{month}/xgh", on_time),
             # Huimin's government head inspects only in January.
-            *([(f"I-Z-GH-{month}", "L-Z-GH", "150103", day(17), "仓库", 1, f"reports/{month}/zgh", on_time)]
-              if month == "2024-01" else []),
+            *(
+                [(f"I-Z-GH-{month}", "L-Z-GH", "150103", day(17), "仓库", 1, f"reports/{month}/zgh", on_time)]
+                if month == "2024-01"
+                else []
+            ),
         ]
         if month == "2024-03":
             # A bad row: an unknown leader (quarantined, never evidence).
             inspections.append((f"I-BAD-{month}", "L-NOBODY", "150103", day(18), "学校", 0, "reports/bad", on_time))
         p = inbox / f"inspection_{month}.csv"
-        _write(p, ["record_id", "leader_id", "unit_code", "led_on", "targets", "issues_found", "report_ref", "received_at"],
-               inspections)
+        _write(
+            p,
+            ["record_id", "leader_id", "unit_code", "led_on", "targets", "issues_found", "report_ref", "received_at"],
+            inspections,
+        )
         paths.append(p)
         p = inbox / f"hazard_inspection_{month}.csv"
-        _write(p, ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived", "received_at"],
-               [(f"HI-{month}-1", ents[0][0], day(20), "legal_representative", 1, "true", on_time)]
-               + ([(f"HI-{month}-2", ents[1][0], day(21), "other", 0, "true", on_time)] if month != "2024-01" else []))
+        _write(
+            p,
+            ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived", "received_at"],
+            [(f"HI-{month}-1", ents[0][0], day(20), "legal_representative", 1, "true", on_time)]
+            + ([(f"HI-{month}-2", ents[1][0], day(21), "other", 0, "true", on_time)] if month != "2024-01" else []),
+        )
         paths.append(p)
     return paths
 
@@ -128,9 +194,22 @@ def write_small_inbox(inbox: Path, months: Iterable[str] = BACKFILL_MONTHS) -> l
 def write_late_record(inbox: Path, month: str = MONTH) -> Path:
     """A record for a closed period arriving late (Huimin's government head, March)."""
     p = inbox / f"inspection_{month}_late.csv"
-    _write(p, ["record_id", "leader_id", "unit_code", "led_on", "targets", "issues_found", "report_ref", "received_at"],
-           [(f"I-Z-GH-{month}-LATE", "L-Z-GH", "150103", f"{month}-25", "矿山", 3, f"reports/{month}/zgh-late",
-             "2024-04-14 16:00")])
+    _write(
+        p,
+        ["record_id", "leader_id", "unit_code", "led_on", "targets", "issues_found", "report_ref", "received_at"],
+        [
+            (
+                f"I-Z-GH-{month}-LATE",
+                "L-Z-GH",
+                "150103",
+                f"{month}-25",
+                "矿山",
+                3,
+                f"reports/{month}/zgh-late",
+                "2024-04-14 16:00",
+            )
+        ],
+    )
     return p
 
 
@@ -139,9 +218,9 @@ def write_late_record(inbox: Path, month: str = MONTH) -> Path:
 
 def run_after_for(month: str, cadence: str = "monthly") -> dt.datetime:
     """When the GraceTimetable creates the run of ``month`` (its grace end)."""
+    from safegov.airflow.timetable import GraceTimetable
     from safegov.core.periods import parse_period
     from safegov.register.obligations import get_register
-    from safegov.airflow.timetable import GraceTimetable
 
     grace = max(ob.grace_working_days for ob in get_register().by_cadence(cadence))
     return GraceTimetable(cadence, grace).grace_end(parse_period(month))
@@ -154,17 +233,50 @@ def run_after_for(month: str, cadence: str = "monthly") -> dt.datetime:
 # delivery bookkeeping of emails (attempts differ when the mail server was down; checked
 # separately: every row ends sent, at most one possible duplicate).
 VOLATILE = {
-    "id", "run_id", "raw_row_id", "file_id", "hash", "prev_hash", "attempts", "last_response",
-    "provider_message_id", "possible_duplicate", "lease_owner", "lease_until", "next_attempt_at",
-    "last_error", "claimed_by", "decided_at", "last_status",
+    "id",
+    "run_id",
+    "raw_row_id",
+    "file_id",
+    "hash",
+    "prev_hash",
+    "attempts",
+    "last_response",
+    "provider_message_id",
+    "possible_duplicate",
+    "lease_owner",
+    "lease_until",
+    "next_attempt_at",
+    "last_error",
+    "claimed_by",
+    "decided_at",
+    "last_status",
 }
 # Surrogate foreign keys are replaced by the natural key of the row they point to.
 NATURAL_KEY = {"case": ("case_key",), "blacklist_entry": ("enterprise_id", "trigger", "trigger_ref")}
 FK_COLUMNS = {("case_event", "case_id"): "case", ("blacklist_event", "entry_id"): "blacklist_entry"}
 # Payload keys of the audit log that carry moments or run ids.
-AUDIT_VOLATILE = {"run_id", "at", "created_at", "updated_at", "sent_at", "claimed_at", "decided_at", "id",
-                  "case_id", "entry_id", "attempts", "last_response", "provider_message_id", "lease_until",
-                  "next_attempt_at", "possible_duplicate", "outbox_id", "changed_at", "received_at", "ingested_at"}
+AUDIT_VOLATILE = {
+    "run_id",
+    "at",
+    "created_at",
+    "updated_at",
+    "sent_at",
+    "claimed_at",
+    "decided_at",
+    "id",
+    "case_id",
+    "entry_id",
+    "attempts",
+    "last_response",
+    "provider_message_id",
+    "lease_until",
+    "next_attempt_at",
+    "possible_duplicate",
+    "outbox_id",
+    "changed_at",
+    "received_at",
+    "ingested_at",
+}
 
 
 def _plain(value: Any) -> Any:
@@ -197,9 +309,16 @@ def canonical_dump(engine, *, tables: Iterable[str] | None = None, skip: Iterabl
             t = meta.tables[tname]
             natural[tname] = {r[0]: list(r[1:]) for r in conn.execute(select(t.c.id, *[t.c[c] for c in cols]))}
         for table in wanted:
-            keep = [c for c in table.columns if c.name not in VOLATILE and not isinstance(c.type, DateTime)
-                    and type(c.type).__name__ != "UTCDateTime"]
-            fks = {c.name: FK_COLUMNS[(table.name, c.name)] for c in table.columns if (table.name, c.name) in FK_COLUMNS}
+            keep = [
+                c
+                for c in table.columns
+                if c.name not in VOLATILE
+                and not isinstance(c.type, DateTime)
+                and type(c.type).__name__ != "UTCDateTime"
+            ]
+            fks = {
+                c.name: FK_COLUMNS[(table.name, c.name)] for c in table.columns if (table.name, c.name) in FK_COLUMNS
+            }
             sel = [*keep, *[table.c[n] for n in fks]]
             rows = []
             for r in conn.execute(select(*sel)):
@@ -238,7 +357,8 @@ def duplicates(engine) -> dict[str, list]:
     with engine.connect() as conn:
         cases = conn.execute(
             select(Case.kind, Case.rule_id, Case.subject_id, Case.period, func.count())
-            .group_by(Case.kind, Case.rule_id, Case.subject_id, Case.period).having(func.count() > 1)
+            .group_by(Case.kind, Case.rule_id, Case.subject_id, Case.period)
+            .having(func.count() > 1)
         ).all()
         mails = conn.execute(
             select(OutboxMessage.key, func.count()).group_by(OutboxMessage.key).having(func.count() > 1)

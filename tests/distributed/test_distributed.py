@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 import urllib.parse
 
@@ -67,8 +66,10 @@ def _assert_same(cluster: Cluster, expected: dict, *, skip=(), tables=None, drop
 def _drop(dump: dict, columns) -> dict:
     out = {}
     for t, rows in dump.items():
-        out[t] = sorted(json.dumps({k: v for k, v in json.loads(r).items() if k not in columns}, sort_keys=True,
-                                   ensure_ascii=False) for r in rows)
+        out[t] = sorted(
+            json.dumps({k: v for k, v in json.loads(r).items() if k not in columns}, sort_keys=True, ensure_ascii=False)
+            for r in rows
+        )
     return out
 
 
@@ -126,8 +127,11 @@ def _drive_escalation(cluster: Cluster, run_id: str, timeout: float = 400) -> st
         states = cluster.task_states("safegov_escalation", run_id)
         approve = states.get("approve_cases", (None,))[0]
         if approve == "deferred":
-            cluster.api("PATCH", f"/api/v2/dags/safegov_escalation/dagRuns/{q}/taskInstances/approve_cases",
-                        {"new_state": "success"})
+            cluster.api(
+                "PATCH",
+                f"/api/v2/dags/safegov_escalation/dagRuns/{q}/taskInstances/approve_cases",
+                {"new_state": "success"},
+            )
         state = cluster.run_state("safegov_escalation", run_id)
         if state in ("success", "failed"):
             return state
@@ -182,7 +186,9 @@ def test_month_run_equals_embedded(cluster, mail_server, request):
     SNAPSHOTS.add("ingested")
 
     rid = _trigger_period(cluster, "safegov_monthly", MONTH)
-    assert cluster.wait_run("safegov_monthly", rid, timeout=400) == "success", cluster.task_states("safegov_monthly", rid)
+    assert cluster.wait_run("safegov_monthly", rid, timeout=400) == "success", cluster.task_states(
+        "safegov_monthly", rid
+    )
     _assert_same(cluster, baseline["evaluated"])
     cluster.snapshot("evaluated")
     SNAPSHOTS.add("evaluated")
@@ -219,8 +225,10 @@ def test_backfill_equals_embedded(cluster, baseline):
     runs = cluster.wait_backfill("safegov_monthly", bf["id"], expected_runs=len(BACKFILL_MONTHS), timeout=600)
     from safegov.core.periods import TZ
 
-    months = sorted(dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")).astimezone(TZ).strftime("%Y-%m")
-                    for r in runs)
+    months = sorted(
+        dt.datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00")).astimezone(TZ).strftime("%Y-%m")
+        for r in runs
+    )
     assert months == list(BACKFILL_MONTHS)
     assert [r["state"] for r in runs] == ["success"] * len(BACKFILL_MONTHS), runs
     _assert_same(cluster, baseline["backfill-2024-03"])
@@ -242,7 +250,9 @@ def test_worker_killed_mid_evaluation(cluster, baseline, faults):
     ti = _running_task(cluster, "safegov_monthly", rid)
     _kill_worker_running(cluster, ti, pid)
     faults.release("evaluate")
-    assert cluster.wait_run("safegov_monthly", rid, timeout=600) == "success", cluster.task_states("safegov_monthly", rid)
+    assert cluster.wait_run("safegov_monthly", rid, timeout=600) == "success", cluster.task_states(
+        "safegov_monthly", rid
+    )
     _assert_same(cluster, baseline["evaluated"])
     _assert_no_duplicates(cluster)
     record_timing("fault_worker_killed_mid_evaluation", time.monotonic() - t0)
@@ -297,8 +307,10 @@ def test_worker_killed_between_send_and_mark(cluster, baseline, faults, mail_ser
         eng.dispose()
     assert all(state in ("sent", "suppressed", "failed") for _, state, _ in rows), rows
     assert sum(1 for *_, dup in rows if dup) <= 1
-    subjects = [json.dumps(m.get("personalizations") or m.get("to"), sort_keys=True) + str(m.get("subject"))
-                for m in mail_server.messages()[before:]]
+    subjects = [
+        json.dumps(m.get("personalizations") or m.get("to"), sort_keys=True) + str(m.get("subject"))
+        for m in mail_server.messages()[before:]
+    ]
     assert len(subjects) - len(set(subjects)) <= 1  # at most the one possible duplicate
     _assert_same(cluster, baseline["escalated"], skip=DELIVERY_TABLES)
     _assert_no_duplicates(cluster)
@@ -362,8 +374,16 @@ def test_mail_server_down_then_back(cluster, baseline, mail_server):
     _assert_no_duplicates(cluster)
     sent = mail_server.messages()[before:]
     blobs = [json.dumps(m, sort_keys=True, ensure_ascii=False) for m in sent]
-    assert len(blobs) == len({json.dumps({k: v for k, v in m.items() if k not in ("message_id", "received_at", "id")},
-                                         sort_keys=True, ensure_ascii=False) for m in sent})
+    assert len(blobs) == len(
+        {
+            json.dumps(
+                {k: v for k, v in m.items() if k not in ("message_id", "received_at", "id")},
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            for m in sent
+        }
+    )
     record_timing("fault_mail_server_down", time.monotonic() - t0)
 
 
@@ -384,7 +404,9 @@ def test_postgres_connections_killed_mid_run(cluster, baseline, faults):
     faults.release("evaluate")
     assert killed > 0
     # Processes that exit on a lost connection are started again (restart: always).
-    assert cluster.wait_run("safegov_monthly", rid, timeout=600) == "success", cluster.task_states("safegov_monthly", rid)
+    assert cluster.wait_run("safegov_monthly", rid, timeout=600) == "success", cluster.task_states(
+        "safegov_monthly", rid
+    )
     print("restarted after the connection kill:", cluster.restarts)
     _assert_same(cluster, baseline["evaluated"])
     _assert_no_duplicates(cluster)

@@ -100,8 +100,9 @@ class Builder:
         )
 
     def department(self, department_id, unit_code=COUNTY, safety_duty=True):
-        self._add(Department(department_id=department_id, unit_code=unit_code, name=department_id,
-                             safety_duty=safety_duty))
+        self._add(
+            Department(department_id=department_id, unit_code=unit_code, name=department_id, safety_duty=safety_duty)
+        )
 
     def enterprise(self, enterprise_id=ENT, county_code=COUNTY, registered_on="2020-01-01", closed_on=None):
         self._add(
@@ -122,83 +123,180 @@ class Builder:
         if isinstance(kw.get("published_on"), str):
             kw["published_on"] = d(kw["published_on"])
         return self._rec(
-            Meeting, day, received_at, unit_code=unit_code, record_id=record_id or f"M{next(self._ids)}",
-            body=body, held_on=day, minutes_ref="minutes", **kw,
+            Meeting,
+            day,
+            received_at,
+            unit_code=unit_code,
+            record_id=record_id or f"M{next(self._ids)}",
+            body=body,
+            held_on=day,
+            minutes_ref="minutes",
+            **kw,
         )
 
     def inspection(self, leader_id, led_on, unit_code=COUNTY, received_at=None, record_id=None):
         day = d(led_on)
         return self._rec(
-            Inspection, day, received_at, record_id=record_id or f"I{next(self._ids)}", leader_id=leader_id,
-            unit_code=unit_code, led_on=day, targets="mine", issues_found=0, report_ref="r",
+            Inspection,
+            day,
+            received_at,
+            record_id=record_id or f"I{next(self._ids)}",
+            leader_id=leader_id,
+            unit_code=unit_code,
+            led_on=day,
+            targets="mine",
+            issues_found=0,
+            report_ref="r",
         )
 
     def bulletin(self, unit_code, period, issued_on, received_at=None):
         day = d(issued_on)
         return self._rec(
-            Bulletin, day, received_at, record_id=f"B{next(self._ids)}", unit_code=unit_code, period=period,
-            issued_on=day, accidents_reported=0, late_reports=0, concealed_reports=0, doc_ref="doc",
+            Bulletin,
+            day,
+            received_at,
+            record_id=f"B{next(self._ids)}",
+            unit_code=unit_code,
+            period=period,
+            issued_on=day,
+            accidents_reported=0,
+            late_reports=0,
+            concealed_reports=0,
+            doc_ref="doc",
         )
 
-    def selfcheck(self, inspected_on, enterprise_id=ENT, led_by_role="legal_representative", archived=True,
-                  received_at=None, record_id=None):
+    def selfcheck(
+        self,
+        inspected_on,
+        enterprise_id=ENT,
+        led_by_role="legal_representative",
+        archived=True,
+        received_at=None,
+        record_id=None,
+    ):
         day = d(inspected_on)
         return self._rec(
-            HazardInspection, day, received_at, enterprise_id=enterprise_id,
+            HazardInspection,
+            day,
+            received_at,
+            enterprise_id=enterprise_id,
             record_id=record_id or f"H{next(self._ids)}",
-            inspected_on=day, led_by_role=led_by_role, hazards_found=0, archived=archived,
+            inspected_on=day,
+            led_by_role=led_by_role,
+            hazards_found=0,
+            archived=archived,
         )
 
     def risk(self, assessed_on, enterprise_id=ENT, published_on=None, received_at=None):
         day = d(assessed_on)
         return self._rec(
-            RiskAssessment, day, received_at, enterprise_id=enterprise_id, record_id=f"R{next(self._ids)}",
-            assessed_on=day, major_risks=0, published_on=d(published_on) if published_on else None,
+            RiskAssessment,
+            day,
+            received_at,
+            enterprise_id=enterprise_id,
+            record_id=f"R{next(self._ids)}",
+            assessed_on=day,
+            major_risks=0,
+            published_on=d(published_on) if published_on else None,
         )
 
     def hazard(self, hazard_id, deadline, rectified_on=None, enterprise_id=ENT, found_on="2024-01-05", grade="general"):
         return self._rec(
-            Hazard, d(found_on), None, hazard_id=hazard_id, enterprise_id=enterprise_id, found_on=d(found_on),
-            grade=grade, description="隐患", responsible_person="张三", funds_cny=1000.0, measures="m",
-            deadline=d(deadline), contingency_plan="p", rectified_on=d(rectified_on) if rectified_on else None,
+            Hazard,
+            d(found_on),
+            None,
+            hazard_id=hazard_id,
+            enterprise_id=enterprise_id,
+            found_on=d(found_on),
+            grade=grade,
+            description="隐患",
+            responsible_person="张三",
+            funds_cny=1000.0,
+            measures="m",
+            deadline=d(deadline),
+            contingency_plan="p",
+            rectified_on=d(rectified_on) if rectified_on else None,
         )
 
-    def accident(self, accident_id, occurred_at, reported_at, deaths=0, serious_injuries=0, loss=0.0,
-                 declared_grade="general", concealed=False, unit_code=COUNTY):
+    def accident(
+        self,
+        accident_id,
+        occurred_at,
+        reported_at,
+        deaths=0,
+        serious_injuries=0,
+        loss=0.0,
+        declared_grade="general",
+        concealed=False,
+        unit_code=COUNTY,
+    ):
         occ = at(occurred_at)
         return self._rec(
-            Accident, occ.date(), occ, accident_id=accident_id, unit_code=unit_code, enterprise_id=ENT,
-            occurred_at=occ, reported_at=at(reported_at), deaths=deaths, serious_injuries=serious_injuries,
-            direct_loss_10k_cny=loss, declared_grade=declared_grade, concealed=concealed, description="事故",
+            Accident,
+            occ.date(),
+            occ,
+            accident_id=accident_id,
+            unit_code=unit_code,
+            enterprise_id=ENT,
+            occurred_at=occ,
+            reported_at=at(reported_at),
+            deaths=deaths,
+            serious_injuries=serious_injuries,
+            direct_loss_10k_cny=loss,
+            declared_grade=declared_grade,
+            concealed=concealed,
+            description="事故",
         )
 
     def ticket(self, ticket_id, received_on, concluded_on=None, unit_code=COUNTY):
         return self._rec(
-            Complaint, d(received_on), None, ticket_id=ticket_id, unit_code=unit_code, received_on=d(received_on),
+            Complaint,
+            d(received_on),
+            None,
+            ticket_id=ticket_id,
+            unit_code=unit_code,
+            received_on=d(received_on),
             concluded_on=d(concluded_on) if concluded_on else None,
         )
 
     def milestone(self, unit_code, kind, achieved_on, received_at=None):
         day = d(achieved_on)
         return self._rec(
-            Milestone, day, received_at, record_id=f"MS{next(self._ids)}", unit_code=unit_code, milestone=kind,
-            achieved_on=day, doc_ref="doc",
+            Milestone,
+            day,
+            received_at,
+            record_id=f"MS{next(self._ids)}",
+            unit_code=unit_code,
+            milestone=kind,
+            achieved_on=day,
+            doc_ref="doc",
         )
 
     def quarantined(self, record_type, record_date, unit_code=None, enterprise_id=None, leader_id=None):
         with Session(self.engine) as s, s.begin():
             if self._file_id is None:
                 f = SubmissionFile(
-                    file_name="bad.csv", sha256="0" * 64, record_type=record_type, received_at=at("2024-01-01 00:00"),
-                    ingested_at=at("2024-01-01 00:00"), status="processed",
+                    file_name="bad.csv",
+                    sha256="0" * 64,
+                    record_type=record_type,
+                    received_at=at("2024-01-01 00:00"),
+                    ingested_at=at("2024-01-01 00:00"),
+                    status="processed",
                 )
                 s.add(f)
                 s.flush()
                 self._file_id = f.id
             row = RawRow(
-                file_id=self._file_id, row_number=next(self._ids), record_type=record_type,
-                received_at=at("2024-01-01 00:00"), values={}, status="quarantined", unit_code=unit_code,
-                enterprise_id=enterprise_id, leader_id=leader_id, record_date=d(record_date),
+                file_id=self._file_id,
+                row_number=next(self._ids),
+                record_type=record_type,
+                received_at=at("2024-01-01 00:00"),
+                values={},
+                status="quarantined",
+                unit_code=unit_code,
+                enterprise_id=enterprise_id,
+                leader_id=leader_id,
+                record_date=d(record_date),
             )
             s.add(row)
             s.flush()

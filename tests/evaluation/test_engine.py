@@ -107,14 +107,24 @@ def test_pending_then_missed_then_cured_keeps_history(build, register, engine):
     evaluate_period(engine, register, ob, "2024-03", as_of=at("2024-04-09 00:00"), run_id="grace-over")
     assert build.evaluation(ob, COUNTY, "2024-03").status == "missed"
     build.meeting(COUNTY, "2024-03-20", record_id="LATE-1", received_at="2024-04-15 09:00+08:00")
-    touched = [{"record_type": "meeting", "unit_code": COUNTY, "enterprise_id": None, "leader_id": None,
-                "department_id": None, "record_date": d("2024-03-20")}]
+    touched = [
+        {
+            "record_type": "meeting",
+            "unit_code": COUNTY,
+            "enterprise_id": None,
+            "leader_id": None,
+            "department_id": None,
+            "record_date": d("2024-03-20"),
+        }
+    ]
     reevaluate_touched(engine, register, touched, as_of=at("2024-04-15 09:05"), run_id="late")
     r = build.evaluation(ob, COUNTY, "2024-03")
     assert (r.status, r.evidence, r.run_id) == ("met_late", "LATE-1", "late")
     steps = [(h.previous_status, h.status, h.run_id) for h in build.history(ob, COUNTY)]
     assert steps == [
-        (None, "pending", "during-grace"), ("pending", "missed", "grace-over"), ("missed", "met_late", "late"),
+        (None, "pending", "during-grace"),
+        ("pending", "missed", "grace-over"),
+        ("missed", "met_late", "late"),
     ]
     assert build.history(ob, COUNTY)[-1].evidence == "LATE-1"
     with Session(engine) as s:
@@ -122,8 +132,9 @@ def test_pending_then_missed_then_cured_keeps_history(build, register, engine):
             select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)
         ).all()
         # A link lists its fields once, then each change's values.
-        changes = [dict(zip(p["fields"], c, strict=True)) for p in payloads if p["obligation_id"] == ob
-                   for c in p["changes"]]
+        changes = [
+            dict(zip(p["fields"], c, strict=True)) for p in payloads if p["obligation_id"] == ob for c in p["changes"]
+        ]
         mine = [(c["from"], c["to"]) for c in changes if c["subject_id"] == COUNTY and c["period"] == "2024-03"]
         assert mine == [(None, "pending"), ("pending", "missed"), ("missed", "met_late")]
         assert audit.verify(s).ok
@@ -183,8 +194,14 @@ def test_registry_change_reevaluates_scope(build, register, engine):
 
 def test_export_columns_and_range_overlap(build, register, engine):
     build.meeting(LEAGUE, "2024-03-01", body="party_standing_committee", heard_safety_report=True, record_id="P1")
-    evaluate_range(engine, register, "2024-01", "2024-12", as_of=AFTER,
-                   obligation_ids=["PARTY-HEARS-SAFETY", "LEAD-INSPECT-LEAGUE", "SC-MEET-LOCAL"])
+    evaluate_range(
+        engine,
+        register,
+        "2024-01",
+        "2024-12",
+        as_of=AFTER,
+        obligation_ids=["PARTY-HEARS-SAFETY", "LEAD-INSPECT-LEAGUE", "SC-MEET-LOCAL"],
+    )
     with Session(engine) as s:
         rows = export_evaluations(s, "2024-02", "2024-02")
     assert rows and all(tuple(r) == EVALUATION_COLUMNS for r in rows)
@@ -195,8 +212,15 @@ def test_export_columns_and_range_overlap(build, register, engine):
     assert not {p for _, p in periods} - {"2024-02", "2024-Q1", "2024"}
     party = next(r for r in rows if r["obligation_id"] == "PARTY-HEARS-SAFETY" and r["subject_id"] == LEAGUE)
     assert party == {
-        "obligation_id": "PARTY-HEARS-SAFETY", "subject_kind": "unit", "subject_id": LEAGUE, "period": "2024",
-        "status": "missed", "counted": 1, "required": 2, "due_on": d("2024-12-31"), "reason": "below_quota: 1 of 2",
+        "obligation_id": "PARTY-HEARS-SAFETY",
+        "subject_kind": "unit",
+        "subject_id": LEAGUE,
+        "period": "2024",
+        "status": "missed",
+        "counted": 1,
+        "required": 2,
+        "due_on": d("2024-12-31"),
+        "reason": "below_quota: 1 of 2",
         "evidence": "P1",
     }
     csv_text = render_rows([party], EVALUATION_COLUMNS, "csv")

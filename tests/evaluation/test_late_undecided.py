@@ -14,8 +14,14 @@ AFTER = at("2026-06-01 00:00")
 
 
 def _meeting_touch(unit: str, day: str) -> dict:
-    return {"record_type": "meeting", "unit_code": unit, "enterprise_id": None, "leader_id": None,
-            "department_id": None, "record_date": d(day)}
+    return {
+        "record_type": "meeting",
+        "unit_code": unit,
+        "enterprise_id": None,
+        "leader_id": None,
+        "department_id": None,
+        "record_date": d(day),
+    }
 
 
 def test_undecided_period_is_left_to_its_periodic_run(build, register, engine):

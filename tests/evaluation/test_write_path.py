@@ -16,10 +16,16 @@ AT = dt.datetime(2024, 4, 9, 0, 0, tzinfo=TZ)
 
 def _payload():
     # Keys in sorted order, plain JSON values: what the engine passes with native=True.
-    return {"changes": [["E001", "2024-03", None, "missed", 0, "无记录", None],
-                        ["E002", "2024-03", "pending", "met", 2, None, "S1;S2"]],
-            "fields": ["subject_id", "period", "from", "to", "counted", "reason", "evidence"],
-            "historical": False, "obligation_id": "ENT-HAZARD-SELFCHECK", "run_id": "run-1"}
+    return {
+        "changes": [
+            ["E001", "2024-03", None, "missed", 0, "无记录", None],
+            ["E002", "2024-03", "pending", "met", 2, None, "S1;S2"],
+        ],
+        "fields": ["subject_id", "period", "from", "to", "counted", "reason", "evidence"],
+        "historical": False,
+        "obligation_id": "ENT-HAZARD-SELFCHECK",
+        "run_id": "run-1",
+    }
 
 
 def test_native_append_stores_and_hashes_as_the_general_path(engine):
@@ -59,13 +65,15 @@ def test_new_rows_that_meet_a_stored_row_fall_back_to_the_upsert(build, register
     # Pretend the stored row was committed after the statement's snapshot: it is not joined.
     real = count.changed_only
     never = text_literal("none") == text_literal("x")
-    monkeypatch.setattr(count, "changed_only",
-                        lambda ob, computed, stored=None: real(ob, computed, stored_periods=never))
+    monkeypatch.setattr(
+        count, "changed_only", lambda ob, computed, stored=None: real(ob, computed, stored_periods=never)
+    )
     monkeypatch.setattr(count, "_STATEMENTS", {})  # the first run's statement is cached: build it anew
     again = evaluate_period(engine, register, "ENT-HAZARD-SELFCHECK", "2024-03", as_of=when, run_id="r2")
     assert again["met"] == 1 and again["changed"] == 1
     with Session(engine) as s:
-        row = (s.query(Evaluation)
-               .filter_by(obligation_id="ENT-HAZARD-SELFCHECK", subject_id=ENT, period="2024-03").one())
+        row = (
+            s.query(Evaluation).filter_by(obligation_id="ENT-HAZARD-SELFCHECK", subject_id=ENT, period="2024-03").one()
+        )
         assert (row.status, row.run_id) == ("met", "r2")
         assert audit.verify(s).ok

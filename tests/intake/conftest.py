@@ -28,14 +28,28 @@ def db(engine):
 
     with Session(engine) as s, s.begin():
         sync_units(s)
-        s.add_all([
-            Enterprise(enterprise_id=ENT_A, name="甲矿业", county_code="150102", registered_on=dt.date(2010, 1, 1)),
-            Enterprise(enterprise_id=ENT_B, name="乙化工", county_code="150105", registered_on=dt.date(2012, 1, 1)),
-            Department(department_id="D-150102-AJ", unit_code="150102", name="应急管理局", safety_duty=True),
-            Leader(leader_id="L1", name="张三", unit_code="150102", role="party_secretary",
-                   term_start=dt.date(2021, 1, 1), term_end=dt.date(2024, 3, 31)),
-            Leader(leader_id="L2", name="李四", unit_code="150102", role="government_head", term_start=dt.date(2022, 5, 1)),
-        ])
+        s.add_all(
+            [
+                Enterprise(enterprise_id=ENT_A, name="甲矿业", county_code="150102", registered_on=dt.date(2010, 1, 1)),
+                Enterprise(enterprise_id=ENT_B, name="乙化工", county_code="150105", registered_on=dt.date(2012, 1, 1)),
+                Department(department_id="D-150102-AJ", unit_code="150102", name="应急管理局", safety_duty=True),
+                Leader(
+                    leader_id="L1",
+                    name="张三",
+                    unit_code="150102",
+                    role="party_secretary",
+                    term_start=dt.date(2021, 1, 1),
+                    term_end=dt.date(2024, 3, 31),
+                ),
+                Leader(
+                    leader_id="L2",
+                    name="李四",
+                    unit_code="150102",
+                    role="government_head",
+                    term_start=dt.date(2022, 5, 1),
+                ),
+            ]
+        )
     return engine
 
 
@@ -59,7 +73,9 @@ def write_csv(path: Path, header: list[str], rows: list[list], *, encoding: str 
 
 
 def write_jsonl(path: Path, objs: list) -> Path:
-    path.write_text("\n".join(o if isinstance(o, str) else json.dumps(o, ensure_ascii=False) for o in objs) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(o if isinstance(o, str) else json.dumps(o, ensure_ascii=False) for o in objs) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -89,12 +105,19 @@ def conserved(engine, file_id: int) -> tuple[int, int, int]:
 
     with Session(engine) as s:
         raw = s.scalar(select(func.count()).select_from(RawRow).where(RawRow.file_id == file_id))
-        acc = s.scalar(select(func.count()).select_from(RawRow).where(RawRow.file_id == file_id, RawRow.status == "accepted"))
-        qua = s.scalar(select(func.count()).select_from(RawRow).where(RawRow.file_id == file_id, RawRow.status == "quarantined"))
+        acc = s.scalar(
+            select(func.count()).select_from(RawRow).where(RawRow.file_id == file_id, RawRow.status == "accepted")
+        )
+        qua = s.scalar(
+            select(func.count()).select_from(RawRow).where(RawRow.file_id == file_id, RawRow.status == "quarantined")
+        )
         sf = s.get(SubmissionFile, file_id)
         # every quarantined row has at least one reason; no accepted row has one
-        with_reason = s.scalar(select(func.count(func.distinct(Rejection.raw_row_id))).join(RawRow, RawRow.id == Rejection.raw_row_id)
-                               .where(RawRow.file_id == file_id))
+        with_reason = s.scalar(
+            select(func.count(func.distinct(Rejection.raw_row_id)))
+            .join(RawRow, RawRow.id == Rejection.raw_row_id)
+            .where(RawRow.file_id == file_id)
+        )
     assert raw == acc + qua
     assert (sf.rows_total, sf.rows_accepted, sf.rows_quarantined) == (raw, acc, qua)
     assert with_reason == qua
@@ -107,7 +130,10 @@ def reasons(engine, file_id: int) -> dict[int, set[tuple[str | None, str]]]:
 
     out: dict[int, set] = {}
     with Session(engine) as s:
-        for n, col, rule in s.execute(select(RawRow.row_number, Rejection.column, Rejection.rule)
-                                      .join(Rejection, Rejection.raw_row_id == RawRow.id).where(RawRow.file_id == file_id)):
+        for n, col, rule in s.execute(
+            select(RawRow.row_number, Rejection.column, Rejection.rule)
+            .join(Rejection, Rejection.raw_row_id == RawRow.id)
+            .where(RawRow.file_id == file_id)
+        ):
             out.setdefault(n, set()).add((col, rule))
     return out

@@ -7,7 +7,6 @@ import datetime as dt
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
 from tests.intake.conftest import ENT_A, ENT_B, NOW, conserved, ingest, reasons, write_csv, write_jsonl
 
 HI = ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived"]
@@ -31,11 +30,20 @@ def _count_runs(monkeypatch) -> list[tuple[str, int, int]]:
 
 def test_one_validation_run_per_record_type_and_reasons_on_the_right_file(db, inbox, monkeypatch):
     runs = _count_runs(monkeypatch)
-    a = write_csv(inbox / "hazard_inspection_a.csv", HI, [["R1", ENT_A, "2024-03-01", "other", "1", "是"],
-                                                          ["R2", ENT_A, "2024-03-02", "other", "x", "是"]])
-    b = write_csv(inbox / "hazard_inspection_b.csv", HI, [["R3", ENT_B, "2024-03-03", "boss", "0", "否"],
-                                                          ["R4", ENT_B, "2024-03-04", "other", "2", "否"],
-                                                          ["R5", ENT_B, "2099-01-01", "other", "2", "否"]])
+    a = write_csv(
+        inbox / "hazard_inspection_a.csv",
+        HI,
+        [["R1", ENT_A, "2024-03-01", "other", "1", "是"], ["R2", ENT_A, "2024-03-02", "other", "x", "是"]],
+    )
+    b = write_csv(
+        inbox / "hazard_inspection_b.csv",
+        HI,
+        [
+            ["R3", ENT_B, "2024-03-03", "boss", "0", "否"],
+            ["R4", ENT_B, "2024-03-04", "other", "2", "否"],
+            ["R5", ENT_B, "2099-01-01", "other", "2", "否"],
+        ],
+    )
     m1 = write_csv(inbox / "meeting_1.csv", MEETING, [["M1", "150102", "safety_committee", "2024-03-05", "m1"]])
     m2 = write_csv(inbox / "meeting_2.csv", MEETING, [["M2", "999999", "safety_committee", "2024-03-06", "m2"]])
     rep = ingest(db, [a, b, m1, m2])
@@ -49,7 +57,9 @@ def test_one_validation_run_per_record_type_and_reasons_on_the_right_file(db, in
     assert conserved(db, files["meeting_2.csv"].file_id) == (1, 0, 1)
     assert reasons(db, files["hazard_inspection_a.csv"].file_id) == {3: {("hazards_found", "type")}}
     assert reasons(db, files["hazard_inspection_b.csv"].file_id) == {
-        2: {("led_by_role", "value_set")}, 4: {("inspected_on", "future_date")}}
+        2: {("led_by_role", "value_set")},
+        4: {("inspected_on", "future_date")},
+    }
     assert reasons(db, files["meeting_2.csv"].file_id) == {2: {("unit_code", "unknown_unit")}}
     # GX's time is shared out by rows
     assert all(f.seconds_gx > 0 for f in rep.files)
@@ -58,8 +68,11 @@ def test_one_validation_run_per_record_type_and_reasons_on_the_right_file(db, in
 def test_duplicates_are_per_file_and_later_files_update_earlier_ones(db, inbox):
     from safegov.db.models import HazardInspection, RecordVersion
 
-    a = write_csv(inbox / "hazard_inspection_a.csv", HI, [["R1", ENT_A, "2024-03-01", "other", "1", "是"],
-                                                          ["R1", ENT_A, "2024-03-01", "other", "9", "是"]])
+    a = write_csv(
+        inbox / "hazard_inspection_a.csv",
+        HI,
+        [["R1", ENT_A, "2024-03-01", "other", "1", "是"], ["R1", ENT_A, "2024-03-01", "other", "9", "是"]],
+    )
     b = write_csv(inbox / "hazard_inspection_b.csv", HI, [["R1", ENT_A, "2024-03-01", "other", "2", "是"]])
     rep = ingest(db, [a, b])
     fa, fb = rep.files
@@ -91,7 +104,10 @@ def test_a_crash_in_batch_validation_fails_only_its_file(db, inbox, monkeypatch)
     rep = ingest(db, [good, bad, other], move_to=inbox)
 
     assert {f.name: f.status for f in rep.files} == {
-        "meeting_good.csv": "processed", "meeting_bad.csv": "error", "meeting_other.csv": "processed"}
+        "meeting_good.csv": "processed",
+        "meeting_bad.csv": "error",
+        "meeting_other.csv": "processed",
+    }
     assert "ValidationCrash" in rep.files[1].reason
     assert bad.exists()  # left in the inbox for the next run
     with Session(db) as s:
@@ -101,15 +117,26 @@ def test_a_crash_in_batch_validation_fails_only_its_file(db, inbox, monkeypatch)
 def test_rows_the_reader_could_not_split_are_received_at_ingestion(db, inbox):
     from safegov.db.models import RawRow
 
-    path = write_jsonl(inbox / "hazard_inspection_j.jsonl", [
-        {"record_id": "R1", "enterprise_id": ENT_A, "inspected_on": "2024-03-01", "led_by_role": "other",
-         "hazards_found": 3, "archived": True},
-        "{not json",
-    ])
+    path = write_jsonl(
+        inbox / "hazard_inspection_j.jsonl",
+        [
+            {
+                "record_id": "R1",
+                "enterprise_id": ENT_A,
+                "inspected_on": "2024-03-01",
+                "led_by_role": "other",
+                "hazards_found": 3,
+                "archived": True,
+            },
+            "{not json",
+        ],
+    )
     (f,) = ingest(db, path).files
     with Session(db) as s:
-        received = dict(s.execute(select(RawRow.row_number, RawRow.received_at).where(RawRow.file_id == f.file_id)).all())
-    assert received == {1: NOW.astimezone(dt.timezone.utc), 2: NOW.astimezone(dt.timezone.utc)}
+        received = dict(
+            s.execute(select(RawRow.row_number, RawRow.received_at).where(RawRow.file_id == f.file_id)).all()
+        )
+    assert received == {1: NOW.astimezone(dt.UTC), 2: NOW.astimezone(dt.UTC)}
 
 
 def test_a_large_file_goes_through_several_gx_runs(db, inbox, monkeypatch):
@@ -133,7 +160,10 @@ def test_a_copy_of_a_file_in_the_same_batch_is_skipped(db, inbox):
     first = write_csv(inbox / "meeting_a.csv", MEETING, rows)
     copy = write_csv(inbox / "meeting_a_resent.csv", MEETING, rows)
     rep = ingest(db, [first, copy], move_to=inbox)
-    assert [(f.name, f.status) for f in rep.files] == [("meeting_a.csv", "processed"), ("meeting_a_resent.csv", "skipped")]
+    assert [(f.name, f.status) for f in rep.files] == [
+        ("meeting_a.csv", "processed"),
+        ("meeting_a_resent.csv", "skipped"),
+    ]
     assert rep.files[1].file_id == rep.files[0].file_id and "meeting_a.csv" in rep.files[1].reason
     assert (inbox / "processed" / "meeting_a_resent.csv").exists()
     with Session(db) as s:

@@ -9,7 +9,6 @@ import json
 
 import pytest
 from sqlalchemy.orm import Session
-
 from tests.intake.conftest import ingest, write_csv
 
 MEETING = ["record_id", "unit_code", "body", "held_on", "minutes_ref"]
@@ -18,9 +17,9 @@ MEETING = ["record_id", "unit_code", "body", "held_on", "minutes_ref"]
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
     """A SQLite compliance database and an inbox configured through the environment."""
+    from safegov.core.settings import get_settings
     from safegov.db.engine import get_engine, make_engine, migrate
     from safegov.org.units import sync_units
-    from safegov.core.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     inbox = tmp_path / "inbox"
@@ -45,8 +44,14 @@ def test_cli_ingest_and_export_quarantine(cli_env, tmp_path, capsys):
     from safegov.cli.main import main
 
     inbox = cli_env
-    write_csv(inbox / "meeting_2024-03.csv", MEETING, [["M1", "150102", "safety_committee", "2024-03-05", "纪要1"],
-                                                       ["M2", "=cmd|' /C calc'!A0", "safety_committee", "2024-03-06", "-1+2"]])
+    write_csv(
+        inbox / "meeting_2024-03.csv",
+        MEETING,
+        [
+            ["M1", "150102", "safety_committee", "2024-03-05", "纪要1"],
+            ["M2", "=cmd|' /C calc'!A0", "safety_committee", "2024-03-06", "-1+2"],
+        ],
+    )
     assert main(["ingest", str(inbox), "--no-docs"]) == 0
     out = capsys.readouterr().out
     assert "meeting_2024-03.csv: processed [meeting] rows 2: accepted 1" in out
@@ -57,7 +62,9 @@ def test_cli_ingest_and_export_quarantine(cli_env, tmp_path, capsys):
     assert main(["export", "quarantine", "--from", "2024-06", "--to", "2024-06", "--out", str(target)]) == 0
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"), newline="")))
     assert {(r["row_number"], r["column"], r["rule"], r["value"]) for r in rows} == {
-        ("3", "unit_code", "type", "'=cmd|' /C calc'!A0"), ("3", "unit_code", "unknown_unit", "'=cmd|' /C calc'!A0")}
+        ("3", "unit_code", "type", "'=cmd|' /C calc'!A0"),
+        ("3", "unit_code", "unknown_unit", "'=cmd|' /C calc'!A0"),
+    }
     assert all(r["raw"].startswith("{") for r in rows)
 
     assert main(["export", "quarantine", "--from", "2024-05", "--to", "2024-05", "--format", "json"]) == 0
@@ -98,21 +105,39 @@ def test_cli_bad_arguments(cli_env, capsys, argv, message):
 def test_quality_summary_by_unit_and_month(db, inbox):
     from safegov.intake.quality import quality_summary
 
-    rows = [["M1", "150102", "safety_committee", "2024-03-05", "纪要1"],
-            ["M2", "150102", "tea", "2024-03-06", ""],
-            ["M3", "150105", "safety_committee", "2024-03-07", "纪要3"]]
+    rows = [
+        ["M1", "150102", "safety_committee", "2024-03-05", "纪要1"],
+        ["M2", "150102", "tea", "2024-03-06", ""],
+        ["M3", "150105", "safety_committee", "2024-03-07", "纪要3"],
+    ]
     ingest(db, write_csv(inbox / "meeting_a.csv", MEETING, rows))
     # 2024-06-30 20:00 UTC is July 1st in Asia/Shanghai
-    ingest(db, write_csv(inbox / "meeting_b.csv", MEETING, [["M4", "150102", "safety_committee", "2024-06-05", ""]]),
-           now=dt.datetime(2024, 6, 30, 20, 0, tzinfo=dt.timezone.utc))
+    ingest(
+        db,
+        write_csv(inbox / "meeting_b.csv", MEETING, [["M4", "150102", "safety_committee", "2024-06-05", ""]]),
+        now=dt.datetime(2024, 6, 30, 20, 0, tzinfo=dt.UTC),
+    )
     with Session(db) as s:
         got = quality_summary(s)
         only_july = quality_summary(s, "2024-07", "2024-07")
     assert got == [
-        {"unit_code": "150102", "month": "2024-06", "received": 2, "accepted": 1, "rejected": 1,
-         "reasons": {"value_set": 1, "required": 1}},
+        {
+            "unit_code": "150102",
+            "month": "2024-06",
+            "received": 2,
+            "accepted": 1,
+            "rejected": 1,
+            "reasons": {"value_set": 1, "required": 1},
+        },
         {"unit_code": "150105", "month": "2024-06", "received": 1, "accepted": 1, "rejected": 0, "reasons": {}},
-        {"unit_code": "150102", "month": "2024-07", "received": 1, "accepted": 0, "rejected": 1, "reasons": {"required": 1}},
+        {
+            "unit_code": "150102",
+            "month": "2024-07",
+            "received": 1,
+            "accepted": 0,
+            "rejected": 1,
+            "reasons": {"required": 1},
+        },
     ]
     assert only_july == got[2:]
 
@@ -124,6 +149,7 @@ def test_export_quarantine_function(db, inbox):
     with Session(db) as s:
         rows = export_quarantine(s, "2024-06", "2024-06")
     assert [(r["record_type"], r["column"], r["rule"], r["value"], r["unit_code"]) for r in rows] == [
-        ("meeting", "body", "value_set", "@tea", "150102")]
+        ("meeting", "body", "value_set", "@tea", "150102")
+    ]
     text = render_rows(rows, QUARANTINE_COLUMNS, "csv")
     assert ",'@tea," in text

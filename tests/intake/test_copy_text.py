@@ -9,27 +9,57 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
-AWKWARD = ["back\\slash", "tab\there", "line\nbreak", "cr\rhere", "crlf\r\n", "\\N", "\\.", "\\", 'say "no"',
-           "中文 ✓ \u2028", " padded ", "end\\"]
+AWKWARD = [
+    "back\\slash",
+    "tab\there",
+    "line\nbreak",
+    "cr\rhere",
+    "crlf\r\n",
+    "\\N",
+    "\\.",
+    "\\",
+    'say "no"',
+    "中文 ✓ \u2028",
+    " padded ",
+    "end\\",
+]
 
 
 def _raw_rows(file_id: int, texts: list[str | None], moment: str) -> dict:
     n = len(texts)
-    return {"file_id": [file_id] * n, "row_number": list(range(2, n + 2)), "record_type": ["meeting"] * n,
-            "received_at": [moment] * n, "values": ['{"note": "x"}'] * n, "natural_key": texts,
-            "status": ["accepted"] * n, "unit_code": [None] * n, "enterprise_id": [None] * n,
-            "leader_id": [None] * n, "record_date": ["2024-06-01"] * n}
+    return {
+        "file_id": [file_id] * n,
+        "row_number": list(range(2, n + 2)),
+        "record_type": ["meeting"] * n,
+        "received_at": [moment] * n,
+        "values": ['{"note": "x"}'] * n,
+        "natural_key": texts,
+        "status": ["accepted"] * n,
+        "unit_code": [None] * n,
+        "enterprise_id": [None] * n,
+        "leader_id": [None] * n,
+        "record_date": ["2024-06-01"] * n,
+    }
 
 
 def _file(conn) -> int:
     from safegov.db.models import SubmissionFile
 
-    return conn.execute(SubmissionFile.__table__.insert().values(
-        file_name="a.csv", sha256="0" * 64, record_type="meeting", received_at=dt.datetime(2024, 6, 1, tzinfo=UTC),
-        ingested_at=dt.datetime(2024, 6, 1, tzinfo=UTC), status="processed", rows_total=0,
-    ).returning(SubmissionFile.__table__.c.id)).scalar_one()
+    return conn.execute(
+        SubmissionFile.__table__.insert()
+        .values(
+            file_name="a.csv",
+            sha256="0" * 64,
+            record_type="meeting",
+            received_at=dt.datetime(2024, 6, 1, tzinfo=UTC),
+            ingested_at=dt.datetime(2024, 6, 1, tzinfo=UTC),
+            status="processed",
+            rows_total=0,
+        )
+        .returning(SubmissionFile.__table__.c.id)
+    ).scalar_one()
 
 
 def test_awkward_texts_are_stored_as_given(engine):
@@ -38,16 +68,19 @@ def test_awkward_texts_are_stored_as_given(engine):
     PostgreSQL one is NULL, as it was with the CSV format's FORCE_NULL."""
     import pandas as pd
 
-    from safegov.intake.loaders import insert_rows, moment_texts
     from safegov.db.models import RawRow
+    from safegov.intake.loaders import insert_rows, moment_texts
 
     moment = moment_texts(pd.Series(pd.to_datetime(["2024-06-01 08:30:00.25"], utc=True)), engine.dialect.name)[0]
     texts = AWKWARD + [None, ""]
     with engine.begin() as conn:
         insert_rows(conn, RawRow.__table__, _raw_rows(_file(conn), texts, moment))
     with engine.connect() as conn:
-        got = conn.execute(select(RawRow.natural_key, RawRow.received_at, RawRow.values, RawRow.record_date)
-                           .order_by(RawRow.row_number)).all()
+        got = conn.execute(
+            select(RawRow.natural_key, RawRow.received_at, RawRow.values, RawRow.record_date).order_by(
+                RawRow.row_number
+            )
+        ).all()
     assert [r.natural_key for r in got] == AWKWARD + [None, None if engine.dialect.name == "postgresql" else ""]
     assert {r.received_at for r in got} == {dt.datetime(2024, 6, 1, 8, 30, 0, 250000, tzinfo=UTC)}
     assert {str(r.record_date) for r in got} == {"2024-06-01"}
@@ -69,8 +102,8 @@ def test_start_insert_lets_work_go_on_and_reports_a_failure(engine):
     rolls back whole."""
     import pandas as pd
 
-    from safegov.intake.loaders import moment_texts, start_insert
     from safegov.db.models import RawRow, SubmissionFile
+    from safegov.intake.loaders import moment_texts, start_insert
 
     moment = moment_texts(pd.Series(pd.to_datetime(["2024-06-01"], utc=True)), engine.dialect.name)[0]
     with engine.begin() as conn:

@@ -8,13 +8,14 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
 from tests.intake.conftest import ENT_A, ENT_B, conserved, ingest, reasons, write_csv, write_jsonl, write_xlsx
 
 HI = ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived"]
 HI_ZH = ["记录编号", "统一社会信用代码", "排查日期", "带队人身份", "发现隐患数", "是否建档"]
-HI_ROWS = [["R1", ENT_A, "2024-03-01", "legal_representative", "2", "是"],
-           ["R2", ENT_B, "2024-03-02", "actual_controller", "0", "否"]]
+HI_ROWS = [
+    ["R1", ENT_A, "2024-03-01", "legal_representative", "2", "是"],
+    ["R2", ENT_B, "2024-03-02", "actual_controller", "0", "否"],
+]
 
 
 def count(engine, model, *where):
@@ -41,18 +42,37 @@ def test_csv_encodings_with_chinese_headers(db, inbox, encoding):
     assert (f.status, f.record_type) == ("processed", "hazard_inspection")
     assert conserved(db, f.file_id) == (2, 2, 0)
     with Session(db) as s:
-        rows = s.execute(select(HazardInspection.record_id, HazardInspection.archived).order_by(HazardInspection.record_id)).all()
+        rows = s.execute(
+            select(HazardInspection.record_id, HazardInspection.archived).order_by(HazardInspection.record_id)
+        ).all()
     assert [tuple(r) for r in rows] == [("R1", True), ("R2", False)]
 
 
 def test_jsonl_with_a_bad_line(db, inbox):
-    path = write_jsonl(inbox / "hazard_inspection_2024.jsonl", [
-        {"record_id": "R1", "enterprise_id": ENT_A, "inspected_on": "2024-03-01", "led_by_role": "other", "hazards_found": 3, "archived": True},
-        "{not json",
-        "[1, 2]",
-        {"记录编号": "R2", "统一社会信用代码": ENT_B, "排查日期": "2024-03-02", "带队人身份": "other", "发现隐患数": 0, "是否建档": False,
-         "备注": "unknown columns are kept"},
-    ])
+    path = write_jsonl(
+        inbox / "hazard_inspection_2024.jsonl",
+        [
+            {
+                "record_id": "R1",
+                "enterprise_id": ENT_A,
+                "inspected_on": "2024-03-01",
+                "led_by_role": "other",
+                "hazards_found": 3,
+                "archived": True,
+            },
+            "{not json",
+            "[1, 2]",
+            {
+                "记录编号": "R2",
+                "统一社会信用代码": ENT_B,
+                "排查日期": "2024-03-02",
+                "带队人身份": "other",
+                "发现隐患数": 0,
+                "是否建档": False,
+                "备注": "unknown columns are kept",
+            },
+        ],
+    )
     (f,) = ingest(db, path).files
     assert conserved(db, f.file_id) == (4, 2, 2)
     assert reasons(db, f.file_id) == {2: {(None, "unreadable_row")}, 3: {(None, "unreadable_row")}}
@@ -66,9 +86,22 @@ def test_jsonl_with_a_bad_line(db, inbox):
 def test_xlsx_happy_path(db, inbox):
     from safegov.db.models import Hazard
 
-    header = ["隐患编号", "统一社会信用代码", "发现日期", "隐患等级", "隐患描述", "整改责任人", "整改资金", "整改措施", "整改期限", "应急预案"]
-    rows = [["H1", ENT_A, dt.datetime(2024, 3, 1), "major", "尾矿库", "王五", 50000, "清淤", dt.date(2024, 4, 30), "预案"],
-            ["H2", ENT_B, "2024-03-02", "general", "通道堵塞", "赵六", 0.5, "清理", "2024-03-10", "预案"]]
+    header = [
+        "隐患编号",
+        "统一社会信用代码",
+        "发现日期",
+        "隐患等级",
+        "隐患描述",
+        "整改责任人",
+        "整改资金",
+        "整改措施",
+        "整改期限",
+        "应急预案",
+    ]
+    rows = [
+        ["H1", ENT_A, dt.datetime(2024, 3, 1), "major", "尾矿库", "王五", 50000, "清淤", dt.date(2024, 4, 30), "预案"],
+        ["H2", ENT_B, "2024-03-02", "general", "通道堵塞", "赵六", 0.5, "清理", "2024-03-10", "预案"],
+    ]
     path = write_xlsx(inbox / "hazard_2024-03.xlsx", header, rows)
     (f,) = ingest(db, path).files
     assert f.status == "processed", f.reason
@@ -89,11 +122,23 @@ def test_xlsx_formula_is_kept_as_text(db, inbox):
 
 
 def test_record_type_column_routes_rows(db, inbox):
-    header = ["记录类型", "record_id", "unit_code", "body", "held_on", "minutes_ref", "milestone", "achieved_on", "doc_ref"]
-    rows = [["会议", "M1", "150102", "safety_committee", "2024-03-05", "纪要1", "", "", ""],
-            ["milestone", "K1", "150100", "", "", "", "rescue_team", "2017-11-01", "文1"],
-            ["派对", "X1", "150102", "", "", "", "", "", ""],
-            ["", "X2", "150102", "", "", "", "", "", ""]]
+    header = [
+        "记录类型",
+        "record_id",
+        "unit_code",
+        "body",
+        "held_on",
+        "minutes_ref",
+        "milestone",
+        "achieved_on",
+        "doc_ref",
+    ]
+    rows = [
+        ["会议", "M1", "150102", "safety_committee", "2024-03-05", "纪要1", "", "", ""],
+        ["milestone", "K1", "150100", "", "", "", "rescue_team", "2017-11-01", "文1"],
+        ["派对", "X1", "150102", "", "", "", "", "", ""],
+        ["", "X2", "150102", "", "", "", "", "", ""],
+    ]
     rep = ingest(db, write_csv(inbox / "submission.csv", header, rows))
     (f,) = rep.files
     assert f.status == "processed", f.reason
@@ -107,10 +152,16 @@ def test_registries_load_before_the_rows_that_use_them(db, inbox):
     from safegov.db.models import Enterprise, RiskAssessment
 
     new = make_credit_code("91150102MA0N0000Y")
-    risk = write_csv(inbox / "risk_assessment_2024.csv", ["record_id", "enterprise_id", "assessed_on", "major_risks"],
-                     [["RA1", new, "2024-03-01", "1"]])
-    ent = write_csv(inbox / "enterprise_new.csv", ["enterprise_id", "name", "county_code", "registered_on", "high_risk"],
-                    [[new, "新公司", "150102", "2024-01-01", ""]])
+    risk = write_csv(
+        inbox / "risk_assessment_2024.csv",
+        ["record_id", "enterprise_id", "assessed_on", "major_risks"],
+        [["RA1", new, "2024-03-01", "1"]],
+    )
+    ent = write_csv(
+        inbox / "enterprise_new.csv",
+        ["enterprise_id", "name", "county_code", "registered_on", "high_risk"],
+        [[new, "新公司", "150102", "2024-01-01", ""]],
+    )
     rep = ingest(db, [risk, ent])
     assert [f.name for f in rep.files] == ["enterprise_new.csv", "risk_assessment_2024.csv"]
     assert all(f.quarantined == 0 for f in rep.files), [f.summary() for f in rep.files]
@@ -223,7 +274,10 @@ def test_one_bad_file_does_not_stop_the_others(db, inbox):
     bad.write_bytes(b"garbage")
     good = write_csv(inbox / "hazard_inspection_ok.csv", HI, HI_ROWS)
     rep = ingest(db, [bad, good], move_to=inbox)
-    assert {f.name: f.status for f in rep.files} == {"hazard_bad.xlsx": "rejected", "hazard_inspection_ok.csv": "processed"}
+    assert {f.name: f.status for f in rep.files} == {
+        "hazard_bad.xlsx": "rejected",
+        "hazard_inspection_ok.csv": "processed",
+    }
     assert (inbox / "processed" / "hazard_inspection_ok.csv").exists()
 
 
@@ -299,13 +353,16 @@ def test_identical_rows_in_a_new_file_change_nothing(db, inbox):
     from safegov.db.models import HazardInspection, RecordVersion
 
     ingest(db, write_csv(inbox / "hazard_inspection_a.csv", HI, HI_ROWS))
-    (f,) = ingest(db, write_csv(inbox / "hazard_inspection_b.csv", HI, HI_ROWS + [["R3", ENT_A, "2024-03-03", "other", "1", "否"]]),
-                  now=dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)).files
+    (f,) = ingest(
+        db,
+        write_csv(inbox / "hazard_inspection_b.csv", HI, HI_ROWS + [["R3", ENT_A, "2024-03-03", "other", "1", "否"]]),
+        now=dt.datetime(2024, 7, 1, tzinfo=dt.UTC),
+    ).files
     assert (f.inserted, f.updated, f.unchanged) == (1, 0, 2)
     assert conserved(db, f.file_id) == (3, 3, 0)
     with Session(db) as s:
         r1 = s.scalars(select(HazardInspection).where(HazardInspection.record_id == "R1")).one()
-    assert r1.version == 1 and r1.received_at == dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.timezone.utc)
+    assert r1.version == 1 and r1.received_at == dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
     assert count(db, RecordVersion) == 3
 
 
@@ -314,28 +371,41 @@ def test_conflicting_resubmission_new_version_and_history(db, inbox):
 
     ingest(db, write_csv(inbox / "hazard_inspection_a.csv", HI, HI_ROWS))
     changed = [["R1", ENT_A, "2024-03-01", "legal_representative", "5", "是"]]
-    (f,) = ingest(db, write_csv(inbox / "hazard_inspection_b.csv", HI, changed),
-                  now=dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)).files
+    (f,) = ingest(
+        db, write_csv(inbox / "hazard_inspection_b.csv", HI, changed), now=dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+    ).files
     assert (f.inserted, f.updated, f.unchanged) == (0, 1, 0)
     with Session(db) as s:
         r1 = s.scalars(select(HazardInspection).where(HazardInspection.record_id == "R1")).one()
-        hist = s.execute(select(RecordVersion.version, RecordVersion.values).where(
-            RecordVersion.record_type == "hazard_inspection", RecordVersion.natural_key == f"{ENT_A}|R1").order_by(RecordVersion.version)).all()
+        hist = s.execute(
+            select(RecordVersion.version, RecordVersion.values)
+            .where(RecordVersion.record_type == "hazard_inspection", RecordVersion.natural_key == f"{ENT_A}|R1")
+            .order_by(RecordVersion.version)
+        ).all()
     assert (r1.version, r1.hazards_found) == (2, 5)
-    assert r1.received_at == dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
+    assert r1.received_at == dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
     assert [(v, vals["hazards_found"]) for v, vals in hist] == [(1, 2), (2, 5)]
 
 
 def test_registry_loaded_outside_ingest_keeps_its_first_version(db, inbox):
     from safegov.db.models import Enterprise, RecordVersion
 
-    (f,) = ingest(db, write_csv(inbox / "enterprise_upd.csv", ["enterprise_id", "name", "county_code", "registered_on"],
-                                [[ENT_A, "甲矿业（更名）", "150102", "2010-01-01"]])).files
+    (f,) = ingest(
+        db,
+        write_csv(
+            inbox / "enterprise_upd.csv",
+            ["enterprise_id", "name", "county_code", "registered_on"],
+            [[ENT_A, "甲矿业（更名）", "150102", "2010-01-01"]],
+        ),
+    ).files
     assert f.updated == 1
     with Session(db) as s:
         assert s.get(Enterprise, ENT_A).version == 2
-        hist = s.execute(select(RecordVersion.version, RecordVersion.values).where(RecordVersion.natural_key == ENT_A)
-                         .order_by(RecordVersion.version)).all()
+        hist = s.execute(
+            select(RecordVersion.version, RecordVersion.values)
+            .where(RecordVersion.natural_key == ENT_A)
+            .order_by(RecordVersion.version)
+        ).all()
     assert [(v, vals["name"]) for v, vals in hist] == [(1, "甲矿业"), (2, "甲矿业（更名）")]
 
 
@@ -344,9 +414,12 @@ def test_registry_loaded_outside_ingest_keeps_its_first_version(db, inbox):
 
 def test_data_docs_written(db, inbox, tmp_path):
     docs = tmp_path / "data_docs"
-    (f,) = ingest(db, write_csv(inbox / "hazard_inspection_d.csv", HI, HI_ROWS + [["R3", ENT_A, "x", "boss", "-1", "?"]]),
-                  docs_dir=docs).files
+    (f,) = ingest(
+        db,
+        write_csv(inbox / "hazard_inspection_d.csv", HI, HI_ROWS + [["R3", ENT_A, "x", "boss", "-1", "?"]]),
+        docs_dir=docs,
+    ).files
     assert (docs / "index.html").exists()
     assert f.docs_url and f.docs_url.startswith("file://") and "hazard_inspection" in f.docs_url
-    page = f.docs_url[len("file://"):].replace("%23", "#")
+    page = f.docs_url[len("file://") :].replace("%23", "#")
     assert "led_by_role" in open(page, encoding="utf-8").read()

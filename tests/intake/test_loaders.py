@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _frame(rt, rows: list[dict]):
@@ -31,21 +31,58 @@ def _frame(rt, rows: list[dict]):
     return out
 
 
-@pytest.mark.parametrize("type_name, rows", [
-    ("accident", [
-        {"accident_id": "A1", "unit_code": "150102", "enterprise_id": None, "occurred_at": dt.datetime(2024, 3, 1, 2, 0, tzinfo=UTC),
-         "reported_at": dt.datetime(2024, 3, 1, 2, 30, 15, 250000, tzinfo=UTC), "deaths": 1, "serious_injuries": 0,
-         "direct_loss_10k_cny": 12.5, "declared_grade": "general", "concealed": False, "description": 'say "no" \\ 事故\n'},
-        {"accident_id": "A2", "unit_code": "150105", "enterprise_id": "91150102MA0N0000AX",
-         "occurred_at": dt.datetime(2024, 3, 2, tzinfo=UTC), "reported_at": dt.datetime(2024, 3, 2, 1, tzinfo=UTC),
-         "deaths": 0, "serious_injuries": 3, "direct_loss_10k_cny": 1e-05, "declared_grade": None, "concealed": None,
-         "description": "\u2028\x01 ✓"},
-    ]),
-    ("enterprise", [
-        {"enterprise_id": "91150102MA0N0000AX", "name": "甲矿业", "county_code": "150102", "industry": None, "high_risk": True,
-         "legal_representative": None, "contact_email": "a@b.cn", "registered_on": dt.date(2010, 1, 1), "closed_on": None},
-    ]),
-])
+@pytest.mark.parametrize(
+    "type_name, rows",
+    [
+        (
+            "accident",
+            [
+                {
+                    "accident_id": "A1",
+                    "unit_code": "150102",
+                    "enterprise_id": None,
+                    "occurred_at": dt.datetime(2024, 3, 1, 2, 0, tzinfo=UTC),
+                    "reported_at": dt.datetime(2024, 3, 1, 2, 30, 15, 250000, tzinfo=UTC),
+                    "deaths": 1,
+                    "serious_injuries": 0,
+                    "direct_loss_10k_cny": 12.5,
+                    "declared_grade": "general",
+                    "concealed": False,
+                    "description": 'say "no" \\ 事故\n',
+                },
+                {
+                    "accident_id": "A2",
+                    "unit_code": "150105",
+                    "enterprise_id": "91150102MA0N0000AX",
+                    "occurred_at": dt.datetime(2024, 3, 2, tzinfo=UTC),
+                    "reported_at": dt.datetime(2024, 3, 2, 1, tzinfo=UTC),
+                    "deaths": 0,
+                    "serious_injuries": 3,
+                    "direct_loss_10k_cny": 1e-05,
+                    "declared_grade": None,
+                    "concealed": None,
+                    "description": "\u2028\x01 ✓",
+                },
+            ],
+        ),
+        (
+            "enterprise",
+            [
+                {
+                    "enterprise_id": "91150102MA0N0000AX",
+                    "name": "甲矿业",
+                    "county_code": "150102",
+                    "industry": None,
+                    "high_risk": True,
+                    "legal_representative": None,
+                    "contact_email": "a@b.cn",
+                    "registered_on": dt.date(2010, 1, 1),
+                    "closed_on": None,
+                },
+            ],
+        ),
+    ],
+)
 def test_canonical_json_is_what_json_dumps_gives(type_name, rows):
     from safegov.intake.loaders import _CANONICAL, canonical_json, canonical_values, content_hash, hash_text
     from safegov.register.records import RECORD_TYPES
@@ -63,7 +100,9 @@ def test_moment_and_date_texts():
 
     from safegov.intake.loaders import date_texts, moment_texts
 
-    moments = pd.Series(pd.to_datetime(["2024-03-01 02:00:00.5", None, "2024-03-01 02:00:00.5"], utc=True, format="ISO8601"))
+    moments = pd.Series(
+        pd.to_datetime(["2024-03-01 02:00:00.5", None, "2024-03-01 02:00:00.5"], utc=True, format="ISO8601")
+    )
     assert moment_texts(moments, "sqlite") == ["2024-03-01 02:00:00.500000", None, "2024-03-01 02:00:00.500000"]
     assert moment_texts(moments, "postgresql")[0] == "2024-03-01 02:00:00.500000+00"
     assert date_texts(pd.Series(pd.to_datetime(["2024-03-01", None]))) == ["2024-03-01", None]
@@ -85,23 +124,32 @@ def test_csv_reader_rows_full_blank_short_and_long():
 def test_expect_new_falls_back_to_the_upsert_when_a_key_exists(engine):
     """On PostgreSQL the rows are copied straight in; a key that is there after all rolls
     the copy back to its savepoint and the ON CONFLICT path takes the rows."""
-    from safegov.intake.loaders import insert_rows, moment_texts
-    from safegov.db.models import RecordVersion
-
     import pandas as pd
+
+    from safegov.db.models import RecordVersion
+    from safegov.intake.loaders import insert_rows, moment_texts
 
     at = moment_texts(pd.Series(pd.to_datetime(["2024-06-01 00:00"], utc=True)), engine.dialect.name)[0]
 
     def versions(keys: list[str], content: str) -> dict:
         n = len(keys)
-        return {"record_type": ["meeting"] * n, "natural_key": keys, "version": [1] * n, "content_hash": [content] * n,
-                "values": ["{}"] * n, "received_at": [at] * n, "raw_row_id": list(range(n)), "recorded_at": [at] * n}
+        return {
+            "record_type": ["meeting"] * n,
+            "natural_key": keys,
+            "version": [1] * n,
+            "content_hash": [content] * n,
+            "values": ["{}"] * n,
+            "received_at": [at] * n,
+            "raw_row_id": list(range(n)),
+            "recorded_at": [at] * n,
+        }
 
     conflict = ["record_type", "natural_key", "version"]
     with engine.begin() as conn:
         insert_rows(conn, RecordVersion.__table__, versions(["k1"], "first"), conflict=conflict, expect_new=True)
-        insert_rows(conn, RecordVersion.__table__, versions(["k0", "k1", "k2"], "second"), conflict=conflict,
-                    expect_new=True)
+        insert_rows(
+            conn, RecordVersion.__table__, versions(["k0", "k1", "k2"], "second"), conflict=conflict, expect_new=True
+        )
     with Session(engine) as s:
         got = dict(s.execute(select(RecordVersion.natural_key, RecordVersion.content_hash)).all())
         moment = s.scalars(select(RecordVersion.received_at)).first()

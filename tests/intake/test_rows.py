@@ -8,15 +8,48 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
 from tests.intake.conftest import ENT_A, ENT_UNREGISTERED, conserved, ingest, reasons, write_csv
 
-MEETING = ["record_id", "unit_code", "body", "held_on", "heard_safety_report", "heard_case_reports",
-           "published_on", "chaired_by", "minutes_ref"]
-HAZARD = ["hazard_id", "enterprise_id", "found_on", "grade", "description", "responsible_person", "funds_cny",
-          "measures", "deadline", "contingency_plan", "rectified_on", "verified_on"]
+MEETING = [
+    "record_id",
+    "unit_code",
+    "body",
+    "held_on",
+    "heard_safety_report",
+    "heard_case_reports",
+    "published_on",
+    "chaired_by",
+    "minutes_ref",
+]
+HAZARD = [
+    "hazard_id",
+    "enterprise_id",
+    "found_on",
+    "grade",
+    "description",
+    "responsible_person",
+    "funds_cny",
+    "measures",
+    "deadline",
+    "contingency_plan",
+    "rectified_on",
+    "verified_on",
+]
 GOOD_MEETING = ["M1", "150102", "safety_committee", "2024-03-05", "true", "false", "", "L1", "纪要〔2024〕1号"]
-GOOD_HAZARD = ["H1", ENT_A, "2024-03-01", "major", "尾矿库排洪设施堵塞", "王五", "50000", "清淤", "2024-04-30", "预案A", "", ""]
+GOOD_HAZARD = [
+    "H1",
+    ENT_A,
+    "2024-03-01",
+    "major",
+    "尾矿库排洪设施堵塞",
+    "王五",
+    "50000",
+    "清淤",
+    "2024-04-30",
+    "预案A",
+    "",
+    "",
+]
 
 
 def one_file(db, inbox, name, header, rows):
@@ -33,8 +66,14 @@ def test_good_meeting_is_loaded(db, inbox):
     assert conserved(db, f.file_id) == (1, 1, 0)
     with Session(db) as s:
         m = s.scalars(select(Meeting)).one()
-    assert (m.unit_code, m.record_id, m.held_on, m.heard_safety_report, m.version) == ("150102", "M1", dt.date(2024, 3, 5), True, 1)
-    assert m.received_at == dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.timezone.utc)
+    assert (m.unit_code, m.record_id, m.held_on, m.heard_safety_report, m.version) == (
+        "150102",
+        "M1",
+        dt.date(2024, 3, 5),
+        True,
+        1,
+    )
+    assert m.received_at == dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
 
 
 def test_missing_required_column(db, inbox):
@@ -75,15 +114,39 @@ def test_wrong_int(db, inbox, bad):
     [
         ("meeting_u.csv", MEETING, ["M1", "159999"] + GOOD_MEETING[2:], ("unit_code", "unknown_unit")),
         ("meeting_l.csv", MEETING, GOOD_MEETING[:7] + ["L-404", GOOD_MEETING[8]], ("chaired_by", "unknown_leader")),
-        ("inspection_l.csv", ["record_id", "leader_id", "unit_code", "led_on", "targets", "issues_found", "report_ref"],
-         ["I1", "L-404", "150102", "2024-03-01", "某煤矿", "2", "R-1"], ("leader_id", "unknown_leader")),
-        ("hazard_inspection_e.csv", ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived"],
-         ["R1", ENT_UNREGISTERED, "2024-03-01", "legal_representative", "0", "是"], ("enterprise_id", "unknown_enterprise")),
-        ("accident_c.csv", ["accident_id", "unit_code", "occurred_at", "reported_at", "deaths", "serious_injuries",
-                            "direct_loss_10k_cny", "description"],
-         ["A1", "150100", "2024-03-01 08:00", "2024-03-01 08:30", "0", "1", "5", "x"], ("unit_code", "unknown_county")),
-        ("leader_d.csv", ["leader_id", "name", "unit_code", "role", "department_id", "term_start"],
-         ["L9", "王", "150102", "department_head", "D-404", "2024-01-01"], ("department_id", "unknown_department")),
+        (
+            "inspection_l.csv",
+            ["record_id", "leader_id", "unit_code", "led_on", "targets", "issues_found", "report_ref"],
+            ["I1", "L-404", "150102", "2024-03-01", "某煤矿", "2", "R-1"],
+            ("leader_id", "unknown_leader"),
+        ),
+        (
+            "hazard_inspection_e.csv",
+            ["record_id", "enterprise_id", "inspected_on", "led_by_role", "hazards_found", "archived"],
+            ["R1", ENT_UNREGISTERED, "2024-03-01", "legal_representative", "0", "是"],
+            ("enterprise_id", "unknown_enterprise"),
+        ),
+        (
+            "accident_c.csv",
+            [
+                "accident_id",
+                "unit_code",
+                "occurred_at",
+                "reported_at",
+                "deaths",
+                "serious_injuries",
+                "direct_loss_10k_cny",
+                "description",
+            ],
+            ["A1", "150100", "2024-03-01 08:00", "2024-03-01 08:30", "0", "1", "5", "x"],
+            ("unit_code", "unknown_county"),
+        ),
+        (
+            "leader_d.csv",
+            ["leader_id", "name", "unit_code", "role", "department_id", "term_start"],
+            ["L9", "王", "150102", "department_head", "D-404", "2024-01-01"],
+            ("department_id", "unknown_department"),
+        ),
     ],
 )
 def test_unknown_registry_codes(db, inbox, name, header, row, expected):
@@ -95,8 +158,13 @@ def test_unknown_registry_codes(db, inbox, name, header, row, expected):
 def test_invalid_credit_code(db, inbox):
     bad = ENT_A[:-1] + ("0" if ENT_A[-1] != "0" else "1")
     header = ["enterprise_id", "name", "county_code", "registered_on"]
-    f = one_file(db, inbox, "enterprise_2024.csv", header, [[bad, "丙公司", "150102", "2015-01-01"],
-                                                           ["91150102MA0N0000O0", "丁公司", "150102", "2015-01-01"]])
+    f = one_file(
+        db,
+        inbox,
+        "enterprise_2024.csv",
+        header,
+        [[bad, "丙公司", "150102", "2015-01-01"], ["91150102MA0N0000O0", "丁公司", "150102", "2015-01-01"]],
+    )
     assert reasons(db, f.file_id) == {2: {("enterprise_id", "credit_code")}, 3: {("enterprise_id", "credit_code")}}
 
 
@@ -115,11 +183,22 @@ def test_future_date(db, inbox, held_on, future):
 
 
 def test_future_datetime_compared_in_utc(db, inbox):
-    header = ["accident_id", "unit_code", "occurred_at", "reported_at", "deaths", "serious_injuries", "direct_loss_10k_cny", "description"]
+    header = [
+        "accident_id",
+        "unit_code",
+        "occurred_at",
+        "reported_at",
+        "deaths",
+        "serious_injuries",
+        "direct_loss_10k_cny",
+        "description",
+    ]
     # received 2024-06-01 10:00 +08:00; 10:30 +08:00 is after it, 02:30Z (=10:30 +08) too, 01:30Z is not.
-    rows = [["A1", "150102", "2024-06-01 09:00", "2024-06-01 10:30", "0", "0", "1", "x"],
-            ["A2", "150102", "2024-06-01 09:00", "2024-06-01T02:30:00Z", "0", "0", "1", "x"],
-            ["A3", "150102", "2024-06-01 09:00", "2024-06-01T01:30:00+00:00", "0", "0", "1", "x"]]
+    rows = [
+        ["A1", "150102", "2024-06-01 09:00", "2024-06-01 10:30", "0", "0", "1", "x"],
+        ["A2", "150102", "2024-06-01 09:00", "2024-06-01T02:30:00Z", "0", "0", "1", "x"],
+        ["A3", "150102", "2024-06-01 09:00", "2024-06-01T01:30:00+00:00", "0", "0", "1", "x"],
+    ]
     f = one_file(db, inbox, "accident_2024.csv", header, rows)
     assert reasons(db, f.file_id) == {2: {("reported_at", "future_date")}, 3: {("reported_at", "future_date")}}
 
@@ -134,8 +213,23 @@ def test_deadline_before_found_on(db, inbox):
 
 
 def test_reported_before_occurred(db, inbox):
-    header = ["accident_id", "unit_code", "occurred_at", "reported_at", "deaths", "serious_injuries", "direct_loss_10k_cny", "description"]
-    f = one_file(db, inbox, "accident_o.csv", header, [["A1", "150102", "2024-03-01 09:00", "2024-03-01 08:59", "0", "0", "1", "x"]])
+    header = [
+        "accident_id",
+        "unit_code",
+        "occurred_at",
+        "reported_at",
+        "deaths",
+        "serious_injuries",
+        "direct_loss_10k_cny",
+        "description",
+    ]
+    f = one_file(
+        db,
+        inbox,
+        "accident_o.csv",
+        header,
+        [["A1", "150102", "2024-03-01 09:00", "2024-03-01 08:59", "0", "0", "1", "x"]],
+    )
     assert reasons(db, f.file_id) == {2: {("reported_at", "date_order")}}
 
 
@@ -185,14 +279,15 @@ def test_open_term_leader(db, inbox):
 def test_every_reason_is_kept(db, inbox):
     row = ["M1", "159999", "tea_party", "2024-13-01", "", "", "", "", ""]
     f = one_file(db, inbox, "meeting_many.csv", MEETING, [row])
-    assert reasons(db, f.file_id) == {2: {("unit_code", "unknown_unit"), ("body", "value_set"), ("held_on", "type"),
-                                          ("minutes_ref", "required")}}
+    assert reasons(db, f.file_id) == {
+        2: {("unit_code", "unknown_unit"), ("body", "value_set"), ("held_on", "type"), ("minutes_ref", "required")}
+    }
 
 
 def test_formula_cells_are_stored_as_text(db, inbox):
     from safegov.db.models import Meeting, RawRow
 
-    cells = ["=HYPERLINK(\"http://x\")", "+SUM(A1)", "-2+3", "@cmd"]
+    cells = ['=HYPERLINK("http://x")', "+SUM(A1)", "-2+3", "@cmd"]
     rows = [[f"M{i}"] + GOOD_MEETING[1:8] + [c] for i, c in enumerate(cells)]
     f = one_file(db, inbox, "meeting_formula.csv", MEETING, rows)
     assert conserved(db, f.file_id) == (4, 4, 0)
@@ -209,20 +304,29 @@ def test_hints_filled_for_quarantined_rows(db, inbox):
     with Session(db) as s:
         r = s.scalars(select(RawRow).where(RawRow.file_id == f.file_id)).one()
     assert (r.status, r.unit_code, r.enterprise_id, r.record_date, r.natural_key) == (
-        "quarantined", "150102", ENT_A, dt.date(2024, 3, 7), f"{ENT_A}|R1")
+        "quarantined",
+        "150102",
+        ENT_A,
+        dt.date(2024, 3, 7),
+        f"{ENT_A}|R1",
+    )
 
 
 def test_received_at_argument_and_column(db, inbox):
     from safegov.db.models import Meeting, RawRow
 
     header = MEETING + ["received_at"]
-    rows = [GOOD_MEETING + ["2024-04-02 09:30"], ["M2"] + GOOD_MEETING[1:] + [""], ["M3"] + GOOD_MEETING[1:] + ["2024-07-01 00:00"],
-            ["M4"] + GOOD_MEETING[1:] + ["yesterday"]]
+    rows = [
+        GOOD_MEETING + ["2024-04-02 09:30"],
+        ["M2"] + GOOD_MEETING[1:] + [""],
+        ["M3"] + GOOD_MEETING[1:] + ["2024-07-01 00:00"],
+        ["M4"] + GOOD_MEETING[1:] + ["yesterday"],
+    ]
     f = one_file(db, inbox, "meeting_r.csv", header, rows)
     assert reasons(db, f.file_id) == {4: {("received_at", "future_date")}, 5: {("received_at", "type")}}
     with Session(db) as s:
         got = dict(s.execute(select(Meeting.record_id, Meeting.received_at)).tuples().all())
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert got == {"M1": dt.datetime(2024, 4, 2, 1, 30, tzinfo=utc), "M2": dt.datetime(2024, 6, 1, 2, 0, tzinfo=utc)}
 
     # --received-at wins over the column

@@ -48,11 +48,11 @@ def test_check_character_rejects_bad_input():
 
 
 def test_shipped_aliases_cover_every_column():
+    import yaml
+
+    from safegov.core.settings import PROJECT_ROOT
     from safegov.intake.readers import load_aliases
     from safegov.register.records import RECORD_TYPES
-    from safegov.core.settings import PROJECT_ROOT
-
-    import yaml
 
     data = yaml.safe_load((PROJECT_ROOT / "config" / "aliases.yaml").read_text(encoding="utf-8"))
     for rt in RECORD_TYPES.values():
@@ -70,10 +70,19 @@ def test_shipped_aliases_cover_every_column():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("columns:\n  unit_code: [代码]\n  county_code: [代码]\n", "columns.county_code: alias '代码' is already claimed by unit_code"),
+        (
+            "columns:\n  unit_code: [代码]\n  county_code: [代码]\n",
+            "columns.county_code: alias '代码' is already claimed by unit_code",
+        ),
         ("columns:\n  unit_code: [held_on]\n", "columns.unit_code: alias 'held_on' is already claimed by held_on"),
-        ("columns:\n  no_such_column: [x]\n", "columns: Value error, columns.no_such_column: not a column of any record type"),
-        ("columns: {}\nrecord_types:\n  会议: party\n", "record_types: Value error, record_types.会议: 'party' is not a record type"),
+        (
+            "columns:\n  no_such_column: [x]\n",
+            "columns: Value error, columns.no_such_column: not a column of any record type",
+        ),
+        (
+            "columns: {}\nrecord_types:\n  会议: party\n",
+            "record_types: Value error, record_types.会议: 'party' is not a record type",
+        ),
         ("columns: [\n", "not valid YAML"),
     ],
 )
@@ -93,10 +102,18 @@ def test_bad_aliases_config_names_file_key_and_reason(tmp_path, text, message):
 @pytest.mark.parametrize(
     "type_, text, expected",
     [
-        ("int", "12", 12.0), ("int", "12.0", 12.0), ("int", "1.5", None), ("int", "x", None),
-        ("float", "1,234.5", 1234.5), ("float", "inf", None),
-        ("bool", "是", True), ("bool", "FALSE", False), ("bool", "maybe", None),
-        ("date", "2024-02-29", "2024-02-29"), ("date", "2023-02-29", None), ("date", "2024/02/01", None),
+        ("int", "12", 12.0),
+        ("int", "12.0", 12.0),
+        ("int", "1.5", None),
+        ("int", "x", None),
+        ("float", "1,234.5", 1234.5),
+        ("float", "inf", None),
+        ("bool", "是", True),
+        ("bool", "FALSE", False),
+        ("bool", "maybe", None),
+        ("date", "2024-02-29", "2024-02-29"),
+        ("date", "2023-02-29", None),
+        ("date", "2024/02/01", None),
     ],
 )
 def test_coerce_series(type_, text, expected):
@@ -130,7 +147,7 @@ def test_parse_datetimes(text, utc):
     from safegov.intake.validation import parse_datetimes
 
     got = parse_datetimes(pd.Series([text], dtype="object")).iloc[0]
-    assert (pd.isna(got) if utc is None else got == pd.Timestamp(utc, tz="UTC"))
+    assert pd.isna(got) if utc is None else got == pd.Timestamp(utc, tz="UTC")
 
 
 # --------------------------------------------------------------------------- exports
@@ -139,9 +156,15 @@ def test_parse_datetimes(text, utc):
 @pytest.mark.parametrize(
     "cell, written",
     [
-        ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
-        ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-        ("plain", "plain"), ("a=b", "a=b"), ("", ""),
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("", ""),
     ],
 )
 def test_write_rows_neutralises_formula_cells(cell, written):

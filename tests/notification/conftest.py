@@ -21,8 +21,12 @@ def mailer(mailserver):
 
 
 def control(server, **body):
-    req = urllib.request.Request(f"{server.url}/_control", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{server.url}/_control",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=5) as resp:
         return json.loads(resp.read())
 
@@ -35,14 +39,45 @@ def received(server):
 NOW = dt.datetime(2024, 4, 2, 9, 0, tzinfo=TZ)
 
 
-def queue_one(session, n=0, *, to="zhang.san@example.gov.cn", period="2024-03", historical=False, template="notice",
-              created_at=NOW, context=None, cc=None):
+def queue_one(
+    session,
+    n=0,
+    *,
+    to="zhang.san@example.gov.cn",
+    period="2024-03",
+    historical=False,
+    template="notice",
+    created_at=NOW,
+    context=None,
+    cc=None,
+):
     from safegov.notification.outbox import queue
 
-    ctx = {"recipient_name": "张三", "obligation_id": "SC-MEET-LOCAL",
-           "obligation_title": "盟市、旗县安委会每月至少召开1次会议",
-           "article": ["五"], "subject_id": "150102", "subject_name": "新城区", "period": period,
-           "due_on": "2024-03-31", "required": 1, "counted": 0, "reason": "no_records"}
+    ctx = {
+        "recipient_name": "张三",
+        "obligation_id": "SC-MEET-LOCAL",
+        "obligation_title": "盟市、旗县安委会每月至少召开1次会议",
+        "article": ["五"],
+        "subject_id": "150102",
+        "subject_name": "新城区",
+        "period": period,
+        "due_on": "2024-03-31",
+        "required": 1,
+        "counted": 0,
+        "reason": "no_records",
+    }
     ctx.update(context or {})
-    return queue(session, purpose="notice", subject_id=f"1501{n:02d}", period=period, recipient=f"L{n}", step="notice",
-                 to_email=to, cc=cc, template=template, context=ctx, historical=historical, created_at=created_at)
+    return queue(
+        session,
+        purpose="notice",
+        subject_id=f"1501{n:02d}",
+        period=period,
+        recipient=f"L{n}",
+        step="notice",
+        to_email=to,
+        cc=cc,
+        template=template,
+        context=ctx,
+        historical=historical,
+        created_at=created_at,
+    )

@@ -26,12 +26,21 @@ def free_port() -> int:
 @pytest.fixture
 def cli_env(tmp_path):
     port = free_port()
-    env = dict(os.environ, SAFEGOV_DATA_DIR=str(tmp_path), SAFEGOV_SENDGRID_HOST=f"http://127.0.0.1:{port}",
-               SAFEGOV_NOW="2024-04-02T09:00:00+08:00")
+    env = dict(
+        os.environ,
+        SAFEGOV_DATA_DIR=str(tmp_path),
+        SAFEGOV_SENDGRID_HOST=f"http://127.0.0.1:{port}",
+        SAFEGOV_NOW="2024-04-02T09:00:00+08:00",
+    )
     env.pop("SAFEGOV_DATABASE_URL", None)
     env.pop("SENDGRID_API_KEY", None)
-    server = subprocess.Popen([str(SAFEGOV), "mail", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(SAFEGOV), "mail", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(100):  # wait until it answers (bounded)
             try:
@@ -63,9 +72,18 @@ def test_queue_deliver_list_show(cli_env, tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'safegov.db'}")
     with Session(engine) as s, s.begin():
         for i, addr in enumerate(["li.si@example.gov.cn", None]):
-            queue(s, purpose="notice", subject_id=f"15010{i}", period="2024-03", recipient=f"L{i}", step="notice",
-                  to_email=addr, template="notice", context={"obligation_title": "安委会会议", "period": "2024-03"},
-                  created_at=dt.datetime(2024, 4, 2, 9, tzinfo=TZ))
+            queue(
+                s,
+                purpose="notice",
+                subject_id=f"15010{i}",
+                period="2024-03",
+                recipient=f"L{i}",
+                step="notice",
+                to_email=addr,
+                template="notice",
+                context={"obligation_title": "安委会会议", "period": "2024-03"},
+                created_at=dt.datetime(2024, 4, 2, 9, tzinfo=TZ),
+            )
     engine.dispose()
     out = run(env, "mail", "deliver")
     assert out.returncode == 0, out.stderr

@@ -10,8 +10,12 @@ import pytest
 
 from .conftest import control, received
 
-GOOD = {"personalizations": [{"to": [{"email": "a@example.cn"}]}], "from": {"email": "b@example.cn"},
-        "subject": "安全生产提醒", "content": [{"type": "text/plain", "value": "正文"}]}
+GOOD = {
+    "personalizations": [{"to": [{"email": "a@example.cn"}]}],
+    "from": {"email": "b@example.cn"},
+    "subject": "安全生产提醒",
+    "content": [{"type": "text/plain", "value": "正文"}],
+}
 
 
 def post(server, body, *, auth="Bearer SG.k", raw=None):

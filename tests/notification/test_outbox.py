@@ -138,8 +138,9 @@ def test_crash_between_send_and_mark_gives_at_most_one_logged_duplicate(engine, 
     got = keys_received(mailserver)
     assert got.count(crash_key) == 2  # the one possible duplicate…
     assert all(got.count(k) == 1 for k in got if k != crash_key)
-    attempts = [m["custom_args"]["attempt"] for m in received(mailserver)
-                if m["custom_args"]["outbox_key"] == crash_key]
+    attempts = [
+        m["custom_args"]["attempt"] for m in received(mailserver) if m["custom_args"]["outbox_key"] == crash_key
+    ]
     assert attempts == ["1", "2"]  # …told apart by the attempt number
     assert any("POSSIBLE DUPLICATE" in rec.getMessage() and crash_key in rec.getMessage() for rec in caplog.records)
     r = rows(engine)[crash_key]
@@ -156,8 +157,11 @@ def test_a_claim_taken_over_before_the_mark_is_left_to_its_new_owner(engine, mai
         # Another worker reclaimed this row (our lease looked expired) while we were sending.
         if claimed.key == stolen:
             with Session(engine) as s, s.begin():
-                s.execute(OutboxMessage.__table__.update().where(OutboxMessage.key == stolen)
-                          .values(attempts=OutboxMessage.attempts + 1))
+                s.execute(
+                    OutboxMessage.__table__.update()
+                    .where(OutboxMessage.key == stolen)
+                    .values(attempts=OutboxMessage.attempts + 1)
+                )
 
     counts = deliver(engine, mailer, now=NOW, mark_batch=mark_batch, after_send=take_over)
     assert (counts["sent"], counts["lost"]) == (2, 1)
@@ -215,10 +219,17 @@ def test_server_validation_400_for_a_payload_sendgrid_rejects(mailserver):
     import urllib.error
     import urllib.request
 
-    body = {"personalizations": [{"to": [{"email": "a@example.cn"}]}], "from": {"email": "b@example.cn"},
-            "content": [{"type": "text/plain", "value": "x"}]}  # no subject
-    req = urllib.request.Request(f"{mailserver.url}/v3/mail/send", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Authorization": "Bearer k", "Content-Type": "application/json"})
+    body = {
+        "personalizations": [{"to": [{"email": "a@example.cn"}]}],
+        "from": {"email": "b@example.cn"},
+        "content": [{"type": "text/plain", "value": "x"}],
+    }  # no subject
+    req = urllib.request.Request(
+        f"{mailserver.url}/v3/mail/send",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": "Bearer k", "Content-Type": "application/json"},
+    )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=5)
     assert err.value.code == 400

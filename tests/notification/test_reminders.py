@@ -18,8 +18,9 @@ CREATED = dt.datetime(2024, 3, 25, 9, 0, tzinfo=TZ)
 
 
 def _leader(i, unit, role, email, start=dt.date(2020, 1, 1), end=None):
-    return Leader(leader_id=f"L{i}", name=f"领导{i}", unit_code=unit, role=role, email=email, term_start=start,
-                  term_end=end)
+    return Leader(
+        leader_id=f"L{i}", name=f"领导{i}", unit_code=unit, role=role, email=email, term_start=start, term_end=end
+    )
 
 
 def _rec(model, **kw):
@@ -32,31 +33,82 @@ def world(engine):
 
     with Session(engine) as s, s.begin():
         sync_units(s)
-        s.add_all([
-            _leader(1, COUNTY, "party_secretary", "ps.150102@example.gov.cn"),
-            _leader(2, COUNTY, "government_head", "gh.150102@example.gov.cn"),
-            _leader(3, COUNTY, "safety_office_director", "office.150102@example.gov.cn"),
-            _leader(4, OTHER, "safety_office_director", "office.150103@example.gov.cn"),
-            # OTHER's party secretary left before the due date: the last holder is still responsible.
-            _leader(5, OTHER, "party_secretary", None, end=dt.date(2024, 2, 29)),
-        ])
+        s.add_all(
+            [
+                _leader(1, COUNTY, "party_secretary", "ps.150102@example.gov.cn"),
+                _leader(2, COUNTY, "government_head", "gh.150102@example.gov.cn"),
+                _leader(3, COUNTY, "safety_office_director", "office.150102@example.gov.cn"),
+                _leader(4, OTHER, "safety_office_director", "office.150103@example.gov.cn"),
+                # OTHER's party secretary left before the due date: the last holder is still responsible.
+                _leader(5, OTHER, "party_secretary", None, end=dt.date(2024, 2, 29)),
+            ]
+        )
         for eid, name in ((E_DONE, "甲公司"), (E_OTHER_ROLE, "乙公司"), (E_NONE, "丙公司")):
-            s.add(Enterprise(enterprise_id=eid, name=name, county_code=COUNTY,
-                             contact_email=f"{eid[-1]}@corp.example.cn",
-                             registered_on=dt.date(2019, 1, 1)))
-        s.add(Enterprise(enterprise_id="91150102MA00000004", name="已注销", county_code=COUNTY,
-                         contact_email="x@corp.example.cn", registered_on=dt.date(2019, 1, 1),
-                         closed_on=dt.date(2024, 1, 1)))
+            s.add(
+                Enterprise(
+                    enterprise_id=eid,
+                    name=name,
+                    county_code=COUNTY,
+                    contact_email=f"{eid[-1]}@corp.example.cn",
+                    registered_on=dt.date(2019, 1, 1),
+                )
+            )
+        s.add(
+            Enterprise(
+                enterprise_id="91150102MA00000004",
+                name="已注销",
+                county_code=COUNTY,
+                contact_email="x@corp.example.cn",
+                registered_on=dt.date(2019, 1, 1),
+                closed_on=dt.date(2024, 1, 1),
+            )
+        )
         # The county's safety committee met in March; its party secretary inspected in March.
-        s.add(_rec(Meeting, unit_code=COUNTY, record_id="M1", body="safety_committee", held_on=dt.date(2024, 3, 5),
-                   minutes_ref="m"))
-        s.add(_rec(Inspection, record_id="I1", leader_id="L1", unit_code=COUNTY, led_on=dt.date(2024, 3, 6),
-                   targets="煤矿", issues_found=0, report_ref="r"))
-        s.add(_rec(HazardInspection, enterprise_id=E_DONE, record_id="H1", inspected_on=dt.date(2024, 3, 8),
-                   led_by_role="legal_representative", hazards_found=0, archived=True))
+        s.add(
+            _rec(
+                Meeting,
+                unit_code=COUNTY,
+                record_id="M1",
+                body="safety_committee",
+                held_on=dt.date(2024, 3, 5),
+                minutes_ref="m",
+            )
+        )
+        s.add(
+            _rec(
+                Inspection,
+                record_id="I1",
+                leader_id="L1",
+                unit_code=COUNTY,
+                led_on=dt.date(2024, 3, 6),
+                targets="煤矿",
+                issues_found=0,
+                report_ref="r",
+            )
+        )
+        s.add(
+            _rec(
+                HazardInspection,
+                enterprise_id=E_DONE,
+                record_id="H1",
+                inspected_on=dt.date(2024, 3, 8),
+                led_by_role="legal_representative",
+                hazards_found=0,
+                archived=True,
+            )
+        )
         # Led by "other": does not count under 〔四〕.
-        s.add(_rec(HazardInspection, enterprise_id=E_OTHER_ROLE, record_id="H2", inspected_on=dt.date(2024, 3, 8),
-                   led_by_role="other", hazards_found=0, archived=True))
+        s.add(
+            _rec(
+                HazardInspection,
+                enterprise_id=E_OTHER_ROLE,
+                record_id="H2",
+                inspected_on=dt.date(2024, 3, 8),
+                led_by_role="other",
+                hazards_found=0,
+                archived=True,
+            )
+        )
     return engine
 
 
@@ -74,13 +126,16 @@ def outbox(engine, **where):
         return {r.key: r for r in s.scalars(q)}
 
 
-@pytest.mark.parametrize("on, step, expect_any", [
-    (dt.date(2024, 3, 25), "remind-5", True),  # Mon: 5 working days before Sun 31 March
-    (dt.date(2024, 3, 29), "remind-1", True),  # Fri: 1 working day before
-    (dt.date(2024, 3, 24), None, False),  # Sunday before: 6 working days to go, no stage yet
-    (dt.date(2024, 3, 26), "remind-5", True),  # Monday's run missed: caught up on Tuesday
-    (dt.date(2024, 3, 30), "remind-1", True),  # Saturday, first run in days: only the most urgent
-])
+@pytest.mark.parametrize(
+    "on, step, expect_any",
+    [
+        (dt.date(2024, 3, 25), "remind-5", True),  # Mon: 5 working days before Sun 31 March
+        (dt.date(2024, 3, 29), "remind-1", True),  # Fri: 1 working day before
+        (dt.date(2024, 3, 24), None, False),  # Sunday before: 6 working days to go, no stage yet
+        (dt.date(2024, 3, 26), "remind-5", True),  # Monday's run missed: caught up on Tuesday
+        (dt.date(2024, 3, 30), "remind-1", True),  # Saturday, first run in days: only the most urgent
+    ],
+)
 def test_reminders_fall_on_the_offsets(world, on, step, expect_any):
     n = remind(world, on)
     rows = outbox(world)
@@ -139,9 +194,22 @@ def test_hazard_deadline_reminder(world):
 
     with Session(world) as s, s.begin():
         for hid, rectified in (("HZ1", None), ("HZ2", dt.date(2024, 3, 20))):
-            s.add(_rec(Hazard, hazard_id=hid, enterprise_id=E_NONE, found_on=dt.date(2024, 3, 1), grade="major",
-                       description="d", responsible_person="p", funds_cny=1.0, measures="m",
-                       deadline=dt.date(2024, 3, 29), contingency_plan="c", rectified_on=rectified))
+            s.add(
+                _rec(
+                    Hazard,
+                    hazard_id=hid,
+                    enterprise_id=E_NONE,
+                    found_on=dt.date(2024, 3, 1),
+                    grade="major",
+                    description="d",
+                    responsible_person="p",
+                    funds_cny=1.0,
+                    measures="m",
+                    deadline=dt.date(2024, 3, 29),
+                    contingency_plan="c",
+                    rectified_on=rectified,
+                )
+            )
     remind(world, dt.date(2024, 3, 22))  # 5 working days before Fri 29 March
     keys = [k for k in outbox(world) if k.split("|")[1].startswith("HZ")]
     assert keys == [f"reminder:HAZARD-RECTIFY|HZ1|2024-03-29|{E_NONE}|remind-5"]

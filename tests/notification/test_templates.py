@@ -6,17 +6,34 @@ import pytest
 
 from safegov.notification.outbox import TEMPLATES, render
 
-CTX = {"recipient_name": "王五", "obligation_id": "LEAD-INSPECT-COUNTY",
-       "obligation_title": "旗县党政主要领导每月至少1次带队督导检查",
-       "article": ["五"], "subject_id": "150102:party_secretary", "subject_name": "新城区", "period": "2024-03",
-       "due_on": "2024-03-31", "required": 1, "counted": 0, "reason": "no_records", "case_id": 12,
-       "rule_id": "LEAD-INSPECT-COUNTY",
-       "persons": ["L1", "L2"], "enterprise_id": "91150100MA0N0000X0", "enterprise_name": "某某煤业有限公司",
-       "trigger": "较大事故", "objection_deadline": "2024-04-09", "scopes": ["招投标", "政府采购"], "on": "2024-04-01",
-       "cases": [{"case_id": 12, "kind": "interview", "subject_id": "150102", "period": "2024-03",
-                  "opened_on": "2024-04-10"}],
-       "items": [{"subject": "150102", "purpose": "reminder", "step": "remind-5", "period": "2024-03",
-                  "mail_subject": "提醒"}]}
+CTX = {
+    "recipient_name": "王五",
+    "obligation_id": "LEAD-INSPECT-COUNTY",
+    "obligation_title": "旗县党政主要领导每月至少1次带队督导检查",
+    "article": ["五"],
+    "subject_id": "150102:party_secretary",
+    "subject_name": "新城区",
+    "period": "2024-03",
+    "due_on": "2024-03-31",
+    "required": 1,
+    "counted": 0,
+    "reason": "no_records",
+    "case_id": 12,
+    "rule_id": "LEAD-INSPECT-COUNTY",
+    "persons": ["L1", "L2"],
+    "enterprise_id": "91150100MA0N0000X0",
+    "enterprise_name": "某某煤业有限公司",
+    "trigger": "较大事故",
+    "objection_deadline": "2024-04-09",
+    "scopes": ["招投标", "政府采购"],
+    "on": "2024-04-01",
+    "cases": [
+        {"case_id": 12, "kind": "interview", "subject_id": "150102", "period": "2024-03", "opened_on": "2024-04-10"}
+    ],
+    "items": [
+        {"subject": "150102", "purpose": "reminder", "step": "remind-5", "period": "2024-03", "mail_subject": "提醒"}
+    ],
+}
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -68,23 +85,29 @@ def test_config_is_validated(tmp_path):
         load_notification_config(bad)
 
 
-@pytest.mark.parametrize("value, masked", [
-    ("zhang.san@example.gov.cn", "z***@e***.cn"),
-    ("13812345678", "1***78"),
-    (None, "-"),
-])
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("zhang.san@example.gov.cn", "z***@e***.cn"),
+        ("13812345678", "1***78"),
+        (None, "-"),
+    ],
+)
 def test_mask(value, masked):
     from safegov.notification.mail import mask
 
     assert mask(value) == masked
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({"SENDGRID_API_KEY": "SG.env"}, "SG.env"),
-    ({"AIRFLOW_CONN_SENDGRID_DEFAULT": "sendgrid://:SG.conn%2Fkey@", "SENDGRID_API_KEY": "SG.env"}, "SG.conn/key"),
-    ({"AIRFLOW_CONN_SENDGRID_DEFAULT": '{"conn_type": "sendgrid", "password": "SG.json"}'}, "SG.json"),
-    ({}, "SG.local-development-placeholder"),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"SENDGRID_API_KEY": "SG.env"}, "SG.env"),
+        ({"AIRFLOW_CONN_SENDGRID_DEFAULT": "sendgrid://:SG.conn%2Fkey@", "SENDGRID_API_KEY": "SG.env"}, "SG.conn/key"),
+        ({"AIRFLOW_CONN_SENDGRID_DEFAULT": '{"conn_type": "sendgrid", "password": "SG.json"}'}, "SG.json"),
+        ({}, "SG.local-development-placeholder"),
+    ],
+)
 def test_mailer_key_sources(monkeypatch, env, expected):
     import sys
 

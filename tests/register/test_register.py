@@ -16,10 +16,24 @@ REGISTER = ROOT / "config" / "obligations.yaml"
 DECISION = ROOT.parent / "shared" / "reference" / "decision-2017-zh.txt"
 
 SPEC_IDS = {
-    "SC-MEET-REGION", "SC-MEET-LOCAL", "SC-CASE-REVIEW", "PARTY-HEARS-SAFETY", "GOV-HEARS-SAFETY",
-    "LEAD-INSPECT-REGION", "LEAD-INSPECT-LEAGUE", "LEAD-INSPECT-COUNTY", "DEPT-HEAD-INSPECT",
-    "BULLETIN-MONTHLY", "ENT-HAZARD-SELFCHECK", "ENT-RISK-ASSESS", "ENT-RISK-PUBLISH", "HAZARD-RECTIFY",
-    "ACCIDENT-REPORT-TIMELY", "HOTLINE-CONCLUDE", "ENFORCEMENT-AGENCY-2017", "RESCUE-TEAM-2017",
+    "SC-MEET-REGION",
+    "SC-MEET-LOCAL",
+    "SC-CASE-REVIEW",
+    "PARTY-HEARS-SAFETY",
+    "GOV-HEARS-SAFETY",
+    "LEAD-INSPECT-REGION",
+    "LEAD-INSPECT-LEAGUE",
+    "LEAD-INSPECT-COUNTY",
+    "DEPT-HEAD-INSPECT",
+    "BULLETIN-MONTHLY",
+    "ENT-HAZARD-SELFCHECK",
+    "ENT-RISK-ASSESS",
+    "ENT-RISK-PUBLISH",
+    "HAZARD-RECTIFY",
+    "ACCIDENT-REPORT-TIMELY",
+    "HOTLINE-CONCLUDE",
+    "ENFORCEMENT-AGENCY-2017",
+    "RESCUE-TEAM-2017",
     "RESCUE-BASES-2018",
 }
 
@@ -88,29 +102,90 @@ _DELETE = object()
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (_set("SC-MEET-LOCAL", "id", "sc-meet-local"), r"obligation sc-meet-local: field id: String should match pattern"),
+        (
+            _set("SC-MEET-LOCAL", "id", "sc-meet-local"),
+            r"obligation sc-meet-local: field id: String should match pattern",
+        ),
         (_set("SC-MEET-LOCAL", "article", ["二十一"]), r"obligation SC-MEET-LOCAL: field article: unknown article"),
-        (_set("SC-MEET-LOCAL", "article", []), r"obligation SC-MEET-LOCAL: field article: .*should have at least 1 item"),
-        (_set("SC-MEET-LOCAL", "clause", "at least one meeting a month"), r"obligation SC-MEET-LOCAL: field clause: the clause must be quoted in Chinese"),
+        (
+            _set("SC-MEET-LOCAL", "article", []),
+            r"obligation SC-MEET-LOCAL: field article: .*should have at least 1 item",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "clause", "at least one meeting a month"),
+            r"obligation SC-MEET-LOCAL: field clause: the clause must be quoted in Chinese",
+        ),
         (_set("SC-MEET-LOCAL", "clause", _DELETE), r"obligation SC-MEET-LOCAL: field clause: Field required"),
         (_set("SC-MEET-LOCAL", "cadence", "weekly"), r"obligation SC-MEET-LOCAL: field cadence: Input should be"),
-        (_set("SC-MEET-LOCAL", "quota", 0), r"obligation SC-MEET-LOCAL: field quota: Input should be greater than or equal to 1"),
-        (_set("RESCUE-BASES-2018", "quota_max", 1), r"obligation RESCUE-BASES-2018: field \(obligation\): quota_max 1 is below quota 2"),
-        (_set("SC-MEET-LOCAL", "grace_working_days", -1), r"obligation SC-MEET-LOCAL: field grace_working_days: Input should be greater than or equal to 0"),
-        (_set("SC-MEET-LOCAL", "reminder_offsets", [1, 5]), r"obligation SC-MEET-LOCAL: field reminder_offsets: reminder offsets must be distinct and in descending order"),
-        (_set("SC-MEET-LOCAL", "reminder_offsets", [0]), r"obligation SC-MEET-LOCAL: field reminder_offsets: .*each > 0"),
-        (_set("SC-MEET-LOCAL", "evidence", {"record_type": "minutes"}), r"obligation SC-MEET-LOCAL: field evidence.record_type: unknown record type 'minutes'"),
-        (_set("SC-MEET-LOCAL", "evidence", {"record_type": "meeting", "where": {"colour": "red"}}), r"obligation SC-MEET-LOCAL: field evidence: record type meeting has no column 'colour'"),
-        (_set("SC-MEET-LOCAL", "evidence", {"record_type": "meeting", "where": {"body": "tea_party"}}), r"obligation SC-MEET-LOCAL: field evidence: body='tea_party' is not one of"),
-        (_set("SC-MEET-LOCAL", "subject", {"kind": "unit"}), r"obligation SC-MEET-LOCAL: field subject: subject kind unit needs levels"),
-        (_set("LEAD-INSPECT-COUNTY", "subject", {"kind": "post", "levels": ["county"], "roles": ["mayor"]}), r"obligation LEAD-INSPECT-COUNTY: field subject.roles: unknown role"),
-        (_set("SC-MEET-LOCAL", "subject", {"kind": "unit", "levels": ["province"]}), r"obligation SC-MEET-LOCAL: field subject.levels.0: Input should be"),
-        (_set("RESCUE-TEAM-2017", "due_on", _DELETE), r"obligation RESCUE-TEAM-2017: field \(obligation\): a once obligation needs due_on"),
-        (_set("SC-MEET-LOCAL", "due_on", "2017-12-31"), r"obligation SC-MEET-LOCAL: field \(obligation\): due_on is only for once obligations"),
-        (_set("SC-MEET-LOCAL", "cadence", "event"), r"obligation SC-MEET-LOCAL: field \(obligation\): event cadence goes with hazard"),
-        (_set("SC-MEET-LOCAL", "ladder", "lenient"), r"field \(register\): obligation SC-MEET-LOCAL: ladder 'lenient' is not defined under ladders"),
-        (_set("SC-MEET-LOCAL", "colour", "red"), r"obligation SC-MEET-LOCAL: field colour: Extra inputs are not permitted"),
-        (lambda d: d["obligations"].append(copy.deepcopy(_ob(d, "SC-MEET-LOCAL"))), r"duplicate obligation id SC-MEET-LOCAL"),
+        (
+            _set("SC-MEET-LOCAL", "quota", 0),
+            r"obligation SC-MEET-LOCAL: field quota: Input should be greater than or equal to 1",
+        ),
+        (
+            _set("RESCUE-BASES-2018", "quota_max", 1),
+            r"obligation RESCUE-BASES-2018: field \(obligation\): quota_max 1 is below quota 2",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "grace_working_days", -1),
+            r"obligation SC-MEET-LOCAL: field grace_working_days: Input should be greater than or equal to 0",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "reminder_offsets", [1, 5]),
+            r"obligation SC-MEET-LOCAL: field reminder_offsets: reminder offsets must be distinct and in descending "
+            r"order",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "reminder_offsets", [0]),
+            r"obligation SC-MEET-LOCAL: field reminder_offsets: .*each > 0",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "evidence", {"record_type": "minutes"}),
+            r"obligation SC-MEET-LOCAL: field evidence.record_type: unknown record type 'minutes'",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "evidence", {"record_type": "meeting", "where": {"colour": "red"}}),
+            r"obligation SC-MEET-LOCAL: field evidence: record type meeting has no column 'colour'",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "evidence", {"record_type": "meeting", "where": {"body": "tea_party"}}),
+            r"obligation SC-MEET-LOCAL: field evidence: body='tea_party' is not one of",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "subject", {"kind": "unit"}),
+            r"obligation SC-MEET-LOCAL: field subject: subject kind unit needs levels",
+        ),
+        (
+            _set("LEAD-INSPECT-COUNTY", "subject", {"kind": "post", "levels": ["county"], "roles": ["mayor"]}),
+            r"obligation LEAD-INSPECT-COUNTY: field subject.roles: unknown role",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "subject", {"kind": "unit", "levels": ["province"]}),
+            r"obligation SC-MEET-LOCAL: field subject.levels.0: Input should be",
+        ),
+        (
+            _set("RESCUE-TEAM-2017", "due_on", _DELETE),
+            r"obligation RESCUE-TEAM-2017: field \(obligation\): a once obligation needs due_on",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "due_on", "2017-12-31"),
+            r"obligation SC-MEET-LOCAL: field \(obligation\): due_on is only for once obligations",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "cadence", "event"),
+            r"obligation SC-MEET-LOCAL: field \(obligation\): event cadence goes with hazard",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "ladder", "lenient"),
+            r"field \(register\): obligation SC-MEET-LOCAL: ladder 'lenient' is not defined under ladders",
+        ),
+        (
+            _set("SC-MEET-LOCAL", "colour", "red"),
+            r"obligation SC-MEET-LOCAL: field colour: Extra inputs are not permitted",
+        ),
+        (
+            lambda d: d["obligations"].append(copy.deepcopy(_ob(d, "SC-MEET-LOCAL"))),
+            r"duplicate obligation id SC-MEET-LOCAL",
+        ),
     ],
 )
 def test_schema_rule_rejects_bad_input_naming_file_id_and_field(tmp_path, mutate, expected):

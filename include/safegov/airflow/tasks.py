@@ -144,7 +144,9 @@ def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: in
     period = run.period(cadence)
     ob = register().get(obligation_id)
     as_of = as_of_for(period, min(ob.grace_working_days, grace_working_days))
-    log.info("evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), run.historical)
+    log.info(
+        "evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), run.historical
+    )
     maybe_pause("evaluate")  # fault-injection point of the distributed tests; no-op otherwise
     counts = evaluate_period(
         engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run.run_id, historical=run.historical
@@ -175,10 +177,10 @@ def ingest_inbox(**context) -> dict:
     """
     from sqlalchemy import select
 
-    from safegov.db.engine import session_scope
-    from safegov.intake.pipeline import ingest_paths, scan_inbox
-    from safegov.db.models import RawRow, SubmissionFile
     from safegov.core.settings import get_settings
+    from safegov.db.engine import session_scope
+    from safegov.db.models import RawRow, SubmissionFile
+    from safegov.intake.pipeline import ingest_paths, scan_inbox
 
     settings = get_settings()
     inbox = settings.inbox
@@ -210,9 +212,11 @@ def ingest_inbox(**context) -> dict:
     by_type: dict[str, set[int]] = {}
     with session_scope(eng) as session:
         if rid:
-            file_ids.update(session.scalars(
-                select(SubmissionFile.id).where(SubmissionFile.run_id == rid, SubmissionFile.rows_total > 0)
-            ))
+            file_ids.update(
+                session.scalars(
+                    select(SubmissionFile.id).where(SubmissionFile.run_id == rid, SubmissionFile.rows_total > 0)
+                )
+            )
         if file_ids:
             for fid, rtype in session.execute(
                 select(RawRow.file_id, RawRow.record_type).where(RawRow.file_id.in_(sorted(file_ids))).distinct()
@@ -222,7 +226,12 @@ def ingest_inbox(**context) -> dict:
     for rtype in sorted(by_type):
         outlet.add(record_asset(rtype), extra={"file_ids": sorted(by_type[rtype])})
     summary["announced"] = {k: sorted(v) for k, v in sorted(by_type.items())}
-    log.info("ingested %d file(s), %d error(s); announced %s", len(summary["files"]), len(summary["errors"]), summary["announced"])
+    log.info(
+        "ingested %d file(s), %d error(s); announced %s",
+        len(summary["files"]),
+        len(summary["errors"]),
+        summary["announced"],
+    )
     return jsonable(summary)
 
 
@@ -274,8 +283,8 @@ def escalate_task(**context) -> dict:
     """Run the ladder and the accident, hazard and blacklist rules over the announced ranges
     (live, then historical), then list the cases this run opened that await approval."""
     from safegov.accountability.cases import cases_awaiting_approval
-    from safegov.db.engine import session_scope
     from safegov.accountability.escalation import escalate
+    from safegov.db.engine import session_scope
 
     run = RunContext.of(context)
     spans = evaluation_ranges_of(triggering_events(context))
@@ -318,8 +327,14 @@ def approval_body(cases: list[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def decide_task(case_ids: list[int], chosen: list[str], params_input: Mapping[str, Any] | None,
-                responded_by: Any, responded_at: dt.datetime | None, context: Mapping[str, Any]) -> dict:
+def decide_task(
+    case_ids: list[int],
+    chosen: list[str],
+    params_input: Mapping[str, Any] | None,
+    responded_by: Any,
+    responded_at: dt.datetime | None,
+    context: Mapping[str, Any],
+) -> dict:
     """Apply the office's decision from the HITL form to the listed cases."""
     from safegov.accountability.cases import decide_cases
 
@@ -370,7 +385,11 @@ def daily_events_task(**context) -> dict:
     run = RunContext.of(context)
     counts = evaluate_events(engine(), register(), as_of=run.as_of, run_id=run.run_id, historical=run.historical)
     this_month = period_of(run.as_of, Cadence.MONTHLY)
-    extra = {"from": this_month.previous().key, "to": this_month.key, "historical": False,
-             "source": context["dag"].dag_id}
+    extra = {
+        "from": this_month.previous().key,
+        "to": this_month.key,
+        "historical": False,
+        "source": context["dag"].dag_id,
+    }
     context["outlet_events"][EVALUATIONS_ALIAS].add(EVALUATIONS, extra=extra)
     return jsonable(counts)

@@ -36,9 +36,9 @@ import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
 from safegov.core.periods import (
-    CalendarRangeError,
-    Cadence,
     PERIODIC,
+    Cadence,
+    CalendarRangeError,
     Period,
     grace_ends_at,
     period_of,
@@ -70,7 +70,7 @@ def _pendulum(moment: dt.datetime) -> pendulum.DateTime:
 def _local(moment: dt.datetime) -> dt.datetime:
     """An aware moment in Asia/Shanghai (Airflow hands the timetable UTC datetimes)."""
     if moment.tzinfo is None:  # Airflow guarantees aware values; be defensive anyway
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return pendulum.instance(moment).in_timezone(_TZ)
 
 
@@ -163,8 +163,9 @@ class GraceTimetable(Timetable):
             return self._next(last_automated_data_interval, restriction)
         except CalendarRangeError as exc:
             # No guessing of holidays: stop scheduling and say why (module docstring).
-            log.error("GraceTimetable(%s, %s): no further run scheduled: %s",
-                      self.cadence.value, self.grace_working_days, exc)
+            log.error(
+                "GraceTimetable(%s, %s): no further run scheduled: %s", self.cadence.value, self.grace_working_days, exc
+            )
             return None
 
     def _next(self, last: DataInterval | None, restriction: TimeRestriction) -> DagRunInfo | None:

@@ -39,8 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
-        p = sub.add_parser(name, help=help_text, description=module.__doc__ or help_text,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__ or help_text,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.configure(p)
         if not p.get_default("_run"):
             p.set_defaults(_run=module.run)

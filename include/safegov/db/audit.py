@@ -29,7 +29,7 @@ def canonical(obj: Any) -> str:
 
 def _default(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, set | frozenset | tuple):
@@ -56,7 +56,9 @@ def last_hash(session: Session) -> str:
     return last or GENESIS
 
 
-def append(session: Session, entity: str, entity_key: str, action: str, payload: dict[str, Any], at: dt.datetime) -> str:
+def append(
+    session: Session, entity: str, entity_key: str, action: str, payload: dict[str, Any], at: dt.datetime
+) -> str:
     """Append one link; returns its hash. Call inside the transaction making the change."""
     return append_many(session, [(entity, entity_key, action, payload)], at)
 
@@ -87,14 +89,26 @@ def append_many(
     for entity, key, action, payload in changes:
         payload = json.loads(canonical(payload))
         h = link_hash(prev, at, entity, key, action, payload)
-        rows.append({"at": at, "entity": entity, "entity_key": key, "action": action, "payload": payload, "prev_hash": prev, "hash": h})
+        rows.append(
+            {
+                "at": at,
+                "entity": entity,
+                "entity_key": key,
+                "action": action,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": h,
+            }
+        )
         prev = h
     if rows:
         session.execute(AuditLog.__table__.insert(), rows)
     return prev
 
 
-def _append_native(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, prev: str) -> str:
+def _append_native(
+    session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, prev: str
+) -> str:
     """``append_many(native=True)``: each payload is serialised once for the hash (its
     canonical text) and once for storage (the text the JSON column would have written,
     ``json.dumps`` of the same dict, bound as a string)."""
@@ -105,15 +119,29 @@ def _append_native(session: Session, changes: Iterable[tuple[str, str, str, dict
     rows = []
     for entity, key, action, payload in changes:
         h = _link_hash(prev, at, entity, key, action, canonical(payload))
-        rows.append({"at": at, "entity": entity, "entity_key": key, "action": action, "payload_text": json.dumps(payload),
-                     "prev_hash": prev, "hash": h})
+        rows.append(
+            {
+                "at": at,
+                "entity": entity,
+                "entity_key": key,
+                "action": action,
+                "payload_text": json.dumps(payload),
+                "prev_hash": prev,
+                "hash": h,
+            }
+        )
         prev = h
     if rows:
         stmt = insert(table).values(
-            at=bindparam("at", type_=table.c.at.type), entity=bindparam("entity"), entity_key=bindparam("entity_key"), action=bindparam("action"),
-            payload=cast(bindparam("payload_text", type_=Text()), JSON()) if session.get_bind().dialect.name == "postgresql"
+            at=bindparam("at", type_=table.c.at.type),
+            entity=bindparam("entity"),
+            entity_key=bindparam("entity_key"),
+            action=bindparam("action"),
+            payload=cast(bindparam("payload_text", type_=Text()), JSON())
+            if session.get_bind().dialect.name == "postgresql"
             else bindparam("payload_text", type_=Text()),
-            prev_hash=bindparam("prev_hash"), hash=bindparam("hash"),
+            prev_hash=bindparam("prev_hash"),
+            hash=bindparam("hash"),
         )
         session.execute(stmt, rows)
     return prev
@@ -133,14 +161,18 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     checked = 0
     last_id = 0
     while True:
-        rows = session.execute(
-            select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)
-        ).scalars().all()
+        rows = (
+            session.execute(select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch))
+            .scalars()
+            .all()
+        )
         if not rows:
             return VerifyResult(True, checked)
         for row in rows:
             if row.prev_hash != prev:
-                return VerifyResult(False, checked, row.id, f"audit_log id {row.id}: prev_hash does not match link {last_id}")
+                return VerifyResult(
+                    False, checked, row.id, f"audit_log id {row.id}: prev_hash does not match link {last_id}"
+                )
             expected = link_hash(prev, row.at, row.entity, row.entity_key, row.action, row.payload)
             if expected != row.hash:
                 return VerifyResult(False, checked, row.id, f"audit_log id {row.id}: content does not match its hash")

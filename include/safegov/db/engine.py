@@ -73,7 +73,9 @@ def alembic_config(url: str):
     cfg.set_section_option("post_write_hooks", "hooks", "ruff_fix, ruff_format")
     cfg.set_section_option("post_write_hooks", "ruff_fix.type", "module")
     cfg.set_section_option("post_write_hooks", "ruff_fix.module", "ruff")
-    cfg.set_section_option("post_write_hooks", "ruff_fix.options", "check --fix --select I,F401 REVISION_SCRIPT_FILENAME")
+    cfg.set_section_option(
+        "post_write_hooks", "ruff_fix.options", "check --fix --select I,F401 REVISION_SCRIPT_FILENAME"
+    )
     cfg.set_section_option("post_write_hooks", "ruff_format.type", "module")
     cfg.set_section_option("post_write_hooks", "ruff_format.module", "ruff")
     cfg.set_section_option("post_write_hooks", "ruff_format.options", "format REVISION_SCRIPT_FILENAME")
@@ -117,11 +119,17 @@ def scratch_schema(url: str, prefix: str = "scratch") -> Iterator[Engine]:
 
 def insert_for(conn_or_session, table):
     """A dialect-specific INSERT that supports ``on_conflict_do_*``."""
-    dialect = conn_or_session.get_bind().dialect.name if isinstance(conn_or_session, Session) else conn_or_session.dialect.name
+    dialect = (
+        conn_or_session.get_bind().dialect.name
+        if isinstance(conn_or_session, Session)
+        else conn_or_session.dialect.name
+    )
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def upsert(conn_or_session, table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str] | None = None) -> None:
+def upsert(
+    conn_or_session, table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str] | None = None
+) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET update-columns (or DO NOTHING)."""
     if not rows:
         return

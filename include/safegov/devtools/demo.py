@@ -47,14 +47,35 @@ HEADERS: dict[str, tuple[str, ...]] = {name: rt.column_names + ("received_at",) 
 
 # Registries first (records reference them), then departments before leaders (leaders
 # reference departments). ``write_demo`` returns its files in this order.
-LOAD_ORDER = ("department", "leader", "enterprise", "milestone", "meeting", "inspection", "bulletin",
-              "hazard_inspection", "risk_assessment", "hazard", "accident", "complaint")
+LOAD_ORDER = (
+    "department",
+    "leader",
+    "enterprise",
+    "milestone",
+    "meeting",
+    "inspection",
+    "bulletin",
+    "hazard_inspection",
+    "risk_assessment",
+    "hazard",
+    "accident",
+    "complaint",
+)
 
 # What ``Generator.month`` returns, in file order; "hazard:rectified" holds the follow-up
 # versions of earlier hazards (same hazard_id, now with rectified_on/verified_on). They go in
 # their own file: a natural key may appear once per file.
-MONTH_TAGS = ("meeting", "inspection", "bulletin", "hazard_inspection", "risk_assessment", "hazard",
-              "hazard:rectified", "accident", "complaint")
+MONTH_TAGS = (
+    "meeting",
+    "inspection",
+    "bulletin",
+    "hazard_inspection",
+    "risk_assessment",
+    "hazard",
+    "hazard:rectified",
+    "accident",
+    "complaint",
+)
 
 
 def file_name(tag: str, key: str, ext: str = "csv") -> str:
@@ -66,44 +87,127 @@ def file_name(tag: str, key: str, ext: str = "csv") -> str:
 UNKNOWN_UNIT = "150198"  # six digits, looks like a Hohhot district, is not in config/units.csv
 GRACE_DAYS = 5  # the register's default grace (working days); late rows arrive after it
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志海东林波宁新利飞斌宇浩凯健俊峰巴特尔其木格乌兰图雅"
-BRANDS = ["瑞丰", "金泰", "鑫源", "宏达", "恒通", "永盛", "华能", "蒙源", "北方", "天骄", "草原", "长城", "伊泰", "汇能",
-          "远兴", "君正", "包钢", "亿利", "东达", "满世", "庆华", "久泰", "神华", "大唐", "蒙泰", "鄂尔多斯", "阿拉善", "塞北"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"  # noqa: E501 - data
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志海东林波宁新利飞斌宇浩凯健俊峰巴特尔其木格乌兰图雅"  # noqa: E501 - data
+BRANDS = [
+    "瑞丰",
+    "金泰",
+    "鑫源",
+    "宏达",
+    "恒通",
+    "永盛",
+    "华能",
+    "蒙源",
+    "北方",
+    "天骄",
+    "草原",
+    "长城",
+    "伊泰",
+    "汇能",
+    "远兴",
+    "君正",
+    "包钢",
+    "亿利",
+    "东达",
+    "满世",
+    "庆华",
+    "久泰",
+    "神华",
+    "大唐",
+    "蒙泰",
+    "鄂尔多斯",
+    "阿拉善",
+    "塞北",
+]
 INDUSTRIES = [  # (industry, suffix, high_risk, weight)
-    ("coal_mining", "煤业有限公司", True, 10), ("non_coal_mining", "矿业有限责任公司", True, 8),
-    ("hazardous_chemicals", "化工有限公司", True, 10), ("metallurgy", "冶金有限公司", True, 6),
-    ("construction", "建筑工程有限公司", False, 14), ("road_transport", "运输有限公司", False, 10),
-    ("building_materials", "建材有限公司", False, 8), ("power", "电力有限公司", False, 5),
-    ("food_processing", "食品有限公司", False, 9), ("warehousing", "物流有限公司", False, 7),
-    ("fireworks", "烟花爆竹有限公司", True, 2), ("gas_supply", "燃气有限公司", True, 5),
+    ("coal_mining", "煤业有限公司", True, 10),
+    ("non_coal_mining", "矿业有限责任公司", True, 8),
+    ("hazardous_chemicals", "化工有限公司", True, 10),
+    ("metallurgy", "冶金有限公司", True, 6),
+    ("construction", "建筑工程有限公司", False, 14),
+    ("road_transport", "运输有限公司", False, 10),
+    ("building_materials", "建材有限公司", False, 8),
+    ("power", "电力有限公司", False, 5),
+    ("food_processing", "食品有限公司", False, 9),
+    ("warehousing", "物流有限公司", False, 7),
+    ("fireworks", "烟花爆竹有限公司", True, 2),
+    ("gas_supply", "燃气有限公司", True, 5),
     ("retail", "商贸有限公司", False, 6),
 ]
 REGION_DEPTS = [  # (name, industry, safety_duty)
-    ("应急管理厅", "emergency", True), ("住房和城乡建设厅", "construction", True), ("交通运输厅", "transport", True),
-    ("公安厅", "road_traffic", True), ("能源局", "coal_mining", True), ("工业和信息化厅", "industry", True),
-    ("市场监督管理局", "special_equipment", True), ("农牧厅", "agricultural_machinery", True),
-    ("自然资源厅", "non_coal_mining", True), ("水利厅", "water", True), ("教育厅", "education", False),
+    ("应急管理厅", "emergency", True),
+    ("住房和城乡建设厅", "construction", True),
+    ("交通运输厅", "transport", True),
+    ("公安厅", "road_traffic", True),
+    ("能源局", "coal_mining", True),
+    ("工业和信息化厅", "industry", True),
+    ("市场监督管理局", "special_equipment", True),
+    ("农牧厅", "agricultural_machinery", True),
+    ("自然资源厅", "non_coal_mining", True),
+    ("水利厅", "water", True),
+    ("教育厅", "education", False),
     ("文化和旅游厅", "tourism", False),
 ]
-LEAGUE_DEPTS = [("应急管理局", "emergency", True), ("住房和城乡建设局", "construction", True),
-                ("交通运输局", "transport", True), ("能源局", "coal_mining", True),
-                ("市场监督管理局", "special_equipment", True), ("工业和信息化局", "industry", True)]
-COUNTY_DEPTS = [("应急管理局", "emergency", True), ("住房和城乡建设局", "construction", True),
-                ("交通运输局", "transport", True), ("市场监督管理局", "special_equipment", True)]
-TARGETS = ["煤矿企业", "危险化学品企业", "非煤矿山", "建筑施工工地", "道路运输企业", "冶金工贸企业", "燃气经营企业",
-           "人员密集场所", "特种设备使用单位", "烟花爆竹经营单位"]
-HAZARD_TEXT = ["皮带输送机防护罩缺失", "配电箱未接地", "安全出口堵塞", "储罐区可燃气体报警器失效", "脚手架连墙件不足",
-               "消防设施未定期检验", "井下通风设施不完善", "特种作业人员无证上岗", "应急照明损坏", "危化品储存超量"]
+LEAGUE_DEPTS = [
+    ("应急管理局", "emergency", True),
+    ("住房和城乡建设局", "construction", True),
+    ("交通运输局", "transport", True),
+    ("能源局", "coal_mining", True),
+    ("市场监督管理局", "special_equipment", True),
+    ("工业和信息化局", "industry", True),
+]
+COUNTY_DEPTS = [
+    ("应急管理局", "emergency", True),
+    ("住房和城乡建设局", "construction", True),
+    ("交通运输局", "transport", True),
+    ("市场监督管理局", "special_equipment", True),
+]
+TARGETS = [
+    "煤矿企业",
+    "危险化学品企业",
+    "非煤矿山",
+    "建筑施工工地",
+    "道路运输企业",
+    "冶金工贸企业",
+    "燃气经营企业",
+    "人员密集场所",
+    "特种设备使用单位",
+    "烟花爆竹经营单位",
+]
+HAZARD_TEXT = [
+    "皮带输送机防护罩缺失",
+    "配电箱未接地",
+    "安全出口堵塞",
+    "储罐区可燃气体报警器失效",
+    "脚手架连墙件不足",
+    "消防设施未定期检验",
+    "井下通风设施不完善",
+    "特种作业人员无证上岗",
+    "应急照明损坏",
+    "危化品储存超量",
+]
 MEASURES = ["立即停用并更换", "限期整改并复查", "增设防护设施", "组织专项培训", "委托专业机构检测"]
 OUTCOMES = ["举报属实，已责令整改", "举报部分属实，已督促整改", "举报不属实，已回复举报人", "已移交有关部门处理"]
-TIMES = ["08:47:00", "09:12:00", "09:35:00", "10:05:00", "10:48:00", "11:20:00", "14:10:00", "15:02:00",
-         "15:45:00", "16:30:00", "17:05:00", "17:40:00"]
+TIMES = [
+    "08:47:00",
+    "09:12:00",
+    "09:35:00",
+    "10:05:00",
+    "10:48:00",
+    "11:20:00",
+    "14:10:00",
+    "15:02:00",
+    "15:45:00",
+    "16:30:00",
+    "17:05:00",
+    "17:40:00",
+]
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 SMALL = [str(i) for i in range(100)]
 
 
 # --------------------------------------------------------------------------- the planted story
+
 
 @dataclass(frozen=True)
 class Story:
@@ -125,7 +229,10 @@ class Story:
     rescue_team_missing: str = "152900"  # 阿拉善盟 never reports its rescue team (RESCUE-TEAM-2017)
     # (post or department, offset in months, day) where the holder changes mid-period.
     term_changes: tuple[tuple[str, int, int], ...] = (
-        ("150102:government_head", 8, 16), ("150200:party_secretary", 14, 1), ("D150100-01", 5, 10))
+        ("150102:government_head", 8, 16),
+        ("150200:party_secretary", 14, 1),
+        ("D150100-01", 5, 10),
+    )
 
 
 STORY_ENTERPRISES = {  # key → (county attribute of Story, brand, industry index)
@@ -149,8 +256,8 @@ def default_until() -> str:
     is still running would carry ``received_at`` values in the future, which ingestion
     rightly refuses. On 2026-11-29 this is 2026-10; on 2026-11-03 it is 2026-09.
     """
-    from safegov.core.periods import grace_ends_at
     from safegov.core.clock import get_clock
+    from safegov.core.periods import grace_ends_at
 
     now = get_clock().now()
     key = _month_add(f"{now.year:04d}-{now.month:02d}", -1)
@@ -208,10 +315,22 @@ class Generator:
     generator keeps the quarter/year slots and the hazard follow-up rows between months.
     """
 
-    def __init__(self, *, seed: int, first: str, last: str, enterprises: int, departments: int = 100,
-                 compliance: float = 0.90, late_rate: float = 0.03, bad_rate: float = 0.015,
-                 not_evidence_rate: float = 0.01, story: Story | None = None, record_bad: bool = False,
-                 config_dir: Path | None = None):
+    def __init__(
+        self,
+        *,
+        seed: int,
+        first: str,
+        last: str,
+        enterprises: int,
+        departments: int = 100,
+        compliance: float = 0.90,
+        late_rate: float = 0.03,
+        bad_rate: float = 0.015,
+        not_evidence_rate: float = 0.01,
+        story: Story | None = None,
+        record_bad: bool = False,
+        config_dir: Path | None = None,
+    ):
         from safegov.org.units import load_units
 
         self.seed = seed
@@ -375,8 +494,20 @@ class Generator:
             for key, (attr, brand, ind) in STORY_ENTERPRISES.items():
                 county = getattr(self.story, attr)
                 industry, suffix, high_risk, _ = INDUSTRIES[ind]
-                ents.append(Ent(self._credit_code(rng, county, used), self.unit_names[county] + brand + suffix, county,
-                                industry, high_risk, self._name(rng), dt.date(2012, 5, 18), None, 0.0, story=key))
+                ents.append(
+                    Ent(
+                        self._credit_code(rng, county, used),
+                        self.unit_names[county] + brand + suffix,
+                        county,
+                        industry,
+                        high_risk,
+                        self._name(rng),
+                        dt.date(2012, 5, 18),
+                        None,
+                        0.0,
+                        story=key,
+                    )
+                )
         # Enterprises cluster where the mines and plants are: leagues with more counties get more.
         for _ in range(len(ents), n):
             county = rng.choice(self.counties)
@@ -392,15 +523,34 @@ class Generator:
                 if lo < self.range_last - dt.timedelta(days=30):
                     closed = lo + dt.timedelta(days=rng.randint(0, (self.range_last - dt.timedelta(days=30) - lo).days))
             weak = rng.random() < weak_share
-            ents.append(Ent(self._credit_code(rng, county, used),
-                            self.unit_names[county] + rng.choice(BRANDS) + suffix, county, industry, high_risk,
-                            self._name(rng), registered, closed, p_weak if weak else p_base))
+            ents.append(
+                Ent(
+                    self._credit_code(rng, county, used),
+                    self.unit_names[county] + rng.choice(BRANDS) + suffix,
+                    county,
+                    industry,
+                    high_risk,
+                    self._name(rng),
+                    registered,
+                    closed,
+                    p_weak if weak else p_base,
+                )
+            )
         self.enterprises = ents
         self._idx = [f"{i:06d}" for i in range(len(ents))]
         # The hot loop reads plain tuples: (index, id, registered, closed, p_miss, story).
         never = dt.date.max.toordinal()
-        self._hot = [(i, e.eid, e.registered_on.toordinal(), e.closed_on.toordinal() if e.closed_on else never,
-                      e.p_miss, e.story) for i, e in enumerate(ents)]
+        self._hot = [
+            (
+                i,
+                e.eid,
+                e.registered_on.toordinal(),
+                e.closed_on.toordinal() if e.closed_on else never,
+                e.p_miss,
+                e.story,
+            )
+            for i, e in enumerate(ents)
+        ]
         self.story_ents = {e.story: e for e in ents if e.story}
         self.ents_by_county: dict[str, list[int]] = defaultdict(list)
         for i, e in enumerate(ents):
@@ -432,23 +582,44 @@ class Generator:
                 occurred = dt.datetime.combine(day, dt.time(rng.randint(0, 23), rng.randint(0, 59)))
                 q = rng.random()
                 kind = "on_time" if q < 0.95 or self.story else "late" if q < 0.99 else "concealed"
-                out.append(self._accident(f"A{e.county}-{key.replace('-', '')}-{j + 1:02d}", e, occurred, deaths,
-                                          injuries, loss, grade, kind, rng))
+                out.append(
+                    self._accident(
+                        f"A{e.county}-{key.replace('-', '')}-{j + 1:02d}",
+                        e,
+                        occurred,
+                        deaths,
+                        injuries,
+                        loss,
+                        grade,
+                        kind,
+                        rng,
+                    )
+                )
         if self.story:
             s = self.story
             for attr, offset, kind, deaths, injuries, loss in (
-                    ("larger_accident", s.larger_accident_offset, "on_time", 3, 2, 620.0),
-                    ("late_report", s.late_report_offset, "late", 1, 0, 85.0),
-                    ("concealed_accident", s.concealed_offset, "concealed", 1, 1, 120.0)):
+                ("larger_accident", s.larger_accident_offset, "on_time", 3, 2, 620.0),
+                ("late_report", s.late_report_offset, "late", 1, 0, 85.0),
+                ("concealed_accident", s.concealed_offset, "concealed", 1, 1, 120.0),
+            ):
                 key = self._offset_month(offset)
                 if not key:
                     continue
                 p = parse_period(key)
                 e = self.story_ents[attr]
                 occurred = dt.datetime.combine(p.first + dt.timedelta(days=11), dt.time(14, 20))
-                acc = self._accident(f"A{e.county}-{key.replace('-', '')}-S{len(out) + 1}", e, occurred, deaths,
-                                     injuries, loss, grade_of(deaths, injuries, loss), kind, rng,
-                                     delay_minutes=120 if kind == "late" else 40)
+                acc = self._accident(
+                    f"A{e.county}-{key.replace('-', '')}-S{len(out) + 1}",
+                    e,
+                    occurred,
+                    deaths,
+                    injuries,
+                    loss,
+                    grade_of(deaths, injuries, loss),
+                    kind,
+                    rng,
+                    delay_minutes=120 if kind == "late" else 40,
+                )
                 acc["story"] = attr
                 out.append(acc)
         out.sort(key=lambda a: (a["occurred_at"], a["accident_id"]))
@@ -465,11 +636,21 @@ class Generator:
         else:  # concealed: first known when an inspection found it weeks later
             reported = occurred + dt.timedelta(days=20, hours=3)
         received = reported + dt.timedelta(days=2 if kind != "concealed" else 3, hours=1)
-        return {"accident_id": aid, "unit_code": e.county, "enterprise_id": e.eid, "occurred_at": occurred,
-                "reported_at": reported, "deaths": deaths, "serious_injuries": injuries,
-                "direct_loss_10k_cny": loss, "declared_grade": grade, "concealed": kind == "concealed",
-                "description": f"{e.name}发生{'物体打击' if deaths == 0 else '机械伤害' if deaths < 3 else '冒顶片帮'}事故",
-                "received_at": received, "kind": kind}
+        return {
+            "accident_id": aid,
+            "unit_code": e.county,
+            "enterprise_id": e.eid,
+            "occurred_at": occurred,
+            "reported_at": reported,
+            "deaths": deaths,
+            "serious_injuries": injuries,
+            "direct_loss_10k_cny": loss,
+            "declared_grade": grade,
+            "concealed": kind == "concealed",
+            "description": f"{e.name}发生{'物体打击' if deaths == 0 else '机械伤害' if deaths < 3 else '冒顶片帮'}事故",
+            "received_at": received,
+            "kind": kind,
+        }
 
     def _build_complaint_plan(self) -> None:
         self.complaints_per_month = 4 + len(self.enterprises) // 200
@@ -485,11 +666,25 @@ class Generator:
             return _at(last + dt.timedelta(days=1), "09:00:00")
 
         dept_rows = [(d[0], d[1], d[2], d[3], "true" if d[4] else "false", recv()) for d in self.departments]
-        leader_rows = [(lid, name, unit, role, dept, email, _iso(s), _iso(e), recv(s, e))
-                       for lid, name, unit, role, dept, email, s, e in self.leaders]
-        ent_rows = [(e.eid, e.name, e.county, e.industry, "true" if e.high_risk else "false", e.rep,
-                     f"safety@{e.eid.lower()}.example.com", _iso(e.registered_on), _iso(e.closed_on),
-                     recv(e.registered_on, e.closed_on)) for e in self.enterprises]
+        leader_rows = [
+            (lid, name, unit, role, dept, email, _iso(s), _iso(e), recv(s, e))
+            for lid, name, unit, role, dept, email, s, e in self.leaders
+        ]
+        ent_rows = [
+            (
+                e.eid,
+                e.name,
+                e.county,
+                e.industry,
+                "true" if e.high_risk else "false",
+                e.rep,
+                f"safety@{e.eid.lower()}.example.com",
+                _iso(e.registered_on),
+                _iso(e.closed_on),
+                recv(e.registered_on, e.closed_on),
+            )
+            for e in self.enterprises
+        ]
         for rt, rows in (("department", dept_rows), ("leader", leader_rows), ("enterprise", ent_rows)):
             self.stats.rows[rt] += len(rows)
         return {"department": dept_rows, "leader": leader_rows, "enterprise": ent_rows}
@@ -503,18 +698,40 @@ class Generator:
             if u.level == "region":
                 for n, (m, d) in enumerate(((5, 20), (10, 12)), 1):
                     day = dt.date(2018, m, d)
-                    rows.append((f"MS-{u.code}-RB{n}", u.code, "rescue_base", day.isoformat(),
-                                 f"内政办发〔2018〕{40 + n}号", _at(day + dt.timedelta(days=3), "10:00:00")))
+                    rows.append(
+                        (
+                            f"MS-{u.code}-RB{n}",
+                            u.code,
+                            "rescue_base",
+                            day.isoformat(),
+                            f"内政办发〔2018〕{40 + n}号",
+                            _at(day + dt.timedelta(days=3), "10:00:00"),
+                        )
+                    )
                 continue
             day = dt.date(2017, rng.randint(3, 11), rng.randint(1, 28))
-            rows.append((f"MS-{u.code}-EA", u.code, "enforcement_agency", day.isoformat(),
-                         f"{self.unit_names[u.code]}编发〔2017〕{rng.randint(3, 60)}号",
-                         _at(day + dt.timedelta(days=2), "10:00:00")))
+            rows.append(
+                (
+                    f"MS-{u.code}-EA",
+                    u.code,
+                    "enforcement_agency",
+                    day.isoformat(),
+                    f"{self.unit_names[u.code]}编发〔2017〕{rng.randint(3, 60)}号",
+                    _at(day + dt.timedelta(days=2), "10:00:00"),
+                )
+            )
             if u.level == "league" and u.code != missing:
                 day = dt.date(2017, rng.randint(4, 12), rng.randint(1, 20))
-                rows.append((f"MS-{u.code}-RT", u.code, "rescue_team", day.isoformat(),
-                             f"{self.unit_names[u.code]}政发〔2017〕{rng.randint(10, 90)}号",
-                             _at(day + dt.timedelta(days=2), "10:00:00")))
+                rows.append(
+                    (
+                        f"MS-{u.code}-RT",
+                        u.code,
+                        "rescue_team",
+                        day.isoformat(),
+                        f"{self.unit_names[u.code]}政发〔2017〕{rng.randint(10, 90)}号",
+                        _at(day + dt.timedelta(days=2), "10:00:00"),
+                    )
+                )
         self.stats.rows["milestone"] += len(rows)
         return rows
 
@@ -549,10 +766,20 @@ class Generator:
         return out
 
     def _accident_row(self, a: dict) -> tuple:
-        return (a["accident_id"], a["unit_code"], a["enterprise_id"], a["occurred_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                a["reported_at"].strftime("%Y-%m-%d %H:%M:%S"), str(a["deaths"]), str(a["serious_injuries"]),
-                f"{a['direct_loss_10k_cny']:.1f}", a["declared_grade"], "true" if a["concealed"] else "false",
-                a["description"], a["received_at"].strftime("%Y-%m-%d %H:%M:%S"))
+        return (
+            a["accident_id"],
+            a["unit_code"],
+            a["enterprise_id"],
+            a["occurred_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            a["reported_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            str(a["deaths"]),
+            str(a["serious_injuries"]),
+            f"{a['direct_loss_10k_cny']:.1f}",
+            a["declared_grade"],
+            "true" if a["concealed"] else "false",
+            a["description"],
+            a["received_at"].strftime("%Y-%m-%d %H:%M:%S"),
+        )
 
     def _bad(self, ctx: _MonthCtx, rt: str, row: list, kinds: tuple[str, ...], rng: random.Random) -> str:
         """Spoil ``row`` in place with one of ``kinds``; returns the kind (SPEC §3 row rules)."""
@@ -589,8 +816,15 @@ class Generator:
         q, h, y = period_of(p.first, "quarterly"), period_of(p.first, "half_yearly"), period_of(p.first, "yearly")
         meetings, inspections, bulletins = out["meeting"], out["inspection"], out["bulletin"]
 
-        def emit(rt: str, rows: list, row: list, obligation: str, subject: str, bad_kinds: tuple[str, ...],
-                 clean: bool = False) -> None:
+        def emit(
+            rt: str,
+            rows: list,
+            row: list,
+            obligation: str,
+            subject: str,
+            bad_kinds: tuple[str, ...],
+            clean: bool = False,
+        ) -> None:
             self.stats.planned[obligation] += 1
             if not clean and rng.random() < self.bad_rate:
                 self._bad(ctx, rt, row, bad_kinds, rng)
@@ -618,20 +852,54 @@ class Generator:
                     self.stats.omitted["SC-MEET-LOCAL"] += 1
                 elif clean or not omitted("SC-MEET-LOCAL", code):
                     day = ctx.day(rng)
-                    emit("meeting", meetings,
-                         [f"M{code}-{key}-SC", code, "safety_committee", day.isoformat(), "true", "false", "",
-                          self.holder(gh, day), f"{self.unit_names[code]}安委会纪要〔{key}〕", ctx.recv(day, rng)],
-                         "SC-MEET-LOCAL", code, ("unknown_unit", "future_date"), clean=clean)
+                    emit(
+                        "meeting",
+                        meetings,
+                        [
+                            f"M{code}-{key}-SC",
+                            code,
+                            "safety_committee",
+                            day.isoformat(),
+                            "true",
+                            "false",
+                            "",
+                            self.holder(gh, day),
+                            f"{self.unit_names[code]}安委会纪要〔{key}〕",
+                            ctx.recv(day, rng),
+                        ],
+                        "SC-MEET-LOCAL",
+                        code,
+                        ("unknown_unit", "future_date"),
+                        clean=clean,
+                    )
             elif self._slot(q, code, self._rng("regionsc", q.key)) == key:
                 day = ctx.day(rng)
                 pub = min(day + dt.timedelta(days=7), p.last)
-                emit("meeting", meetings,
-                     [f"M{code}-{q.key}-SC", code, "safety_committee", day.isoformat(), "true", "true", pub.isoformat(),
-                      self.holder(gh, day), f"内安委纪要〔{q.key}〕", ctx.recv(pub, rng)],
-                     "SC-MEET-REGION", code, (), clean=True)
+                emit(
+                    "meeting",
+                    meetings,
+                    [
+                        f"M{code}-{q.key}-SC",
+                        code,
+                        "safety_committee",
+                        day.isoformat(),
+                        "true",
+                        "true",
+                        pub.isoformat(),
+                        self.holder(gh, day),
+                        f"内安委纪要〔{q.key}〕",
+                        ctx.recv(pub, rng),
+                    ],
+                    "SC-MEET-REGION",
+                    code,
+                    (),
+                    clean=True,
+                )
             # Party standing committee and government executive meetings: 2 a year each.
-            for body, obligation, role in (("party_standing_committee", "PARTY-HEARS-SAFETY", "party_secretary"),
-                                           ("government_executive_meeting", "GOV-HEARS-SAFETY", "government_head")):
+            for body, obligation, role in (
+                ("party_standing_committee", "PARTY-HEARS-SAFETY", "party_secretary"),
+                ("government_executive_meeting", "GOV-HEARS-SAFETY", "government_head"),
+            ):
                 yrng = self._rng("yearly", body, code, y.key)
                 months = self._in_range(y)
                 picks = sorted([months[len(months) // 4], months[(3 * len(months)) // 4]])
@@ -644,13 +912,31 @@ class Generator:
                         self.stats.omitted[obligation] += 1
                         continue
                     day = ctx.day(rng)
-                    emit("meeting", meetings,
-                         [f"M{code}-{y.key}-{body[:3].upper()}{n}", code, body, day.isoformat(), "true", "false", "",
-                          self.holder(f"{code}:{role}", day), f"{self.unit_names[code]}会议纪要〔{key}-{n}〕",
-                          ctx.recv(day, rng)], obligation, code, ("unknown_unit", "future_date"))
+                    emit(
+                        "meeting",
+                        meetings,
+                        [
+                            f"M{code}-{y.key}-{body[:3].upper()}{n}",
+                            code,
+                            body,
+                            day.isoformat(),
+                            "true",
+                            "false",
+                            "",
+                            self.holder(f"{code}:{role}", day),
+                            f"{self.unit_names[code]}会议纪要〔{key}-{n}〕",
+                            ctx.recv(day, rng),
+                        ],
+                        obligation,
+                        code,
+                        ("unknown_unit", "future_date"),
+                    )
             # Leaders' inspections: county monthly, league quarterly, region half-yearly (〔五〕).
-            period, obligation = {"county": (p, "LEAD-INSPECT-COUNTY"), "league": (q, "LEAD-INSPECT-LEAGUE"),
-                                  "region": (h, "LEAD-INSPECT-REGION")}[level]
+            period, obligation = {
+                "county": (p, "LEAD-INSPECT-COUNTY"),
+                "league": (q, "LEAD-INSPECT-LEAGUE"),
+                "region": (h, "LEAD-INSPECT-REGION"),
+            }[level]
             for role in ("party_secretary", "government_head"):
                 if level != "county" and self._slot(period, code, self._rng("insp", code, role, period.key)) != key:
                     continue
@@ -658,22 +944,47 @@ class Generator:
                     continue
                 day = ctx.day(rng)
                 post = f"{code}:{role}"
-                emit("inspection", inspections,
-                     [f"I{code}-{role[:2].upper()}-{period.key}", self.holder(post, day), code, day.isoformat(),
-                      TARGETS[int(rng.random() * len(TARGETS))], str(int(rng.random() * 9)),
-                      f"督查报告〔{key}〕{code}", ctx.recv(day, rng)],
-                     obligation, code, ("unknown_unit", "future_date"))
+                emit(
+                    "inspection",
+                    inspections,
+                    [
+                        f"I{code}-{role[:2].upper()}-{period.key}",
+                        self.holder(post, day),
+                        code,
+                        day.isoformat(),
+                        TARGETS[int(rng.random() * len(TARGETS))],
+                        str(int(rng.random() * 9)),
+                        f"督查报告〔{key}〕{code}",
+                        ctx.recv(day, rng),
+                    ],
+                    obligation,
+                    code,
+                    ("unknown_unit", "future_date"),
+                )
             # Monthly bulletin of the safety office (〔十五〕), issued early next month.
             if not omitted("BULLETIN-MONTHLY", code):
                 issued = p.last + dt.timedelta(days=1 + int(rng.random() * 3))
                 prefix = {"county": code, "league": code[:4], "region": code[:2]}[level]
                 accs = [a for a in self._accidents_by_month.get(key, []) if a["unit_code"].startswith(prefix)]
                 shown = [a for a in accs if not a["concealed"]]
-                emit("bulletin", bulletins,
-                     [f"B{code}-{key}", code, key, issued.isoformat(), str(len(shown)),
-                      str(sum(1 for a in shown if a["kind"] == "late")), "0", f"{self.unit_names[code]}安委办通报〔{key}〕",
-                      _at(issued, TIMES[int(rng.random() * len(TIMES))])],
-                     "BULLETIN-MONTHLY", code, ("unknown_unit",))
+                emit(
+                    "bulletin",
+                    bulletins,
+                    [
+                        f"B{code}-{key}",
+                        code,
+                        key,
+                        issued.isoformat(),
+                        str(len(shown)),
+                        str(sum(1 for a in shown if a["kind"] == "late")),
+                        "0",
+                        f"{self.unit_names[code]}安委办通报〔{key}〕",
+                        _at(issued, TIMES[int(rng.random() * len(TIMES))]),
+                    ],
+                    "BULLETIN-MONTHLY",
+                    code,
+                    ("unknown_unit",),
+                )
         # Department heads: monthly inspection (〔六〕).
         for d in self.departments:
             did, unit, duty = d[0], d[1], d[4]
@@ -683,9 +994,16 @@ class Generator:
             elif omitted("DEPT-HEAD-INSPECT", unit):
                 continue
             day = ctx.day(rng)
-            row = [f"I{did}-{key}", self.holder(did, day), unit, day.isoformat(),
-                   TARGETS[int(rng.random() * len(TARGETS))], str(int(rng.random() * 6)), f"检查报告〔{key}〕{did}",
-                   ctx.recv(day, rng)]
+            row = [
+                f"I{did}-{key}",
+                self.holder(did, day),
+                unit,
+                day.isoformat(),
+                TARGETS[int(rng.random() * len(TARGETS))],
+                str(int(rng.random() * 6)),
+                f"检查报告〔{key}〕{did}",
+                ctx.recv(day, rng),
+            ]
             if duty:
                 emit("inspection", inspections, row, "DEPT-HEAD-INSPECT", unit, ("unknown_unit", "future_date"))
             else:
@@ -741,11 +1059,27 @@ class Generator:
                 r = rnd()
                 if common_lo <= r <= common_hi or story:
                     # the common case: an on-time, valid self-check, built as a tuple at once
-                    hi_rows.append((hi_prefix + idx[i], eid, days[d], "legal_representative", SMALL[int(r * 40) % 4],
-                                    "true", recv_on_time[d][int(r * 400) % 4]))
+                    hi_rows.append(
+                        (
+                            hi_prefix + idx[i],
+                            eid,
+                            days[d],
+                            "legal_representative",
+                            SMALL[int(r * 40) % 4],
+                            "true",
+                            recv_on_time[d][int(r * 400) % 4],
+                        )
+                    )
                 else:
-                    row = [hi_prefix + idx[i], eid, days[d], "legal_representative", SMALL[int(r * 40) % 4], "true",
-                           recv_on_time[d][int(r * 400) % 4]]
+                    row = [
+                        hi_prefix + idx[i],
+                        eid,
+                        days[d],
+                        "legal_representative",
+                        SMALL[int(r * 40) % 4],
+                        "true",
+                        recv_on_time[d][int(r * 400) % 4],
+                    ]
                     if r < bad_rate:
                         self._bad(ctx, "hazard_inspection", row, ("invalid_credit_code", "future_date"), rng)
                         ne_hi += 1
@@ -793,9 +1127,21 @@ class Generator:
         grade = "major" if planted or (rnd() < 0.05 and ctx.random_major_ok) else "general"
         deadline = found + dt.timedelta(days=20 if planted else 15 + int(rnd() * 45))
         hid = f"H-{ctx.key.replace('-', '')}-{i:06d}" + ("-S" if planted else "")
-        row = [hid, e.eid, found.isoformat(), grade, HAZARD_TEXT[int(rnd() * len(HAZARD_TEXT))], e.rep,
-               f"{(1 + int(rnd() * 50)) * 1000:.2f}", MEASURES[int(rnd() * len(MEASURES))], deadline.isoformat(),
-               "现场处置方案" if grade == "general" else "专项应急预案", "", "", _at(found + dt.timedelta(days=1), "11:00:00")]
+        row = [
+            hid,
+            e.eid,
+            found.isoformat(),
+            grade,
+            HAZARD_TEXT[int(rnd() * len(HAZARD_TEXT))],
+            e.rep,
+            f"{(1 + int(rnd() * 50)) * 1000:.2f}",
+            MEASURES[int(rnd() * len(MEASURES))],
+            deadline.isoformat(),
+            "现场处置方案" if grade == "general" else "专项应急预案",
+            "",
+            "",
+            _at(found + dt.timedelta(days=1), "11:00:00"),
+        ]
         bad = False
         if not e.story and rnd() < self.bad_rate * 4:  # hazards carry most of the "五落实" mistakes
             self._bad(ctx, "hazard", row, ("missing_element", "deadline_before_found"), rng)
@@ -808,8 +1154,11 @@ class Generator:
             r = 0.5  # the story's only overdue major hazard is the planted one
         if r < 0.04:
             return  # never rectified
-        rectified = (found + dt.timedelta(days=1 + int(rnd() * (deadline - found).days)) if r < 0.94
-                     else deadline + dt.timedelta(days=3 + int(rnd() * 30)))  # rectified late
+        rectified = (
+            found + dt.timedelta(days=1 + int(rnd() * (deadline - found).days))
+            if r < 0.94
+            else deadline + dt.timedelta(days=3 + int(rnd() * 30))
+        )  # rectified late
         verified = rectified + dt.timedelta(days=1 + int(rnd() * 4))
         received = verified + dt.timedelta(days=1)
         month = f"{received.year:04d}-{received.month:02d}"
@@ -828,15 +1177,23 @@ class Generator:
             received = ctx.day(rng)
             investigated = received + dt.timedelta(days=2 + int(rng.random() * 5))
             late = rng.random() < 0.08
-            concluded = received + dt.timedelta(days=(32 + int(rng.random() * 14)) if late else (6 + int(rng.random() * 12)))
+            concluded = received + dt.timedelta(
+                days=(32 + int(rng.random() * 14)) if late else (6 + int(rng.random() * 12))
+            )
             if investigated > cap:
                 investigated = None
             if concluded > cap:
                 concluded = None
             last = max(d for d in (received, investigated, concluded) if d)
-            row = [f"T{ctx.key.replace('-', '')}{n + 1:05d}", county, received.isoformat(), _iso(investigated),
-                   _iso(concluded), OUTCOMES[int(rng.random() * len(OUTCOMES))] if concluded else "",
-                   _at(last + dt.timedelta(days=1), TIMES[int(rng.random() * len(TIMES))])]
+            row = [
+                f"T{ctx.key.replace('-', '')}{n + 1:05d}",
+                county,
+                received.isoformat(),
+                _iso(investigated),
+                _iso(concluded),
+                OUTCOMES[int(rng.random() * len(OUTCOMES))] if concluded else "",
+                _at(last + dt.timedelta(days=1), TIMES[int(rng.random() * len(TIMES))]),
+            ]
             if rng.random() < self.bad_rate:
                 self._bad(ctx, "complaint", row, ("unknown_unit",), rng)
             rows.append(tuple(row))
@@ -852,8 +1209,16 @@ class _MonthCtx:
         self.days = [d.isoformat() for d in dates]
         self.grace_end = gen._grace_end(period)
         # Rows arrive 0–3 days after their own date, never after the grace end.
-        self.recv_table = [[_at(min(d + dt.timedelta(days=k), self.grace_end or d + dt.timedelta(days=k)),
-                                TIMES[(i * 5 + k * 7) % len(TIMES)]) for k in range(4)] for i, d in enumerate(dates)]
+        self.recv_table = [
+            [
+                _at(
+                    min(d + dt.timedelta(days=k), self.grace_end or d + dt.timedelta(days=k)),
+                    TIMES[(i * 5 + k * 7) % len(TIMES)],
+                )
+                for k in range(4)
+            ]
+            for i, d in enumerate(dates)
+        ]
         # Late rows only for months whose grace is known and ended before the range does.
         self.late_ok = self.grace_end is not None and period.key != gen.months[-1]
         # Future-dated bad rows only in the last month, 45 days after arrival (and after "now").
@@ -868,11 +1233,16 @@ class _MonthCtx:
         return self.period.first + dt.timedelta(days=int(rng.random() * self.ndays))
 
     def recv(self, day: dt.date, rng: random.Random) -> str:
-        return self.recv_table[(day - self.period.first).days][int(rng.random() * 4)] if self.period.contains(day) \
+        return (
+            self.recv_table[(day - self.period.first).days][int(rng.random() * 4)]
+            if self.period.contains(day)
             else _at(day + dt.timedelta(days=1), "10:00:00")
+        )
 
     def late_recv(self, rng: random.Random) -> str:
-        return _at(self.grace_end + dt.timedelta(days=2 + int(rng.random() * 20)), TIMES[int(rng.random() * len(TIMES))])
+        return _at(
+            self.grace_end + dt.timedelta(days=2 + int(rng.random() * 20)), TIMES[int(rng.random() * len(TIMES))]
+        )
 
 
 # --------------------------------------------------------------------------- writing files
@@ -891,8 +1261,13 @@ def write_csv(path: Path, header: tuple[str, ...], rows, *, encoding: str = "utf
         w.writerow(header)
         if rows:
             text = "\n".join(map(",".join, rows))
-            if (text.count(",") == len(rows) * (len(header) - 1) and text.count("\n") == len(rows) - 1
-                    and '"' not in text and "\r" not in text and all(len(r) == len(header) for r in rows[:1])):
+            if (
+                text.count(",") == len(rows) * (len(header) - 1)
+                and text.count("\n") == len(rows) - 1
+                and '"' not in text
+                and "\r" not in text
+                and all(len(r) == len(header) for r in rows[:1])
+            ):
                 f.write(text)
                 f.write("\n")
             else:
@@ -934,8 +1309,10 @@ def write_jsonl(path: Path, rt: str, rows: list[tuple]) -> None:
     header = HEADERS[rt]
     with path.open("w", encoding="utf-8", newline="\n") as f:
         for row in rows:
-            f.write(json.dumps({c: _json_value(rt, c, v) for c, v in zip(header, row)}, ensure_ascii=False,
-                               sort_keys=False) + "\n")
+            f.write(
+                json.dumps({c: _json_value(rt, c, v) for c, v in zip(header, row)}, ensure_ascii=False, sort_keys=False)
+                + "\n"
+            )
 
 
 _FIXED_ZIP_TIME = (2017, 1, 26, 0, 0, 0)  # the decision's date; keeps XLSX bytes stable
@@ -986,8 +1363,9 @@ def write_xlsx(path: Path, rt: str, rows: list[tuple]) -> None:
 # --------------------------------------------------------------------------- the demo
 
 
-def write_demo(inbox: Path, *, until: str | None = None, months: int = 24, seed: int = 7,
-               config_dir: Path | None = None) -> dict:
+def write_demo(
+    inbox: Path, *, until: str | None = None, months: int = 24, seed: int = 7, config_dir: Path | None = None
+) -> dict:
     """Write the demo data set into ``inbox``; returns counts and the planted story.
 
     Files: ``department_registry.csv``, ``leader_registry.csv``, ``enterprise_registry.csv``,
@@ -1006,9 +1384,17 @@ def write_demo(inbox: Path, *, until: str | None = None, months: int = 24, seed:
     inbox.mkdir(parents=True, exist_ok=True)
     story = Story()
     # compliance 0.88 on the knobs gives about 90 % of obligations met: the story adds misses.
-    gen = Generator(seed=seed, first=first, last=last.key, enterprises=300, departments=100, story=story,
-                    compliance=0.88,
-                    record_bad=True, config_dir=config_dir)
+    gen = Generator(
+        seed=seed,
+        first=first,
+        last=last.key,
+        enterprises=300,
+        departments=100,
+        story=story,
+        compliance=0.88,
+        record_bad=True,
+        config_dir=config_dir,
+    )
     files: list[tuple[str, str]] = []  # (record type, file name)
 
     def add(rt: str, name: str) -> Path:
@@ -1031,8 +1417,12 @@ def write_demo(inbox: Path, *, until: str | None = None, months: int = 24, seed:
             if rt == "bulletin" and key == gen.months[0]:
                 write_csv(add(rt, file_name(tag, key)), HEADERS[rt], rows[tag], encoding="utf-8-sig")
             elif rt == "complaint" and key == gb_month:
-                write_csv(add(rt, file_name(tag, key)), _chinese_headers(HEADERS[rt], config_dir), rows[tag],
-                          encoding="gb18030")
+                write_csv(
+                    add(rt, file_name(tag, key)),
+                    _chinese_headers(HEADERS[rt], config_dir),
+                    rows[tag],
+                    encoding="gb18030",
+                )
             else:
                 write_csv(add(rt, file_name(tag, key)), HEADERS[rt], rows[tag])
     if accidents:  # a short demo may have none; an empty file would be refused
@@ -1049,54 +1439,126 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
     known: list[dict] = []
     m = [gen._offset_month(o) for o in story.meeting_miss_offsets]
     if all(m):
-        known.append({"obligation_id": "SC-MEET-LOCAL", "subject_kind": "unit", "subject_id": story.meeting_county,
-                      "periods": m, "reason": "no_records",
-                      "expect": "notice, then interview (2 in a row), then admonishment (3 in a row)"})
+        known.append(
+            {
+                "obligation_id": "SC-MEET-LOCAL",
+                "subject_kind": "unit",
+                "subject_id": story.meeting_county,
+                "periods": m,
+                "reason": "no_records",
+                "expect": "notice, then interview (2 in a row), then admonishment (3 in a row)",
+            }
+        )
     ent = gen.story_ents["missing_selfchecks"]
     m = [gen._offset_month(o) for o in story.selfcheck_miss_offsets]
-    known.append({"obligation_id": "ENT-HAZARD-SELFCHECK", "subject_kind": "enterprise", "subject_id": ent.eid,
-                  "name": ent.name, "periods": [k for k in m if k], "reason": "no_records",
-                  "expect": "notice, interview, admonishment"})
-    known.append({"obligation_id": "RESCUE-TEAM-2017", "subject_kind": "unit", "subject_id": story.rescue_team_missing,
-                  "periods": ["2017-12-31"], "reason": "no_records", "expect": "missed (historical)"})
+    known.append(
+        {
+            "obligation_id": "ENT-HAZARD-SELFCHECK",
+            "subject_kind": "enterprise",
+            "subject_id": ent.eid,
+            "name": ent.name,
+            "periods": [k for k in m if k],
+            "reason": "no_records",
+            "expect": "notice, interview, admonishment",
+        }
+    )
+    known.append(
+        {
+            "obligation_id": "RESCUE-TEAM-2017",
+            "subject_kind": "unit",
+            "subject_id": story.rescue_team_missing,
+            "periods": ["2017-12-31"],
+            "reason": "no_records",
+            "expect": "missed (historical)",
+        }
+    )
     hazard_month = gen._offset_month(story.hazard_offset)
     hz = gen.story_ents["overdue_hazard"]
     overdue = None
     if hazard_month:
-        overdue = {"hazard_id": f"H-{hazard_month.replace('-', '')}-{gen.enterprises.index(hz):06d}-S",
-                   "enterprise_id": hz.eid, "name": hz.name, "county": hz.county, "grade": "major",
-                   "expect": "HAZARD-RECTIFY missed; MAJOR-HAZARD-OVERDUE admonishment + enforcement"}
-        known.append({"obligation_id": "HAZARD-RECTIFY", "subject_kind": "hazard", "subject_id": overdue["hazard_id"],
-                      "periods": [overdue["hazard_id"]], "reason": "not_rectified", "expect": overdue["expect"]})
-    accidents = [{"accident_id": a["accident_id"], "unit_code": a["unit_code"], "enterprise_id": a["enterprise_id"],
-                  "grade": grade_of(a["deaths"], a["serious_injuries"], a["direct_loss_10k_cny"]),
-                  "occurred_at": a["occurred_at"].isoformat(sep=" "), "report": a["kind"], "story": a.get("story")}
-                 for a in gen.accidents]
+        overdue = {
+            "hazard_id": f"H-{hazard_month.replace('-', '')}-{gen.enterprises.index(hz):06d}-S",
+            "enterprise_id": hz.eid,
+            "name": hz.name,
+            "county": hz.county,
+            "grade": "major",
+            "expect": "HAZARD-RECTIFY missed; MAJOR-HAZARD-OVERDUE admonishment + enforcement",
+        }
+        known.append(
+            {
+                "obligation_id": "HAZARD-RECTIFY",
+                "subject_kind": "hazard",
+                "subject_id": overdue["hazard_id"],
+                "periods": [overdue["hazard_id"]],
+                "reason": "not_rectified",
+                "expect": overdue["expect"],
+            }
+        )
+    accidents = [
+        {
+            "accident_id": a["accident_id"],
+            "unit_code": a["unit_code"],
+            "enterprise_id": a["enterprise_id"],
+            "grade": grade_of(a["deaths"], a["serious_injuries"], a["direct_loss_10k_cny"]),
+            "occurred_at": a["occurred_at"].isoformat(sep=" "),
+            "report": a["kind"],
+            "story": a.get("story"),
+        }
+        for a in gen.accidents
+    ]
     story_acc = {a["story"]: a for a in accidents if a["story"]}
     blacklist = []
     for key, trigger in (("larger_accident", "larger_accident"), ("concealed_accident", "concealed_report")):
         if key in story_acc:
-            blacklist.append({"enterprise_id": story_acc[key]["enterprise_id"], "name": gen.story_ents[key].name,
-                              "trigger": trigger, "accident_id": story_acc[key]["accident_id"]})
-    blacklist.extend({"enterprise_id": a["enterprise_id"], "trigger": "larger_accident" if a["grade"] != "general"
-                      else "concealed_report", "accident_id": a["accident_id"]}
-                     for a in accidents if not a["story"] and (a["grade"] != "general" or a["report"] == "concealed"))
+            blacklist.append(
+                {
+                    "enterprise_id": story_acc[key]["enterprise_id"],
+                    "name": gen.story_ents[key].name,
+                    "trigger": trigger,
+                    "accident_id": story_acc[key]["accident_id"],
+                }
+            )
+    blacklist.extend(
+        {
+            "enterprise_id": a["enterprise_id"],
+            "trigger": "larger_accident" if a["grade"] != "general" else "concealed_report",
+            "accident_id": a["accident_id"],
+        }
+        for a in accidents
+        if not a["story"] and (a["grade"] != "general" or a["report"] == "concealed")
+    )
     term_changes = []
     for post, chain in gen.holders.items():
         for (_s0, _e0, l0), (s1, _e1, l1) in zip(chain, chain[1:]):
-            term_changes.append({"post": post if ":" in post else f"department:{post}", "from_leader": l0,
-                                 "to_leader": l1, "on": s1.isoformat()})
+            term_changes.append(
+                {
+                    "post": post if ":" in post else f"department:{post}",
+                    "from_leader": l0,
+                    "to_leader": l1,
+                    "on": s1.isoformat(),
+                }
+            )
     return {
-        "inbox": str(inbox), "seed": seed, "first": gen.months[0], "until": gen.months[-1], "months": gen.months,
-        "files": [name for _, name in files], "load_order": list(LOAD_ORDER),
+        "inbox": str(inbox),
+        "seed": seed,
+        "first": gen.months[0],
+        "until": gen.months[-1],
+        "months": gen.months,
+        "files": [name for _, name in files],
+        "load_order": list(LOAD_ORDER),
         "counts": dict(sorted(s.rows.items())),
         "rows_total": sum(s.rows.values()),
         "bad_rows": gen.bad_rows,
         "bad_counts": dict(sorted(s.bad.items())),
         "late_counts": dict(sorted(s.late.items())),
-        "obligations": {"planned": dict(sorted(s.planned.items())), "omitted": dict(sorted(s.omitted.items())),
-                        "not_evidence": dict(sorted(s.not_evidence.items())), "compliance": s.compliance()},
-        "units": len(gen.units), "departments": len(gen.departments),
+        "obligations": {
+            "planned": dict(sorted(s.planned.items())),
+            "omitted": dict(sorted(s.omitted.items())),
+            "not_evidence": dict(sorted(s.not_evidence.items())),
+            "compliance": s.compliance(),
+        },
+        "units": len(gen.units),
+        "departments": len(gen.departments),
         "departments_without_safety_duty": [d[0] for d in gen.departments if not d[4]],
         "enterprises": len(gen.enterprises),
         "enterprises_registered_in_range": [e.eid for e in gen.enterprises if e.registered_on >= gen.range_first],
@@ -1104,16 +1566,19 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
         "weak_units": sorted(gen.weak_units),
         "known_misses": known,
         "accidents": accidents,
-        "dual_interviews": [{"rule_id": "DUAL-INTERVIEW-COUNTY", "unit_code": a["unit_code"],
-                             "accident_id": a["accident_id"]} for a in accidents
-                            if a["grade"] == "larger"],
+        "dual_interviews": [
+            {"rule_id": "DUAL-INTERVIEW-COUNTY", "unit_code": a["unit_code"], "accident_id": a["accident_id"]}
+            for a in accidents
+            if a["grade"] == "larger"
+        ],
         "reporting_violations": [a["accident_id"] for a in accidents if a["report"] in ("late", "concealed")],
         "overdue_major_hazard": overdue,
         "blacklist_expected": blacklist,
         "late_tickets": _late_tickets(inbox, files),
         "term_changes": term_changes,
-        "story_enterprises": {k: {"enterprise_id": e.eid, "name": e.name, "county": e.county}
-                              for k, e in gen.story_ents.items()},
+        "story_enterprises": {
+            k: {"enterprise_id": e.eid, "name": e.name, "county": e.county} for k, e in gen.story_ents.items()
+        },
     }
 
 

@@ -48,26 +48,43 @@ def validate_mail(payload: Any) -> dict[str, Any] | None:
         return _error("Bad Request", None, None)
     pers = payload.get("personalizations")
     if not pers or not isinstance(pers, list):
-        return _error("The personalizations field is required and must have at least one personalization.",
-                      "personalizations", "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#-Personalizations-Errors")
+        return _error(
+            "The personalizations field is required and must have at least one personalization.",
+            "personalizations",
+            "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#-Personalizations-Errors",
+        )
     for i, p in enumerate(pers):
         tos = p.get("to") if isinstance(p, dict) else None
         if not tos or not all(isinstance(t, dict) and "@" in str(t.get("email", "")) for t in tos):
-            return _error("The to array is required for all personalization objects, and must have at least one email object with a valid email address.",
-                          f"personalizations.{i}.to", None)
+            return _error(
+                "The to array is required for all personalization objects, and must have at least one email object with a valid email address.",  # noqa: E501 - verbatim text
+                f"personalizations.{i}.to",
+                None,
+            )
     frm = payload.get("from")
     if not isinstance(frm, dict) or "@" not in str(frm.get("email", "")):
-        return _error("The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.",
-                      "from.email", None)
+        return _error(
+            "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.",  # noqa: E501 - verbatim text
+            "from.email",
+            None,
+        )
     has_subject = bool(payload.get("subject")) or all(isinstance(p, dict) and p.get("subject") for p in pers)
     if not has_subject:
-        return _error("The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.",
-                      "subject", None)
+        return _error(
+            "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.",  # noqa: E501 - verbatim text
+            "subject",
+            None,
+        )
     content = payload.get("content")
     if not content and not payload.get("template_id"):
-        return _error("Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block.",
-                      "content", None)
-    if content and not all(isinstance(c, dict) and c.get("type") and isinstance(c.get("value"), str) and c.get("value") for c in content):
+        return _error(
+            "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block.",  # noqa: E501 - verbatim text
+            "content",
+            None,
+        )
+    if content and not all(
+        isinstance(c, dict) and c.get("type") and isinstance(c.get("value"), str) and c.get("value") for c in content
+    ):
         return _error("The content value must be a string at least one character in length.", "content.0.value", None)
     return None
 
@@ -82,8 +99,16 @@ class _HTTPServer(ThreadingHTTPServer):
 class MailServer:
     """The local SendGrid; ``start()`` serves in a daemon thread, ``stop()`` shuts it down."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8025, *, record_path: Path | None = None,
-                 rate_limit: int | None = None, window: float = 60.0, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8025,
+        *,
+        record_path: Path | None = None,
+        rate_limit: int | None = None,
+        window: float = 60.0,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ):
         self.host = host
         self.port = port
         self.record_path = Path(record_path) if record_path else default_record_path()
@@ -153,14 +178,22 @@ class MailServer:
                 self.window_count, self.window_start = 0, time.time()
             if "delay" in body:
                 self.delay = float(body["delay"])
-            return {"fail_next": self.fail_next, "status": self.fail_status, "rate_limit": self.rate_limit,
-                    "window": self.window, "delay": self.delay, **self.stats}
+            return {
+                "fail_next": self.fail_next,
+                "status": self.fail_status,
+                "rate_limit": self.rate_limit,
+                "window": self.window,
+                "delay": self.delay,
+                **self.stats,
+            }
 
     def messages(self) -> list[dict[str, Any]]:
         with self.lock:
             if not self.record_path.exists():
                 return []
-            return [json.loads(line) for line in self.record_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            return [
+                json.loads(line) for line in self.record_path.read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
 
     def clear(self) -> None:
         with self.lock:
@@ -181,7 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet; records are in the file
         return
 
-    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         if body is None:
             data = b""
         elif isinstance(body, bytes | str):
@@ -275,8 +314,11 @@ class _Handler(BaseHTTPRequestHandler):
                     srv.window_start, srv.window_count = now, 0
                 reset = int(srv.window_start + srv.window) + 1
                 if srv.window_count >= srv.rate_limit:
-                    limited = {"X-RateLimit-Limit": str(srv.rate_limit), "X-RateLimit-Remaining": "0",
-                               "X-RateLimit-Reset": str(reset)}
+                    limited = {
+                        "X-RateLimit-Limit": str(srv.rate_limit),
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": str(reset),
+                    }
                     srv.stats["rejected"] += 1
                 else:
                     srv.window_count += 1
@@ -289,7 +331,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             payload = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
-            self._send(400, _error("Bad Request", None, "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.body"))
+            self._send(
+                400,
+                _error(
+                    "Bad Request",
+                    None,
+                    "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.body",
+                ),
+            )
             return
         problem = validate_mail(payload)
         if problem:
@@ -313,13 +362,16 @@ def _record(payload: dict[str, Any], message_id: str) -> dict[str, Any]:
     content = {c.get("type"): c.get("value") for c in payload.get("content") or []}
     return {
         "message_id": message_id,
-        "received_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+        "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         "from": payload["from"].get("email"),
         "to": [t["email"] for p in pers for t in p.get("to", [])],
         "cc": [t["email"] for p in pers for t in p.get("cc", []) or []],
         "subject": payload.get("subject") or pers[0].get("subject"),
         "text": content.get("text/plain"),
         "html": content.get("text/html"),
-        "custom_args": {**(payload.get("custom_args") or {}), **{k: v for p in pers for k, v in (p.get("custom_args") or {}).items()}},
+        "custom_args": {
+            **(payload.get("custom_args") or {}),
+            **{k: v for p in pers for k, v in (p.get("custom_args") or {}).items()},
+        },
         "headers": payload.get("headers") or {},
     }

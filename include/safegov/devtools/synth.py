@@ -24,9 +24,19 @@ from safegov.devtools.demo import HEADERS, MONTH_TAGS, Generator, file_name, wri
 DEFAULT_DEPARTMENTS = 12 + 6 * 12 + 4 * 103
 
 
-def write_synth(out: Path | None, *, enterprises: int, from_key: str, to_key: str, seed: int = 1,
-                compliance: float = 0.90, departments: int = DEFAULT_DEPARTMENTS, load_engine=None,
-                progress=None, config_dir: Path | None = None) -> dict:
+def write_synth(
+    out: Path | None,
+    *,
+    enterprises: int,
+    from_key: str,
+    to_key: str,
+    seed: int = 1,
+    compliance: float = 0.90,
+    departments: int = DEFAULT_DEPARTMENTS,
+    load_engine=None,
+    progress=None,
+    config_dir: Path | None = None,
+) -> dict:
     """Write (and optionally load) the synthetic set; returns counts, bytes, seconds and rows/s.
 
     ``out`` None with ``load_engine`` set: chunks go to a temporary folder and are removed once
@@ -42,9 +52,18 @@ def write_synth(out: Path | None, *, enterprises: int, from_key: str, to_key: st
     out.mkdir(parents=True, exist_ok=True)
     keep = temp is None
     started = time.perf_counter()
-    gen = Generator(seed=seed, first=from_key, last=to_key, enterprises=enterprises, departments=departments,
-                    compliance=compliance, late_rate=0.03, bad_rate=0.01, not_evidence_rate=0.01,
-                    config_dir=config_dir)
+    gen = Generator(
+        seed=seed,
+        first=from_key,
+        last=to_key,
+        enterprises=enterprises,
+        departments=departments,
+        compliance=compliance,
+        late_rate=0.03,
+        bad_rate=0.01,
+        not_evidence_rate=0.01,
+        config_dir=config_dir,
+    )
     setup_seconds = time.perf_counter() - started
     write_seconds = 0.0
     write_cpu = 0.0  # CPU time of this process: the figure that does not depend on the machine's load
@@ -110,13 +129,27 @@ def write_synth(out: Path | None, *, enterprises: int, from_key: str, to_key: st
     rows_total = sum(gen.stats.rows.values())
     s = gen.stats
     result = {
-        "out": None if temp is not None else str(out), "seed": seed, "from": gen.months[0], "to": gen.months[-1],
-        "enterprises": enterprises, "departments": len(gen.departments), "files": files,
-        "rows_total": rows_total, "counts": dict(sorted(s.rows.items())), "bytes": total_bytes,
-        "bad_rows": sum(s.bad.values()), "late_rows": sum(s.late.values()), "accidents": len(gen.accidents),
-        "obligations": {"planned": dict(sorted(s.planned.items())), "omitted": dict(sorted(s.omitted.items())),
-                        "not_evidence": dict(sorted(s.not_evidence.items())), "compliance": s.compliance()},
-        "setup_seconds": round(setup_seconds, 2), "write_seconds": round(write_seconds, 2),
+        "out": None if temp is not None else str(out),
+        "seed": seed,
+        "from": gen.months[0],
+        "to": gen.months[-1],
+        "enterprises": enterprises,
+        "departments": len(gen.departments),
+        "files": files,
+        "rows_total": rows_total,
+        "counts": dict(sorted(s.rows.items())),
+        "bytes": total_bytes,
+        "bad_rows": sum(s.bad.values()),
+        "late_rows": sum(s.late.values()),
+        "accidents": len(gen.accidents),
+        "obligations": {
+            "planned": dict(sorted(s.planned.items())),
+            "omitted": dict(sorted(s.omitted.items())),
+            "not_evidence": dict(sorted(s.not_evidence.items())),
+            "compliance": s.compliance(),
+        },
+        "setup_seconds": round(setup_seconds, 2),
+        "write_seconds": round(write_seconds, 2),
         "rows_per_second": int(rows_total / write_seconds) if write_seconds else None,
         "write_cpu_seconds": round(write_cpu, 2),
         "rows_per_cpu_second": int(rows_total / write_cpu) if write_cpu else None,

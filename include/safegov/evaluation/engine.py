@@ -80,8 +80,16 @@ REGISTRY_SUBJECT_KINDS = {
 # filled in by ``_from_changed``.
 EVALUATION_COLUMNS = ("obligation_id", "subject_kind", *q.OUT_COLUMNS, "evaluated_at", "run_id", "historical")
 HISTORY_COLUMNS = (
-    "obligation_id", "subject_kind", *q.KEY_COLUMNS, "previous_status", "status", "counted", "reason", "evidence",
-    "changed_at", "run_id",
+    "obligation_id",
+    "subject_kind",
+    *q.KEY_COLUMNS,
+    "previous_status",
+    "status",
+    "counted",
+    "reason",
+    "evidence",
+    "changed_at",
+    "run_id",
 )
 # What an upsert rewrites: everything but the natural key.
 UPDATE_COLUMNS = tuple(c for c in EVALUATION_COLUMNS if c not in ("obligation_id", *q.KEY_COLUMNS))
@@ -229,8 +237,13 @@ def _apply(
             key = f"{ob.id}|batch|{first.period}..{last.period}"
         # Plain JSON values (str, int, None) with the keys in sorted order: what the audit
         # log's canonical round trip would give back, so ``native=True`` skips it.
-        payload = {"changes": [list(r) for r in batch], "fields": fields,
-                   "historical": historical, "obligation_id": ob.id, "run_id": run_id}
+        payload = {
+            "changes": [list(r) for r in batch],
+            "fields": fields,
+            "historical": historical,
+            "obligation_id": ob.id,
+            "run_id": run_id,
+        }
         links.append(("evaluation", key, "status", payload))
         if len(links) == AUDIT_LINKS_PER_APPEND:
             audit.append_many(session, links, now, native=True)
@@ -397,8 +410,9 @@ def _leaders(session: Session, leader_ids: set[str]) -> dict[str, tuple[str, str
         return {}
     lt = Leader.__table__
     rows = session.execute(
-        select(lt.c.leader_id, lt.c.unit_code, lt.c.role, lt.c.department_id)
-        .where(lt.c.leader_id.in_(sorted(leader_ids)))
+        select(lt.c.leader_id, lt.c.unit_code, lt.c.role, lt.c.department_id).where(
+            lt.c.leader_id.in_(sorted(leader_ids))
+        )
     )
     return {r.leader_id: (r.unit_code, r.role, r.department_id) for r in rows}
 
@@ -520,8 +534,9 @@ def reevaluate_touched(
         ev = Evaluation.__table__
         for ob_id, subjects_ in registry_subjects.items():
             rows = session.execute(
-                select(ev.c.period, ev.c.subject_id)
-                .where(and_(ev.c.obligation_id == ob_id, ev.c.subject_id.in_(sorted(subjects_))))
+                select(ev.c.period, ev.c.subject_id).where(
+                    and_(ev.c.obligation_id == ob_id, ev.c.subject_id.in_(sorted(subjects_)))
+                )
             )
             for period, subject in rows:
                 targets[(ob_id, period)].add(subject)

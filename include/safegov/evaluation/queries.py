@@ -23,7 +23,6 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    cast,
     func,
     or_,
     select,
@@ -42,7 +41,7 @@ from safegov.evaluation.sqlfn import int_literal as _i
 from safegov.evaluation.sqlfn import table_maintenance
 from safegov.evaluation.sqlfn import text_literal as _s
 from safegov.evaluation.sqlfn import typed_null as _null
-from safegov.org.directory import holder_key, holder_of_key, in_office, started
+from safegov.org.directory import holder_key, holder_of_key, started
 from safegov.register.obligations import Obligation
 
 # --------------------------------------------------------------------------- columns
@@ -51,7 +50,15 @@ from safegov.register.obligations import Obligation
 # columns are what a re-run compares with the stored row and what an upsert rewrites.
 KEY_COLUMNS = ("subject_id", "period")
 VERDICT_COLUMNS = (
-    "status", "counted", "required", "due_on", "grace_ends_on", "reason", "evidence", "responsible", "unit_code",
+    "status",
+    "counted",
+    "required",
+    "due_on",
+    "grace_ends_on",
+    "reason",
+    "evidence",
+    "responsible",
+    "unit_code",
 )
 OUT_COLUMNS = KEY_COLUMNS + VERDICT_COLUMNS
 
@@ -94,7 +101,6 @@ CHANGED_TABLE = Table(
     Column("old_status", Evaluation.__table__.c.status.type),
     prefixes=["TEMPORARY"],
 )
-
 
 
 def fill_temp(conn, table, rows: Sequence[dict[str, Any]]) -> None:
@@ -206,7 +212,9 @@ def holders(ob: Obligation, subject_ids: list[str] | None = None):
     lt = Leader.__table__.alias("holder")
     due = P.c.due_on
     # Department heads are found by department, the other posts by unit and role.
-    match_post = lt.c.department_id == S.c.holder_dept if ob.subject.kind == "department" else lt.c.unit_code == S.c.holder_unit
+    match_post = (
+        lt.c.department_id == S.c.holder_dept if ob.subject.kind == "department" else lt.c.unit_code == S.c.holder_unit
+    )
     stmt = (
         select(S.c.subject_id, P.c.period, holder_of_key(func.max(holder_key(lt.c, due))).label("responsible"))
         .select_from(

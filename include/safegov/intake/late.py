@@ -32,8 +32,12 @@ def touched_for_files(session: Session, file_ids: Iterable[int]) -> list[dict[st
         return []
     rows = session.execute(
         select(
-            RawRow.record_type, RawRow.unit_code, RawRow.enterprise_id, RawRow.leader_id,
-            RawRow.record_date, RawRow.values,
+            RawRow.record_type,
+            RawRow.unit_code,
+            RawRow.enterprise_id,
+            RawRow.leader_id,
+            RawRow.record_date,
+            RawRow.values,
         )
         .where(RawRow.file_id.in_(ids))
         .order_by(RawRow.file_id, RawRow.row_number)

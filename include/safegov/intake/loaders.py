@@ -53,7 +53,7 @@ class LoadStats:
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -81,7 +81,7 @@ def natural_key(rt: RecordType, row: dict[str, Any]) -> str | None:
     return "|".join(str(_json_value(p)) for p in parts)[:200]
 
 
-def _json_fragments(series: "pd.Series", type_: str) -> list[str]:
+def _json_fragments(series: pd.Series, type_: str) -> list[str]:
     """Each value as the JSON text ``json.dumps`` gives its canonical form (see
     :func:`canonical_values`), ``null`` when missing."""
     import numpy as np
@@ -94,12 +94,18 @@ def _json_fragments(series: "pd.Series", type_: str) -> list[str]:
     elif type_ == "bool":
         values = ("true" if v else "false" for v in series.tolist())
     elif type_ == "date":
-        values = _each_distinct(series, lambda days: ['"' + v + '"' for v in days.astype("datetime64[D]").astype(str).tolist()])
+        values = _each_distinct(
+            series, lambda days: ['"' + v + '"' for v in days.astype("datetime64[D]").astype(str).tolist()]
+        )
     elif type_ == "datetime":
         # datetime.isoformat(): microseconds only when there are any, then the offset.
-        values = _each_distinct(series.dt.tz_convert("UTC").dt.tz_localize(None), lambda moments: [
-            '"' + (v[:-7] if v.endswith(".000000") else v) + '+00:00"'
-            for v in moments.astype("datetime64[us]").astype(str).tolist()])
+        values = _each_distinct(
+            series.dt.tz_convert("UTC").dt.tz_localize(None),
+            lambda moments: [
+                '"' + (v[:-7] if v.endswith(".000000") else v) + '+00:00"'
+                for v in moments.astype("datetime64[us]").astype(str).tolist()
+            ],
+        )
     elif not missing.any():
         values = map(encode_basestring, series.tolist())  # text columns hold str or None
     else:
@@ -109,7 +115,7 @@ def _json_fragments(series: "pd.Series", type_: str) -> list[str]:
     return ["null" if m else v for v, m in zip(values, np.asarray(missing).tolist())]
 
 
-def canonical_json(rt: RecordType, columns: dict[str, "pd.Series"]) -> list[str]:
+def canonical_json(rt: RecordType, columns: dict[str, pd.Series]) -> list[str]:
     """Per row, exactly ``json.dumps(canonical_values(rt, row), sort_keys=True,
     ensure_ascii=False)``, built column by column; a column not given is ``null``."""
     names = sorted(rt.column_names)
@@ -122,7 +128,7 @@ def canonical_json(rt: RecordType, columns: dict[str, "pd.Series"]) -> list[str]
 # --------------------------------------------------------------------------- values for the driver
 
 
-def _each_distinct(series: "pd.Series", texts) -> list[Any]:
+def _each_distinct(series: pd.Series, texts) -> list[Any]:
     """``texts(values)`` (a list per numpy array) applied to each distinct value only:
     a file's rows share few days and usually one received time. Missing stays None."""
     import pandas as pd
@@ -132,20 +138,24 @@ def _each_distinct(series: "pd.Series", texts) -> list[Any]:
     return [made[c] for c in codes.tolist()]
 
 
-def moment_texts(series: "pd.Series", dialect: str) -> list[str | None]:
+def moment_texts(series: pd.Series, dialect: str) -> list[str | None]:
     """Aware moments (datetime64[…, UTC]) as the driver stores them: naive UTC text on
     SQLite (what ``UTCDateTime`` writes), text with the offset for PostgreSQL's COPY."""
     suffix = "" if dialect == "sqlite" else "+00"
-    return _each_distinct(series.dt.tz_convert("UTC").dt.tz_localize(None), lambda moments: [
-        t.replace("T", " ", 1) + suffix for t in moments.astype("datetime64[us]").astype(str).tolist()])
+    return _each_distinct(
+        series.dt.tz_convert("UTC").dt.tz_localize(None),
+        lambda moments: [
+            t.replace("T", " ", 1) + suffix for t in moments.astype("datetime64[us]").astype(str).tolist()
+        ],
+    )
 
 
-def date_texts(series: "pd.Series") -> list[str | None]:
+def date_texts(series: pd.Series) -> list[str | None]:
     """Dates (datetime64, time of day ignored) as ISO text, which both databases take."""
     return _each_distinct(series, lambda days: days.astype("datetime64[D]").astype(str).tolist())
 
 
-def _driver_values(series: "pd.Series", type_, dialect: str) -> list[Any]:
+def _driver_values(series: pd.Series, type_, dialect: str) -> list[Any]:
     """A typed column as plain Python values the driver (or COPY) takes as they are."""
     if isinstance(type_, UTCDateTime):
         return moment_texts(series, dialect)
@@ -159,7 +169,9 @@ def _driver_values(series: "pd.Series", type_, dialect: str) -> list[Any]:
         return series.astype("int64").tolist()
     if isinstance(type_, Float):
         if series.isna().any():
-            return [None if m else v for v, m in zip(series.fillna(0.0).astype("float64").tolist(), series.isna().tolist())]
+            return [
+                None if m else v for v, m in zip(series.fillna(0.0).astype("float64").tolist(), series.isna().tolist())
+            ]
         return series.astype("float64").tolist()
     if not series.isna().any():
         return series.tolist()
@@ -208,15 +220,19 @@ def insert_rows(
 _SQLITE_INSERTS: dict[tuple, tuple[str, list[str]]] = {}
 
 
-def _sqlite_insert(conn: Connection, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...],
-                   update: tuple[str, ...]) -> tuple[str, list[str]]:
+def _sqlite_insert(
+    conn: Connection, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]
+) -> tuple[str, list[str]]:
     """The INSERT's SQL and its bind order, compiled once per shape (≈ 1 ms each time)."""
     key = (table.name, columns, conflict, update)
     if key not in _SQLITE_INSERTS:
         stmt = insert_for(conn, table)
         if conflict:
-            stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
-                    if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
+            stmt = (
+                stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
+                if update
+                else stmt.on_conflict_do_nothing(index_elements=list(conflict))
+            )
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
         order = list(compiled.positiontup or [])
         if sorted(order) != sorted(columns):  # pragma: no cover - a defect, not data
@@ -245,8 +261,10 @@ def _text_column(values: Sequence[Any]) -> list[str]:
         if "\\" in whole or "\t" in whole or "\n" in whole or "\r" in whole:
             return [v.translate(_TEXT_ESCAPES) if v else "\\N" for v in values]
         return [v or "\\N" for v in values] if len(present) < len(values) else list(values)
-    return ["\\N" if v is None or v == "" else (v.translate(_TEXT_ESCAPES) if isinstance(v, str) else str(v))
-            for v in values]
+    return [
+        "\\N" if v is None or v == "" else (v.translate(_TEXT_ESCAPES) if isinstance(v, str) else str(v))
+        for v in values
+    ]
 
 
 class _TextStream:
@@ -292,6 +310,7 @@ def _copy_job(conn: Connection, target: str, columns: Sequence[str], data: Seque
             cursor.copy_expert(sql, _TextStream(data))
         finally:
             cursor.close()
+
     return run
 
 
@@ -322,11 +341,19 @@ def start_insert(conn: Connection, table: Table, data: dict[str, Sequence[Any]])
         thread.join()
         if failure:
             raise failure[0]
+
     return wait
 
 
-def _pg_insert(conn: Connection, table: Table, columns: list[str], values: list[Sequence[Any]],
-               conflict: Sequence[str] | None, update: Sequence[str] | None, expect_new: bool) -> None:
+def _pg_insert(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    values: list[Sequence[Any]],
+    conflict: Sequence[str] | None,
+    update: Sequence[str] | None,
+    expect_new: bool,
+) -> None:
     from psycopg2.errors import UniqueViolation
     from sqlalchemy.dialects import postgresql
 
@@ -349,8 +376,11 @@ def _pg_insert(conn: Connection, table: Table, columns: list[str], values: list[
     stage.create(conn)
     _copy(conn, "_safegov_stage", columns, values)
     stmt = postgresql.insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
-    stmt = (stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
-            if update else stmt.on_conflict_do_nothing(index_elements=list(conflict)))
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update})
+        if update
+        else stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    )
     conn.execute(stmt)
     stage.drop(conn)
 
@@ -359,13 +389,18 @@ def _pg_insert(conn: Connection, table: Table, columns: list[str], values: list[
 
 
 _KEYS = Table(
-    "_safegov_keys", MetaData(), Column("k0", String(200)), Column("k1", String(200)), prefixes=["TEMPORARY"],
+    "_safegov_keys",
+    MetaData(),
+    Column("k0", String(200)),
+    Column("k1", String(200)),
+    prefixes=["TEMPORARY"],
 )
 _KEYS_DDL = "CREATE TEMPORARY TABLE IF NOT EXISTS _safegov_keys (k0 VARCHAR(200), k1 VARCHAR(200))"
 
 
-def _current_rows(conn: Connection, table: Table, rt: RecordType, columns: list[str],
-                  key_values: list[list]) -> tuple[dict[tuple, tuple[str | None, int | None]], dict[tuple, dict[str, Any]]]:
+def _current_rows(
+    conn: Connection, table: Table, rt: RecordType, columns: list[str], key_values: list[list]
+) -> tuple[dict[tuple, tuple[str | None, int | None]], dict[tuple, dict[str, Any]]]:
     """For these natural keys (one list per key column): key → (content hash, version) of
     the current row, and the whole row (typed) of those loaded outside ingestion (no
     content hash).
@@ -375,7 +410,7 @@ def _current_rows(conn: Connection, table: Table, rt: RecordType, columns: list[
     """
     conn.exec_driver_sql(_KEYS_DDL)
     conn.execute(_KEYS.delete())
-    names = ["k0", "k1"][:len(rt.key)]
+    names = ["k0", "k1"][: len(rt.key)]
     insert_rows(conn, _KEYS, dict(zip(names, key_values)))
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE _safegov_keys")  # the join plan needs its size
@@ -384,8 +419,10 @@ def _current_rows(conn: Connection, table: Table, rt: RecordType, columns: list[
     stmt = select(*key_cols, table.c.content_hash, table.c.version).select_from(table.join(_KEYS, on))
     compiled = stmt.compile(dialect=conn.dialect)
     width = len(rt.key)
-    current = {tuple(r[:width]): (r[width], r[width + 1])
-               for r in conn.exec_driver_sql(compiled.string, compiled.construct_params() or {}).fetchall()}
+    current = {
+        tuple(r[:width]): (r[width], r[width + 1])
+        for r in conn.exec_driver_sql(compiled.string, compiled.construct_params() or {}).fetchall()
+    }
     legacy: dict[tuple, dict[str, Any]] = {}
     if any(h is None for h, _v in current.values()):
         wanted = [table.c[c] for c in columns] + [table.c.version, table.c.raw_row_id, table.c.received_at]
@@ -412,7 +449,7 @@ class PreparedFrame:
     """What :func:`load_frame` makes of a frame before it needs the database (see
     :func:`prepare_frame`)."""
 
-    frame: "pd.DataFrame"
+    frame: pd.DataFrame
     table: Table
     columns: list[str]
     canon: list[str]
@@ -424,7 +461,7 @@ class PreparedFrame:
     data: dict[str, list]  # contract columns as driver values
 
 
-def prepare_frame(rt: RecordType, frame: "pd.DataFrame", dialect: str) -> PreparedFrame | None:
+def prepare_frame(rt: RecordType, frame: pd.DataFrame, dialect: str) -> PreparedFrame | None:
     """The database-free part of :func:`load_frame`: canonical JSON, content hashes, keys,
     driver values. Ingestion makes it while PostgreSQL is still taking the file's raw rows.
     None for an empty frame."""
@@ -445,14 +482,24 @@ def prepare_frame(rt: RecordType, frame: "pd.DataFrame", dialect: str) -> Prepar
     keys = list(zip(*key_values))
     natural_keys = ["|".join(map(str, k))[:200] for k in keys]
     data = {c: _driver_values(typed[c], table.c[c].type, dialect) for c in columns}
-    return PreparedFrame(frame, table, columns, canon, digests, key_values, keys, natural_keys,
-                         moment_texts(frame["_received_at"], dialect), data)
+    return PreparedFrame(
+        frame,
+        table,
+        columns,
+        canon,
+        digests,
+        key_values,
+        keys,
+        natural_keys,
+        moment_texts(frame["_received_at"], dialect),
+        data,
+    )
 
 
 def load_frame(
     conn: Connection,
     rt: RecordType,
-    frame: "pd.DataFrame",
+    frame: pd.DataFrame,
     raw_row_ids: Sequence[int],
     *,
     recorded_at: dt.datetime,
@@ -492,10 +539,18 @@ def load_frame(
             old_hash = content_hash(old_canon)
             if old_hash != digests[i]:
                 # Loaded outside ingestion (config registries): keep that version too.
-                history.append((rt.name, natural_keys[i], old_version or 1, old_hash,
-                                _CANONICAL.encode(old_canon),
-                                moment_texts(_series_of([old_row["received_at"] or recorded_at]), dialect)[0],
-                                old_row["raw_row_id"] or 0, recorded))
+                history.append(
+                    (
+                        rt.name,
+                        natural_keys[i],
+                        old_version or 1,
+                        old_hash,
+                        _CANONICAL.encode(old_canon),
+                        moment_texts(_series_of([old_row["received_at"] or recorded_at]), dialect)[0],
+                        old_row["raw_row_id"] or 0,
+                        recorded,
+                    )
+                )
         if old_hash == digests[i]:
             versions.append(0)
             write.append(False)
@@ -515,25 +570,52 @@ def load_frame(
     update = [c for c in data if c not in rt.key]
     new = [v == 1 and w for v, w in zip(versions, write)]  # keys that had no row
     changed = [v > 1 for v in versions]
-    insert_rows(conn, table, {c: chosen(v, new) for c, v in data.items()}, conflict=rt.key, update=update,
-                expect_new=True)
+    insert_rows(
+        conn, table, {c: chosen(v, new) for c, v in data.items()}, conflict=rt.key, update=update, expect_new=True
+    )
     if any(changed):
         insert_rows(conn, table, {c: chosen(v, changed) for c, v in data.items()}, conflict=rt.key, update=update)
 
     count = sum(write)
-    written = [[rt.name] * count, chosen(natural_keys), chosen(versions), chosen(digests), chosen(canon),
-               chosen(received), chosen(raw_ids), [recorded] * count]
+    written = [
+        [rt.name] * count,
+        chosen(natural_keys),
+        chosen(versions),
+        chosen(digests),
+        chosen(canon),
+        chosen(received),
+        chosen(raw_ids),
+        [recorded] * count,
+    ]
     older = list(zip(*history)) or [()] * len(written)
-    versions_data = {c: values + list(more) for c, values, more in zip(
-        ["record_type", "natural_key", "version", "content_hash", "values", "received_at", "raw_row_id", "recorded_at"],
-        written, older)}
-    insert_rows(conn, RecordVersion.__table__, versions_data, conflict=["record_type", "natural_key", "version"],
-                expect_new=True)
+    versions_data = {
+        c: values + list(more)
+        for c, values, more in zip(
+            [
+                "record_type",
+                "natural_key",
+                "version",
+                "content_hash",
+                "values",
+                "received_at",
+                "raw_row_id",
+                "recorded_at",
+            ],
+            written,
+            older,
+        )
+    }
+    insert_rows(
+        conn,
+        RecordVersion.__table__,
+        versions_data,
+        conflict=["record_type", "natural_key", "version"],
+        expect_new=True,
+    )
     return stats
 
 
-def _series_of(moments: Iterable[dt.datetime]) -> "pd.Series":
+def _series_of(moments: Iterable[dt.datetime]) -> pd.Series:
     import pandas as pd
 
     return pd.Series(pd.to_datetime(list(moments), utc=True)).astype("datetime64[us, UTC]")
-

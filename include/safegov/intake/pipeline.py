@@ -107,9 +107,11 @@ class FileReport:
         if self.status == "processed":
             types = ",".join(self.record_types) or "-"
             rules = ", ".join(f"{k} {v}" for k, v in sorted(self.rejections_by_rule.items()))
-            return (f"{head} [{types}] rows {self.rows_total}: accepted {self.accepted} "
-                    f"(new {self.inserted}, changed {self.updated}, unchanged {self.unchanged}), "
-                    f"quarantined {self.quarantined}" + (f" ({rules})" if rules else ""))
+            return (
+                f"{head} [{types}] rows {self.rows_total}: accepted {self.accepted} "
+                f"(new {self.inserted}, changed {self.updated}, unchanged {self.unchanged}), "
+                f"quarantined {self.quarantined}" + (f" ({rules})" if rules else "")
+            )
         return f"{head}: {self.reason}"
 
 
@@ -125,7 +127,11 @@ class IngestReport:
         return all(f.status in ("processed", "skipped") for f in self.files)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"files": [asdict(f) for f in self.files], "touched": self.touched, "record_types": sorted(self.record_types)}
+        return {
+            "files": [asdict(f) for f in self.files],
+            "touched": self.touched,
+            "record_types": sorted(self.record_types),
+        }
 
 
 # --------------------------------------------------------------------------- names and paths
@@ -273,8 +279,16 @@ def ingest_paths(
                 name = safe_name(names.get(str(path), path.name))
                 ingested = _aware(now) if now is not None else _clock_now()
                 try:
-                    fr, f = _read(engine, path, name, aliases, received=received, ingested=ingested, run_id=run_id,
-                                  max_bytes=max_bytes)
+                    fr, f = _read(
+                        engine,
+                        path,
+                        name,
+                        aliases,
+                        received=received,
+                        ingested=ingested,
+                        run_id=run_id,
+                        max_bytes=max_bytes,
+                    )
                 except Exception as exc:  # noqa: BLE001 - one file's defect never stops the others
                     log.exception("ingesting %s failed", path)
                     fr, f = _failed(FileReport(name, str(path), "error"), exc), None
@@ -299,9 +313,17 @@ def ingest_paths(
             gc.enable()
     report.files = [fr for _index, fr in sorted(reports, key=lambda item: item[0])]
     touched = dict.fromkeys(item for f in written if f.fr.status == "processed" for item in f.touched)
-    report.touched = [{"record_type": t, "unit_code": unit, "enterprise_id": ent, "leader_id": leader, "department_id": dep,
-                       "record_date": dt.date.fromisoformat(day) if day else None}
-                      for t, unit, ent, leader, dep, day in touched]
+    report.touched = [
+        {
+            "record_type": t,
+            "unit_code": unit,
+            "enterprise_id": ent,
+            "leader_id": leader,
+            "department_id": dep,
+            "record_date": dt.date.fromisoformat(day) if day else None,
+        }
+        for t, unit, ent, leader, dep, day in touched
+    ]
     for fr in report.files:
         report.record_types.update(fr.record_types)
     return report
@@ -322,8 +344,14 @@ def _put_away(fr: FileReport, path: Path, move_to: Path | str | None) -> None:
 
 def _failed(fr: FileReport, exc: BaseException) -> FileReport:
     """The file's report becomes an internal error (nothing of it was written)."""
-    fresh = FileReport(fr.name, fr.path, "error", reason=f"internal error: {type(exc).__name__}: {exc}"[:500],
-                       sha256=fr.sha256, seconds=fr.seconds)
+    fresh = FileReport(
+        fr.name,
+        fr.path,
+        "error",
+        reason=f"internal error: {type(exc).__name__}: {exc}"[:500],
+        sha256=fr.sha256,
+        seconds=fr.seconds,
+    )
     vars(fr).update(vars(fresh))
     return fr
 
@@ -331,25 +359,47 @@ def _failed(fr: FileReport, exc: BaseException) -> FileReport:
 # --------------------------------------------------------------------------- step 1: read
 
 
-def _reject_file(engine: Engine, fr: FileReport, reason: str, received: dt.datetime, ingested: dt.datetime, run_id: str | None) -> FileReport:
+def _reject_file(
+    engine: Engine, fr: FileReport, reason: str, received: dt.datetime, ingested: dt.datetime, run_id: str | None
+) -> FileReport:
     from safegov.db.engine import insert_for
 
     fr.status, fr.reason = "rejected", reason
     if fr.sha256 is None:
         return fr  # nothing to key it by (vanished file)
     with engine.begin() as conn:
-        stmt = insert_for(conn, SubmissionFile.__table__).values(
-            file_name=fr.name, sha256=fr.sha256, record_type=fr.record_type, received_at=received, ingested_at=ingested,
-            status="rejected", reason=reason, rows_total=0, rows_accepted=0, rows_quarantined=0, run_id=run_id,
-        ).on_conflict_do_nothing(index_elements=["sha256"])
+        stmt = (
+            insert_for(conn, SubmissionFile.__table__)
+            .values(
+                file_name=fr.name,
+                sha256=fr.sha256,
+                record_type=fr.record_type,
+                received_at=received,
+                ingested_at=ingested,
+                status="rejected",
+                reason=reason,
+                rows_total=0,
+                rows_accepted=0,
+                rows_quarantined=0,
+                run_id=run_id,
+            )
+            .on_conflict_do_nothing(index_elements=["sha256"])
+        )
         conn.execute(stmt)
         fr.file_id = conn.scalar(select(SubmissionFile.id).where(SubmissionFile.sha256 == fr.sha256))
     return fr
 
 
 def _read(
-    engine: Engine, path: Path, name: str, aliases: Aliases, *, received: dt.datetime | None, ingested: dt.datetime,
-    run_id: str | None, max_bytes: int,
+    engine: Engine,
+    path: Path,
+    name: str,
+    aliases: Aliases,
+    *,
+    received: dt.datetime | None,
+    ingested: dt.datetime,
+    run_id: str | None,
+    max_bytes: int,
 ) -> tuple[FileReport, _File | None]:
     """The file's report, and its rows when there is anything to validate and write."""
     fr = FileReport(name, str(path), "processed", record_type=record_type_for_filename(name))
@@ -371,8 +421,10 @@ def _read(
         read = read_file(path, max_bytes=max_bytes, name=name)
         columns = _canonical_header(read, aliases)
         if fr.record_type is None and "record_type" not in columns.values():
-            raise UnreadableFile("unknown record type: the file name starts with no record type "
-                                 f"({', '.join(sorted(RECORD_TYPES))}) and there is no record_type column")
+            raise UnreadableFile(
+                "unknown record type: the file name starts with no record type "
+                f"({', '.join(sorted(RECORD_TYPES))}) and there is no record_type column"
+            )
     except UnreadableFile as exc:
         return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
     return fr, _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
@@ -380,8 +432,11 @@ def _read(
 
 def _already_taken(engine: Engine, fr: FileReport) -> bool:
     with engine.connect() as conn:
-        row = conn.execute(select(SubmissionFile.id, SubmissionFile.status, SubmissionFile.file_name)
-                           .where(SubmissionFile.sha256 == fr.sha256)).first()
+        row = conn.execute(
+            select(SubmissionFile.id, SubmissionFile.status, SubmissionFile.file_name).where(
+                SubmissionFile.sha256 == fr.sha256
+            )
+        ).first()
     if row is None:
         return False
     fr.file_id = row.id
@@ -482,8 +537,18 @@ class _File:
         return "received_at" in self.present
 
     @classmethod
-    def from_read(cls, fr: FileReport, path: Path, read: ReadResult, columns: dict[str, str], aliases: Aliases, *,
-                  received: dt.datetime | None, ingested: dt.datetime, run_id: str | None) -> _File:
+    def from_read(
+        cls,
+        fr: FileReport,
+        path: Path,
+        read: ReadResult,
+        columns: dict[str, str],
+        aliases: Aliases,
+        *,
+        received: dt.datetime | None,
+        ingested: dt.datetime,
+        run_id: str | None,
+    ) -> _File:
         records = read.records
         n = len(records)
         reasons: dict[int, list[Reason]] = {}
@@ -497,7 +562,9 @@ class _File:
             if rec.error:
                 reasons.setdefault(i, []).append((None, RULE_UNREADABLE_ROW, rec.values.get("_line"), rec.error))
         types = _record_types(fr, records, values.get("record_type"), aliases, reasons)
-        order = sorted({t for t in types if t}, key=lambda t: (TYPE_ORDER.index(t) if t in TYPE_ORDER else len(TYPE_ORDER), t))
+        order = sorted(
+            {t for t in types if t}, key=lambda t: (TYPE_ORDER.index(t) if t in TYPE_ORDER else len(TYPE_ORDER), t)
+        )
         fr.record_types = order
         if len(order) > 1 or not fr.record_type:
             fr.record_type = ",".join(order)[:32] or fr.record_type
@@ -512,8 +579,21 @@ class _File:
         present = set(columns.values())
         if received is not None:
             present.discard("received_at")
-        return cls(fr, path, run_id, received, ingested, [r.row_number for r in records], [r.values for r in records],
-                   read.header if read.format == "csv" else None, values, frozenset(present), types, reasons, groups)
+        return cls(
+            fr,
+            path,
+            run_id,
+            received,
+            ingested,
+            [r.row_number for r in records],
+            [r.values for r in records],
+            read.header if read.format == "csv" else None,
+            values,
+            frozenset(present),
+            types,
+            reasons,
+            groups,
+        )
 
     def take(self, column: list, positions: Sequence[int]) -> list:
         if isinstance(positions, range) and len(positions) == len(column):
@@ -521,7 +601,9 @@ class _File:
         return [column[i] for i in positions]
 
 
-def _jsonl_values(records: list[RawRecord], columns: dict[str, str], reasons: dict[int, list[Reason]]) -> dict[str, list]:
+def _jsonl_values(
+    records: list[RawRecord], columns: dict[str, str], reasons: dict[int, list[Reason]]
+) -> dict[str, list]:
     """Canonical columns of JSON Lines rows: each object has its own keys, so two of them
     meaning one column is a reason on that row."""
     out: dict[str, list] = {canon: [None] * len(records) for canon in set(columns.values())}
@@ -531,14 +613,21 @@ def _jsonl_values(records: list[RawRecord], columns: dict[str, str], reasons: di
             if h not in rec.values:
                 continue
             if canon in seen:
-                reasons.setdefault(i, []).append((canon, RULE_AMBIGUOUS, None, f"two keys of this row both mean {canon}"))
+                reasons.setdefault(i, []).append(
+                    (canon, RULE_AMBIGUOUS, None, f"two keys of this row both mean {canon}")
+                )
             seen.add(canon)
             out[canon][i] = _text(rec.values.get(h))
     return out
 
 
-def _record_types(fr: FileReport, records: list[RawRecord], claimed: list[str | None] | None, aliases: Aliases,
-                  reasons: dict[int, list[Reason]]) -> list[str | None]:
+def _record_types(
+    fr: FileReport,
+    records: list[RawRecord],
+    claimed: list[str | None] | None,
+    aliases: Aliases,
+    reasons: dict[int, list[Reason]],
+) -> list[str | None]:
     """Each row's record type: the file name's, else its record_type column's."""
     if claimed is None:
         return [fr.record_type] * len(records)
@@ -551,15 +640,27 @@ def _record_types(fr: FileReport, records: list[RawRecord], claimed: list[str | 
         if fr.record_type:
             out.append(fr.record_type)
             if text and claimed_type != fr.record_type:
-                reasons.setdefault(i, []).append(("record_type", RULE_RECORD_TYPE, text,
-                                                  f"record_type says {text!r} but the file name says {fr.record_type}"))
+                reasons.setdefault(i, []).append(
+                    (
+                        "record_type",
+                        RULE_RECORD_TYPE,
+                        text,
+                        f"record_type says {text!r} but the file name says {fr.record_type}",
+                    )
+                )
         elif claimed_type:
             out.append(claimed_type)
         else:
             out.append(None)
             if not rec.error:
-                reasons.setdefault(i, []).append(("record_type", RULE_RECORD_TYPE, text,
-                                                  "no record type: record_type is empty" if not text else f"unknown record type {text!r}"))
+                reasons.setdefault(i, []).append(
+                    (
+                        "record_type",
+                        RULE_RECORD_TYPE,
+                        text,
+                        "no record type: record_type is empty" if not text else f"unknown record type {text!r}",
+                    )
+                )
     return out
 
 
@@ -588,8 +689,12 @@ def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | 
         try:
             _validate(parts, registries, docs_dir=docs_dir, chunk_rows=chunk_rows)
         except Exception:  # noqa: BLE001 - find the file at fault: each alone, the rest go on
-            log.warning("batch validation of %s failed; validating its %d file(s) one by one",
-                        parts[0][1].rt.name, len(parts), exc_info=True)
+            log.warning(
+                "batch validation of %s failed; validating its %d file(s) one by one",
+                parts[0][1].rt.name,
+                len(parts),
+                exc_info=True,
+            )
             for f, g in parts:
                 _guarded(f, lambda f=f, g=g: _validate([(f, g)], registries, docs_dir=docs_dir, chunk_rows=chunk_rows))
     for f in others:
@@ -631,14 +736,18 @@ def _validate(parts: list[tuple[_File, _Group]], registries, *, docs_dir: Path |
         data[c] = pd.Series([v for f, g in parts for v in f.take(f.values[c], g.positions)], dtype="object")
     raw = pd.DataFrame(data)
     # Received: the call's received_at, else the row's received_at column, else ingestion time.
-    fallback = np.repeat(np.array([pd.Timestamp(f.received or f.ingested).tz_convert("UTC").as_unit("us").asm8
-                                   for f, _g in parts]), sizes)
+    fallback = np.repeat(
+        np.array([pd.Timestamp(f.received or f.ingested).tz_convert("UTC").as_unit("us").asm8 for f, _g in parts]),
+        sizes,
+    )
     rec = pd.Series(fallback, index=raw.index).dt.tz_localize("UTC").astype("datetime64[us, UTC]")
     if use_claimed:
         claimed = parse_datetimes(raw["received_at"])
         rec = claimed.where(claimed.notna(), rec).astype("datetime64[us, UTC]")
-    ingested = pd.Series(np.repeat(np.array([pd.Timestamp(f.ingested).tz_convert("UTC").as_unit("us").asm8
-                                             for f, _g in parts]), sizes), index=raw.index).dt.tz_localize("UTC")
+    ingested = pd.Series(
+        np.repeat(np.array([pd.Timestamp(f.ingested).tz_convert("UTC").as_unit("us").asm8 for f, _g in parts]), sizes),
+        index=raw.index,
+    ).dt.tz_localize("UTC")
     frame = typed_frame(raw, rt, rec, ingested_at=ingested)
     run_name = parts[0][0].fr.name if len(parts) == 1 else f"{rt.name}-batch-of-{len(parts)}-files"
     rejections: dict[tuple[int, int], list] = {}
@@ -646,8 +755,14 @@ def _validate(parts: list[tuple[_File, _Group]], registries, *, docs_dir: Path |
     docs_url = None
     present = set(cols) | ({"received_at"} if use_claimed else set())
     for start in range(0, len(frame), chunk_rows):
-        outcome = validate_frame(frame.iloc[start:start + chunk_rows], rt, registries, present=present,
-                                 docs_dir=docs_dir, run_name=run_name)
+        outcome = validate_frame(
+            frame.iloc[start : start + chunk_rows],
+            rt,
+            registries,
+            present=present,
+            docs_dir=docs_dir,
+            run_name=run_name,
+        )
         gx_seconds += outcome.seconds
         docs_url = outcome.docs_url or docs_url
         rejections.update(outcome.rejections)
@@ -661,7 +776,7 @@ def _validate(parts: list[tuple[_File, _Group]], registries, *, docs_dir: Path |
     offset = 0
     for k, (f, g) in enumerate(parts):
         size = sizes[k]
-        g.frame = frame.iloc[offset:offset + size].reset_index(drop=True)
+        g.frame = frame.iloc[offset : offset + size].reset_index(drop=True)
         offset += size
         f.fr.seconds_gx += gx_seconds * size / total
         f.fr.seconds += seconds * size / total
@@ -695,10 +810,19 @@ def _write(engine: Engine, f: _File, registries, *, docs_dir: Path | None, chunk
     with engine.begin() as conn:
         prepare_bulk(conn)
         fr.file_id = conn.execute(
-            insert_for(conn, SubmissionFile.__table__).values(
-                file_name=fr.name, sha256=fr.sha256, record_type=fr.record_type, received_at=f.received or f.ingested,
-                ingested_at=f.ingested, status="processed", reason=None, rows_total=f.n, run_id=f.run_id,
-            ).returning(SubmissionFile.__table__.c.id)
+            insert_for(conn, SubmissionFile.__table__)
+            .values(
+                file_name=fr.name,
+                sha256=fr.sha256,
+                record_type=fr.record_type,
+                received_at=f.received or f.ingested,
+                ingested_at=f.ingested,
+                status="processed",
+                reason=None,
+                rows_total=f.n,
+                run_id=f.run_id,
+            )
+            .returning(SubmissionFile.__table__.c.id)
         ).scalar_one()
         validate_here = registries is None
         if validate_here:
@@ -717,17 +841,23 @@ def _write(engine: Engine, f: _File, registries, *, docs_dir: Path | None, chunk
         rest = range(f.n) if not stored else [i for i in range(f.n) if i not in stored]
         # What the loads need that no query gives is made while the raw rows go in.
         loads = [g for g in f.groups.values() if not g.rt.registry]
-        prepared = _store_raw(conn, f, rest, registries,
-                              meanwhile=lambda: [_prepare_group(f, g, conn.dialect.name) for g in loads])
+        prepared = _store_raw(
+            conn, f, rest, registries, meanwhile=lambda: [_prepare_group(f, g, conn.dialect.name) for g in loads]
+        )
         for g, ready in zip(loads, prepared):
             _load_group(conn, f, g, ready)
         fr.rows_total = f.n
         fr.quarantined = len(f.reasons)
         fr.accepted = fr.rows_total - fr.quarantined
-        conn.execute(update(SubmissionFile.__table__).where(SubmissionFile.__table__.c.id == fr.file_id).values(
-            rows_accepted=fr.accepted, rows_quarantined=fr.quarantined,
-            reason=None if f.n else "no data rows (header only)",
-        ))
+        conn.execute(
+            update(SubmissionFile.__table__)
+            .where(SubmissionFile.__table__.c.id == fr.file_id)
+            .values(
+                rows_accepted=fr.accepted,
+                rows_quarantined=fr.quarantined,
+                reason=None if f.n else "no data rows (header only)",
+            )
+        )
     if not f.n:
         fr.reason = "no data rows (header only)"
     for reasons in f.reasons.values():
@@ -747,8 +877,9 @@ def _fill_row_columns(f: _File, only: _Group | None = None) -> None:
     if only is None:
         f.natural_keys = [None] * f.n
         f.record_dates = [None] * f.n
-        f.received_at = pd.Series(pd.Timestamp(f.received or f.ingested).tz_convert("UTC"),
-                                  index=range(f.n)).astype("datetime64[us, UTC]")
+        f.received_at = pd.Series(pd.Timestamp(f.received or f.ingested).tz_convert("UTC"), index=range(f.n)).astype(
+            "datetime64[us, UTC]"
+        )
     for g in [only] if only is not None else f.groups.values():
         if g.frame is None:
             continue
@@ -785,6 +916,7 @@ def _hints(f: _File, positions: Sequence[int], registries) -> dict[str, list[str
     """Best-effort subject of each row (quarantined rows too): unit, enterprise, leader.
 
     Each distinct value is judged once (a file repeats few units, enterprises, leaders)."""
+
     def first(*names: str) -> list[str | None]:  # per row, the first of these columns with a value
         columns = [f.take(f.values[name], positions) for name in names if name in f.values]
         if not columns:
@@ -819,8 +951,9 @@ def _raw_json(f: _File, positions: Sequence[int]) -> list[str]:
     out = []
     for values in rows:
         try:
-            out.append(template % tuple(map(encode_basestring, values.values())) if len(values) == width
-                       else _RAW_JSON(values))
+            out.append(
+                template % tuple(map(encode_basestring, values.values())) if len(values) == width else _RAW_JSON(values)
+            )
         except TypeError:  # a blank cell (None)
             out.append(_RAW_JSON(values))
     return out
@@ -857,18 +990,22 @@ def _store_raw(conn, f: _File, positions: Sequence[int], registries, meanwhile=N
             column[i] = v
     reasons = f.reasons
     table = RawRow.__table__
-    wait = start_insert(conn, table, {
-        "file_id": [fr.file_id] * len(positions),
-        "row_number": f.take(f.row_numbers, positions),
-        "record_type": [(t or "unknown")[:32] for t in f.take(f.record_types, positions)],
-        "received_at": moment_texts(f.received_at.iloc[list(positions)], conn.dialect.name),
-        # PostgreSQL's COPY takes columns a slice at a time: the JSON is made as it is sent.
-        "values": _RawJson(f, positions) if conn.dialect.name == "postgresql" else _raw_json(f, positions),
-        "natural_key": f.take(f.natural_keys, positions),
-        "status": ["quarantined" if i in reasons else "accepted" for i in positions],
-        **hints,
-        "record_date": f.take(f.record_dates, positions),
-    })
+    wait = start_insert(
+        conn,
+        table,
+        {
+            "file_id": [fr.file_id] * len(positions),
+            "row_number": f.take(f.row_numbers, positions),
+            "record_type": [(t or "unknown")[:32] for t in f.take(f.record_types, positions)],
+            "received_at": moment_texts(f.received_at.iloc[list(positions)], conn.dialect.name),
+            # PostgreSQL's COPY takes columns a slice at a time: the JSON is made as it is sent.
+            "values": _RawJson(f, positions) if conn.dialect.name == "postgresql" else _raw_json(f, positions),
+            "natural_key": f.take(f.natural_keys, positions),
+            "status": ["quarantined" if i in reasons else "accepted" for i in positions],
+            **hints,
+            "record_date": f.take(f.record_dates, positions),
+        },
+    )
     try:
         made = meanwhile() if meanwhile is not None else None
     finally:
@@ -880,11 +1017,15 @@ def _store_raw(conn, f: _File, positions: Sequence[int], registries, meanwhile=N
         f.raw_ids[i] = ids[f.row_numbers[i]]
     rejections = [
         (f.raw_ids[i], column, rule, None if value is None else str(value).replace("\x00", "")[:10000], message)
-        for i in positions if i in reasons
+        for i in positions
+        if i in reasons
         for column, rule, value, message in reasons[i]
     ]
-    insert_rows(conn, Rejection.__table__, dict(zip(["raw_row_id", "column", "rule", "value", "message"],
-                                                    map(list, zip(*rejections)))))
+    insert_rows(
+        conn,
+        Rejection.__table__,
+        dict(zip(["raw_row_id", "column", "rule", "value", "message"], map(list, zip(*rejections)))),
+    )
     return made
 
 
@@ -908,7 +1049,9 @@ def _load_group(conn, f: _File, g: _Group, prepared=None) -> None:
 
     if g.frame is None:
         return
-    accepted, frame = _accepted(f, g) if prepared is None else ([i not in f.reasons for i in g.positions], prepared.frame)
+    accepted, frame = (
+        _accepted(f, g) if prepared is None else ([i not in f.reasons for i in g.positions], prepared.frame)
+    )
     ids = [f.raw_ids[i] for i, ok in zip(g.positions, accepted) if ok]
     stats = load_frame(conn, g.rt, frame, ids, recorded_at=f.ingested, prepared=prepared)
     f.fr.inserted += stats.inserted
@@ -922,6 +1065,20 @@ def _touched(f: _File) -> list[tuple]:
     if not typed:
         return []
     department = f.values.get("department_id") or [None] * f.n
-    return list(dict.fromkeys(zip(*(f.take(column, typed) for column in (
-        f.record_types, f.hints["unit_code"], f.hints["enterprise_id"], f.hints["leader_id"], department,
-        f.record_dates)))))
+    return list(
+        dict.fromkeys(
+            zip(
+                *(
+                    f.take(column, typed)
+                    for column in (
+                        f.record_types,
+                        f.hints["unit_code"],
+                        f.hints["enterprise_id"],
+                        f.hints["leader_id"],
+                        department,
+                        f.record_dates,
+                    )
+                )
+            )
+        )
+    )

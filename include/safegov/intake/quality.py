@@ -29,10 +29,7 @@ def quality_summary(session: Session, from_key: str | None = None, to_key: str |
     month = _month_expr(session, RawRow.received_at).label("month")
     unit = func.coalesce(RawRow.unit_code, literal_column("''")).label("unit_code")
 
-    counts = (
-        select(unit, month, RawRow.status, func.count().label("n"))
-        .group_by(unit, month, RawRow.status)
-    )
+    counts = select(unit, month, RawRow.status, func.count().label("n")).group_by(unit, month, RawRow.status)
     reasons = (
         select(unit, month, Rejection.rule, func.count(func.distinct(Rejection.raw_row_id)).label("n"))
         .join(Rejection, Rejection.raw_row_id == RawRow.id)
@@ -43,7 +40,9 @@ def quality_summary(session: Session, from_key: str | None = None, to_key: str |
     def bucket(u: str, m: str) -> dict[str, Any] | None:
         if (from_key and m < from_key) or (to_key and m > to_key):
             return None
-        return out.setdefault((m, u), {"unit_code": u or None, "month": m, "received": 0, "accepted": 0, "rejected": 0, "reasons": {}})
+        return out.setdefault(
+            (m, u), {"unit_code": u or None, "month": m, "received": 0, "accepted": 0, "rejected": 0, "reasons": {}}
+        )
 
     for u, m, status, n in session.execute(counts):
         b = bucket(u, m)

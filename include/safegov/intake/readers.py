@@ -201,7 +201,7 @@ def decode(data: bytes) -> tuple[str, str]:
     """UTF-8 (BOM or not), UTF-16 with BOM, else GB18030; anything else is refused."""
     if data.startswith(codecs.BOM_UTF8):
         try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise UnreadableFile(f"file starts with a UTF-8 BOM but is not UTF-8 (byte {exc.start})") from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -282,10 +282,14 @@ def read_jsonl_text(text: str, encoding: str) -> ReadResult:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            records.append(RawRecord(i, {"_line": line[:10000]}, error=f"not valid JSON: {exc.msg} at column {exc.colno}"))
+            records.append(
+                RawRecord(i, {"_line": line[:10000]}, error=f"not valid JSON: {exc.msg} at column {exc.colno}")
+            )
             continue
         if not isinstance(obj, dict):
-            records.append(RawRecord(i, {"_line": line[:10000]}, error=f"a JSON line must be an object, got {type(obj).__name__}"))
+            records.append(
+                RawRecord(i, {"_line": line[:10000]}, error=f"a JSON line must be an object, got {type(obj).__name__}")
+            )
             continue
         for k in obj:
             header.setdefault(str(k), None)

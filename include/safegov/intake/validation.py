@@ -81,7 +81,7 @@ _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 # --------------------------------------------------------------------------- typing
 
 
-def coerce_series(raw: "pd.Series", type_: str) -> "pd.Series":
+def coerce_series(raw: pd.Series, type_: str) -> pd.Series:
     """Typed values of a text column; anything that does not parse becomes missing.
 
     The same function types the loaded rows and serves GX's type expectation, so what GX
@@ -116,7 +116,7 @@ def coerce_series(raw: "pd.Series", type_: str) -> "pd.Series":
     raise ValueError(f"unknown column type {type_!r}")
 
 
-def parse_datetimes(s: "pd.Series") -> "pd.Series":
+def parse_datetimes(s: pd.Series) -> pd.Series:
     """``YYYY-MM-DD HH:MM[:SS]`` in Asia/Shanghai unless an offset is given → UTC."""
     import pandas as pd
 
@@ -127,7 +127,9 @@ def parse_datetimes(s: "pd.Series") -> "pd.Series":
     if naive.notna().any():
         parsed = pd.to_datetime(naive, format="mixed", errors="coerce")
         # Only date+time shapes count as datetimes ("2024-03-01" alone is not a moment).
-        shape_ok = naive.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(:\d{2}(\.\d+)?)?").fillna(False).astype(bool)
+        shape_ok = (
+            naive.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(:\d{2}(\.\d+)?)?").fillna(False).astype(bool)
+        )
         parsed = parsed.where(shape_ok)
         local = parsed.dt.tz_localize(TZ, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
         out = out.where(has_offset, local.astype("datetime64[us, UTC]"))
@@ -137,8 +139,9 @@ def parse_datetimes(s: "pd.Series") -> "pd.Series":
     return out
 
 
-def typed_frame(raw: "pd.DataFrame", rt: RecordType, received_at: "pd.Series", *,
-                ingested_at: "dt.datetime | pd.Series | None" = None) -> "pd.DataFrame":
+def typed_frame(
+    raw: pd.DataFrame, rt: RecordType, received_at: pd.Series, *, ingested_at: dt.datetime | pd.Series | None = None
+) -> pd.DataFrame:
     """The frame GX validates: typed columns, their raw text, received time, duplicates.
 
     ``raw``: ``_row``, optionally ``_file`` (default 0: one file), and the submitted text of
@@ -162,12 +165,13 @@ def typed_frame(raw: "pd.DataFrame", rt: RecordType, received_at: "pd.Series", *
         if isinstance(ingested_at, pd.Series):
             ingested = pd.to_datetime(ingested_at, utc=True).set_axis(df.index)
         else:
-            ingested = pd.Series(pd.Timestamp(ingested_at or dt.datetime.now(dt.timezone.utc)).tz_convert("UTC"),
-                                 index=df.index)
+            ingested = pd.Series(pd.Timestamp(ingested_at or dt.datetime.now(dt.UTC)).tz_convert("UTC"), index=df.index)
         df["_ingested_at"] = ingested.astype("datetime64[us, UTC]")
     rec = pd.to_datetime(received_at, utc=True).astype("datetime64[us, UTC]")
     df["_received_at"] = rec.set_axis(df.index)
-    df["_received_on"] = rec.dt.tz_convert(TZ).dt.tz_localize(None).dt.normalize().astype("datetime64[us]").set_axis(df.index)
+    df["_received_on"] = (
+        rec.dt.tz_convert(TZ).dt.tz_localize(None).dt.normalize().astype("datetime64[us]").set_axis(df.index)
+    )
     # The later of two rows of one file sharing a natural key is the duplicate (the first
     # one stands); files of a batch never make each other's rows duplicates.
     key = ["_file", *rt.key]
@@ -199,7 +203,7 @@ class Registries:
     terms: dict[str, list[tuple[dt.date, dt.date | None]]] = field(default_factory=dict)
 
 
-def load_registries(session: "Session | Connection") -> Registries:
+def load_registries(session: Session | Connection) -> Registries:
     """Registry membership now (a Session or a Connection inside the file's transaction)."""
     from sqlalchemy import select
 
@@ -317,7 +321,15 @@ def _custom_expectations() -> dict[str, type]:
 
     class ColumnPairLeaderInOffice(ColumnPairMapMetricProvider):
         condition_metric_name = "column_pair_values.safegov_leader_in_office"
-        condition_domain_keys = ("batch_id", "table", "column_A", "column_B", "row_condition", "condition_parser", "ignore_row_if")
+        condition_domain_keys = (
+            "batch_id",
+            "table",
+            "column_A",
+            "column_B",
+            "row_condition",
+            "condition_parser",
+            "ignore_row_if",
+        )
 
         @column_pair_condition_partial(engine=PandasExecutionEngine)
         def _pandas(cls, column_A, column_B, **kwargs):
@@ -367,10 +379,16 @@ def build_suite(rt: RecordType, present: Iterable[str] | None = None, name: str 
         raw = f"{c}__raw" if col.type not in ("str", "code", "period", "email", "credit_code") else c
         if col.required:
             if c not in present:
-                add(gxe.ExpectColumnValuesToNotBeNull(column=raw), RULE_MISSING_COLUMN, c, f"the file has no column {c}")
+                add(
+                    gxe.ExpectColumnValuesToNotBeNull(column=raw), RULE_MISSING_COLUMN, c, f"the file has no column {c}"
+                )
             elif rt.name == "hazard" and c in FIVE_ELEMENTS:
-                add(gxe.ExpectColumnValuesToNotBeNull(column=raw), RULE_FIVE_ELEMENTS, c,
-                    f"a hazard needs all five elements of 〔四〕 (五落实); {c} is missing")
+                add(
+                    gxe.ExpectColumnValuesToNotBeNull(column=raw),
+                    RULE_FIVE_ELEMENTS,
+                    c,
+                    f"a hazard needs all five elements of 〔四〕 (五落实); {c} is missing",
+                )
             else:
                 add(gxe.ExpectColumnValuesToNotBeNull(column=raw), RULE_REQUIRED, c, f"{c} is required")
         if c not in present:
@@ -378,36 +396,79 @@ def build_suite(rt: RecordType, present: Iterable[str] | None = None, name: str 
         if col.type not in ("str", "credit_code"):
             add(custom["parse_as"](column=raw, type_=col.type), RULE_TYPE, c, f"{c} is not a valid {col.type}")
         if col.values:
-            add(gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(col.values)), RULE_VALUE_SET, c,
-                f"{c} must be one of {', '.join(col.values)}")
+            add(
+                gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(col.values)),
+                RULE_VALUE_SET,
+                c,
+                f"{c} must be one of {', '.join(col.values)}",
+            )
         if col.min is not None:
-            add(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=col.min), RULE_MIN, c, f"{c} must be ≥ {col.min:g}")
+            add(
+                gxe.ExpectColumnValuesToBeBetween(column=c, min_value=col.min),
+                RULE_MIN,
+                c,
+                f"{c} must be ≥ {col.min:g}",
+            )
         if col.type == "credit_code":
             add(custom["credit_code"](column=c), RULE_CREDIT_CODE, c, f"{c} fails the GB 32100 check character")
         if col.references:
-            add(custom["in_registry"](column=c, registry=col.references), RULE_UNKNOWN[col.references], c,
-                f"{c} is not in the {col.references} registry")
+            add(
+                custom["in_registry"](column=c, registry=col.references),
+                RULE_UNKNOWN[col.references],
+                c,
+                f"{c} is not in the {col.references} registry",
+            )
         if col.type in ("date", "datetime") and c not in FORWARD_DATES:
             ref = "_received_on" if col.type == "date" else "_received_at"
-            add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=ref, column_B=c, or_equal=True,
-                                                            ignore_row_if="either_value_is_missing"),
-                RULE_FUTURE, c, f"{c} is after the time the row was received")
+            add(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=ref, column_B=c, or_equal=True, ignore_row_if="either_value_is_missing"
+                ),
+                RULE_FUTURE,
+                c,
+                f"{c} is after the time the row was received",
+            )
     for earlier, later in rt.order:
         if earlier in present and later in present:
-            add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=later, column_B=earlier, or_equal=True,
-                                                            ignore_row_if="either_value_is_missing"),
-                RULE_ORDER, later, f"{later} is before {earlier}")
+            add(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"
+                ),
+                RULE_ORDER,
+                later,
+                f"{later} is before {earlier}",
+            )
     if "received_at" in present:
-        add(custom["parse_as"](column="received_at__raw", type_="datetime"), RULE_TYPE, "received_at",
-            "received_at is not a valid datetime (YYYY-MM-DD HH:MM[:SS], Asia/Shanghai unless an offset is given)")
-        add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="_ingested_at", column_B="_received_claimed", or_equal=True,
-                                                        ignore_row_if="either_value_is_missing"),
-            RULE_FUTURE, "received_at", "received_at is after the file was ingested")
+        add(
+            custom["parse_as"](column="received_at__raw", type_="datetime"),
+            RULE_TYPE,
+            "received_at",
+            "received_at is not a valid datetime (YYYY-MM-DD HH:MM[:SS], Asia/Shanghai unless an offset is given)",
+        )
+        add(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="_ingested_at",
+                column_B="_received_claimed",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            RULE_FUTURE,
+            "received_at",
+            "received_at is after the file was ingested",
+        )
     if rt.name == "inspection":
-        add(custom["leader_in_office"](column_A="leader_id", column_B="led_on"), RULE_LEADER_IN_OFFICE, "leader_id",
-            "the leader holds no post on led_on (outside term_start..term_end)")
-    add(gxe.ExpectColumnValuesToBeNull(column="_dup_of"), RULE_DUPLICATE_KEY, ",".join(rt.key),
-        f"repeats the natural key ({', '.join(rt.key)}) of an earlier row in the same file")
+        add(
+            custom["leader_in_office"](column_A="leader_id", column_B="led_on"),
+            RULE_LEADER_IN_OFFICE,
+            "leader_id",
+            "the leader holds no post on led_on (outside term_start..term_end)",
+        )
+    add(
+        gxe.ExpectColumnValuesToBeNull(column="_dup_of"),
+        RULE_DUPLICATE_KEY,
+        ",".join(rt.key),
+        f"repeats the natural key ({', '.join(rt.key)}) of an earlier row in the same file",
+    )
     return suite
 
 
@@ -451,15 +512,20 @@ def _gx(docs_dir: Path | None) -> _Gx:
         docs_dir = Path(docs_dir)
         stores[DOCS_STORE] = {
             "class_name": "ValidationResultsStore",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir / "_results")},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir / "_results"),
+            },
         }
         sites[DOCS_SITE] = {
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "site_section_builders": {"validations": {"source_store_name": DOCS_STORE},
-                                      "expectations": {"source_store_name": defaults.expectations_store_name}},
+            "site_section_builders": {
+                "validations": {"source_store_name": DOCS_STORE},
+                "expectations": {"source_store_name": defaults.expectations_store_name},
+            },
         }
     config = DataContextConfig(
         store_backend_defaults=None,
@@ -483,7 +549,9 @@ def _validation(state: _Gx, rt: RecordType, present: frozenset[str]):
     import great_expectations as gx
 
     missing = sorted(set(rt.column_names) - present)
-    suffix = (f".without_{'_'.join(missing)}" if missing else "") + (".with_received_at" if "received_at" in present else "")
+    suffix = (f".without_{'_'.join(missing)}" if missing else "") + (
+        ".with_received_at" if "received_at" in present else ""
+    )
     name = f"safegov.{rt.name}{suffix}"
     vd = state.validations.get(name)
     if vd is None:
@@ -520,7 +588,7 @@ class ValidationCrash(RuntimeError):
 
 
 def validate_frame(
-    frame: "pd.DataFrame",
+    frame: pd.DataFrame,
     rt: RecordType,
     registries: Registries,
     *,
@@ -560,20 +628,28 @@ def validate_frame(
             result = validator.validate_expectation_suite(vd.suite)
         finally:
             _ACTIVE.registries = None
-    run_id = RunIdentifier(run_name=(run_name or rt.name)[:200], run_time=dt.datetime.now(dt.timezone.utc))
-    result.meta.update(validation_id=vd.id, checkpoint_id=None, run_id=run_id, validation_time=run_id.run_time,
-                       batch_parameters={"dataframe": DATAFRAME_REPLACEMENT_STR})
+    run_id = RunIdentifier(run_name=(run_name or rt.name)[:200], run_time=dt.datetime.now(dt.UTC))
+    result.meta.update(
+        validation_id=vd.id,
+        checkpoint_id=None,
+        run_id=run_id,
+        validation_time=run_id.run_time,
+        batch_parameters={"dataframe": DATAFRAME_REPLACEMENT_STR},
+    )
     rejections: dict[tuple[int, int], list[RowRejection]] = {}
     for r in result.results:
         if r.exception_info and r.exception_info.get("raised_exception"):
-            raise ValidationCrash(f"{r.expectation_config.type} on {rt.name}: {r.exception_info.get('exception_message')}")
+            raise ValidationCrash(
+                f"{r.expectation_config.type} on {rt.name}: {r.exception_info.get('exception_message')}"
+            )
         if r.success:
             continue
         meta = r.expectation_config.meta or {}
         for item in r.result.get("unexpected_index_list") or []:
             where = (int(item["_file"]), int(item["_row"]))
             rejections.setdefault(where, []).append(
-                RowRejection(*where, meta.get("column"), meta["rule"], meta.get("message", "")))
+                RowRejection(*where, meta.get("column"), meta["rule"], meta.get("message", ""))
+            )
     outcome = ValidationOutcome(rejections=rejections)
     if state.docs_dir is not None:
         outcome.docs_url = _write_docs(state, vd, result)
@@ -586,7 +662,12 @@ def _trimmed(result):
     docs = result
     for r in docs.results:
         res = r.result or {}
-        for k in ("unexpected_list", "unexpected_index_list", "partial_unexpected_index_list", "partial_unexpected_list"):
+        for k in (
+            "unexpected_list",
+            "unexpected_index_list",
+            "partial_unexpected_index_list",
+            "partial_unexpected_list",
+        ):
             if isinstance(res.get(k), list) and len(res[k]) > 20:
                 res[k] = res[k][:20]
         res.pop("partial_unexpected_counts", None)

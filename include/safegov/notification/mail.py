@@ -120,8 +120,12 @@ def build_mail(message: Message):
     for addr in [message.to, *(message.cc or [])]:
         if not addr or not _EMAIL_RE.fullmatch(addr.strip()):
             raise InvalidMessage(f"malformed address {mask(addr)}")
-    mail = Mail(from_email=Email(message.from_email, message.from_name), subject=message.subject,
-                plain_text_content=message.text, html_content=message.html or None)
+    mail = Mail(
+        from_email=Email(message.from_email, message.from_name),
+        subject=message.subject,
+        plain_text_content=message.text,
+        html_content=message.html or None,
+    )
     p = Personalization()
     p.add_to(To(message.to))
     seen = {message.to.lower()}

@@ -56,8 +56,16 @@ log = logging.getLogger(__name__)
 
 STATES = ("pending", "sending", "sent", "failed", "dead", "suppressed")
 TEMPLATES = (
-    "reminder", "notice", "case_interview", "case_admonishment", "case_dual_interview",
-    "case_reporting_violation", "case_enforcement", "blacklist_notified", "approval_reminder", "digest",
+    "reminder",
+    "notice",
+    "case_interview",
+    "case_admonishment",
+    "case_dual_interview",
+    "case_reporting_violation",
+    "case_enforcement",
+    "blacklist_notified",
+    "approval_reminder",
+    "digest",
 )
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
 UTC = dt.UTC
@@ -184,28 +192,64 @@ def _digest_emails(session: Session, day: dt.date) -> dict[str, str]:
     cache = session.info.setdefault("safegov_digest_emails", {})
     if day not in cache:
         q = select(Leader.unit_code, Leader.email).where(
-            Leader.role == SAFETY_OFFICE_ROLE, Leader.email.is_not(None), in_office(Leader, day))
+            Leader.role == SAFETY_OFFICE_ROLE, Leader.email.is_not(None), in_office(Leader, day)
+        )
         cache[day] = {email.lower(): unit for unit, email in session.execute(q) if cfg.digest.covers(unit)}
     return cache[day]
 
 
-def queue(session: Session, *, purpose: str, subject_id: str, period: str, recipient: str, step: str,
-          to_email: str | None, cc: Sequence[str] | None = None, template: str, context: dict[str, Any],
-          historical: bool = False, created_at: dt.datetime, run_id: str | None = None,
-          lang: str | None = None, period_end: dt.date | None = None) -> bool:
+def queue(
+    session: Session,
+    *,
+    purpose: str,
+    subject_id: str,
+    period: str,
+    recipient: str,
+    step: str,
+    to_email: str | None,
+    cc: Sequence[str] | None = None,
+    template: str,
+    context: dict[str, Any],
+    historical: bool = False,
+    created_at: dt.datetime,
+    run_id: str | None = None,
+    lang: str | None = None,
+    period_end: dt.date | None = None,
+) -> bool:
     """Queue one email in the caller's transaction; True if the row is new (False: already queued).
 
     ``historical`` (a backfill run) or a period that ended more than ``horizon_days`` before
     ``created_at`` → ``suppressed``; no ``to_email`` → ``failed`` with reason ``no_address``.
     """
-    return queue_many(session, [dict(purpose=purpose, subject_id=subject_id, period=period, recipient=recipient,
-                                     step=step, to_email=to_email, cc=cc, template=template, context=context,
-                                     historical=historical, lang=lang, period_end=period_end)],
-                      created_at=created_at, run_id=run_id) == 1
+    return (
+        queue_many(
+            session,
+            [
+                dict(
+                    purpose=purpose,
+                    subject_id=subject_id,
+                    period=period,
+                    recipient=recipient,
+                    step=step,
+                    to_email=to_email,
+                    cc=cc,
+                    template=template,
+                    context=context,
+                    historical=historical,
+                    lang=lang,
+                    period_end=period_end,
+                )
+            ],
+            created_at=created_at,
+            run_id=run_id,
+        )
+        == 1
+    )
 
 
-def queue_many(session: Session, items: Iterable[dict[str, Any]], *, created_at: dt.datetime,
-               run_id: str | None = None) -> int:
+def queue_many(
+    session: Session, items: Iterable[dict[str, Any]], *, created_at: dt.datetime, run_id: str | None = None
+) -> int:
     """Bulk ``queue``: each item has the keyword arguments of ``queue``; returns rows inserted."""
     from safegov.db.engine import insert_for
 
@@ -242,37 +286,68 @@ def queue_many(session: Session, items: Iterable[dict[str, Any]], *, created_at:
             else:
                 cc.append(addr)
         subject, text, html = render(it["template"], dict(it.get("context") or {}), it.get("lang"))
-        rows.append({
-            "key": key, "purpose": it["purpose"], "subject_id": str(it["subject_id"]), "period": str(it["period"]),
-            "recipient": str(it["recipient"]), "step": it["step"], "to_email": (it.get("to_email") or None),
-            "cc": cc or None, "mail_subject": subject, "body_text": text, "body_html": html, "state": state,
-            "attempts": 0, "next_attempt_at": created_at if state == "pending" else None, "created_at": created_at,
-            "historical": bool(it.get("historical")), "run_id": run_id, "reason": reason,
-            "template": it["template"], "possible_duplicate": False, "digest_office": digest_office,
-        })
+        rows.append(
+            {
+                "key": key,
+                "purpose": it["purpose"],
+                "subject_id": str(it["subject_id"]),
+                "period": str(it["period"]),
+                "recipient": str(it["recipient"]),
+                "step": it["step"],
+                "to_email": (it.get("to_email") or None),
+                "cc": cc or None,
+                "mail_subject": subject,
+                "body_text": text,
+                "body_html": html,
+                "state": state,
+                "attempts": 0,
+                "next_attempt_at": created_at if state == "pending" else None,
+                "created_at": created_at,
+                "historical": bool(it.get("historical")),
+                "run_id": run_id,
+                "reason": reason,
+                "template": it["template"],
+                "possible_duplicate": False,
+                "digest_office": digest_office,
+            }
+        )
     if not rows:
         return 0
     table = OutboxMessage.__table__
     inserted: list[str] = []
     for chunk in _chunks(rows, 500):
         stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-        inserted += [k for (k,) in session.execute(stmt, chunk)] if len(chunk) > 1 else \
-            [k for (k,) in session.execute(stmt.values(chunk[0]))]
+        inserted += (
+            [k for (k,) in session.execute(stmt, chunk)]
+            if len(chunk) > 1
+            else [k for (k,) in session.execute(stmt.values(chunk[0]))]
+        )
     if inserted:
         by_key = {r["key"]: r for r in rows}
-        audit.append_many(session, [("email", k, "queued", {"state": by_key[k]["state"], "reason": by_key[k]["reason"],
-                                                             "template": by_key[k]["template"]}) for k in inserted],
-                          created_at)
+        audit.append_many(
+            session,
+            [
+                (
+                    "email",
+                    k,
+                    "queued",
+                    {"state": by_key[k]["state"], "reason": by_key[k]["reason"], "template": by_key[k]["template"]},
+                )
+                for k in inserted
+            ],
+            created_at,
+        )
         missing = [k for k in inserted if by_key[k]["state"] == "failed"]
         if missing:
-            log.warning("outbox: %s row(s) without an address stored as failed (no_address), e.g. %s",
-                        len(missing), missing[0])
+            log.warning(
+                "outbox: %s row(s) without an address stored as failed (no_address), e.g. %s", len(missing), missing[0]
+            )
     return len(inserted)
 
 
 def _chunks(seq: Sequence[Any], n: int):
     for i in range(0, len(seq), n):
-        yield seq[i:i + n]
+        yield seq[i : i + n]
 
 
 # --------------------------------------------------------------------------- deliver
@@ -313,17 +388,22 @@ def _claim(
         stale_cond = and_(t.c.state == "sending", t.c.claimed_at < now - lease)
         # Reclaims that would exceed max_attempts go dead rather than risk another copy.
         gone = session.execute(
-            update(t).where(t.c.id.in_(pick(and_(stale_cond, t.c.attempts >= max_attempts))))
-            .values(state="dead", reason="lease_expired", possible_duplicate=True).returning(t.c.key)
+            update(t)
+            .where(t.c.id.in_(pick(and_(stale_cond, t.c.attempts >= max_attempts))))
+            .values(state="dead", reason="lease_expired", possible_duplicate=True)
+            .returning(t.c.key)
         ).all()
         for (key,) in gone:
             dead += 1
             changes.append(("email", key, "dead", {"from": "sending", "to": "dead", "reason": "lease_expired"}))
-            log.error("outbox %s: claim expired after the last attempt; marked dead (it may or may not have been sent)",
-                      key)
+            log.error(
+                "outbox %s: claim expired after the last attempt; marked dead (it may or may not have been sent)", key
+            )
         stale = session.execute(
-            update(t).where(t.c.id.in_(pick(stale_cond)))
-            .values(attempts=t.c.attempts + 1, claimed_at=now, possible_duplicate=True).returning(*cols)
+            update(t)
+            .where(t.c.id.in_(pick(stale_cond)))
+            .values(attempts=t.c.attempts + 1, claimed_at=now, possible_duplicate=True)
+            .returning(*cols)
         ).all()
         room = max(0, limit - len(stale))
         fresh = []
@@ -333,21 +413,45 @@ def _claim(
             if pg:
                 sub = sub.with_for_update(skip_locked=True)
             fresh = session.execute(
-                update(t).where(t.c.id.in_(sub), t.c.state == "pending")
-                .values(state="sending", attempts=t.c.attempts + 1, claimed_at=now).returning(*cols)
+                update(t)
+                .where(t.c.id.in_(sub), t.c.state == "pending")
+                .values(state="sending", attempts=t.c.attempts + 1, claimed_at=now)
+                .returning(*cols)
             ).all()
         for rows, reclaimed in ((stale, True), (fresh, False)):
             for r in rows:
-                claimed.append(Claimed(r.id, r.key, r.to_email, list(r.cc or []), r.mail_subject, r.body_text,
-                                       r.body_html, r.attempts, reclaimed))
+                claimed.append(
+                    Claimed(
+                        r.id,
+                        r.key,
+                        r.to_email,
+                        list(r.cc or []),
+                        r.mail_subject,
+                        r.body_text,
+                        r.body_html,
+                        r.attempts,
+                        reclaimed,
+                    )
+                )
                 if reclaimed:
-                    log.warning("outbox %s (id %s): claim older than the lease, sending again: POSSIBLE DUPLICATE "
-                                "(attempt %s)", r.key, r.id, r.attempts)
-                    changes.append(("email", r.key, "reclaimed", {"from": "sending", "to": "sending",
-                                                                  "attempt": r.attempts, "possible_duplicate": True}))
+                    log.warning(
+                        "outbox %s (id %s): claim older than the lease, sending again: POSSIBLE DUPLICATE (attempt %s)",
+                        r.key,
+                        r.id,
+                        r.attempts,
+                    )
+                    changes.append(
+                        (
+                            "email",
+                            r.key,
+                            "reclaimed",
+                            {"from": "sending", "to": "sending", "attempt": r.attempts, "possible_duplicate": True},
+                        )
+                    )
                 else:
-                    changes.append(("email", r.key, "claimed",
-                                    {"from": "pending", "to": "sending", "attempt": r.attempts}))
+                    changes.append(
+                        ("email", r.key, "claimed", {"from": "pending", "to": "sending", "attempt": r.attempts})
+                    )
         if changes:
             audit.append_many(session, changes, now)
     claimed.sort(key=lambda c: c.id)
@@ -361,8 +465,13 @@ def _outcome(
     if resp.status == LOCAL_REJECT:
         return {"state": "failed", "reason": "invalid_message", "next_attempt_at": None}
     if resp.ok:
-        return {"state": "sent", "sent_at": now, "provider_message_id": resp.header("X-Message-Id"),
-                "reason": None, "next_attempt_at": None}
+        return {
+            "state": "sent",
+            "sent_at": now,
+            "provider_message_id": resp.header("X-Message-Id"),
+            "reason": None,
+            "next_attempt_at": None,
+        }
     if resp.status == 429:
         reset = resp.header("X-RateLimit-Reset")
         try:
@@ -374,8 +483,11 @@ def _outcome(
         return {"state": "pending", "next_attempt_at": when, "reason": "rate_limited", "attempts": c.attempts - 1}
     if resp.status == 0 or resp.status >= 500:
         delay = min(cfg.backoff_seconds * 2 ** (c.attempts - 1), cfg.backoff_max_seconds)
-        retry = {"state": "pending", "next_attempt_at": now + dt.timedelta(seconds=delay),
-                 "reason": "timeout_or_unreachable" if resp.status == 0 else f"http_{resp.status}"}
+        retry = {
+            "state": "pending",
+            "next_attempt_at": now + dt.timedelta(seconds=delay),
+            "reason": "timeout_or_unreachable" if resp.status == 0 else f"http_{resp.status}",
+        }
     else:
         return {"state": "failed", "reason": f"http_{resp.status}", "next_attempt_at": None}
     if c.attempts >= max_attempts:
@@ -383,15 +495,32 @@ def _outcome(
     return retry
 
 
-def _mark(engine: Engine, results: list[tuple[Claimed, Response]], now: dt.datetime, cfg: NotificationConfig,
-          max_attempts: int, counts: dict[str, int]) -> None:
+def _mark(
+    engine: Engine,
+    results: list[tuple[Claimed, Response]],
+    now: dt.datetime,
+    cfg: NotificationConfig,
+    max_attempts: int,
+    counts: dict[str, int],
+) -> None:
     t = OutboxMessage.__table__
     changes = []
     marks = []
     for c, resp in results:
         out = _outcome(c, resp, now, cfg, max_attempts)
-        marks.append((c, resp, out, {**out, "last_status": resp.status if resp.status > 0 else None,
-                                     "last_response": scrub(resp.body)[:2000] or None, "claimed_at": None}))
+        marks.append(
+            (
+                c,
+                resp,
+                out,
+                {
+                    **out,
+                    "last_status": resp.status if resp.status > 0 else None,
+                    "last_response": scrub(resp.body)[:2000] or None,
+                    "claimed_at": None,
+                },
+            )
+        )
     with Session(engine) as session, session.begin():
         bulk: set[int] | None = None
         if engine.dialect.name == "postgresql":
@@ -409,12 +538,31 @@ def _mark(engine: Engine, results: list[tuple[Claimed, Response]], now: dt.datet
                 continue
             state = out["state"]
             counts[{"pending": "retry"}.get(state, state)] += 1
-            changes.append(("email", c.key, state if state != "pending" else "retry",
-                            {"from": "sending", "to": state, "status": resp.status, "reason": out.get("reason"),
-                             "attempt": c.attempts}))
+            changes.append(
+                (
+                    "email",
+                    c.key,
+                    state if state != "pending" else "retry",
+                    {
+                        "from": "sending",
+                        "to": state,
+                        "status": resp.status,
+                        "reason": out.get("reason"),
+                        "attempt": c.attempts,
+                    },
+                )
+            )
             level = logging.INFO if state == "sent" else logging.WARNING
-            log.log(level, "outbox %s (id %s) → %s, HTTP %s, attempt %s, to %s", c.key, c.id, state,
-                    resp.status, c.attempts, mask(c.to_email))
+            log.log(
+                level,
+                "outbox %s (id %s) → %s, HTTP %s, attempt %s, to %s",
+                c.key,
+                c.id,
+                state,
+                resp.status,
+                c.attempts,
+                mask(c.to_email),
+            )
         if changes:
             audit.append_many(session, changes, now)
 
@@ -429,27 +577,50 @@ def _mark_sent_bulk(session: Session, rows: list[tuple[Claimed, dict[str, Any]]]
     if not rows:
         return set()
     t = OutboxMessage.__table__
-    v = sa_values(column("id", Integer), column("attempts", Integer), column("provider_message_id", Text),
-                  column("last_status", Integer), column("last_response", Text), name="marked").data(
-        [(c.id, c.attempts, vals["provider_message_id"], vals["last_status"], vals["last_response"])
-         for c, vals in rows]
+    v = sa_values(
+        column("id", Integer),
+        column("attempts", Integer),
+        column("provider_message_id", Text),
+        column("last_status", Integer),
+        column("last_response", Text),
+        name="marked",
+    ).data(
+        [
+            (c.id, c.attempts, vals["provider_message_id"], vals["last_status"], vals["last_response"])
+            for c, vals in rows
+        ]
     )
     stmt = (
         update(t)
         .where(t.c.id == v.c.id, t.c.state == "sending", t.c.attempts == v.c.attempts)
-        .values(state="sent", sent_at=now, reason=None, next_attempt_at=None, claimed_at=None,
-                # a column of NULLs in VALUES is text to PostgreSQL: cast back to the column's type
-                provider_message_id=cast(v.c.provider_message_id, t.c.provider_message_id.type),
-                last_status=cast(v.c.last_status, t.c.last_status.type),
-                last_response=cast(v.c.last_response, t.c.last_response.type))
+        .values(
+            state="sent",
+            sent_at=now,
+            reason=None,
+            next_attempt_at=None,
+            claimed_at=None,
+            # a column of NULLs in VALUES is text to PostgreSQL: cast back to the column's type
+            provider_message_id=cast(v.c.provider_message_id, t.c.provider_message_id.type),
+            last_status=cast(v.c.last_status, t.c.last_status.type),
+            last_response=cast(v.c.last_response, t.c.last_response.type),
+        )
         .returning(t.c.id)
     )
     return set(session.scalars(stmt))
 
 
-def deliver(engine: Engine, mailer: Mailer, *, now: dt.datetime, limit: int = 500, max_attempts: int | None = None,
-            lease: dt.timedelta | None = None, workers: int = 1, mark_batch: int = 1,
-            after_send: Callable[[Claimed, Response], None] | None = None) -> dict[str, int]:
+def deliver(
+    engine: Engine,
+    mailer: Mailer,
+    *,
+    now: dt.datetime,
+    limit: int = 500,
+    max_attempts: int | None = None,
+    lease: dt.timedelta | None = None,
+    workers: int = 1,
+    mark_batch: int = 1,
+    after_send: Callable[[Claimed, Response], None] | None = None,
+) -> dict[str, int]:
     """Send due rows once each; returns counts (claimed, sent, retry, failed, dead, reclaimed, lost).
 
     ``workers`` > 1 sends through a small thread pool (each row still claimed once);
@@ -473,8 +644,18 @@ def deliver(engine: Engine, mailer: Mailer, *, now: dt.datetime, limit: int = 50
 
     def send(c: Claimed) -> Response:
         attempted.add(c.id)
-        msg = Message(to=c.to_email, cc=c.cc, subject=c.subject, text=c.text, html=c.html, key=c.key,
-                      outbox_id=c.id, attempt=c.attempts, from_email=cfg.from_email, from_name=cfg.from_name)
+        msg = Message(
+            to=c.to_email,
+            cc=c.cc,
+            subject=c.subject,
+            text=c.text,
+            html=c.html,
+            key=c.key,
+            outbox_id=c.id,
+            attempt=c.attempts,
+            from_email=cfg.from_email,
+            from_name=cfg.from_name,
+        )
         try:
             return mailer.send(msg)
         except InvalidMessage as exc:
@@ -523,8 +704,11 @@ def _release(engine: Engine, claims: list[Claimed], now: dt.datetime) -> None:
     changes = []
     with Session(engine) as session, session.begin():
         for c in claims:
-            res = session.execute(update(t).where(t.c.id == c.id, t.c.state == "sending", t.c.attempts == c.attempts)
-                                  .values(state="pending", attempts=c.attempts - 1, claimed_at=None))
+            res = session.execute(
+                update(t)
+                .where(t.c.id == c.id, t.c.state == "sending", t.c.attempts == c.attempts)
+                .values(state="pending", attempts=c.attempts - 1, claimed_at=None)
+            )
             if res.rowcount:
                 changes.append(("email", c.key, "released", {"from": "sending", "to": "pending"}))
         if changes:
@@ -548,10 +732,12 @@ def state_counts(session: Session) -> dict[str, int]:
 def requeue(session: Session, keys: Sequence[str], *, now: dt.datetime) -> int:
     """Operator action: put dead/failed rows back to pending (e.g. after fixing an address)."""
     t = OutboxMessage.__table__
-    rows = session.execute(update(t).where(t.c.key.in_(list(keys)), t.c.state.in_(("dead", "failed")),
-                                           t.c.to_email.is_not(None))
-                           .values(state="pending", attempts=0, next_attempt_at=now, reason="requeued")
-                           .returning(t.c.key)).all()
+    rows = session.execute(
+        update(t)
+        .where(t.c.key.in_(list(keys)), t.c.state.in_(("dead", "failed")), t.c.to_email.is_not(None))
+        .values(state="pending", attempts=0, next_attempt_at=now, reason="requeued")
+        .returning(t.c.key)
+    ).all()
     if rows:
         audit.append_many(session, [("email", k, "requeued", {"to": "pending"}) for (k,) in rows], now)
     return len(rows)
@@ -559,13 +745,33 @@ def requeue(session: Session, keys: Sequence[str], *, now: dt.datetime) -> int:
 
 def to_jsonable(row: OutboxMessage) -> dict[str, Any]:
     """A row for operators: recipients masked."""
-    return {"id": row.id, "key": row.key, "state": row.state, "reason": row.reason, "attempts": row.attempts,
-            "to": mask(row.to_email), "cc": [mask(a) for a in row.cc or []], "subject": row.mail_subject,
-            "last_status": row.last_status,
-            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-            "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-            "possible_duplicate": row.possible_duplicate, "historical": row.historical}
+    return {
+        "id": row.id,
+        "key": row.key,
+        "state": row.state,
+        "reason": row.reason,
+        "attempts": row.attempts,
+        "to": mask(row.to_email),
+        "cc": [mask(a) for a in row.cc or []],
+        "subject": row.mail_subject,
+        "last_status": row.last_status,
+        "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "possible_duplicate": row.possible_duplicate,
+        "historical": row.historical,
+    }
 
 
-__all__ = ["queue", "queue_many", "deliver", "render", "make_key", "NotificationConfig", "get_notification_config",
-           "list_rows", "state_counts", "requeue"]
+__all__ = [
+    "queue",
+    "queue_many",
+    "deliver",
+    "render",
+    "make_key",
+    "NotificationConfig",
+    "get_notification_config",
+    "list_rows",
+    "state_counts",
+    "requeue",
+]

@@ -110,18 +110,29 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
     elif kind == "post":
         # An inspection counts for the post its leader held (the leader registry says which).
         k = (Leader.unit_code + ":" + Leader.role).label("k")
-        q = (select(k, func.count().label("n")).select_from(model).join(Leader, Leader.leader_id == model.leader_id)
-             .where(*conds).group_by(Leader.unit_code, Leader.role))
+        q = (
+            select(k, func.count().label("n"))
+            .select_from(model)
+            .join(Leader, Leader.leader_id == model.leader_id)
+            .where(*conds)
+            .group_by(Leader.unit_code, Leader.role)
+        )
     elif kind == "department":
-        q = (select(Leader.department_id.label("k"), func.count().label("n")).select_from(model)
-             .join(Leader, Leader.leader_id == model.leader_id)
-             .where(*conds, Leader.role == "department_head").group_by(Leader.department_id))
+        q = (
+            select(Leader.department_id.label("k"), func.count().label("n"))
+            .select_from(model)
+            .join(Leader, Leader.leader_id == model.leader_id)
+            .where(*conds, Leader.role == "department_head")
+            .group_by(Leader.department_id)
+        )
     else:
         raise ValueError(kind)
     return {k: n for k, n in session.execute(q)}
 
 
-def _subjects(session: Session, ob: Obligation, first: dt.date | None, due: dt.date, d: Directory) -> list[dict[str, Any]]:
+def _subjects(
+    session: Session, ob: Obligation, first: dt.date | None, due: dt.date, d: Directory
+) -> list[dict[str, Any]]:
     """Subjects in scope with recipients: subject_id, name, unit_code, recipient, person/email."""
     kind = ob.subject.kind
     out = []
@@ -134,23 +145,47 @@ def _subjects(session: Session, ob: Obligation, first: dt.date | None, due: dt.d
             for role in roles:
                 person = d.holder(code, role, due)
                 sid = f"{code}:{role}" if kind == "post" else code
-                out.append({"subject_id": sid, "subject_name": name, "unit_code": code,
-                            "recipient": person.leader_id if person else f"{code}:{role}", "person": person,
-                            "email": person.email if person else None})
+                out.append(
+                    {
+                        "subject_id": sid,
+                        "subject_name": name,
+                        "unit_code": code,
+                        "recipient": person.leader_id if person else f"{code}:{role}",
+                        "person": person,
+                        "email": person.email if person else None,
+                    }
+                )
     elif kind == "department":
-        q = select(Department.department_id, Department.name, Department.unit_code).where(Department.safety_duty.is_(True))
+        q = select(Department.department_id, Department.name, Department.unit_code).where(
+            Department.safety_duty.is_(True)
+        )
         for dep_id, name, unit in session.execute(q):
             person = d.department_head(dep_id, due)
-            out.append({"subject_id": dep_id, "subject_name": name, "unit_code": unit,
-                        "recipient": person.leader_id if person else f"{unit}:department_head:{dep_id}",
-                        "person": person, "email": person.email if person else None})
+            out.append(
+                {
+                    "subject_id": dep_id,
+                    "subject_name": name,
+                    "unit_code": unit,
+                    "recipient": person.leader_id if person else f"{unit}:department_head:{dep_id}",
+                    "person": person,
+                    "email": person.email if person else None,
+                }
+            )
     elif kind == "enterprise":
         q = select(Enterprise.enterprise_id, Enterprise.name, Enterprise.county_code, Enterprise.contact_email).where(
-            Enterprise.registered_on <= due,
-            or_(Enterprise.closed_on.is_(None), Enterprise.closed_on >= (first or due)))
+            Enterprise.registered_on <= due, or_(Enterprise.closed_on.is_(None), Enterprise.closed_on >= (first or due))
+        )
         for eid, name, county, email in session.execute(q):
-            out.append({"subject_id": eid, "subject_name": name, "unit_code": county, "recipient": eid,
-                        "person": None, "email": email})
+            out.append(
+                {
+                    "subject_id": eid,
+                    "subject_name": name,
+                    "unit_code": county,
+                    "recipient": eid,
+                    "person": None,
+                    "email": email,
+                }
+            )
     return out
 
 
@@ -171,8 +206,15 @@ def _periodic_targets(ob: Obligation, on: dt.date) -> list[tuple[int, dt.date, d
     return out
 
 
-def queue_reminders(engine: Engine, register: Register, *, on: dt.date, run_id: str | None = None,
-                    created_at: dt.datetime | None = None, historical: bool = False) -> int:
+def queue_reminders(
+    engine: Engine,
+    register: Register,
+    *,
+    on: dt.date,
+    run_id: str | None = None,
+    created_at: dt.datetime | None = None,
+    historical: bool = False,
+) -> int:
     """Queue the reminders due on ``on`` (a local date); returns the rows newly queued.
 
     ``created_at`` defaults to the clock (SAFEGOV_NOW pins it): it is when the row was made,
@@ -206,21 +248,43 @@ def queue_reminders(engine: Engine, register: Register, *, on: dt.date, run_id: 
     return n
 
 
-def _item(ob: Obligation, s: dict[str, Any], period: str, due: dt.date, offset: int, counted: int, d: Directory,
-          historical: bool) -> dict[str, Any]:
+def _item(
+    ob: Obligation,
+    s: dict[str, Any],
+    period: str,
+    due: dt.date,
+    offset: int,
+    counted: int,
+    d: Directory,
+    historical: bool,
+) -> dict[str, Any]:
     office = d.office(s["unit_code"], due) if s.get("unit_code") else None
     person = s.get("person")
     return {
         # Two obligations can share subject, period and due date (a unit's meeting and bulletin).
-        "purpose": f"reminder:{ob.id}", "subject_id": s["subject_id"], "period": period, "recipient": s["recipient"],
-        "step": f"remind-{offset}", "to_email": s.get("email"),
-        "cc": [office.email] if office and office.email else [], "template": "reminder", "historical": historical,
+        "purpose": f"reminder:{ob.id}",
+        "subject_id": s["subject_id"],
+        "period": period,
+        "recipient": s["recipient"],
+        "step": f"remind-{offset}",
+        "to_email": s.get("email"),
+        "cc": [office.email] if office and office.email else [],
+        "template": "reminder",
+        "historical": historical,
         "period_end": due,
         "context": {
-            "recipient_name": person.name if person else s.get("subject_name"), "obligation_id": ob.id,
-            "obligation_title": ob.title, "article": list(ob.article), "subject_id": s["subject_id"],
-            "subject_name": s.get("subject_name"), "period": period, "due_on": due.isoformat(), "offset": offset,
-            "required": ob.quota, "counted": counted, "record_type": RECORD_LABELS.get(ob.evidence.record_type),
+            "recipient_name": person.name if person else s.get("subject_name"),
+            "obligation_id": ob.id,
+            "obligation_title": ob.title,
+            "article": list(ob.article),
+            "subject_id": s["subject_id"],
+            "subject_name": s.get("subject_name"),
+            "period": period,
+            "due_on": due.isoformat(),
+            "offset": offset,
+            "required": ob.quota,
+            "counted": counted,
+            "record_type": RECORD_LABELS.get(ob.evidence.record_type),
         },
     }
 
@@ -235,13 +299,28 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
         if not dues:
             continue
         if ob.rule == "hazard_deadline":
-            q = (select(Hazard.hazard_id, Hazard.deadline, Hazard.description, Enterprise.enterprise_id, Enterprise.name,
-                        Enterprise.county_code, Enterprise.contact_email)
-                 .join(Enterprise, Enterprise.enterprise_id == Hazard.enterprise_id)
-                 .where(Hazard.deadline.in_(sorted(dues)), Hazard.rectified_on.is_(None)))
+            q = (
+                select(
+                    Hazard.hazard_id,
+                    Hazard.deadline,
+                    Hazard.description,
+                    Enterprise.enterprise_id,
+                    Enterprise.name,
+                    Enterprise.county_code,
+                    Enterprise.contact_email,
+                )
+                .join(Enterprise, Enterprise.enterprise_id == Hazard.enterprise_id)
+                .where(Hazard.deadline.in_(sorted(dues)), Hazard.rectified_on.is_(None))
+            )
             for r in session.execute(q):
-                s = {"subject_id": r.hazard_id, "subject_name": f"{r.name}（{r.hazard_id}）", "unit_code": r.county_code,
-                     "recipient": r.enterprise_id, "person": None, "email": r.contact_email}
+                s = {
+                    "subject_id": r.hazard_id,
+                    "subject_name": f"{r.name}（{r.hazard_id}）",
+                    "unit_code": r.county_code,
+                    "recipient": r.enterprise_id,
+                    "person": None,
+                    "email": r.contact_email,
+                }
                 items.append(_item(ob, s, r.deadline.isoformat(), r.deadline, offset, 0, d, False))
         elif ob.rule == "ticket_conclusion":
             within = int(ob.params.get("conclude_within_working_days", 15))
@@ -259,19 +338,26 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
             if not received:
                 continue
             q = select(Complaint.ticket_id, Complaint.unit_code, Complaint.received_on).where(
-                Complaint.received_on.in_(sorted(received)), Complaint.concluded_on.is_(None))
+                Complaint.received_on.in_(sorted(received)), Complaint.concluded_on.is_(None)
+            )
             for r in session.execute(q):
                 due = received[r.received_on]
                 office = d.office(r.unit_code, due)
-                s = {"subject_id": r.ticket_id, "subject_name": f"12350 {r.ticket_id}", "unit_code": r.unit_code,
-                     "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
-                     "person": office, "email": office.email if office else None}
+                s = {
+                    "subject_id": r.ticket_id,
+                    "subject_name": f"12350 {r.ticket_id}",
+                    "unit_code": r.unit_code,
+                    "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
+                    "person": office,
+                    "email": office.email if office else None,
+                }
                 items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False))
     return items
 
 
-def queue_digests(engine: Engine, *, on: dt.date, run_id: str | None = None,
-                  created_at: dt.datetime | None = None) -> int:
+def queue_digests(
+    engine: Engine, *, on: dt.date, run_id: str | None = None, created_at: dt.datetime | None = None
+) -> int:
     """One digest per configured safety office for the items queued on local day ``on``."""
     cfg = get_notification_config()
     if not cfg.digest.offices:
@@ -288,21 +374,45 @@ def queue_digests(engine: Engine, *, on: dt.date, run_id: str | None = None,
         d = Directory(session)
         rows = session.execute(
             select(t.digest_office, t.subject_id, t.purpose, t.step, t.period, t.mail_subject)
-            .where(t.digest_office.is_not(None), and_(t.created_at >= start, t.created_at < end),
-                   t.state != "suppressed", t.purpose != "digest")
-            .order_by(t.digest_office, t.id)).all()
+            .where(
+                t.digest_office.is_not(None),
+                and_(t.created_at >= start, t.created_at < end),
+                t.state != "suppressed",
+                t.purpose != "digest",
+            )
+            .order_by(t.digest_office, t.id)
+        ).all()
         by_office: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
-            by_office[r.digest_office].append({"subject": r.subject_id, "purpose": r.purpose, "step": r.step,
-                                               "period": r.period, "mail_subject": r.mail_subject})
+            by_office[r.digest_office].append(
+                {
+                    "subject": r.subject_id,
+                    "purpose": r.purpose,
+                    "step": r.step,
+                    "period": r.period,
+                    "mail_subject": r.mail_subject,
+                }
+            )
         for office, its in by_office.items():
             person = d.office(office, on)
-            items.append({
-                "purpose": "digest", "subject_id": office, "period": on.isoformat(),
-                "recipient": person.leader_id if person else f"{office}:safety_office_director", "step": "daily",
-                "to_email": person.email if person else None, "template": "digest", "period_end": on,
-                "context": {"office": office, "office_name": d.unit_names.get(office, office), "on": on.isoformat(),
-                            "recipient_name": person.name if person else None, "items": its},
-            })
+            items.append(
+                {
+                    "purpose": "digest",
+                    "subject_id": office,
+                    "period": on.isoformat(),
+                    "recipient": person.leader_id if person else f"{office}:safety_office_director",
+                    "step": "daily",
+                    "to_email": person.email if person else None,
+                    "template": "digest",
+                    "period_end": on,
+                    "context": {
+                        "office": office,
+                        "office_name": d.unit_names.get(office, office),
+                        "on": on.isoformat(),
+                        "recipient_name": person.name if person else None,
+                        "items": its,
+                    },
+                }
+            )
         n = queue_many(session, items, created_at=created_at, run_id=run_id)
     return n

@@ -31,8 +31,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from safegov.core.periods import TZ, Cadence, parse_period
 from safegov.core.errors import SafegovError
+from safegov.core.periods import TZ, Cadence, parse_period
 from safegov.db.models import Accident, Case, Evaluation
 from safegov.org.tree import UnitTree
 
@@ -90,16 +90,26 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
     end = dt.datetime.combine(month.last + dt.timedelta(days=1), dt.time(), TZ)
 
     accidents = session.execute(
-        select(Accident.unit_code, Accident.deaths, Accident.serious_injuries, Accident.direct_loss_10k_cny)
-        .where(Accident.occurred_at >= start, Accident.occurred_at < end)
+        select(Accident.unit_code, Accident.deaths, Accident.serious_injuries, Accident.direct_loss_10k_cny).where(
+            Accident.occurred_at >= start, Accident.occurred_at < end
+        )
     ).all()
     evals = session.execute(
-        select(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period, Evaluation.reason,
-               Evaluation.unit_code,
-               func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on))
+        select(
+            Evaluation.obligation_id,
+            Evaluation.subject_id,
+            Evaluation.period,
+            Evaluation.reason,
+            Evaluation.unit_code,
+            func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on),
+        )
         .where(Evaluation.status == "missed")
-        .where(or_(Evaluation.obligation_id == ACCIDENT_OBLIGATION,
-                   func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on).between(month.first, month.last)))
+        .where(
+            or_(
+                Evaluation.obligation_id == ACCIDENT_OBLIGATION,
+                func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on).between(month.first, month.last),
+            )
+        )
     ).all()
     cases = session.execute(
         select(Case.kind, Case.unit_code).where(Case.opened_on >= month.first, Case.opened_on <= month.last)
@@ -180,8 +190,10 @@ def render_markdown(f: Figures, tree: UnitTree) -> str:
         lines += ["| 旗县（市、区） | 事故起数 | 死亡 | 重伤 | 直接经济损失（万元） |", "|---|---:|---:|---:|---:|"]
         for code in sorted(f.accidents_by_county):
             r = f.accidents_by_county[code]
-            lines.append(f"| {tree.name(code)}（{code}） | {int(r['accidents'])} | {int(r['deaths'])} | "
-                         f"{int(r['serious_injuries'])} | {r['direct_loss_10k_cny']:.1f} |")
+            lines.append(
+                f"| {tree.name(code)}（{code}） | {int(r['accidents'])} | {int(r['deaths'])} | "
+                f"{int(r['serious_injuries'])} | {r['direct_loss_10k_cny']:.1f} |"
+            )
         lines.append("")
     lines += ["## 二、事故信息报告情况", ""]
     for k, label in VIOLATIONS.items():
@@ -224,7 +236,9 @@ def render_html(f: Figures, tree: UnitTree) -> str:
         f"死亡 <b>{f.deaths_total}</b> 人。</p>",
     ]
     if f.accidents_by_county:
-        parts.append("<table><tr><th>旗县（市、区）</th><th>事故起数</th><th>死亡</th><th>重伤</th><th>直接经济损失（万元）</th></tr>")
+        parts.append(
+            "<table><tr><th>旗县（市、区）</th><th>事故起数</th><th>死亡</th><th>重伤</th><th>直接经济损失（万元）</th></tr>"
+        )
         for code in sorted(f.accidents_by_county):
             r = f.accidents_by_county[code]
             parts.append(
@@ -243,8 +257,10 @@ def render_html(f: Figures, tree: UnitTree) -> str:
         parts.append("<table><tr><th>履职事项</th><th>未履职数</th><th>对象（前10）</th></tr>")
         for ob, subjects in f.missed_by_obligation.items():
             shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            parts.append(f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td>"
-                         f"<td>{e(shown)}</td></tr>")
+            parts.append(
+                f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td>"
+                f"<td>{e(shown)}</td></tr>"
+            )
         parts.append("</table>")
     else:
         parts.append("<p>本月未认定未履职事项。</p>")
@@ -313,5 +329,3 @@ def draft_bulletins(
             _write(path, text)
             paths.append(path)
     return paths
-
-

@@ -24,8 +24,20 @@ from typing import IO, Any
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 QUARANTINE_COLUMNS = (
-    "file_name", "file_id", "row_number", "record_type", "received_at", "unit_code", "enterprise_id",
-    "leader_id", "record_date", "column", "rule", "value", "message", "raw",
+    "file_name",
+    "file_id",
+    "row_number",
+    "record_type",
+    "received_at",
+    "unit_code",
+    "enterprise_id",
+    "leader_id",
+    "record_date",
+    "column",
+    "rule",
+    "value",
+    "message",
+    "raw",
 )
 
 
@@ -128,9 +140,22 @@ def export_quarantine(session, from_key: str | None = None, to_key: str | None =
 
     lo, hi = _month_bounds(from_key, to_key)
     stmt = (
-        select(SubmissionFile.file_name, RawRow.file_id, RawRow.row_number, RawRow.record_type, RawRow.received_at,
-               RawRow.unit_code, RawRow.enterprise_id, RawRow.leader_id, RawRow.record_date,
-               Rejection.column, Rejection.rule, Rejection.value, Rejection.message, RawRow.values)
+        select(
+            SubmissionFile.file_name,
+            RawRow.file_id,
+            RawRow.row_number,
+            RawRow.record_type,
+            RawRow.received_at,
+            RawRow.unit_code,
+            RawRow.enterprise_id,
+            RawRow.leader_id,
+            RawRow.record_date,
+            Rejection.column,
+            Rejection.rule,
+            Rejection.value,
+            Rejection.message,
+            RawRow.values,
+        )
         .join(RawRow, RawRow.file_id == SubmissionFile.id)
         .join(Rejection, Rejection.raw_row_id == RawRow.id)
         .order_by(RawRow.file_id, RawRow.row_number, Rejection.id)
@@ -150,11 +175,26 @@ def export_quarantine(session, from_key: str | None = None, to_key: str | None =
 # --------------------------------------------------------------------------- cases and blacklist
 
 CASES_COLUMNS = (
-    "case_id", "kind", "rule_id", "subject_id", "persons", "period", "state", "opened_on", "historical",
+    "case_id",
+    "kind",
+    "rule_id",
+    "subject_id",
+    "persons",
+    "period",
+    "state",
+    "opened_on",
+    "historical",
 )
 BLACKLIST_COLUMNS = (
-    "enterprise_id", "trigger", "state", "notified_on", "listed_on", "repair_eligible_on", "expires_on",
-    "removed_on", "scopes",
+    "enterprise_id",
+    "trigger",
+    "state",
+    "notified_on",
+    "listed_on",
+    "repair_eligible_on",
+    "expires_on",
+    "removed_on",
+    "scopes",
 )
 
 
@@ -178,9 +218,21 @@ def export_cases(session, from_key: str | None = None, to_key: str | None = None
     if hi is not None:
         stmt = stmt.where(Case.period_start <= hi)
     return [
-        {"case_id": c.id, "kind": c.kind, "rule_id": c.rule_id, "subject_id": c.subject_id, "persons": c.persons or "",
-         "period": c.period, "state": c.state, "opened_on": c.opened_on, "historical": c.historical,
-         "subject_kind": c.subject_kind, "unit_code": c.unit_code, "deciding_unit": c.deciding_unit, "step": c.step}
+        {
+            "case_id": c.id,
+            "kind": c.kind,
+            "rule_id": c.rule_id,
+            "subject_id": c.subject_id,
+            "persons": c.persons or "",
+            "period": c.period,
+            "state": c.state,
+            "opened_on": c.opened_on,
+            "historical": c.historical,
+            "subject_kind": c.subject_kind,
+            "unit_code": c.unit_code,
+            "deciding_unit": c.deciding_unit,
+            "step": c.step,
+        }
         for c in session.scalars(stmt)
     ]
 
@@ -199,18 +251,37 @@ def export_blacklist(session, from_key: str | None = None, to_key: str | None = 
     if hi is not None:
         stmt = stmt.where(BlacklistEntry.candidate_on <= hi)
     return [
-        {"enterprise_id": e.enterprise_id, "trigger": e.trigger, "state": e.state, "notified_on": e.notified_on,
-         "listed_on": e.listed_on, "repair_eligible_on": e.repair_eligible_on, "expires_on": e.expires_on,
-         "removed_on": e.removed_on, "scopes": ";".join(e.scopes or []), "trigger_ref": e.trigger_ref,
-         "entry_id": e.id}
+        {
+            "enterprise_id": e.enterprise_id,
+            "trigger": e.trigger,
+            "state": e.state,
+            "notified_on": e.notified_on,
+            "listed_on": e.listed_on,
+            "repair_eligible_on": e.repair_eligible_on,
+            "expires_on": e.expires_on,
+            "removed_on": e.removed_on,
+            "scopes": ";".join(e.scopes or []),
+            "trigger_ref": e.trigger_ref,
+            "entry_id": e.id,
+        }
         for e in session.scalars(stmt)
     ]
 
 
 # --------------------------------------------------------------------------- evaluations
 
-EVALUATION_COLUMNS = ("obligation_id", "subject_kind", "subject_id", "period", "status", "counted", "required",
-                      "due_on", "reason", "evidence")
+EVALUATION_COLUMNS = (
+    "obligation_id",
+    "subject_kind",
+    "subject_id",
+    "period",
+    "status",
+    "counted",
+    "required",
+    "due_on",
+    "reason",
+    "evidence",
+)
 
 
 def period_keys_overlapping(from_key: str, to_key: str) -> list[str]:

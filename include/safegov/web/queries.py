@@ -269,7 +269,9 @@ def cell_detail(
         )
         # ``period`` matched stored evaluations above, so it is a valid period key.
         p = parse_period(period)
-        q = q.where(or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last)))
+        q = q.where(
+            or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last))
+        )
         raws = session.execute(q).all()
         reasons = defaultdict(list)
         if raws:

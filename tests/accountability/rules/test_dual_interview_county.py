@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from escalate_helpers import COUNTY, cases, sh
+
 from safegov.accountability.escalation import escalate
 
 AS_OF = dt.datetime(2025, 1, 10, 12, tzinfo=sh(2025, 1, 1).tzinfo)

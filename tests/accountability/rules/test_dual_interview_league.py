@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from escalate_helpers import COUNTY, COUNTY2, LEAGUE, cases, sh
+
 from safegov.accountability.escalation import escalate
 from safegov.core.periods import add_months
 

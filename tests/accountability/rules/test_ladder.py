@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
+
 from safegov.accountability.escalation import escalate
 from safegov.accountability.ladder import ladder_specs
 from safegov.core.periods import TZ, parse_period

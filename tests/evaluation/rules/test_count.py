@@ -28,35 +28,92 @@ def row(build, ob_id, subject, period):
 SC_MEET_LOCAL = [
     ("met", [("2024-03-15", None)], [], "2024-03", AFTER, "met", None, 1),
     ("met_late", [("2024-03-15", "2024-04-09 00:00+08:00")], [], "2024-03", AFTER, "met_late", "late_records", 1),
-    ("last moment of grace is on time", [("2024-03-15", "2024-04-08 23:59:59+08:00")], [], "2024-03", AFTER, "met",
-        None, 1),
+    (
+        "last moment of grace is on time",
+        [("2024-03-15", "2024-04-08 23:59:59+08:00")],
+        [],
+        "2024-03",
+        AFTER,
+        "met",
+        None,
+        1,
+    ),
     ("no records", [], [], "2024-03", AFTER, "missed", "no_records", 0),
     ("quarantined only", [], ["2024-03-09"], "2024-03", AFTER, "missed", "evidence_rejected", 0),
     ("quarantined of another month", [], ["2024-04-09"], "2024-03", AFTER, "missed", "no_records", 0),
     ("grace running", [("2024-03-15", None)], [], "2024-03", at("2024-04-08 12:00"), "pending", None, 1),
     ("grace running, nothing yet", [], [], "2024-03", at("2024-03-20 12:00"), "pending", None, 0),
-    ("month end 23:59:59 local is March", [("2024-03-31", "2024-03-31 23:59:59+08:00")], [], "2024-03", AFTER, "met",
-        None, 1),
-    ("1st 00:00 local (16:00 UTC the day before) is April", [("2024-04-01", "2024-04-01 00:00+08:00")], [], "2024-03",
-        AFTER, "missed", "no_records", 0),
+    (
+        "month end 23:59:59 local is March",
+        [("2024-03-31", "2024-03-31 23:59:59+08:00")],
+        [],
+        "2024-03",
+        AFTER,
+        "met",
+        None,
+        1,
+    ),
+    (
+        "1st 00:00 local (16:00 UTC the day before) is April",
+        [("2024-04-01", "2024-04-01 00:00+08:00")],
+        [],
+        "2024-03",
+        AFTER,
+        "missed",
+        "no_records",
+        0,
+    ),
     ("and counts for April", [("2024-04-01", "2024-03-31 16:00+00:00")], [], "2024-04", AFTER, "met", None, 1),
     ("leap day", [("2024-02-29", None)], [], "2024-02", AFTER, "met", None, 1),
     # 2024-09: Oct 1-7 holiday, grace ends on the make-up working Saturday 2024-10-12.
-    ("grace ends on a make-up Saturday", [("2024-09-30", "2024-10-12 20:00+08:00")], [], "2024-09", AFTER, "met", None,
-        1),
-    ("after the make-up Saturday", [("2024-09-30", "2024-10-13 00:00+08:00")], [], "2024-09", AFTER, "met_late",
-        "late_records", 1),
+    (
+        "grace ends on a make-up Saturday",
+        [("2024-09-30", "2024-10-12 20:00+08:00")],
+        [],
+        "2024-09",
+        AFTER,
+        "met",
+        None,
+        1,
+    ),
+    (
+        "after the make-up Saturday",
+        [("2024-09-30", "2024-10-13 00:00+08:00")],
+        [],
+        "2024-09",
+        AFTER,
+        "met_late",
+        "late_records",
+        1,
+    ),
     ("pending until the make-up Saturday ends", [], [], "2024-09", at("2024-10-12 23:00"), "pending", None, 0),
     ("decided right after it", [], [], "2024-09", at("2024-10-13 00:00"), "missed", "no_records", 0),
-    ("other body does not count", [("2024-03-15", None, "party_standing_committee")], [], "2024-03", AFTER, "missed",
-        "no_records", 0),
-    ("two meetings, one late: met on time", [("2024-03-01", None), ("2024-03-02", "2024-06-01 00:00+08:00")], [],
-        "2024-03", AFTER, "met", None, 2),
+    (
+        "other body does not count",
+        [("2024-03-15", None, "party_standing_committee")],
+        [],
+        "2024-03",
+        AFTER,
+        "missed",
+        "no_records",
+        0,
+    ),
+    (
+        "two meetings, one late: met on time",
+        [("2024-03-01", None), ("2024-03-02", "2024-06-01 00:00+08:00")],
+        [],
+        "2024-03",
+        AFTER,
+        "met",
+        None,
+        2,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case, meetings, bad, period, as_of, status, reason, counted", SC_MEET_LOCAL,
-    ids=[c[0] for c in SC_MEET_LOCAL])
+@pytest.mark.parametrize(
+    "case, meetings, bad, period, as_of, status, reason, counted", SC_MEET_LOCAL, ids=[c[0] for c in SC_MEET_LOCAL]
+)
 def test_sc_meet_local(build, register, case, meetings, bad, period, as_of, status, reason, counted):
     for m in meetings:
         body = m[2] if len(m) > 2 else "safety_committee"
@@ -118,17 +175,34 @@ def test_sc_case_review(build, register, case, kw, status, reason):
 HEARS = [
     ("two meetings", [("2024-03-01", True, None), ("2024-09-01", True, None)], "met", None, 2),
     ("one meeting", [("2024-03-01", True, None)], "missed", "below_quota: 1 of 2", 1),
-    ("one did not hear safety", [("2024-03-01", True, None), ("2024-09-01", False, None)], "missed",
-        "below_quota: 1 of 2", 1),
-    ("second reported late", [("2024-03-01", True, None), ("2024-12-30", True, "2025-02-01 09:00+08:00")], "met_late",
-        "late_records", 2),
-    ("December meeting within grace", [("2024-03-01", True, None), ("2024-12-31", True, "2025-01-08 18:00+08:00")],
-        "met", None, 2),
+    (
+        "one did not hear safety",
+        [("2024-03-01", True, None), ("2024-09-01", False, None)],
+        "missed",
+        "below_quota: 1 of 2",
+        1,
+    ),
+    (
+        "second reported late",
+        [("2024-03-01", True, None), ("2024-12-30", True, "2025-02-01 09:00+08:00")],
+        "met_late",
+        "late_records",
+        2,
+    ),
+    (
+        "December meeting within grace",
+        [("2024-03-01", True, None), ("2024-12-31", True, "2025-01-08 18:00+08:00")],
+        "met",
+        None,
+        2,
+    ),
 ]
 
 
-@pytest.mark.parametrize("ob_id, body", [("PARTY-HEARS-SAFETY", "party_standing_committee"), ("GOV-HEARS-SAFETY",
-    "government_executive_meeting")])
+@pytest.mark.parametrize(
+    "ob_id, body",
+    [("PARTY-HEARS-SAFETY", "party_standing_committee"), ("GOV-HEARS-SAFETY", "government_executive_meeting")],
+)
 @pytest.mark.parametrize("case, meetings, status, reason, counted", HEARS, ids=[c[0] for c in HEARS])
 def test_hears_safety_twice_a_year(build, register, ob_id, body, case, meetings, status, reason, counted):
     for day, heard, received in meetings:
@@ -150,6 +224,7 @@ def test_hears_safety_responsible_is_the_chairing_post(build, register):
 
 # --------------------------------------------------------------------------- posts
 
+
 def test_posts_are_separate_subjects(build, register):
     build.leader("PS", COUNTY, "party_secretary")
     build.leader("GH", COUNTY, "government_head")
@@ -164,14 +239,34 @@ def test_posts_are_separate_subjects(build, register):
 
 POST_TERMS = [
     # (case, terms [(leader, start, end)], inspections [(leader, led_on)], status, responsible)
-    ("holder changes mid-period: responsible is the holder at the due date",
-     [("A", "2020-01-01", "2024-03-15"), ("B", "2024-03-16", None)], [("A", "2024-03-10")], "met", "B"),
-    ("vacancy at the due date: whoever held it last",
-     [("A", "2020-01-01", "2024-03-20")], [("A", "2024-03-10")], "met", "A"),
-    ("inspection after the term ended does not count for the post",
-     [("A", "2020-01-01", "2024-03-05")], [("A", "2024-03-10")], "missed", "A"),
-    ("successor appointed after the due date is not responsible",
-     [("A", "2020-01-01", "2024-03-20"), ("B", "2024-04-02", None)], [], "missed", "A"),
+    (
+        "holder changes mid-period: responsible is the holder at the due date",
+        [("A", "2020-01-01", "2024-03-15"), ("B", "2024-03-16", None)],
+        [("A", "2024-03-10")],
+        "met",
+        "B",
+    ),
+    (
+        "vacancy at the due date: whoever held it last",
+        [("A", "2020-01-01", "2024-03-20")],
+        [("A", "2024-03-10")],
+        "met",
+        "A",
+    ),
+    (
+        "inspection after the term ended does not count for the post",
+        [("A", "2020-01-01", "2024-03-05")],
+        [("A", "2024-03-10")],
+        "missed",
+        "A",
+    ),
+    (
+        "successor appointed after the due date is not responsible",
+        [("A", "2020-01-01", "2024-03-20"), ("B", "2024-04-02", None)],
+        [],
+        "missed",
+        "A",
+    ),
     ("no holder ever", [], [], "missed", None),
 ]
 
@@ -202,6 +297,7 @@ def test_league_and_region_post_cadences(build, register):
 
 # --------------------------------------------------------------------------- departments
 
+
 def test_department_heads(build, register):
     build.department("D-ON", safety_duty=True)
     build.department("D-OFF", safety_duty=False)
@@ -231,8 +327,9 @@ BULLETIN = [
 ]
 
 
-@pytest.mark.parametrize("case, period_col, issued_on, received, status, reason", BULLETIN,
-    ids=[c[0] for c in BULLETIN])
+@pytest.mark.parametrize(
+    "case, period_col, issued_on, received, status, reason", BULLETIN, ids=[c[0] for c in BULLETIN]
+)
 def test_bulletin_placed_by_its_period(build, register, case, period_col, issued_on, received, status, reason):
     build.bulletin(COUNTY, period_col, issued_on, received_at=received)
     run(build, register, "BULLETIN-MONTHLY", "2024-03")
@@ -245,13 +342,25 @@ def test_bulletin_placed_by_its_period(build, register, case, period_col, issued
 SELFCHECK = [
     ("met", [dict(inspected_on="2024-03-05")], "met", None),
     ("not archived", [dict(inspected_on="2024-03-05", archived=False)], "missed", "not_archived"),
-    ("led by someone else", [dict(inspected_on="2024-03-05", led_by_role="other")], "missed",
-        "not_led_by_responsible_person"),
-    ("both", [dict(inspected_on="2024-03-05", led_by_role="other", archived=False)], "missed",
-        "not_archived,not_led_by_responsible_person"),
+    (
+        "led by someone else",
+        [dict(inspected_on="2024-03-05", led_by_role="other")],
+        "missed",
+        "not_led_by_responsible_person",
+    ),
+    (
+        "both",
+        [dict(inspected_on="2024-03-05", led_by_role="other", archived=False)],
+        "missed",
+        "not_archived,not_led_by_responsible_person",
+    ),
     ("actual controller counts", [dict(inspected_on="2024-03-05", led_by_role="actual_controller")], "met", None),
-    ("one bad one good", [dict(inspected_on="2024-03-05", archived=False), dict(inspected_on="2024-03-25")], "met",
-        None),
+    (
+        "one bad one good",
+        [dict(inspected_on="2024-03-05", archived=False), dict(inspected_on="2024-03-25")],
+        "met",
+        None,
+    ),
     ("late", [dict(inspected_on="2024-03-05", received_at="2024-05-01 10:00+08:00")], "met_late", "late_records"),
     ("none", [], "missed", "no_records"),
 ]

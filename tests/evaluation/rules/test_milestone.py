@@ -15,8 +15,13 @@ AFTER = at("2026-06-01 00:00")
 BASES = [
     ("two bases by the due date", ["2018-05-01", "2018-12-31"], "met", None, 2),
     ("one base", ["2018-05-01"], "missed", "below_quota: 1 of 2", 1),
-    ("four bases: still met, recorded", ["2018-01-01", "2018-02-01", "2018-03-01", "2018-04-01"], "met",
-        "above_quota_max: 4 of 3", 4),
+    (
+        "four bases: still met, recorded",
+        ["2018-01-01", "2018-02-01", "2018-03-01", "2018-04-01"],
+        "met",
+        "above_quota_max: 4 of 3",
+        4,
+    ),
     ("second base in 2019", ["2018-05-01", "2019-03-01"], "met_late", "late_records", 2),
     ("none", [], "missed", "no_records", 0),
 ]

@@ -1,6 +1,6 @@
 """Verify the hash-chained audit log.
 
-  safegov audit verify    exit 0 when every link holds; otherwise names the first broken link
+safegov audit verify    exit 0 when every link holds; otherwise names the first broken link
 """
 
 from __future__ import annotations

@@ -21,8 +21,19 @@ from __future__ import annotations
 
 from safegov.cli.parsing import parse_day
 
-SCOPE_NAMES = ("operations", "project_approval", "investment_financing", "government_procurement", "bidding",
-               "land_transfer", "honours", "fiscal_subsidies", "import_export", "entry_exit", "qualification_review")
+SCOPE_NAMES = (
+    "operations",
+    "project_approval",
+    "investment_financing",
+    "government_procurement",
+    "bidding",
+    "land_transfer",
+    "honours",
+    "fiscal_subsidies",
+    "import_export",
+    "entry_exit",
+    "qualification_review",
+)
 
 
 def configure(parser) -> None:
@@ -90,8 +101,9 @@ def run_check(args) -> int:
         return 0
     if r["restricted"]:
         until = f"until {r['until']} (exclusive)" if r["until"] else "with no end date set"
-        print(f"{eid} IS RESTRICTED in {args.scope} ({r['scope_name']}) on {on}: since {r['since']}, {until}; "
-              f"{r['why']}")
+        print(
+            f"{eid} IS RESTRICTED in {args.scope} ({r['scope_name']}) on {on}: since {r['since']}, {until}; {r['why']}"
+        )
     else:
         print(f"{eid} is not restricted in {args.scope} ({r['scope_name']}) on {on}: {r['why']}")
     return 0
@@ -107,8 +119,10 @@ def run_list(args) -> int:
         print(_json(rows))
         return 0
     for r in rows:
-        print(f"{r['entry_id']:>5}  {r['enterprise_id']}  {r['trigger']:<19} {r['trigger_ref']:<14} {r['state']:<10} "
-              f"notified {r['notified_on'] or '-'}  listed {r['listed_on'] or '-'}  expires {r['expires_on'] or '-'}")
+        print(
+            f"{r['entry_id']:>5}  {r['enterprise_id']}  {r['trigger']:<19} {r['trigger_ref']:<14} {r['state']:<10} "
+            f"notified {r['notified_on'] or '-'}  listed {r['listed_on'] or '-'}  expires {r['expires_on'] or '-'}"
+        )
     print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
     return 0
 
@@ -133,10 +147,15 @@ def run_action(args) -> int:
             scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
             e = bl.update_scopes(session, args.entry_id, scopes, on=on, by=args.by)
         d = bl.entry_dict(e)
-    print(f"entry {d['entry_id']} ({d['enterprise_id']}, {d['trigger']} {d['trigger_ref']}) is now {d['state']}"
-          + (f"; objection deadline {d['objection_deadline']}" if d["state"] == "notified" else "")
-          + (f"; listed {d['listed_on']}, repair from {d['repair_eligible_on']}, expires {d['expires_on']}"
-             if d["state"] == "listed" else ""))
+    print(
+        f"entry {d['entry_id']} ({d['enterprise_id']}, {d['trigger']} {d['trigger_ref']}) is now {d['state']}"
+        + (f"; objection deadline {d['objection_deadline']}" if d["state"] == "notified" else "")
+        + (
+            f"; listed {d['listed_on']}, repair from {d['repair_eligible_on']}, expires {d['expires_on']}"
+            if d["state"] == "listed"
+            else ""
+        )
+    )
     return 0
 
 

@@ -24,9 +24,11 @@ def configure(parser) -> None:
     p.add_argument("--rule", help="rule or obligation id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(_run=run_list)
-    for name, help_text in (("approve", "approve cases awaiting approval"),
-                            ("reject", "reject cases awaiting approval"),
-                            ("close", "close open or approved cases")):
+    for name, help_text in (
+        ("approve", "approve cases awaiting approval"),
+        ("reject", "reject cases awaiting approval"),
+        ("close", "close open or approved cases"),
+    ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("ids", nargs="+", type=int, metavar="ID")
         p.add_argument("--by", required=True, help="who decides (name or office)")
@@ -65,8 +67,10 @@ def run_list(args) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return 0
     for r in rows:
-        print(f"{r['case_id']:>6}  {r['state']:<17} {r['kind']:<19} {r['rule_id']:<22} {r['subject_id']:<30} "
-              f"{r['period']:<12} {';'.join(r['persons']) or '-'}")
+        print(
+            f"{r['case_id']:>6}  {r['state']:<17} {r['kind']:<19} {r['rule_id']:<22} {r['subject_id']:<30} "
+            f"{r['period']:<12} {';'.join(r['persons']) or '-'}"
+        )
     print(f"{len(rows)} case(s)")
     return 0
 
@@ -81,10 +85,13 @@ def run_decide(args) -> int:
         n = close_cases(get_engine(), args.ids, closed_by=args.by, reason=args.reason, at=at)
         print(f"{n} case(s) closed")
         return 0
-    n = decide_cases(get_engine(), args.ids, approve=args.action == "approve", decided_by=args.by, reason=args.reason,
-                     at=at)
-    print(f"{n} case(s) {'approved' if args.action == 'approve' else 'rejected'}"
-          + ("; notices queued" if n and args.action == "approve" else ""))
+    n = decide_cases(
+        get_engine(), args.ids, approve=args.action == "approve", decided_by=args.by, reason=args.reason, at=at
+    )
+    print(
+        f"{n} case(s) {'approved' if args.action == 'approve' else 'rejected'}"
+        + ("; notices queued" if n and args.action == "approve" else "")
+    )
     return 0
 
 

@@ -1,7 +1,7 @@
 """Migrate the compliance database and load the unit registry from config/.
 
-  safegov db migrate      bring the schema to the latest Alembic revision
-  safegov db init         migrate, then load units and posts (idempotent)
+safegov db migrate      bring the schema to the latest Alembic revision
+safegov db init         migrate, then load units and posts (idempotent)
 """
 
 from __future__ import annotations

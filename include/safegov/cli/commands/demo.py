@@ -43,9 +43,11 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1, default=str))
         return 0
-    print(f"demo data {summary['first']}..{summary['until']} (seed {summary['seed']}) written to {inbox}: "
-          f"{len(summary['files'])} files, {summary['rows_total']} rows, {len(summary['bad_rows'])} planted bad rows, "
-          f"planned compliance {summary['obligations']['compliance']:.1%}")
+    print(
+        f"demo data {summary['first']}..{summary['until']} (seed {summary['seed']}) written to {inbox}: "
+        f"{len(summary['files'])} files, {summary['rows_total']} rows, {len(summary['bad_rows'])} planted bad rows, "
+        f"planned compliance {summary['obligations']['compliance']:.1%}"
+    )
     for rt, n in summary["counts"].items():
         print(f"  {rt:18} {n}")
     print("known misses:")

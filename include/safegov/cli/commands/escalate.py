@@ -31,9 +31,18 @@ def run(args) -> int:
     parse_period(args.from_key)
     parse_period(args.to_key)
     as_of = parse_moment(args.as_of)
-    result = escalate(get_engine(), get_register(), args.from_key, args.to_key, as_of=as_of,
-                      run_id=args.run_id or f"cli:{as_of.isoformat()}", historical=args.historical)
+    result = escalate(
+        get_engine(),
+        get_register(),
+        args.from_key,
+        args.to_key,
+        as_of=as_of,
+        run_id=args.run_id or f"cli:{as_of.isoformat()}",
+        historical=args.historical,
+    )
     shown = {k: v for k, v in sorted(result.items()) if v}
-    print(f"escalated {args.from_key}..{args.to_key} as of {as_of.isoformat()}: "
-          + (", ".join(f"{k}={v}" for k, v in shown.items()) or "nothing new"))
+    print(
+        f"escalated {args.from_key}..{args.to_key} as of {as_of.isoformat()}: "
+        + (", ".join(f"{k}={v}" for k, v in shown.items()) or "nothing new")
+    )
     return 0

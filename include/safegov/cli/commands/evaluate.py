@@ -16,8 +16,13 @@ from __future__ import annotations
 def configure(parser) -> None:
     parser.add_argument("--from", dest="from_key", required=True, help="first period, e.g. 2024-01")
     parser.add_argument("--to", dest="to_key", required=True, help="last period, e.g. 2024-12")
-    parser.add_argument("--obligation", action="append", dest="obligations", metavar="ID",
-                        help="only this obligation (repeatable; default all)")
+    parser.add_argument(
+        "--obligation",
+        action="append",
+        dest="obligations",
+        metavar="ID",
+        help="only this obligation (repeatable; default all)",
+    )
     parser.add_argument("--as-of", dest="as_of", help="decide as of this moment (ISO; without offset Asia/Shanghai)")
     parser.add_argument("--run-id", dest="run_id", default=None, help="recorded with each change (default cli:<as-of>)")
     parser.add_argument("--historical", action="store_true", help="mark the evaluations as a historical (backfill) run")
@@ -42,8 +47,14 @@ def run(args) -> int:
     as_of = parse_moment(args.as_of)
     run_id = args.run_id or f"cli:{as_of.isoformat()}"
     result = evaluate_range(
-        get_engine(), register, args.from_key, args.to_key, as_of=as_of,
-        obligation_ids=args.obligations, run_id=run_id, historical=args.historical,
+        get_engine(),
+        register,
+        args.from_key,
+        args.to_key,
+        as_of=as_of,
+        obligation_ids=args.obligations,
+        run_id=run_id,
+        historical=args.historical,
     )
     header = f"{'obligation':<26}" + "".join(f"{s:>10}" for s in STATUSES) + f"{'changed':>10}"
     print(f"evaluated {args.from_key}..{args.to_key} as of {as_of.isoformat()}")

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 def configure(parser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
-    parser.add_argument("--received-at",
-                        help="when these files were originally received (YYYY-MM-DD HH:MM[:SS][+08:00])")
-    parser.add_argument("--move", action="store_true",
-                        help="move each file to processed/ or rejected/ of its folder (default for the inbox itself)")
-    parser.add_argument("--max-bytes", type=int, default=None,
-                        help="size limit per file (default 50 MB, SAFEGOV_MAX_FILE_BYTES)")
+    parser.add_argument(
+        "--received-at", help="when these files were originally received (YYYY-MM-DD HH:MM[:SS][+08:00])"
+    )
+    parser.add_argument(
+        "--move",
+        action="store_true",
+        help="move each file to processed/ or rejected/ of its folder (default for the inbox itself)",
+    )
+    parser.add_argument(
+        "--max-bytes", type=int, default=None, help="size limit per file (default 50 MB, SAFEGOV_MAX_FILE_BYTES)"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write Great Expectations Data Docs")
     parser.add_argument("--run-id", default=None)
 
@@ -69,8 +74,17 @@ def run(args) -> int:
         groups.setdefault(move_to, []).append(p)
     reports = []
     for move_to, group in groups.items():
-        reports.append(ingest_paths(engine, group, received_at=received, run_id=args.run_id, move_to=move_to,
-                                    max_bytes=args.max_bytes, **kwargs))
+        reports.append(
+            ingest_paths(
+                engine,
+                group,
+                received_at=received,
+                run_id=args.run_id,
+                move_to=move_to,
+                max_bytes=args.max_bytes,
+                **kwargs,
+            )
+        )
     files = [f for r in reports for f in r.files]
     for f in files:
         print(f.summary())

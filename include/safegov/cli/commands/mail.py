@@ -52,10 +52,18 @@ def run(args) -> int:
 
         from safegov.devtools.mailserver import MailServer
 
-        srv = MailServer(args.host, args.port, record_path=Path(args.record) if args.record else None,
-                         rate_limit=args.rate_limit, window=args.window)
-        print(f"local SendGrid on http://{args.host}:{args.port} (POST /v3/mail/send, GET /messages); "
-              f"recording to {srv.record_path}", flush=True)
+        srv = MailServer(
+            args.host,
+            args.port,
+            record_path=Path(args.record) if args.record else None,
+            rate_limit=args.rate_limit,
+            window=args.window,
+        )
+        print(
+            f"local SendGrid on http://{args.host}:{args.port} (POST /v3/mail/send, GET /messages); "
+            f"recording to {srv.record_path}",
+            flush=True,
+        )
         try:
             srv.serve_forever()
         except KeyboardInterrupt:
@@ -72,7 +80,7 @@ def run(args) -> int:
             from safegov.core.errors import SafegovError
 
             raise SafegovError(f"cannot reach the local mail server at {url}: {exc}") from None
-        for m in messages[-args.limit:]:
+        for m in messages[-args.limit :]:
             key = (m.get("custom_args") or {}).get("outbox_key", "")
             print(f"{m['received_at']}  {m['message_id']}  {m.get('subject')}  [{key}]")
         print(f"{len(messages)} message(s) received")
@@ -90,9 +98,15 @@ def run(args) -> int:
         mailer = get_mailer()
         total: dict[str, int] = {}
         while True:
-            counts = deliver(engine, mailer, now=get_clock().now(), limit=args.limit,
-                             max_attempts=args.max_attempts, workers=args.workers,
-                             mark_batch=20 if args.workers > 1 else 1)
+            counts = deliver(
+                engine,
+                mailer,
+                now=get_clock().now(),
+                limit=args.limit,
+                max_attempts=args.max_attempts,
+                workers=args.workers,
+                mark_batch=20 if args.workers > 1 else 1,
+            )
             for k, v in counts.items():
                 total[k] = total.get(k, 0) + v
             if not args.all or counts["claimed"] == 0:
@@ -130,8 +144,10 @@ def run(args) -> int:
             return 0
         for r in rows:
             dup = " POSSIBLE-DUPLICATE" if r["possible_duplicate"] else ""
-            print(f"{r['id']:>7} {r['state']:<10} {r['reason'] or '-':<22} a={r['attempts']} {r['to']:<16} "
-                  f"{r['key']}{dup}")
+            print(
+                f"{r['id']:>7} {r['state']:<10} {r['reason'] or '-':<22} a={r['attempts']} {r['to']:<16} "
+                f"{r['key']}{dup}"
+            )
         print("counts: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty"))
         return 0
     return 2

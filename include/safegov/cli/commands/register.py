@@ -1,8 +1,8 @@
 """Check or list the obligation register (config/obligations.yaml).
 
-  safegov register check   validate (obligations and accountability rules); prints the first
-                           error with file, obligation or rule id and field
-  safegov register list    one line per obligation
+safegov register check   validate (obligations and accountability rules); prints the first
+                         error with file, obligation or rule id and field
+safegov register list    one line per obligation
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def run(args) -> int:
         print(f"register ok: {len(register.obligations)} obligations, {rules} accountability rules")
     else:
         for ob in register.obligations:
-            print(f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\t"
-                  f"quota {ob.quota}\t{ob.title}")
+            print(
+                f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\t"
+                f"quota {ob.quota}\t{ob.title}"
+            )
     return 0

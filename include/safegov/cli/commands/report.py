@@ -38,8 +38,12 @@ def run_bulletin(args) -> int:
     from safegov.db.engine import get_engine
     from safegov.reports.bulletin import draft_bulletins
 
-    paths = draft_bulletins(get_engine(), args.period, out_dir=Path(args.out) if args.out else None,
-                            unit_codes=set(args.unit) if args.unit else None)
+    paths = draft_bulletins(
+        get_engine(),
+        args.period,
+        out_dir=Path(args.out) if args.out else None,
+        unit_codes=set(args.unit) if args.unit else None,
+    )
     offices = len({p.stem for p in paths})
     folder = paths[0].parent if paths else "-"
     print(f"drafted {offices} bulletins for {args.period} in {folder}")

@@ -55,18 +55,29 @@ def run(args) -> int:
     def progress(key: str, rows: int) -> None:
         print(f"  {key}: {rows} rows", file=sys.stderr, flush=True)
 
-    result = write_synth(Path(args.out) if args.out else None, enterprises=args.enterprises, from_key=args.from_key,
-                         to_key=args.to_key, seed=args.seed, compliance=args.compliance, load_engine=engine,
-                         progress=progress)
+    result = write_synth(
+        Path(args.out) if args.out else None,
+        enterprises=args.enterprises,
+        from_key=args.from_key,
+        to_key=args.to_key,
+        seed=args.seed,
+        compliance=args.compliance,
+        load_engine=engine,
+        progress=progress,
+    )
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
-    print(f"synthetic set {result['from']}..{result['to']}: {result['enterprises']} enterprises, "
-          f"{result['files']} files, "
-          f"{result['rows_total']} rows, {result['bytes'] / 1e6:.1f} MB, {result['write_seconds']} s writing "
-          f"({result['rows_per_second']} rows/s), planned compliance {result['obligations']['compliance']:.1%}")
+    print(
+        f"synthetic set {result['from']}..{result['to']}: {result['enterprises']} enterprises, "
+        f"{result['files']} files, "
+        f"{result['rows_total']} rows, {result['bytes'] / 1e6:.1f} MB, {result['write_seconds']} s writing "
+        f"({result['rows_per_second']} rows/s), planned compliance {result['obligations']['compliance']:.1%}"
+    )
     if "ingest" in result:
         i = result["ingest"]
-        print(f"loaded: {i['files']} files, {i['accepted']} accepted, {i['quarantined']} quarantined "
-              f"in {result['load_seconds']} s")
+        print(
+            f"loaded: {i['files']} files, {i['accepted']} accepted, {i['quarantined']} quarantined "
+            f"in {result['load_seconds']} s"
+        )
     return 0

@@ -187,7 +187,6 @@ def quarantined(ob: Obligation):
     )
 
 
-
 # --------------------------------------------------------------------------- statement
 
 
@@ -431,7 +430,6 @@ def _day_rows(periods: Iterable[Period]) -> list[dict[str, Any]]:
             rows.append({"day": day, "period": p.key})
             day += dt.timedelta(days=1)
     return rows
-
 
 
 def plan(run: RuleRun) -> Plan | None:

@@ -62,8 +62,9 @@ def hazard_query(ob: Obligation, *, as_of_date: dt.date, lo: dt.date | None, hi:
 def plan(run: RuleRun) -> Plan:
     """The hazards whose deadline falls in the run's months (all without periods), of the
     touched enterprises when a late record re-evaluates them."""
-    stmt = hazard_query(run.ob, as_of_date=local_date(run.as_of), lo=run.first_day, hi=run.last_day,
-                        enterprise_ids=run.event_filter)
+    stmt = hazard_query(
+        run.ob, as_of_date=local_date(run.as_of), lo=run.first_day, hi=run.last_day, enterprise_ids=run.event_filter
+    )
     return Plan(stmt)
 
 

@@ -146,9 +146,7 @@ def test_decision_applies_the_chosen_option(monkeypatch):
         return len(case_ids)
 
     import safegov.accountability.cases
-    import safegov.accountability.escalation
 
-    monkeypatch.setattr(safegov.accountability.escalation, "decide_cases", fake_decide, raising=False)
     monkeypatch.setattr(safegov.accountability.cases, "decide_cases", fake_decide)
     monkeypatch.setattr(at, "engine", lambda: None)
     when = dt.datetime(2026, 7, 10, 1, tzinfo=UTC)

@@ -131,10 +131,12 @@ def canonical_json(rt: RecordType, columns: dict[str, pd.Series]) -> list[str]:
 def _each_distinct(series: pd.Series, texts) -> list[Any]:
     """``texts(values)`` (a list per numpy array) applied to each distinct value only:
     a file's rows share few days and usually one received time. Missing stays None."""
+    import numpy as np
     import pandas as pd
 
     codes, distinct = pd.factorize(series, use_na_sentinel=True)
-    made = texts(distinct.to_numpy() if hasattr(distinct, "to_numpy") else distinct) + [None]  # code -1 → None
+    # factorize gives an Index for a Series of objects, an ndarray for some dtypes.
+    made = texts(distinct if isinstance(distinct, np.ndarray) else distinct.to_numpy()) + [None]  # code -1 → None
     return [made[c] for c in codes.tolist()]
 
 

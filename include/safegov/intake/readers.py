@@ -382,7 +382,7 @@ def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
             records.append(RawRecord(i, values))
     except UnreadableFile:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any parser failure means "cannot be read", with its cause
         raise UnreadableFile(f"corrupt XLSX: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from None
     finally:
         wb.close()

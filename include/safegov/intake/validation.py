@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safegov.core.creditcode import is_valid_credit_code
+from safegov.org.directory import in_term
 from safegov.register.records import RECORD_TYPES, RecordType
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -339,8 +340,8 @@ def _custom_expectations() -> dict[str, type]:
                 spans = terms.get(leader_id)
                 if not spans:
                     continue  # unknown leaders are reported by the registry expectation
-                day = on.date() if hasattr(on, "date") else on
-                out[i] = any(start <= day and (end is None or day <= end) for start, end in spans)
+                day = on.date() if isinstance(on, dt.datetime) else on
+                out[i] = any(in_term(start, end, day) for start, end in spans)
             return out
 
     class ExpectColumnPairValuesToBeLeaderInOffice(ColumnPairMapExpectation):

@@ -44,7 +44,12 @@ class Term:
     term_end: dt.date | None
 
     def in_office(self, on: dt.date) -> bool:
-        return self.term_start <= on and (self.term_end is None or self.term_end >= on)
+        return in_term(self.term_start, self.term_end, on)
+
+
+def in_term(term_start: dt.date, term_end: dt.date | None, on: dt.date) -> bool:
+    """Whether ``on`` falls within a term: started, and not ended before ``on``."""
+    return term_start <= on and (term_end is None or term_end >= on)
 
 
 def pick(terms: Iterable[Term], on: dt.date) -> Term | None:

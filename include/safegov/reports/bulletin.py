@@ -38,7 +38,6 @@ from safegov.org.tree import UnitTree
 
 ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
 VIOLATIONS = {"late_report": "迟报", "under_graded": "谎报（低报等级）", "concealed": "瞒报"}
-GRADES = {"general": "一般", "larger": "较大", "major": "重大", "especially_major": "特别重大"}
 KINDS = {
     "reminder": "提醒",
     "notice": "通知",

@@ -117,17 +117,14 @@ def render_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str
 
 
 def _month_bounds(from_key: str | None, to_key: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    from safegov.core.periods import TZ
+    """[start of ``from_key``, start of the period after ``to_key``) in Asia/Shanghai."""
+    from safegov.core.periods import TZ, parse_period
 
-    def start(key: str) -> dt.datetime:
-        y, m = int(key[:4]), int(key[5:7])
-        return dt.datetime(y, m, 1, tzinfo=TZ)
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), TZ)
 
-    lo = start(from_key) if from_key else None
-    hi = None
-    if to_key:
-        s = start(to_key)
-        hi = dt.datetime(s.year + (s.month == 12), s.month % 12 + 1, 1, tzinfo=TZ)
+    lo = midnight(parse_period(from_key).first) if from_key else None
+    hi = midnight(parse_period(to_key).last + dt.timedelta(days=1)) if to_key else None
     return lo, hi
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from safegov.core.periods import TZ, Cadence, Period, grace_ends_at, period_of
@@ -72,28 +72,36 @@ def as_of_for(period: Period, grace_working_days: int) -> dt.datetime:
     return min(grace_ends_at(period, grace_working_days), now())
 
 
-@dataclass(frozen=True)
 class RunContext:
-    """One DAG run as the safegov core sees it."""
+    """One DAG run as the safegov core sees it, read from Airflow's task context.
 
-    run_id: str | None
-    run_after: dt.datetime  # Asia/Shanghai
-    historical: bool
-    data_interval_start: dt.datetime | None  # Asia/Shanghai
+    Each fact is read when a task first asks for it, so a task that needs only the run id
+    (ingestion) does not require a data interval or a due time.
+    """
+
+    def __init__(self, context: Mapping[str, Any]):
+        self._context = context
 
     @classmethod
     def of(cls, context: Mapping[str, Any]) -> RunContext:
-        dag_run = context.get("dag_run")
-        start = context.get("data_interval_start")
-        return cls(
-            run_id=(dag_run.run_id if dag_run is not None else None) or context.get("run_id"),
-            run_after=run_after(context),
-            historical=is_historical(context),
-            data_interval_start=local(start) if start is not None else None,
-        )
+        return cls(context)
+
+    @cached_property
+    def run_id(self) -> str | None:
+        dag_run = self._context.get("dag_run")
+        return (dag_run.run_id if dag_run is not None else None) or self._context.get("run_id")
+
+    @cached_property
+    def run_after(self) -> dt.datetime:
+        """When the run became due, in Asia/Shanghai."""
+        return run_after(self._context)
+
+    @cached_property
+    def historical(self) -> bool:
+        return is_historical(self._context)
 
     def period(self, cadence: Cadence | str) -> Period:
-        return period_from_context({"data_interval_start": self.data_interval_start}, cadence)
+        return period_from_context(self._context, cadence)
 
     @property
     def as_of(self) -> dt.datetime:

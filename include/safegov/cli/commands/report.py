@@ -51,12 +51,12 @@ def run_bulletin(args) -> int:
 
 
 def run_veto(args) -> int:
-    import csv
     import json
     import sys
 
     from safegov.accountability.veto import veto_report
     from safegov.db.engine import session_scope
+    from safegov.reports.exports import csv_writer
 
     with session_scope() as session:
         rows = veto_report(session, args.year)
@@ -67,11 +67,18 @@ def run_veto(args) -> int:
             out.write("\n")
         else:
             cols = list(rows[0].keys()) if rows else ["unit_code"]
-            w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
-            w.writeheader()
+            w = csv_writer(out, lineterminator="\n")
+            w.writerow(cols)
             for r in rows:
-                w.writerow({k: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in r.items()})
+                w.writerow(_veto_cell(r.get(c)) for c in cols)
     finally:
         if out is not sys.stdout:
             out.close()
     return 0
+
+
+def _veto_cell(value):
+    """A list (e.g. the grounds) as one ``;``-joined cell; None as an empty cell."""
+    if value is None:
+        return ""
+    return ";".join(map(str, value)) if isinstance(value, (list, tuple)) else value

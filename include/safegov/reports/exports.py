@@ -20,7 +20,8 @@ import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -98,12 +99,27 @@ def write_rows(
     if out is None or out == "-":
         return _write(rows, columns, fmt, sys.stdout)
     if isinstance(out, (str, Path)):
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # utf-8-sig for CSV: Excel on Chinese Windows reads it as UTF-8 only with the BOM.
-        with path.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as f:
+        with output_file(out, encoding="utf-8-sig" if fmt == "csv" else "utf-8", make_folder=True) as f:
             return _write(rows, columns, fmt, f)
     return _write(rows, columns, fmt, out)
+
+
+@contextmanager
+def output_file(out: str | Path, *, encoding: str = "utf-8", make_folder: bool = False) -> Iterator[IO[str]]:
+    """``out`` opened for writing text. A path that cannot be written (a folder, a file's
+    child, no permission) is bad input: a ``SafegovError`` naming it, not a traceback."""
+    from safegov.core.errors import SafegovError
+
+    path = Path(out)
+    try:
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        f = path.open("w", encoding=encoding, newline="")
+    except OSError as exc:
+        raise SafegovError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with f:
+        yield f
 
 
 def _write(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, stream: IO[str]) -> int:

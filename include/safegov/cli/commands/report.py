@@ -53,15 +53,17 @@ def run_bulletin(args) -> int:
 def run_veto(args) -> int:
     import json
     import sys
+    from contextlib import nullcontext
 
     from safegov.accountability.veto import veto_report
+    from safegov.cli.parsing import parse_year
     from safegov.db.engine import session_scope
-    from safegov.reports.exports import csv_writer
+    from safegov.reports.exports import csv_writer, output_file
 
+    year = parse_year(args.year)
     with session_scope() as session:
-        rows = veto_report(session, args.year)
-    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
-    try:
+        rows = veto_report(session, year)
+    with output_file(args.out) if args.out else nullcontext(sys.stdout) as out:
         if args.format == "json":
             json.dump(rows, out, ensure_ascii=False, indent=2, default=str)
             out.write("\n")
@@ -71,9 +73,6 @@ def run_veto(args) -> int:
             w.writerow(cols)
             for r in rows:
                 w.writerow(_veto_cell(r.get(c)) for c in cols)
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
 
 

@@ -43,3 +43,11 @@ def parse_month(text: str, flag: str) -> str:
     if not _MONTH.fullmatch(text or ""):
         raise SafegovError(f"{flag} {text!r}: expected a month YYYY-MM")
     return text
+
+
+def parse_year(year: int, flag: str = "--year") -> int:
+    """A calendar year whose every moment (and the first day after it) the date types hold."""
+    # 9999-12-31 has no next day and year 1 in Asia/Shanghai starts before UTC's year 1.
+    if not 1000 <= year <= 9998:
+        raise SafegovError(f"{flag} {year}: expected a year between 1000 and 9998")
+    return year

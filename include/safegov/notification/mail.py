@@ -5,8 +5,9 @@ Airflow SendGrid provider builds its client without ``host``, so it cannot talk 
 SendGrid-compatible server (``safegov.devtools.mailserver``). No smtplib anywhere.
 
 Privacy: never log the API key, email addresses or phone numbers. Log outbox ids/keys and
-``mask(address)`` only. ``python_http_client`` logs request headers (the key) and payloads
-(addresses) at DEBUG; its logger is silenced here.
+``mask(address)`` only; whatever a provider answers is stored only through ``scrub``
+(credentials redacted, addresses masked). ``python_http_client`` logs request headers (the
+key) and payloads (addresses) at DEBUG; its logger is silenced here.
 """
 
 from __future__ import annotations
@@ -61,11 +62,30 @@ def mask(value: str | None) -> str:
     return "***"
 
 
-def scrub(text: str | None) -> str:
-    """Replace every email address and phone number in free text (error bodies) by its mask."""
+# Credentials a provider's reply may echo (a proxy or an error page quoting the request):
+# the value of an Authorization header, a bearer/basic token, a SendGrid key (SG.<id>.<secret>).
+_AUTHORIZATION_RE = re.compile(r"""(?i)(authorization["']?\s*[:=]\s*["']?)[^"'\r\n,;}<]+""")
+_TOKEN_RE = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]+")
+_SENDGRID_KEY_RE = re.compile(r"\bSG\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?")
+REDACTED = "[redacted]"
+
+
+def redact_credentials(text: str | None) -> str:
+    """``text`` with API keys and authorization tokens replaced by ``[redacted]``."""
     if not text:
         return ""
-    text = _EMAIL_RE.sub(lambda m: mask(m.group(0)), str(text))
+    text = _AUTHORIZATION_RE.sub(lambda m: m.group(1) + REDACTED, str(text))
+    text = _TOKEN_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    return _SENDGRID_KEY_RE.sub(REDACTED, text)
+
+
+def scrub(text: str | None) -> str:
+    """Free text from a provider (error bodies, exceptions) fit to store and show: credentials
+    redacted, every email address and phone number masked. The one place that cleans what
+    comes back from a mail provider."""
+    if not text:
+        return ""
+    text = _EMAIL_RE.sub(lambda m: mask(m.group(0)), redact_credentials(text))
     return _PHONE_RE.sub(lambda m: mask(m.group(0)), text)
 
 

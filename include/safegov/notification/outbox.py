@@ -468,7 +468,7 @@ def _outcome(
         return {
             "state": "sent",
             "sent_at": now,
-            "provider_message_id": resp.header("X-Message-Id"),
+            "provider_message_id": scrub(resp.header("X-Message-Id")) or None,
             "reason": None,
             "next_attempt_at": None,
         }

@@ -19,7 +19,6 @@ month with the same data rewrites identical files.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import os
@@ -35,6 +34,7 @@ from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ, Cadence, parse_period
 from safegov.db.models import Accident, Case, Evaluation
 from safegov.org.tree import UnitTree
+from safegov.reports.exports import csv_writer
 
 ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
 VIOLATIONS = {"late_report": "迟报", "under_graded": "谎报（低报等级）", "concealed": "瞒报"}
@@ -278,7 +278,7 @@ def render_html(f: Figures, tree: UnitTree) -> str:
 def render_csv(f: Figures) -> str:
     """The figures behind the draft: section, key, value (one row each)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_writer(buf, lineterminator="\n")
     w.writerow(["unit_code", "period", "section", "key", "value"])
     w.writerow([f.unit_code, f.period, "accidents", "total", f.accidents_total])
     w.writerow([f.unit_code, f.period, "deaths", "total", f.deaths_total])

@@ -1,9 +1,12 @@
 """Exports (SPEC §9): the export queries and the one CSV/JSON writer they share.
 
-``write_rows`` is the one writer every export uses. In CSV, a cell that a spreadsheet
+``write_rows`` is the one writer every export uses, and ``csv_writer`` the one CSV writer of
+the package (exports, the veto report, the bulletin figures): a cell that a spreadsheet
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return)
 gets a leading apostrophe, so a submitted ``=HYPERLINK(...)`` stays text for whoever
-opens the export (CSV injection). JSON is written as submitted.
+opens the file (CSV injection). JSON is written as submitted. (The demo and synthetic
+generators in ``safegov.devtools`` write submission files, the input of the pipeline, not
+files for people: they write cells as a unit would submit them.)
 
 Export functions take a Session and inclusive period bounds and return a list of dicts:
 ``export_evaluations``, ``export_cases``, ``export_blacklist`` and ``export_quarantine``.
@@ -17,7 +20,8 @@ import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,6 +50,21 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+class NeutralisingWriter:
+    """``csv.writer`` whose every cell goes through ``neutralise``."""
+
+    def __init__(self, stream: IO[str], *, lineterminator: str = "\r\n"):
+        self._writer = csv.writer(stream, lineterminator=lineterminator)
+
+    def writerow(self, cells: Iterable[Any]) -> None:
+        self._writer.writerow([neutralise(c) for c in cells])
+
+
+def csv_writer(stream: IO[str], *, lineterminator: str = "\r\n") -> NeutralisingWriter:
+    """The CSV writer for every CSV file the package writes for people to open."""
+    return NeutralisingWriter(stream, lineterminator=lineterminator)
 
 
 def _plain(value: Any) -> Any:
@@ -80,22 +99,37 @@ def write_rows(
     if out is None or out == "-":
         return _write(rows, columns, fmt, sys.stdout)
     if isinstance(out, (str, Path)):
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # utf-8-sig for CSV: Excel on Chinese Windows reads it as UTF-8 only with the BOM.
-        with path.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as f:
+        with output_file(out, encoding="utf-8-sig" if fmt == "csv" else "utf-8", make_folder=True) as f:
             return _write(rows, columns, fmt, f)
     return _write(rows, columns, fmt, out)
+
+
+@contextmanager
+def output_file(out: str | Path, *, encoding: str = "utf-8", make_folder: bool = False) -> Iterator[IO[str]]:
+    """``out`` opened for writing text. A path that cannot be written (a folder, a file's
+    child, no permission) is bad input: a ``SafegovError`` naming it, not a traceback."""
+    from safegov.core.errors import SafegovError
+
+    path = Path(out)
+    try:
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        f = path.open("w", encoding=encoding, newline="")
+    except OSError as exc:
+        raise SafegovError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with f:
+        yield f
 
 
 def _write(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, stream: IO[str]) -> int:
     n = 0
     if fmt == "csv":
         # "\r\n" (RFC 4180) also makes the writer quote a lone CR inside a cell.
-        writer = csv.writer(stream, lineterminator="\r\n")
+        writer = csv_writer(stream, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([neutralise(_plain(row.get(c))) for c in columns])
+            writer.writerow([_plain(row.get(c)) for c in columns])
             n += 1
         return n
     stream.write("[")

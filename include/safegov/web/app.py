@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
 
 from safegov.org.tree import UnitTree
 from safegov.register.obligations import Register
@@ -24,6 +25,31 @@ from safegov.web.deps import UsersCache
 from safegov.web.rendering import make_templates
 from safegov.web.routers import ROUTERS
 from safegov.web.scope import DashboardUsersError
+
+# The pages carry one inline <style> (base.html, the bulletin drafts) and no scripts; the
+# Airflow UI frames the dashboard from the same origin, so framing is limited to 'self'.
+CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'"
+
+
+class SecurityHeaders:
+    """Adds the CSP (unless a route set its own, as Data Docs do) and ``nosniff`` to every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -49,6 +75,7 @@ def create_app(
     app.add_exception_handler(DashboardUsersError, _bad_users)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

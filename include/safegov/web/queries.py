@@ -31,6 +31,7 @@ from safegov.db.models import (
     SubmissionFile,
 )
 from safegov.org.tree import UnitTree
+from safegov.register.records import RECORD_TYPES
 from safegov.web.scope import Scope
 
 STATUSES = ("met", "met_late", "missed", "pending", "exempt")
@@ -208,14 +209,55 @@ def _id_column(model):
     return None
 
 
-def records_for(session: Session, record_type: str, ids: list[str]) -> list[dict[str, Any]]:
-    """The record rows behind evidence ids (record ids of the obligation's record type)."""
+def _owner_column(record_type: str):
+    """The column that qualifies a record id in the natural key (SPEC §3): a meeting's
+    ``unit_code``, a hazard inspection's ``enterprise_id``; None when the id is unique alone."""
+    model = RECORD_MODELS[record_type]
+    key = RECORD_TYPES[record_type].key
+    return next((model.__table__.columns[c] for c in key if c in ("unit_code", "enterprise_id")), None)
+
+
+def _scope_of_record(model, scope: Scope):
+    """The scope on a record table: its unit, else its enterprise's county."""
+    cols = model.__table__.columns
+    if "unit_code" in cols:
+        return unit_clause(cols["unit_code"], scope)
+    return enterprise_clause(cols["enterprise_id"], scope)
+
+
+def records_for(
+    session: Session, scope: Scope, record_type: str, refs: list[tuple[str | None, str]]
+) -> list[dict[str, Any]]:
+    """The record rows behind evidence: ``refs`` are (owner, record id) pairs, the owner being
+    the value of the natural key's unit or enterprise column (ignored when the id is unique
+    alone). Record ids are only unique per unit or enterprise, so an id alone would also find
+    another unit's record."""
     model = RECORD_MODELS.get(record_type)
     col = _id_column(model) if model is not None else None
-    if col is None or not ids:
+    if col is None or not refs:
         return []
-    objs = session.scalars(select(model).where(col.in_(ids))).all()
-    return [{"record_type": record_type, **_row_dict(o)} for o in objs]
+    owner = _owner_column(record_type)
+    stmt = select(model).where(col.in_(sorted({i for _, i in refs})), _scope_of_record(model, scope))
+    if owner is None:
+        return [{"record_type": record_type, **_row_dict(o)} for o in session.scalars(stmt)]
+    # Both key columns as IN lists (bounded SQL whatever the number of subjects), then the
+    # exact pairs kept here.
+    wanted = set(refs)
+    stmt = stmt.where(owner.in_(sorted({o for o, _ in refs if o is not None})))
+    return [
+        {"record_type": record_type, **_row_dict(o)}
+        for o in session.scalars(stmt)
+        if (getattr(o, owner.key), getattr(o, col.key)) in wanted
+    ]
+
+
+def _evidence_owner(record_type: str, e: Evaluation) -> str | None:
+    """The natural key's owner of the records behind evaluation ``e``: its unit, or the
+    enterprise it evaluates (``safegov.evaluation.rules.count`` places records that way)."""
+    owner = _owner_column(record_type)
+    if owner is None:
+        return None
+    return e.subject_id if owner.name == "enterprise_id" else e.unit_code
 
 
 def cell_detail(
@@ -235,19 +277,21 @@ def cell_detail(
     obligation = _obligation(register, obligation_id)
     record_type = obligation.evidence.record_type if obligation is not None else None
     evaluations = []
-    all_ids: list[str] = []
+    refs: list[tuple[str | None, str]] = []
     for e in evs:
         ids = [i for i in (e.evidence or "").split(";") if i]
-        all_ids.extend(ids)
+        if record_type:
+            owner = _evidence_owner(record_type, e)
+            refs.extend((owner, i) for i in ids)
         evaluations.append({**_row_dict(e), "evidence_ids": ids})
-    records = records_for(session, record_type, sorted(set(all_ids))) if record_type else []
+    records = records_for(session, scope, record_type, refs) if record_type else []
     # The subject itself is the record for event obligations (accident, hazard, ticket).
     event_subjects = [e.subject_id for e in evs if e.subject_kind in ("accident", "hazard", "ticket")]
     if record_type and event_subjects:
         seen = {r.get(_id_column(RECORD_MODELS[record_type]).name) for r in records}
         records += [
             r
-            for r in records_for(session, record_type, event_subjects)
+            for r in records_for(session, scope, record_type, [(None, s) for s in event_subjects])
             if r.get(_id_column(RECORD_MODELS[record_type]).name) not in seen
         ]
     rejected = []

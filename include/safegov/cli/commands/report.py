@@ -51,27 +51,33 @@ def run_bulletin(args) -> int:
 
 
 def run_veto(args) -> int:
-    import csv
     import json
     import sys
+    from contextlib import nullcontext
 
     from safegov.accountability.veto import veto_report
+    from safegov.cli.parsing import parse_year
     from safegov.db.engine import session_scope
+    from safegov.reports.exports import csv_writer, output_file
 
+    year = parse_year(args.year)
     with session_scope() as session:
-        rows = veto_report(session, args.year)
-    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
-    try:
+        rows = veto_report(session, year)
+    with output_file(args.out) if args.out else nullcontext(sys.stdout) as out:
         if args.format == "json":
             json.dump(rows, out, ensure_ascii=False, indent=2, default=str)
             out.write("\n")
         else:
             cols = list(rows[0].keys()) if rows else ["unit_code"]
-            w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
-            w.writeheader()
+            w = csv_writer(out, lineterminator="\n")
+            w.writerow(cols)
             for r in rows:
-                w.writerow({k: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in r.items()})
-    finally:
-        if out is not sys.stdout:
-            out.close()
+                w.writerow(_veto_cell(r.get(c)) for c in cols)
     return 0
+
+
+def _veto_cell(value):
+    """A list (e.g. the grounds) as one ``;``-joined cell; None as an empty cell."""
+    if value is None:
+        return ""
+    return ";".join(map(str, value)) if isinstance(value, (list, tuple)) else value

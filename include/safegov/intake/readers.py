@@ -19,6 +19,7 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,8 @@ class ReadResult:
     encoding: str | None
     header: list[str]
     records: list[RawRecord] = field(default_factory=list)
+    # Header texts that appear more than once (the later ones renamed ``text#2`` …).
+    duplicates: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- aliases
@@ -180,15 +183,22 @@ def check_size(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     return size
 
 
-def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> ReadResult:
+def read_file(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None, data: bytes | None = None
+) -> ReadResult:
+    """The file's rows; ``data``: its bytes, already read (the caller hashed exactly
+    these, so what is parsed is what is recorded) — ``path`` then only names it."""
     path = Path(path)
     fmt = file_format(name or path.name)
-    check_size(path, max_bytes)
-    if fmt == "xlsx":
-        return read_xlsx(path, max_bytes=max_bytes)
-    data = path.read_bytes()
+    if data is None:
+        check_size(path, max_bytes)
+        data = path.read_bytes()
     if len(data) > max_bytes:  # it grew after stat
         raise UnreadableFile(f"file is over the limit of {max_bytes} bytes")
+    if not data:
+        raise UnreadableFile("empty file (0 bytes)")
+    if fmt == "xlsx":
+        return read_xlsx(data, max_bytes=max_bytes)
     text, encoding = decode(data)
     if not text.strip():
         raise UnreadableFile("empty file (no header)")
@@ -219,7 +229,43 @@ def decode(data: bytes) -> tuple[str, str]:
         raise UnreadableFile("unknown encoding: neither UTF-8 nor GB18030") from None
     if "\x00" in text:
         raise UnreadableFile("unknown encoding: binary content (NUL bytes)")
+    _check_gb18030(data, text)
     return text, "gb18030"
+
+
+# Share of a GB18030 text's non-ASCII characters that may lie outside GB2312 (the 6,763
+# common hanzi and CJK punctuation). Chinese text stays far below it; Big5 or Shift-JIS
+# bytes read as GB18030 decode to mostly rare GBK characters, far above it.
+GB18030_RARE_SHARE = 0.25
+
+
+def _check_gb18030(data: bytes, text: str) -> None:
+    """Refuse bytes that decode as GB18030 without being GB18030 text (Big5, Shift-JIS):
+    they must round-trip, carry no replacement or private-use characters, and be mostly
+    common characters."""
+    if text.encode("gb18030") != data:
+        raise UnreadableFile("unknown encoding: the bytes do not round-trip as GB18030")
+    counts = Counter(ch for ch in text if ch > "\x7f")
+    total = sum(counts.values())
+    if not total:
+        return
+    odd = sum(n for ch, n in counts.items() if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff")
+    if odd:
+        raise UnreadableFile("unknown encoding: replacement or private-use characters when read as GB18030")
+    rare = sum(n for ch, n in counts.items() if not _in_gb2312(ch))
+    if rare > total * GB18030_RARE_SHARE:
+        raise UnreadableFile(
+            f"unknown encoding: read as GB18030, {rare} of {total} characters are rare "
+            "(Big5 or Shift-JIS?): save the file as UTF-8"
+        )
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _cell_text(value: str) -> str | None:
@@ -236,7 +282,8 @@ def read_csv_text(text: str, encoding: str, *, tab: bool = False) -> ReadResult:
         raise UnreadableFile("empty file (no header)") from None
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV header: {exc}") from None
-    header = _unique_header([h.strip().lstrip("\ufeff") for h in header])
+    submitted = [h.strip().lstrip("\ufeff") for h in header]
+    header = _unique_header(submitted)
     if not any(header):
         raise UnreadableFile("empty header row")
     records: list[RawRecord] = []
@@ -256,7 +303,12 @@ def read_csv_text(text: str, encoding: str, *, tab: bool = False) -> ReadResult:
             records.append(RawRecord(i, values))
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV at row {i}: {exc}") from None
-    return ReadResult("csv", encoding, header, records)
+    return ReadResult("csv", encoding, header, records, _duplicates(submitted))
+
+
+def _duplicates(header: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return list(dict.fromkeys(h for h in header if h and (h in seen or seen.add(h))))
 
 
 def _unique_header(header: list[str]) -> list[str]:
@@ -279,11 +331,20 @@ def read_jsonl_text(text: str, encoding: str) -> ReadResult:
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        deep = False
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             records.append(
                 RawRecord(i, {"_line": line[:10000]}, error=f"not valid JSON: {exc.msg} at column {exc.colno}")
+            )
+            continue
+        except RecursionError:
+            obj, deep = None, True
+        if deep or _too_deep(obj):
+            # Deeper than any submission needs, and too deep to encode back to JSON text.
+            records.append(
+                RawRecord(i, {"_line": line[:10000]}, error=f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
             )
             continue
         if not isinstance(obj, dict):
@@ -297,10 +358,28 @@ def read_jsonl_text(text: str, encoding: str) -> ReadResult:
     return ReadResult("jsonl", encoding, list(header), records)
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether ``obj`` nests lists or objects deeper than :data:`MAX_JSON_DEPTH` (iterative:
+    the check itself must not recurse)."""
+    stack = [(obj, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
 _XML_DANGER = ((b"<!DOCTYPE", "a DTD (<!DOCTYPE>)"), (b"<!ENTITY", "an entity declaration (<!ENTITY>)"))
 
 
-def _scan_xlsx(path: Path, max_bytes: int) -> None:
+def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int) -> None:
     if not zipfile.is_zipfile(path):
         raise UnreadableFile("corrupt XLSX: not a zip archive")
     try:
@@ -344,8 +423,13 @@ def _xlsx_text(value: Any) -> Any:
     return str(value)
 
 
-def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
-    _scan_xlsx(path, max_bytes)
+def read_xlsx(source: Path | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    if isinstance(source, bytes):
+        _scan_xlsx(io.BytesIO(source), max_bytes)
+        path: Path | io.BytesIO = io.BytesIO(source)
+    else:
+        _scan_xlsx(source, max_bytes)
+        path = source
     from openpyxl import load_workbook
     from openpyxl.xml import DEFUSEDXML
 
@@ -364,7 +448,8 @@ def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
             first = next(rows)
         except StopIteration:
             raise UnreadableFile("empty file (the first sheet has no header)") from None
-        header = _unique_header([str(_xlsx_text(h) or "").strip() for h in first])
+        submitted = [str(_xlsx_text(h) or "").strip() for h in first]
+        header = _unique_header(submitted)
         while header and header[-1].startswith("_column_"):
             header.pop()
         if not header:
@@ -386,4 +471,4 @@ def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
         raise UnreadableFile(f"corrupt XLSX: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from None
     finally:
         wb.close()
-    return ReadResult("xlsx", None, header, records)
+    return ReadResult("xlsx", None, header, records, _duplicates(submitted))

@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import json
 import re
+import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +34,13 @@ from safegov.register.records import RECORD_TYPES
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # A zip may expand a lot legitimately (XML is verbose) but not without bound.
 XLSX_EXPANSION_FACTOR = 20
+# Absolute caps on one XLSX, whatever the size limit: bytes its XML members really expand
+# to (declared sizes can lie), shared strings (openpyxl loads them all at once), cells
+# read, and seconds spent reading rows.
+XLSX_MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+XLSX_MAX_SHARED_STRINGS = 2_000_000
+XLSX_MAX_CELLS = 10_000_000
+XLSX_TIME_BUDGET_SECONDS = 300.0
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -390,16 +398,27 @@ def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int) -> None:
                 raise UnreadableFile(f"XLSX expands to {total} bytes, over {XLSX_EXPANSION_FACTOR}× the size limit")
             if not any(i.filename == "[Content_Types].xml" for i in infos):
                 raise UnreadableFile("corrupt XLSX: no [Content_Types].xml")
+            expanded = 0
             for info in infos:
                 if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     continue
+                shared = info.filename.lower().endswith("sharedstrings.xml")
+                strings = 0
                 with zf.open(info) as member:
                     tail = b""
                     while chunk := member.read(1 << 20):
+                        expanded += len(chunk)
+                        if expanded > XLSX_MAX_EXPANDED_BYTES:
+                            raise UnreadableFile(f"XLSX expands to over {XLSX_MAX_EXPANDED_BYTES} bytes")
                         window = tail + chunk
                         for needle, what in _XML_DANGER:
                             if needle in window:
                                 raise UnreadableFile(f"XLSX refused: {info.filename} carries {what}")
+                        if shared:
+                            # Matches wholly inside the tail were counted with the previous chunk.
+                            strings += sum(window.count(n) - tail.count(n) for n in (b"<si>", b"<si "))
+                            if strings > XLSX_MAX_SHARED_STRINGS:
+                                raise UnreadableFile(f"XLSX has over {XLSX_MAX_SHARED_STRINGS} shared strings")
                         tail = window[-16:]
     except zipfile.BadZipFile as exc:
         raise UnreadableFile(f"corrupt XLSX: {exc}") from None
@@ -443,7 +462,12 @@ def read_xlsx(source: Path | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Re
     try:
         if not wb.worksheets:
             raise UnreadableFile("XLSX has no worksheet")
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        sheet = wb.worksheets[0]
+        # The declared dimension (e.g. A1:XFD1048576) would make openpyxl pad every row to
+        # its width and add empty rows to its height: only the cells present are read.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
+        deadline = time.monotonic() + XLSX_TIME_BUDGET_SECONDS
         try:
             first = next(rows)
         except StopIteration:
@@ -456,7 +480,13 @@ def read_xlsx(source: Path | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Re
             raise UnreadableFile("empty header row")
         width = len(header)
         records: list[RawRecord] = []
+        cells_read = len(first)
         for i, cells in enumerate(rows, start=2):
+            cells_read += len(cells)
+            if cells_read > XLSX_MAX_CELLS:
+                raise UnreadableFile(f"XLSX has over {XLSX_MAX_CELLS} cells")
+            if i % 1000 == 0 and time.monotonic() > deadline:
+                raise UnreadableFile(f"XLSX took over {XLSX_TIME_BUDGET_SECONDS:g} s to read")
             texts = [_xlsx_text(c) for c in cells]
             if all(t is None for t in texts):
                 continue

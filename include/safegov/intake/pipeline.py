@@ -3,12 +3,18 @@ quarantined with every reason.
 
 One :func:`ingest_paths` call takes its files as a batch, in three steps:
 
-1. **Read** each file (registries first, then in the order given). Refuse it whole if it
-   cannot be read (size over the limit — from ``stat``, before any read —, unknown type or
-   encoding, corrupt or DTD-carrying XLSX, empty): a ``submission_file`` row with status
-   ``rejected`` and the reason, the file moved to ``rejected/`` with ``<name>.reason.txt``
-   beside it. Skip it if its sha256 is already in ``submission_file`` (each file is taken
-   once).
+1. **Read** each file (registries first, then in the order given). Only a regular file is
+   read, never through a link (``lstat``, ``O_NOFOLLOW``); a link or special file is moved
+   itself to ``rejected/`` with its reason. From an inbox, a file changed less than
+   ``inbox_settle_seconds`` ago is left there for the next run (status ``waiting``). The
+   bytes are read once: what is hashed is what is parsed, and after the move the file is
+   checked to be unchanged (else flagged ``changed_after_read``). Refuse it whole if it
+   cannot be read (size over the limit — from ``fstat``, before any read —, unknown type
+   or encoding, corrupt or DTD-carrying XLSX, duplicate headers, empty): a
+   ``submission_file`` row with status ``rejected`` and the reason, the file moved to
+   ``rejected/`` with ``<name>.reason.txt`` beside it. Skip it if its sha256 is already
+   accepted in ``submission_file`` (accepted content is taken once; refused content is
+   judged again, and its record becomes the accepted one).
 2. **Validate** each record type's rows with Great Expectations (``safegov.intake.validation``)
    once for the whole batch: the rows of that type from every file form one DataFrame
    whose ``_file`` and ``_row`` columns say where each row came from, so GX's cost per run
@@ -23,10 +29,13 @@ One :func:`ingest_paths` call takes its files as a batch, in three steps:
 
 A file never stops the others: an unexpected error on it (not a verdict on its rows) makes
 its status ``error`` with nothing of it written; if a batch validation raises, each file
-of that batch is validated alone so that only the culprit fails. For every file, rows =
-accepted + quarantined. The received time of a row is ``received_at`` (argument), else the
+of that batch is validated alone so that only the culprit fails; a move that fails is that
+file's error alone; a file whose content another run wrote first is skipped as taken by
+it. A row with a cell longer than ``max_cell_chars`` is quarantined (``cell_too_long``).
+For every file, rows = accepted + quarantined. The received time of a row is ``received_at`` (argument), else the
 row's ``received_at`` column, else the ingestion time. Submitted file names are never used
-as paths: :func:`safe_name` reduces them to a plain base name before anything is moved.
+as paths: :func:`safe_name` reduces them to a plain base name, at most
+``NAME_MAX_BYTES`` bytes of UTF-8, before anything is moved.
 """
 
 from __future__ import annotations
@@ -154,7 +163,8 @@ def safe_name(name: str) -> str:
     """A submitted file name reduced to a harmless base name (never a path).
 
     ``../../etc/x.csv`` → ``x.csv``; ``..\\a.csv`` → ``a.csv``; control characters dropped;
-    leading dots removed (no hidden files, no ``..``).
+    leading dots removed (no hidden files, no ``..``); cut to :data:`NAME_MAX_BYTES` bytes
+    of UTF-8, extension kept.
     """
     name = unicodedata.normalize("NFC", str(name))
     base = re.split(r"[\\/]", name)[-1]
@@ -192,7 +202,10 @@ def scan_inbox(inbox: Path | str) -> list[Path]:
         if p.name.startswith((".", "~$")) or p.name.endswith(_SKIP_SUFFIXES):
             continue
         # lstat: a link is listed (and refused as such), never followed; folders are not files.
-        if stat.S_ISDIR(p.lstat().st_mode):
+        try:
+            if stat.S_ISDIR(p.lstat().st_mode):
+                continue
+        except FileNotFoundError:  # taken away meanwhile (another run)
             continue
         out.append(p)
     return sorted(out, key=lambda p: _type_rank(p.name))
@@ -392,7 +405,10 @@ def _put_away(engine: Engine, fr: FileReport, path: Path, move_to: Path | str | 
         return
     fr.moved_to = str(dest) if dest else None
     if dest is not None and fr.size is not None:
-        _check_unchanged(engine, fr, dest)
+        try:
+            _check_unchanged(engine, fr, dest)
+        except FileNotFoundError:  # moved on already (another run): nothing left to compare
+            log.warning("%s: gone from %s before it could be checked", fr.name, dest)
 
 
 def _check_unchanged(engine: Engine, fr: FileReport, dest: Path) -> None:
@@ -535,7 +551,8 @@ def _read(
     except UnreadableFile as exc:
         return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
     f = _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
-    if max_cell_chars is not None and len(data) > max_cell_chars:  # else no cell can be that long
+    # A text file no longer than the limit cannot hold a longer cell (an XLSX is compressed: it can).
+    if max_cell_chars is not None and (read.format == "xlsx" or len(data) > max_cell_chars):
         _check_cells(f, columns, max_cell_chars)
     return fr, f
 

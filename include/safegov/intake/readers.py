@@ -349,7 +349,9 @@ def read_jsonl_text(text: str, encoding: str) -> ReadResult:
             continue
         except RecursionError:
             obj, deep = None, True
-        if deep or _too_deep(obj):
+        if deep or (
+            isinstance(obj, dict) and any(isinstance(v, (dict, list)) for v in obj.values()) and _too_deep(obj)
+        ):
             # Deeper than any submission needs, and too deep to encode back to JSON text.
             records.append(
                 RawRecord(i, {"_line": line[:10000]}, error=f"JSON nested deeper than {MAX_JSON_DEPTH} levels")

@@ -20,6 +20,8 @@ SHARED = ROOT.parent / "shared"
 # A test that delivers mail without starting its own local SendGrid server must not reach
 # whatever listens on the default :8025 (a developer's `make run`): port 9 refuses.
 os.environ.setdefault("SAFEGOV_SENDGRID_HOST", "http://127.0.0.1:9")
+# Tests write a file and ingest it at once: no settling time unless a test asks for one.
+os.environ.setdefault("SAFEGOV_INBOX_SETTLE_SECONDS", "0")
 
 
 def _pg_available() -> bool:

@@ -7,6 +7,11 @@
 ``SAFEGOV_DATA_DIR``      working data (default ``data/``).
 ``SAFEGOV_TASK_RETRY_DELAY``  seconds before a failed task is retried (default 180, doubled
                           on each further try); the distributed tests shorten it.
+``SAFEGOV_INBOX_SETTLE_SECONDS``  a file in the inbox is taken only once its size and
+                          modification time have not changed for this long (default 5):
+                          a file still being copied in is left for the next run.
+``SAFEGOV_MAX_CELL_CHARS``  longest cell text a row may carry (default 10000); a longer
+                          cell quarantines its row (``cell_too_long``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ class Settings(BaseModel):
     history_horizon_days: int = 60
     # First retry of a failed Airflow task after this many seconds (exponential after that).
     task_retry_delay_seconds: int = Field(default=180, ge=0)
+    # A file in the inbox younger than this (by mtime) may still be being written.
+    inbox_settle_seconds: float = Field(default=5.0, ge=0)
+    max_cell_chars: int = Field(default=10_000, ge=1)
 
 
 def _default_data_dir() -> Path:
@@ -53,6 +61,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("SAFEGOV_MAIL_FROM", "safegov@example.gov.cn"),
         history_horizon_days=int(env.get("SAFEGOV_HISTORY_HORIZON_DAYS", "60")),
         task_retry_delay_seconds=env.get("SAFEGOV_TASK_RETRY_DELAY", "180"),
+        inbox_settle_seconds=env.get("SAFEGOV_INBOX_SETTLE_SECONDS", "5"),
+        max_cell_chars=env.get("SAFEGOV_MAX_CELL_CHARS", "10000"),
     )
 
 

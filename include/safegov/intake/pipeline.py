@@ -3,12 +3,18 @@ quarantined with every reason.
 
 One :func:`ingest_paths` call takes its files as a batch, in three steps:
 
-1. **Read** each file (registries first, then in the order given). Refuse it whole if it
-   cannot be read (size over the limit — from ``stat``, before any read —, unknown type or
-   encoding, corrupt or DTD-carrying XLSX, empty): a ``submission_file`` row with status
-   ``rejected`` and the reason, the file moved to ``rejected/`` with ``<name>.reason.txt``
-   beside it. Skip it if its sha256 is already in ``submission_file`` (each file is taken
-   once).
+1. **Read** each file (registries first, then in the order given). Only a regular file is
+   read, never through a link (``lstat``, ``O_NOFOLLOW``); a link or special file is moved
+   itself to ``rejected/`` with its reason. From an inbox, a file changed less than
+   ``inbox_settle_seconds`` ago is left there for the next run (status ``waiting``). The
+   bytes are read once: what is hashed is what is parsed, and after the move the file is
+   checked to be unchanged (else flagged ``changed_after_read``). Refuse it whole if it
+   cannot be read (size over the limit — from ``fstat``, before any read —, unknown type
+   or encoding, corrupt or DTD-carrying XLSX, duplicate headers, empty): a
+   ``submission_file`` row with status ``rejected`` and the reason, the file moved to
+   ``rejected/`` with ``<name>.reason.txt`` beside it. Skip it if its sha256 is already
+   accepted in ``submission_file`` (accepted content is taken once; refused content is
+   judged again, and its record becomes the accepted one).
 2. **Validate** each record type's rows with Great Expectations (``safegov.intake.validation``)
    once for the whole batch: the rows of that type from every file form one DataFrame
    whose ``_file`` and ``_row`` columns say where each row came from, so GX's cost per run
@@ -23,10 +29,13 @@ One :func:`ingest_paths` call takes its files as a batch, in three steps:
 
 A file never stops the others: an unexpected error on it (not a verdict on its rows) makes
 its status ``error`` with nothing of it written; if a batch validation raises, each file
-of that batch is validated alone so that only the culprit fails. For every file, rows =
-accepted + quarantined. The received time of a row is ``received_at`` (argument), else the
+of that batch is validated alone so that only the culprit fails; a move that fails is that
+file's error alone; a file whose content another run wrote first is skipped as taken by
+it. A row with a cell longer than ``max_cell_chars`` is quarantined (``cell_too_long``).
+For every file, rows = accepted + quarantined. The received time of a row is ``received_at`` (argument), else the
 row's ``received_at`` column, else the ingestion time. Submitted file names are never used
-as paths: :func:`safe_name` reduces them to a plain base name before anything is moved.
+as paths: :func:`safe_name` reduces them to a plain base name, at most
+``NAME_MAX_BYTES`` bytes of UTF-8, before anything is moved.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 
 from safegov.db.models import RawRow, Rejection, SubmissionFile
 from safegov.intake.readers import (
@@ -57,7 +68,6 @@ from safegov.intake.readers import (
     RawRecord,
     ReadResult,
     UnreadableFile,
-    check_size,
     load_aliases,
     read_file,
 )
@@ -73,6 +83,14 @@ RULE_RECORD_TYPE = "record_type"
 RULE_UNREADABLE_ROW = "unreadable_row"
 RULE_AMBIGUOUS = "ambiguous_column"
 RAW_CHUNK = 5000
+# The longest name (UTF-8 bytes) a submitted file keeps: 255 - 12-hex tag - ".reason.txt", with margin.
+NAME_MAX_BYTES = 200
+# Machine codes of file-level refusals and notes, at the head of the reason a person reads.
+CODE_NOT_REGULAR = "not_regular_file"
+CODE_CHANGED = "changed_after_read"
+CODE_MOVE_FAILED = "move_failed"
+CODE_TAKEN = "taken_by_another_run"
+RULE_CELL_TOO_LONG = "cell_too_long"
 _DEFAULT = object()
 _SKIP_SUFFIXES = (".reason.txt", ".tmp", ".part", ".partial", ".crdownload")
 
@@ -84,7 +102,7 @@ _SKIP_SUFFIXES = (".reason.txt", ".tmp", ".part", ".partial", ".crdownload")
 class FileReport:
     name: str
     path: str
-    status: str  # processed | rejected | skipped | error
+    status: str  # processed | rejected | skipped | waiting (not settled, left in the inbox) | error
     record_type: str | None = None
     rows_total: int = 0
     accepted: int = 0
@@ -101,6 +119,10 @@ class FileReport:
     docs_url: str | None = None
     seconds: float = 0.0
     seconds_gx: float = 0.0
+    # The file as read (size, mtime in ns), to check after the move that it did not change.
+    size: int | None = None
+    mtime_ns: int | None = None
+    changed_after_read: bool = False
 
     def summary(self) -> str:
         head = f"{self.name}: {self.status}"
@@ -124,7 +146,7 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         """Every file could be read (rows may still be quarantined)."""
-        return all(f.status in ("processed", "skipped") for f in self.files)
+        return all(f.status in ("processed", "skipped", "waiting") for f in self.files)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,7 +163,8 @@ def safe_name(name: str) -> str:
     """A submitted file name reduced to a harmless base name (never a path).
 
     ``../../etc/x.csv`` → ``x.csv``; ``..\\a.csv`` → ``a.csv``; control characters dropped;
-    leading dots removed (no hidden files, no ``..``).
+    leading dots removed (no hidden files, no ``..``); cut to :data:`NAME_MAX_BYTES` bytes
+    of UTF-8, extension kept.
     """
     name = unicodedata.normalize("NFC", str(name))
     base = re.split(r"[\\/]", name)[-1]
@@ -149,9 +172,17 @@ def safe_name(name: str) -> str:
     base = base.strip().lstrip(".").strip()
     if not base:
         base = "unnamed"
-    if len(base) > 200:
+    if len(base.encode("utf-8")) > NAME_MAX_BYTES:
+        # File systems cap names in bytes (255 on ext4), and a CJK character is 3 bytes in
+        # UTF-8: cut in bytes, keeping the extension, with room left for the uniqueness tag
+        # and ``.reason.txt`` that moving may add.
         stem, dot, ext = base.rpartition(".")
-        base = (stem[: 200 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else base[:200]
+        if not (dot and stem and len(ext.encode("utf-8")) <= 10):
+            stem, ext = base, ""
+        tail = ("." + ext) if ext else ""
+        budget = NAME_MAX_BYTES - len(tail.encode("utf-8"))
+        stem = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+        base = stem + tail
     return base
 
 
@@ -168,7 +199,13 @@ def scan_inbox(inbox: Path | str) -> list[Path]:
         return []
     out = []
     for p in inbox.iterdir():
-        if not p.is_file() or p.name.startswith((".", "~$")) or p.name.endswith(_SKIP_SUFFIXES):
+        if p.name.startswith((".", "~$")) or p.name.endswith(_SKIP_SUFFIXES):
+            continue
+        # lstat: a link is listed (and refused as such), never followed; folders are not files.
+        try:
+            if stat.S_ISDIR(p.lstat().st_mode):
+                continue
+        except FileNotFoundError:  # taken away meanwhile (another run)
             continue
         out.append(p)
     return sorted(out, key=lambda p: _type_rank(p.name))
@@ -187,19 +224,24 @@ def _expand(paths: Iterable[Path | str]) -> list[Path]:
 def _move(path: Path, folder: Path, name: str, sha: str | None, reason: str | None) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / name
-    if dest.exists():
+    if os.path.lexists(dest):
         stem, dot, ext = name.rpartition(".")
         tag = (sha or hashlib.sha256(str(time.time_ns()).encode()).hexdigest())[:12]
         dest = folder / (f"{stem}.{tag}.{ext}" if dot else f"{name}.{tag}")
         n = 1
-        while dest.exists():
+        while os.path.lexists(dest):
             dest = folder / f"{tag}-{n}-{name}"
             n += 1
     # The destination is built from a sanitised base name inside ``folder``; check anyway.
-    if dest.resolve().parent != folder.resolve():
+    if dest.parent.resolve() != folder.resolve() or dest.name in ("", ".", ".."):
         raise RuntimeError(f"refusing to move outside {folder}: {dest}")
     try:
-        shutil.move(str(path), str(dest))
+        # A rename moves a link itself, never what it points to (same file system: the
+        # inbox and its folders); shutil.move would copy across file systems.
+        if path.is_symlink():
+            os.rename(path, dest)
+        else:
+            shutil.move(str(path), str(dest))
     except FileNotFoundError:
         return None
     if reason is not None:
@@ -241,6 +283,8 @@ def ingest_paths(
     now: dt.datetime | None = None,
     names: Mapping[Path | str, str] | None = None,
     chunk_rows: int = 100_000,
+    settle_seconds: float | None = None,
+    max_cell_chars: int | None = None,
 ) -> IngestReport:
     """Ingest files (or the files of folders) as one batch, each file in its own transaction.
 
@@ -251,6 +295,10 @@ def ingest_paths(
     docs). ``now``: the ingestion time (default: the clock, read as each file is read).
     ``chunk_rows``: the most rows one GX run validates. A file's ``seconds`` and
     ``seconds_gx`` include its share, by rows, of its batch's validation.
+    ``settle_seconds`` (default: the setting ``inbox_settle_seconds``, and only when files
+    are moved, i.e. taken from an inbox): a file changed more recently is left where it is
+    (status ``waiting``). ``max_cell_chars`` (default: the setting): longer cells
+    quarantine their row.
     """
     from safegov.core.settings import get_settings
 
@@ -259,6 +307,10 @@ def ingest_paths(
         max_bytes = int(os.environ.get("SAFEGOV_MAX_FILE_BYTES", DEFAULT_MAX_BYTES))
     if docs_dir is _DEFAULT:
         docs_dir = settings.data_dir / "data_docs"
+    if settle_seconds is None:
+        settle_seconds = settings.inbox_settle_seconds if move_to is not None else 0.0
+    if max_cell_chars is None:
+        max_cell_chars = settings.max_cell_chars
     received = _aware(received_at)
     aliases = load_aliases(config_dir)
     names = {str(k): v for k, v in (names or {}).items()}
@@ -288,6 +340,8 @@ def ingest_paths(
                         ingested=ingested,
                         run_id=run_id,
                         max_bytes=max_bytes,
+                        settle_seconds=settle_seconds,
+                        max_cell_chars=max_cell_chars,
                     )
                 except Exception as exc:  # noqa: BLE001 - one file's defect never stops the others
                     log.exception("ingesting %s failed", path)
@@ -299,13 +353,13 @@ def ingest_paths(
                 fr.seconds = time.perf_counter() - started
                 reports.append((index, fr))
                 if f is None:
-                    _put_away(fr, path, move_to)
+                    _put_away(engine, fr, path, move_to)
                 else:
                     batch.append(f)
             if batch:
                 _validate_and_write(engine, batch, docs_dir=docs_dir, chunk_rows=chunk_rows)
                 for f in batch:
-                    _put_away(f.fr, f.path, move_to)
+                    _put_away(engine, f.fr, f.path, move_to)
             written.extend(batch)
             pending = later
     finally:
@@ -335,11 +389,46 @@ def _clock_now() -> dt.datetime:
     return get_clock().now()
 
 
-def _put_away(fr: FileReport, path: Path, move_to: Path | str | None) -> None:
-    if move_to is not None and fr.status in ("processed", "skipped", "rejected") and path.exists():
-        folder = Path(move_to) / (REJECTED if fr.status == "rejected" else PROCESSED)
+def _put_away(engine: Engine, fr: FileReport, path: Path, move_to: Path | str | None) -> None:
+    """Move the file to processed/ or rejected/ and check it is still the file that was
+    read. A move that fails is that file's failure only: reported, the others go on."""
+    if move_to is None or fr.status not in ("processed", "skipped", "rejected") or not os.path.lexists(path):
+        return
+    folder = Path(move_to) / (REJECTED if fr.status == "rejected" else PROCESSED)
+    try:
         dest = _move(path, folder, fr.name, fr.sha256, fr.reason if fr.status == "rejected" else None)
-        fr.moved_to = str(dest) if dest else None
+    except OSError as exc:
+        log.error("moving %s to %s failed: %s", path, folder, exc)
+        note = f"{CODE_MOVE_FAILED}: 未能移动文件 / could not move the file to {folder.name}/: {exc.strerror or exc}"
+        fr.reason = f"{fr.reason}; {note}" if fr.reason else note
+        fr.status = "error"
+        return
+    fr.moved_to = str(dest) if dest else None
+    if dest is not None and fr.size is not None:
+        try:
+            _check_unchanged(engine, fr, dest)
+        except FileNotFoundError:  # moved on already (another run): nothing left to compare
+            log.warning("%s: gone from %s before it could be checked", fr.name, dest)
+
+
+def _check_unchanged(engine: Engine, fr: FileReport, dest: Path) -> None:
+    """After the move, the file must still be the bytes that were read: same size, mtime
+    and hash. A difference is logged and marked on the report and the file's record."""
+    st = os.lstat(dest)
+    same = stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns) == (fr.size, fr.mtime_ns)
+    if same and fr.sha256 is not None:
+        same = sha256_file(dest) == fr.sha256
+    if same:
+        return
+    fr.changed_after_read = True
+    note = f"{CODE_CHANGED}: 文件在读取后被改动 / the file changed after it was read (what was ingested is as read)"
+    log.warning("%s: %s (%s)", fr.name, note, dest)
+    fr.reason = f"{fr.reason}; {note}" if fr.reason else note
+    if fr.file_id is not None and fr.status in ("processed", "rejected"):
+        table = SubmissionFile.__table__
+        with engine.begin() as conn:
+            old = conn.scalar(select(table.c.reason).where(table.c.id == fr.file_id))
+            conn.execute(update(table).where(table.c.id == fr.file_id).values(reason=f"{old}; {note}" if old else note))
 
 
 def _failed(fr: FileReport, exc: BaseException) -> FileReport:
@@ -400,25 +489,59 @@ def _read(
     ingested: dt.datetime,
     run_id: str | None,
     max_bytes: int,
+    settle_seconds: float = 0.0,
+    max_cell_chars: int | None = None,
 ) -> tuple[FileReport, _File | None]:
-    """The file's report, and its rows when there is anything to validate and write."""
+    """The file's report, and its rows when there is anything to validate and write.
+
+    Only a regular file is read, never through a link (``lstat``, then ``O_NOFOLLOW``);
+    its bytes are read once, and what is hashed is exactly what is parsed."""
     fr = FileReport(name, str(path), "processed", record_type=record_type_for_filename(name))
-    if not path.is_file():
-        fr.status, fr.reason = "error", "no such file"
-        return fr, None
     file_received = received or ingested
     try:
-        check_size(path, max_bytes)
-    except UnreadableFile as exc:
-        fr.sha256 = sha256_file(path)  # streamed: never the whole file in memory
-        if _already_taken(engine, fr):
-            return fr, None
-        return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
-    fr.sha256 = sha256_file(path)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        fr.status, fr.reason = "error", "no such file"
+        return fr, None
+    if not stat.S_ISREG(st.st_mode):
+        return _reject_file(engine, fr, _not_regular(st), file_received, ingested, run_id), None
+    age = time.time() - st.st_mtime
+    if age < settle_seconds:
+        fr.status = "waiting"
+        fr.reason = (
+            f"not_settled: 文件可能仍在写入 / changed {max(age, 0):.1f} s ago "
+            f"(less than {settle_seconds:g} s): left in the inbox for the next run"
+        )
+        return fr, None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        fr.status, fr.reason = "error", "no such file"
+        return fr, None
+    except OSError as exc:  # ELOOP: it became a link after the lstat
+        return _reject_file(engine, fr, f"{CODE_NOT_REGULAR}: {exc.strerror}", file_received, ingested, run_id), None
+    with os.fdopen(fd, "rb") as fh:
+        opened = os.fstat(fh.fileno())
+        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+            return _reject_file(engine, fr, _not_regular(opened), file_received, ingested, run_id), None
+        fr.size, fr.mtime_ns = opened.st_size, opened.st_mtime_ns
+        if not 0 < opened.st_size <= max_bytes:
+            h = hashlib.sha256()  # streamed: never the whole of an over-limit file in memory
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+            fr.sha256 = h.hexdigest()
+            data = None
+        else:
+            data = fh.read(max_bytes + 1)
+            fr.sha256 = hashlib.sha256(data).hexdigest()
     if _already_taken(engine, fr):
         return fr, None
     try:
-        read = read_file(path, max_bytes=max_bytes, name=name)
+        if data is None and opened.st_size:
+            raise UnreadableFile(f"file is {opened.st_size} bytes, over the limit of {max_bytes} bytes")
+        if data is None:
+            raise UnreadableFile("empty file (0 bytes)")
+        read = read_file(path, max_bytes=max_bytes, name=name, data=data)
         columns = _canonical_header(read, aliases)
         if fr.record_type is None and "record_type" not in columns.values():
             raise UnreadableFile(
@@ -427,7 +550,37 @@ def _read(
             )
     except UnreadableFile as exc:
         return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
-    return fr, _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
+    f = _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
+    # A text file no longer than the limit cannot hold a longer cell (an XLSX is compressed: it can).
+    if max_cell_chars is not None and (read.format == "xlsx" or len(data) > max_cell_chars):
+        _check_cells(f, columns, max_cell_chars)
+    return fr, f
+
+
+def _not_regular(st: os.stat_result) -> str:
+    kind = (
+        "符号链接 / a symbolic link"
+        if stat.S_ISLNK(st.st_mode)
+        else "目录 / a folder"
+        if stat.S_ISDIR(st.st_mode)
+        else "特殊文件 / a special file (pipe, device or socket)"
+    )
+    return f"{CODE_NOT_REGULAR}: 不是普通文件，未读取 / not a regular file but {kind}: not read"
+
+
+def _check_cells(f: _File, columns: dict[str, str], limit: int) -> None:
+    """Quarantine every row with a cell (known column or not) longer than ``limit``."""
+    for i, values in enumerate(f.raw):
+        for column, value in values.items():
+            if isinstance(value, str) and len(value) > limit:
+                f.reasons.setdefault(i, []).append(
+                    (
+                        columns.get(column, column)[:64],
+                        RULE_CELL_TOO_LONG,
+                        value[:200],
+                        f"cell of {len(value)} characters, over the limit of {limit}",
+                    )
+                )
 
 
 def _already_taken(engine: Engine, fr: FileReport) -> bool:
@@ -437,13 +590,12 @@ def _already_taken(engine: Engine, fr: FileReport) -> bool:
                 SubmissionFile.sha256 == fr.sha256
             )
         ).first()
-    if row is None:
+    # Only accepted content is taken once: refused bytes are judged again each time they
+    # come (under a corrected name, or a larger size limit, they may now be readable).
+    if row is None or row.status == "rejected":
         return False
     fr.file_id = row.id
-    if row.status == "rejected":
-        fr.status, fr.reason = "rejected", f"same content as file #{row.id} ({row.file_name}), already rejected"
-    else:
-        fr.status, fr.reason = "skipped", f"same content as file #{row.id} ({row.file_name}), already ingested"
+    fr.status, fr.reason = "skipped", f"same content as file #{row.id} ({row.file_name}), already ingested"
     return True
 
 
@@ -455,6 +607,9 @@ def _canonical_header(read: ReadResult, aliases: Aliases) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     owner: dict[str, str] = {}
+    for h in read.duplicates:
+        # Two columns with one header: which one holds the value is anyone's guess.
+        raise UnreadableFile(f"ambiguous_header: 表头重复 / the header {h!r} appears more than once")
     for h in read.header:
         canon = aliases.column_for(h)
         if canon is None:
@@ -675,7 +830,9 @@ def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | 
 
     registry_files = [f for f in batch if any(g.rt.registry for g in f.groups.values())]
     for f in registry_files:
-        _guarded(f, lambda f=f: _write(engine, f, None, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True)
+        _guarded(
+            f, lambda f=f: _write(engine, f, None, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True, engine=engine
+        )
     others = [f for f in batch if f not in registry_files]
     if not others:
         return
@@ -699,19 +856,57 @@ def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | 
                 _guarded(f, lambda f=f, g=g: _validate([(f, g)], registries, docs_dir=docs_dir, chunk_rows=chunk_rows))
     for f in others:
         if f.fr.status == "processed":
-            _guarded(f, lambda f=f: _write(engine, f, registries, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True)
+            _guarded(
+                f,
+                lambda f=f: _write(engine, f, registries, docs_dir=docs_dir, chunk_rows=chunk_rows),
+                timed=True,
+                engine=engine,
+            )
 
 
-def _guarded(f: _File, work, *, timed: bool = False) -> None:
-    """``work()``; if it raises, the file becomes an internal error and the batch goes on."""
+def _guarded(f: _File, work, *, timed: bool = False, engine: Engine | None = None) -> None:
+    """``work()``; if it raises, the file becomes an internal error and the batch goes on —
+    unless another run wrote the same content meanwhile (``engine``: where to look), which
+    is no error: the file is skipped as taken by that run."""
     started = time.perf_counter()
     try:
         work()
+    except IntegrityError as exc:
+        taken = _taken_meanwhile(engine, f.fr) if engine is not None else None
+        if taken is None:
+            log.exception("ingesting %s failed", f.path)
+            _failed(f.fr, exc)
+        else:
+            log.info("%s: taken by another run (file #%s)", f.path, taken)
+            _skip_taken(f.fr, taken)
     except Exception as exc:  # noqa: BLE001 - one file's defect never stops the others
         log.exception("ingesting %s failed", f.path)
         _failed(f.fr, exc)
     if timed:
         f.fr.seconds += time.perf_counter() - started
+
+
+def _taken_meanwhile(engine: Engine, fr: FileReport) -> int | None:
+    """The id of the accepted submission with this file's content, if there is one now."""
+    table = SubmissionFile.__table__
+    with engine.connect() as conn:
+        return conn.scalar(select(table.c.id).where(table.c.sha256 == fr.sha256, table.c.status == "processed"))
+
+
+def _skip_taken(fr: FileReport, file_id: int) -> None:
+    fresh = FileReport(
+        fr.name,
+        fr.path,
+        "skipped",
+        record_type=fr.record_type,
+        reason=f"{CODE_TAKEN}: 已由另一次运行导入 / taken by another run (file #{file_id})",
+        sha256=fr.sha256,
+        file_id=file_id,
+        seconds=fr.seconds,
+        size=fr.size,
+        mtime_ns=fr.mtime_ns,
+    )
+    vars(fr).update(vars(fresh))
 
 
 def _validate(parts: list[tuple[_File, _Group]], registries, *, docs_dir: Path | None, chunk_rows: int) -> None:
@@ -807,23 +1002,29 @@ def _write(engine: Engine, f: _File, registries, *, docs_dir: Path | None, chunk
 
     fr = f.fr
     _fill_row_columns(f)
+    table = SubmissionFile.__table__
     with engine.begin() as conn:
         prepare_bulk(conn)
-        fr.file_id = conn.execute(
-            insert_for(conn, SubmissionFile.__table__)
-            .values(
-                file_name=fr.name,
-                sha256=fr.sha256,
-                record_type=fr.record_type,
-                received_at=f.received or f.ingested,
-                ingested_at=f.ingested,
-                status="processed",
-                reason=None,
-                rows_total=f.n,
-                run_id=f.run_id,
-            )
-            .returning(SubmissionFile.__table__.c.id)
-        ).scalar_one()
+        submission = {
+            "file_name": fr.name,
+            "sha256": fr.sha256,
+            "record_type": fr.record_type,
+            "received_at": f.received or f.ingested,
+            "ingested_at": f.ingested,
+            "status": "processed",
+            "reason": None,
+            "rows_total": f.n,
+            "run_id": f.run_id,
+        }
+        # The same bytes refused before (e.g. under a wrong name): their record becomes this one.
+        fr.file_id = conn.scalar(
+            update(table)
+            .where(table.c.sha256 == fr.sha256, table.c.status == "rejected")
+            .values(**submission)
+            .returning(table.c.id)
+        )
+        if fr.file_id is None:
+            fr.file_id = conn.execute(insert_for(conn, table).values(**submission).returning(table.c.id)).scalar_one()
         validate_here = registries is None
         if validate_here:
             registries = load_registries(conn)

@@ -18,7 +18,9 @@ import datetime as dt
 import io
 import json
 import re
+import time
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +34,13 @@ from safegov.register.records import RECORD_TYPES
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # A zip may expand a lot legitimately (XML is verbose) but not without bound.
 XLSX_EXPANSION_FACTOR = 20
+# Absolute caps on one XLSX, whatever the size limit: bytes its XML members really expand
+# to (declared sizes can lie), shared strings (openpyxl loads them all at once), cells
+# read, and seconds spent reading rows.
+XLSX_MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+XLSX_MAX_SHARED_STRINGS = 2_000_000
+XLSX_MAX_CELLS = 10_000_000
+XLSX_TIME_BUDGET_SECONDS = 300.0
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -56,6 +65,8 @@ class ReadResult:
     encoding: str | None
     header: list[str]
     records: list[RawRecord] = field(default_factory=list)
+    # Header texts that appear more than once (the later ones renamed ``text#2`` …).
+    duplicates: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- aliases
@@ -180,15 +191,22 @@ def check_size(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     return size
 
 
-def read_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None) -> ReadResult:
+def read_file(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None, data: bytes | None = None
+) -> ReadResult:
+    """The file's rows; ``data``: its bytes, already read (the caller hashed exactly
+    these, so what is parsed is what is recorded) — ``path`` then only names it."""
     path = Path(path)
     fmt = file_format(name or path.name)
-    check_size(path, max_bytes)
-    if fmt == "xlsx":
-        return read_xlsx(path, max_bytes=max_bytes)
-    data = path.read_bytes()
+    if data is None:
+        check_size(path, max_bytes)
+        data = path.read_bytes()
     if len(data) > max_bytes:  # it grew after stat
         raise UnreadableFile(f"file is over the limit of {max_bytes} bytes")
+    if not data:
+        raise UnreadableFile("empty file (0 bytes)")
+    if fmt == "xlsx":
+        return read_xlsx(data, max_bytes=max_bytes)
     text, encoding = decode(data)
     if not text.strip():
         raise UnreadableFile("empty file (no header)")
@@ -219,7 +237,43 @@ def decode(data: bytes) -> tuple[str, str]:
         raise UnreadableFile("unknown encoding: neither UTF-8 nor GB18030") from None
     if "\x00" in text:
         raise UnreadableFile("unknown encoding: binary content (NUL bytes)")
+    _check_gb18030(data, text)
     return text, "gb18030"
+
+
+# Share of a GB18030 text's non-ASCII characters that may lie outside GB2312 (the 6,763
+# common hanzi and CJK punctuation). Chinese text stays far below it; Big5 or Shift-JIS
+# bytes read as GB18030 decode to mostly rare GBK characters, far above it.
+GB18030_RARE_SHARE = 0.25
+
+
+def _check_gb18030(data: bytes, text: str) -> None:
+    """Refuse bytes that decode as GB18030 without being GB18030 text (Big5, Shift-JIS):
+    they must round-trip, carry no replacement or private-use characters, and be mostly
+    common characters."""
+    if text.encode("gb18030") != data:
+        raise UnreadableFile("unknown encoding: the bytes do not round-trip as GB18030")
+    counts = Counter(ch for ch in text if ch > "\x7f")
+    total = sum(counts.values())
+    if not total:
+        return
+    odd = sum(n for ch, n in counts.items() if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff")
+    if odd:
+        raise UnreadableFile("unknown encoding: replacement or private-use characters when read as GB18030")
+    rare = sum(n for ch, n in counts.items() if not _in_gb2312(ch))
+    if rare > total * GB18030_RARE_SHARE:
+        raise UnreadableFile(
+            f"unknown encoding: read as GB18030, {rare} of {total} characters are rare "
+            "(Big5 or Shift-JIS?): save the file as UTF-8"
+        )
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _cell_text(value: str) -> str | None:
@@ -236,7 +290,8 @@ def read_csv_text(text: str, encoding: str, *, tab: bool = False) -> ReadResult:
         raise UnreadableFile("empty file (no header)") from None
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV header: {exc}") from None
-    header = _unique_header([h.strip().lstrip("\ufeff") for h in header])
+    submitted = [h.strip().lstrip("\ufeff") for h in header]
+    header = _unique_header(submitted)
     if not any(header):
         raise UnreadableFile("empty header row")
     records: list[RawRecord] = []
@@ -256,7 +311,12 @@ def read_csv_text(text: str, encoding: str, *, tab: bool = False) -> ReadResult:
             records.append(RawRecord(i, values))
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV at row {i}: {exc}") from None
-    return ReadResult("csv", encoding, header, records)
+    return ReadResult("csv", encoding, header, records, _duplicates(submitted))
+
+
+def _duplicates(header: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return list(dict.fromkeys(h for h in header if h and (h in seen or seen.add(h))))
 
 
 def _unique_header(header: list[str]) -> list[str]:
@@ -279,11 +339,22 @@ def read_jsonl_text(text: str, encoding: str) -> ReadResult:
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        deep = False
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             records.append(
                 RawRecord(i, {"_line": line[:10000]}, error=f"not valid JSON: {exc.msg} at column {exc.colno}")
+            )
+            continue
+        except RecursionError:
+            obj, deep = None, True
+        if deep or (
+            isinstance(obj, dict) and any(isinstance(v, (dict, list)) for v in obj.values()) and _too_deep(obj)
+        ):
+            # Deeper than any submission needs, and too deep to encode back to JSON text.
+            records.append(
+                RawRecord(i, {"_line": line[:10000]}, error=f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
             )
             continue
         if not isinstance(obj, dict):
@@ -297,10 +368,28 @@ def read_jsonl_text(text: str, encoding: str) -> ReadResult:
     return ReadResult("jsonl", encoding, list(header), records)
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether ``obj`` nests lists or objects deeper than :data:`MAX_JSON_DEPTH` (iterative:
+    the check itself must not recurse)."""
+    stack = [(obj, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
 _XML_DANGER = ((b"<!DOCTYPE", "a DTD (<!DOCTYPE>)"), (b"<!ENTITY", "an entity declaration (<!ENTITY>)"))
 
 
-def _scan_xlsx(path: Path, max_bytes: int) -> None:
+def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int) -> None:
     if not zipfile.is_zipfile(path):
         raise UnreadableFile("corrupt XLSX: not a zip archive")
     try:
@@ -311,16 +400,27 @@ def _scan_xlsx(path: Path, max_bytes: int) -> None:
                 raise UnreadableFile(f"XLSX expands to {total} bytes, over {XLSX_EXPANSION_FACTOR}× the size limit")
             if not any(i.filename == "[Content_Types].xml" for i in infos):
                 raise UnreadableFile("corrupt XLSX: no [Content_Types].xml")
+            expanded = 0
             for info in infos:
                 if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     continue
+                shared = info.filename.lower().endswith("sharedstrings.xml")
+                strings = 0
                 with zf.open(info) as member:
                     tail = b""
                     while chunk := member.read(1 << 20):
+                        expanded += len(chunk)
+                        if expanded > XLSX_MAX_EXPANDED_BYTES:
+                            raise UnreadableFile(f"XLSX expands to over {XLSX_MAX_EXPANDED_BYTES} bytes")
                         window = tail + chunk
                         for needle, what in _XML_DANGER:
                             if needle in window:
                                 raise UnreadableFile(f"XLSX refused: {info.filename} carries {what}")
+                        if shared:
+                            # Matches wholly inside the tail were counted with the previous chunk.
+                            strings += sum(window.count(n) - tail.count(n) for n in (b"<si>", b"<si "))
+                            if strings > XLSX_MAX_SHARED_STRINGS:
+                                raise UnreadableFile(f"XLSX has over {XLSX_MAX_SHARED_STRINGS} shared strings")
                         tail = window[-16:]
     except zipfile.BadZipFile as exc:
         raise UnreadableFile(f"corrupt XLSX: {exc}") from None
@@ -344,8 +444,13 @@ def _xlsx_text(value: Any) -> Any:
     return str(value)
 
 
-def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
-    _scan_xlsx(path, max_bytes)
+def read_xlsx(source: Path | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    if isinstance(source, bytes):
+        _scan_xlsx(io.BytesIO(source), max_bytes)
+        path: Path | io.BytesIO = io.BytesIO(source)
+    else:
+        _scan_xlsx(source, max_bytes)
+        path = source
     from openpyxl import load_workbook
     from openpyxl.xml import DEFUSEDXML
 
@@ -359,19 +464,31 @@ def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
     try:
         if not wb.worksheets:
             raise UnreadableFile("XLSX has no worksheet")
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        sheet = wb.worksheets[0]
+        # The declared dimension (e.g. A1:XFD1048576) would make openpyxl pad every row to
+        # its width and add empty rows to its height: only the cells present are read.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
+        deadline = time.monotonic() + XLSX_TIME_BUDGET_SECONDS
         try:
             first = next(rows)
         except StopIteration:
             raise UnreadableFile("empty file (the first sheet has no header)") from None
-        header = _unique_header([str(_xlsx_text(h) or "").strip() for h in first])
+        submitted = [str(_xlsx_text(h) or "").strip() for h in first]
+        header = _unique_header(submitted)
         while header and header[-1].startswith("_column_"):
             header.pop()
         if not header:
             raise UnreadableFile("empty header row")
         width = len(header)
         records: list[RawRecord] = []
+        cells_read = len(first)
         for i, cells in enumerate(rows, start=2):
+            cells_read += len(cells)
+            if cells_read > XLSX_MAX_CELLS:
+                raise UnreadableFile(f"XLSX has over {XLSX_MAX_CELLS} cells")
+            if i % 1000 == 0 and time.monotonic() > deadline:
+                raise UnreadableFile(f"XLSX took over {XLSX_TIME_BUDGET_SECONDS:g} s to read")
             texts = [_xlsx_text(c) for c in cells]
             if all(t is None for t in texts):
                 continue
@@ -386,4 +503,4 @@ def read_xlsx(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
         raise UnreadableFile(f"corrupt XLSX: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from None
     finally:
         wb.close()
-    return ReadResult("xlsx", None, header, records)
+    return ReadResult("xlsx", None, header, records, _duplicates(submitted))

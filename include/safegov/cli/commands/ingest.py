@@ -4,7 +4,8 @@
 
 Folders are scanned for files (not recursively); registries (enterprise, department,
 leader) are taken first. Each file is taken once (by content hash). Prints one line per
-file. Exit 0 when every file could be read (rows may still be quarantined: see
+file. Exit 0 when every file could be read, or was left waiting (still being written),
+or was taken by a concurrent run (rows may still be quarantined: see
 `safegov export quarantine`); 2 with a one-line reason when a file was refused.
 """
 
@@ -56,6 +57,8 @@ def run(args) -> int:
     from safegov.db.engine import get_engine, migrate
     from safegov.intake.pipeline import ingest_paths
 
+    if args.max_bytes is not None and args.max_bytes <= 0:
+        raise SafegovError(f"--max-bytes {args.max_bytes}: must be a positive number of bytes")
     received = _received_at(args.received_at)
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]
@@ -91,7 +94,8 @@ def run(args) -> int:
     accepted = sum(f.accepted for f in files)
     quarantined = sum(f.quarantined for f in files)
     print(f"{len(files)} file(s): {accepted} row(s) accepted, {quarantined} quarantined")
-    bad = [f for f in files if f.status not in ("processed", "skipped")]
+    # Waiting (still being written) and taken by another run are not refusals.
+    bad = [f for f in files if f.status not in ("processed", "skipped", "waiting")]
     if bad:
         first = bad[0]
         raise SafegovError(f"{len(bad)} file(s) refused; first: {first.name}: {first.reason}")

@@ -37,6 +37,8 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
         SAFEGOV_DATABASE_URL=f"sqlite:///{home / 'data' / 'safegov.db'}",
         SAFEGOV_INBOX=str(home / "data" / "inbox"),
         SAFEGOV_CONFIG_DIR=str(ROOT / "config"),
+        # The tests write a file and run the ingest task at once: no settling time.
+        SAFEGOV_INBOX_SETTLE_SECONDS="0",
     )
     env.update(extra)
     return env

@@ -170,6 +170,7 @@ class Embedded:
                 "SAFEGOV_DATA_DIR": str(base / "data"),
                 "SAFEGOV_CONFIG_DIR": str(ROOT / "config"),
                 "SAFEGOV_NOW": NOW,
+                "SAFEGOV_INBOX_SETTLE_SECONDS": "0",  # the inbox is written just before ingesting
                 "SENDGRID_API_KEY": FAKE_SENDGRID_KEY,
             }
             | (extra_env or {})

@@ -211,6 +211,8 @@ class Cluster:
         env.update(
             {
                 "PATH": f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}",
+                # The scenarios write the inbox and trigger the ingest DAG at once: no settling time.
+                "SAFEGOV_INBOX_SETTLE_SECONDS": "0",
                 "AIRFLOW_HOME": str(self.home),
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                 "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),

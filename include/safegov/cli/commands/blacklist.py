@@ -19,21 +19,13 @@ qualification_review 资质审核. Dates default to today (Asia/Shanghai, or SAF
 
 from __future__ import annotations
 
+from typing import get_args
+
+from safegov.accountability.blacklist import Scope
 from safegov.cli.parsing import parse_day
 
-SCOPE_NAMES = (
-    "operations",
-    "project_approval",
-    "investment_financing",
-    "government_procurement",
-    "bidding",
-    "land_transfer",
-    "honours",
-    "fiscal_subsidies",
-    "import_export",
-    "entry_exit",
-    "qualification_review",
-)
+# The restriction scopes of 〔十九〕, as the blacklist declares them.
+SCOPE_NAMES = get_args(Scope)
 
 
 def configure(parser) -> None:

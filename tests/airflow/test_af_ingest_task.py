@@ -39,7 +39,10 @@ def wired(engine, tmp_path, monkeypatch):
         sync_units(s)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    settings = load_settings({"SAFEGOV_INBOX": str(inbox), "SAFEGOV_DATA_DIR": str(tmp_path)})
+    # The files are written just before the task runs: no settling time.
+    settings = load_settings(
+        {"SAFEGOV_INBOX": str(inbox), "SAFEGOV_DATA_DIR": str(tmp_path), "SAFEGOV_INBOX_SETTLE_SECONDS": "0"}
+    )
     monkeypatch.setattr("safegov.core.settings.get_settings", lambda: settings)
     monkeypatch.setattr(at, "engine", lambda: engine)
     return engine, inbox

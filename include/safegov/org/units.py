@@ -15,11 +15,8 @@ from sqlalchemy.orm import Session
 
 from safegov.db.engine import upsert
 from safegov.db.models import Post, Unit
+from safegov.org.roles import POST_ROLES
 
-# The posts of every unit (党委书记, 政府主要负责人, 安委办主任); ``sync_units`` creates them.
-POST_ROLES = ("party_secretary", "government_head", "safety_office_director")
-# Every role a leader can hold: the unit posts and a department's head (部门主要负责人).
-ROLES = (*POST_ROLES, "department_head")
 LEVELS = ("region", "league", "county")
 # Parents before children, so that the self-referencing foreign key holds row by row.
 _LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from safegov.core.grades import GRADES
 from safegov.core.periods import Cadence
-from safegov.org.units import ROLES
+from safegov.org.roles import ROLES
 from safegov.register.records import RECORD_TYPES
 
 ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十").split()

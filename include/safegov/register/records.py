@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from safegov.core.grades import GRADES
-from safegov.org.units import ROLES
+from safegov.org.roles import ROLES
 
 ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "period", "code", "credit_code", "email"]
 

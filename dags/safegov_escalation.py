@@ -12,6 +12,9 @@ DAGs with the month range they decided):
 3. `deliver` — sends the outbox through SendGrid (`safegov.notification.outbox.deliver`); runs whether
    the approval was given, refused or skipped. Nothing is ever sent twice (outbox keys), and
    cases from backfilled (historical) periods send nothing.
+4. `checkpoint_audit` — right after `escalate` (it does not wait for the approval): signs the
+   audit chain's head with the key kept outside the compliance database and publishes it as
+   the asset event `safegov://audit/checkpoint` (`safegov.db.checkpoint`).
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from airflow.sdk import DAG, Param
 from airflow.sdk.exceptions import AirflowSkipException
 
 from safegov.airflow.tasks import (
+    AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
     EVALUATIONS,
     START_DATE,
+    checkpoint_audit_task,
     decide_task,
     deliver_task,
     escalate_task,
@@ -86,4 +91,11 @@ with DAG(
     escalate = PythonOperator(task_id="escalate", python_callable=escalate_task, max_active_tis_per_dag=1)
     approve = CaseApprovalOperator(task_id="approve_cases", cases_task_id="escalate")
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed")
+    checkpoint = PythonOperator(
+        task_id="checkpoint_audit",
+        python_callable=checkpoint_audit_task,
+        outlets=[AUDIT_CHECKPOINTS],
+        trigger_rule="all_done",  # a failed step still leaves its links signed
+    )
     escalate >> approve >> deliver
+    escalate >> checkpoint

@@ -9,6 +9,9 @@ new misses (e.g. MAJOR-HAZARD-OVERDUE).
 Reminders go N working days before a period's due date while its quota is not yet met
 (`safegov.notification.reminders.queue_reminders`, offsets per obligation in the register); delivery goes
 through SendGrid via the outbox, so a retried or cleared run never sends twice.
+
+`checkpoint_audit` then signs the audit chain's head (the day's deliveries included) and
+publishes it as the asset event `safegov://audit/checkpoint` (`safegov.db.checkpoint`).
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable
 
 from safegov.airflow.tasks import (
+    AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
     EVALUATIONS_ALIAS,
     START_DATE,
     TIMEZONE,
+    checkpoint_audit_task,
     daily_events_task,
     deliver_task,
     reminders_task,
@@ -42,4 +47,10 @@ with DAG(
     )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
-    sweep >> queue >> deliver
+    checkpoint = PythonOperator(
+        task_id="checkpoint_audit",
+        python_callable=checkpoint_audit_task,
+        outlets=[AUDIT_CHECKPOINTS],
+        trigger_rule="all_done",  # a failed step still leaves its links signed
+    )
+    sweep >> queue >> deliver >> checkpoint

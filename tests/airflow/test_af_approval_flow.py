@@ -152,7 +152,12 @@ def test_approve_opens_the_case_and_sends_its_notices(run_flow, engine, mailserv
     assert "DUAL-INTERVIEW-COUNTY" in form["body"] and f"{eh.COUNTY}-ps;{eh.COUNTY}-gh" in form["body"]
     assert run == {
         "state": "success",
-        "tasks": {"escalate": "success", "approve_cases": "success", "deliver": "success"},
+        "tasks": {
+            "escalate": "success",
+            "approve_cases": "success",
+            "deliver": "success",
+            "checkpoint_audit": "success",
+        },
     }
     case = _the_case(engine)
     assert (case.kind, case.state, case.decided_by, case.decision_reason) == (
@@ -179,7 +184,12 @@ def test_reject_records_the_reason_and_sends_nothing(run_flow, engine, mailserve
     assert "DUAL-INTERVIEW-COUNTY" in form["body"]
     assert run == {
         "state": "success",
-        "tasks": {"escalate": "success", "approve_cases": "success", "deliver": "success"},
+        "tasks": {
+            "escalate": "success",
+            "approve_cases": "success",
+            "deliver": "success",
+            "checkpoint_audit": "success",
+        },
     }
     case = _the_case(engine)
     assert (case.state, case.decided_by, case.decision_reason) == ("rejected", OFFICE_USER, "figures under review")

@@ -72,6 +72,7 @@ PARSE_SCRIPT = textwrap.dedent(
             "timezone": str(dag.timezone.name if hasattr(dag.timezone, "name") else dag.timezone),
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
             "tasks": [t.task_id for t in dag.tasks],
+            "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
             "catchup": dag.catchup,
             "timetable": type(dag.timetable).__name__,
             "timetable_data": dag.timetable.serialize() if hasattr(dag.timetable, "serialize") else None,
@@ -148,4 +149,17 @@ def test_periodic_dags_follow_the_register(parsed, cadence):
 
 
 def test_escalation_has_an_approval_then_delivery(parsed):
-    assert parsed["dags"]["safegov_escalation"]["tasks"] == ["escalate", "approve_cases", "deliver"]
+    dag = parsed["dags"]["safegov_escalation"]
+    assert dag["tasks"] == ["escalate", "approve_cases", "deliver", "checkpoint_audit"]
+    # the audit checkpoint is signed right after escalation, not after the office's answer
+    assert dag["upstream"] == {
+        "escalate": [],
+        "approve_cases": ["escalate"],
+        "deliver": ["approve_cases"],
+        "checkpoint_audit": ["escalate"],
+    }
+
+
+def test_notify_signs_the_audit_chain_after_delivery(parsed):
+    dag = parsed["dags"]["safegov_notify"]
+    assert dag["upstream"]["checkpoint_audit"] == ["deliver"]

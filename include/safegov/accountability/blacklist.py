@@ -440,6 +440,7 @@ def sync_triggers(
                     {
                         "entry_id": e.id,
                         "on": f["candidate_on"],
+                        "scopes": list(e.scopes or []),
                         "why": f["why"],
                         "historical": historical,
                         "run_id": run_id,

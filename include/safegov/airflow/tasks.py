@@ -44,6 +44,8 @@ EVALUATIONS_ALIAS = AssetAlias("safegov-evaluations")
 # Record types whose arrival can change an event-driven verdict (hazard/accident/ticket
 # rules and the one-off milestones).
 EVENT_RECORD_TYPES = ("accident", "hazard", "complaint", "milestone")
+# Each signed head of the audit chain (存证锚点), published outside the compliance database.
+AUDIT_CHECKPOINTS = Asset("safegov://audit/checkpoint", group="safegov")
 
 
 def record_asset(record_type: str) -> Asset:
@@ -369,11 +371,33 @@ def reminders_task(**context) -> dict:
     return {"on": day.isoformat(), "queued": n}
 
 
+def _sign_audit_chain(run_id: str):
+    """Sign the audit chain's head now (``safegov.db.checkpoint``); None on an empty chain."""
+    from safegov.db.checkpoint import load_key, write_checkpoint
+    from safegov.db.engine import session_scope
+
+    with session_scope(engine()) as session:
+        return write_checkpoint(session, load_key(create=True), now(), run_id=run_id)
+
+
+def checkpoint_audit_task(**context) -> dict | None:
+    """Sign the audit chain's head and publish it as an asset event (``safegov://audit/checkpoint``)."""
+    checkpoint = _sign_audit_chain(RunContext.of(context).run_id)
+    if checkpoint is None:
+        return None
+    extra = checkpoint.as_extra()
+    context["outlet_events"][AUDIT_CHECKPOINTS].extra = extra
+    return extra
+
+
 def bulletin_task(**context) -> Any:
-    """Draft each safety office's monthly bulletin (信息通报) for the run's month."""
+    """Draft each safety office's monthly bulletin (信息通报) for the run's month, with the audit
+    chain's head signed just before (the bulletin publishes it)."""
     from safegov.reports.bulletin import draft_bulletins
 
-    period = RunContext.of(context).period(Cadence.MONTHLY)
+    run = RunContext.of(context)
+    _sign_audit_chain(run.run_id)
+    period = run.period(Cadence.MONTHLY)
     return jsonable(draft_bulletins(engine(), period.key))
 
 

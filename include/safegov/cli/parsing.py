@@ -9,6 +9,7 @@ import re
 from safegov.core.errors import SafegovError
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_ANCHOR = re.compile(r"(\d+):([0-9a-f]{64})")
 
 
 def parse_moment(text: str | None, flag: str = "--as-of") -> dt.datetime:
@@ -51,3 +52,13 @@ def parse_year(year: int, flag: str = "--year") -> int:
     if not 1000 <= year <= 9998:
         raise SafegovError(f"{flag} {year}: expected a year between 1000 and 9998")
     return year
+
+
+def parse_anchor(text: str, flag: str = "--anchor"):
+    """``LENGTH:HEAD_HASH``, an audit chain head as a bulletin or an asset event publishes it."""
+    from safegov.db.audit import Anchor
+
+    m = _ANCHOR.fullmatch(text.strip())
+    if not m:
+        raise SafegovError(f"{flag} {text!r}: expected LENGTH:HASH (a link count and a 64-hex-digit hash)")
+    return Anchor(int(m[1]), m[2], f"the published anchor {m[1]}:{m[2][:12]}…")

@@ -12,6 +12,10 @@
                           a file still being copied in is left for the next run.
 ``SAFEGOV_MAX_CELL_CHARS``  longest cell text a row may carry (default 10000); a longer
                           cell quarantines its row (``cell_too_long``).
+``SAFEGOV_AUDIT_KEY``     the secret that signs the audit checkpoints (HMAC-SHA256); kept
+                          outside the compliance database (an Airflow secret, a mounted file).
+``SAFEGOV_AUDIT_KEY_FILE``  file holding that secret when ``SAFEGOV_AUDIT_KEY`` is unset
+                          (default ``data/audit.key``; created with mode 0600 on first use).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class Settings(BaseModel):
     # A file in the inbox younger than this (by mtime) may still be being written.
     inbox_settle_seconds: float = Field(default=5.0, ge=0)
     max_cell_chars: int = Field(default=10_000, ge=1)
+    audit_key: str | None = Field(default=None, min_length=16, repr=False)
+    audit_key_file: Path
 
 
 def _default_data_dir() -> Path:
@@ -63,6 +69,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         task_retry_delay_seconds=env.get("SAFEGOV_TASK_RETRY_DELAY", "180"),
         inbox_settle_seconds=env.get("SAFEGOV_INBOX_SETTLE_SECONDS", "5"),
         max_cell_chars=env.get("SAFEGOV_MAX_CELL_CHARS", "10000"),
+        audit_key=env.get("SAFEGOV_AUDIT_KEY") or None,
+        audit_key_file=Path(env.get("SAFEGOV_AUDIT_KEY_FILE", data_dir / "audit.key")),
     )
 
 

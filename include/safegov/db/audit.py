@@ -56,6 +56,19 @@ def last_hash(session: Session) -> str:
     return last or GENESIS
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the chain's head until the transaction ends (PostgreSQL; SQLite has one writer).
+
+    Serialises the writers of the chain so that two transactions never fork it, and a
+    checkpoint signs a head nobody is extending. The chain lives in the current schema, so the
+    lock is keyed by it too: databases holding several safegov schemas (tests, benchmarks)
+    do not queue behind each other."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(727274, hashtext(current_schema()))"))
+
+
 def append(
     session: Session, entity: str, entity_key: str, action: str, payload: dict[str, Any], at: dt.datetime
 ) -> str:
@@ -74,13 +87,7 @@ def append_many(
     once for the hash and once for storage, as the general path would store and hash it
     (same text, same hash). The evaluation engine appends millions of changes this way.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise writers of the chain so that two transactions never fork it. The chain
-        # lives in the current schema, so the lock is keyed by it too: databases holding
-        # several safegov schemas (tests, benchmarks) do not queue behind each other.
-        from sqlalchemy import text
-
-        session.execute(text("SELECT pg_advisory_xact_lock(727274, hashtext(current_schema()))"))
+    lock_chain(session)
     prev = last_hash(session)
     if native:
         return _append_native(session, changes, at, prev)
@@ -153,10 +160,40 @@ class VerifyResult:
     checked: int
     broken_id: int | None = None
     reason: str | None = None
+    head_hash: str = GENESIS
+    anchors: int = 0  # checkpoints and published anchors the chain was checked against
+    state_checked: bool = False
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; the first link whose hash or back-pointer fails is named."""
+@dataclass(frozen=True)
+class Anchor:
+    """A statement the chain must agree with: it had ``length`` links, the last one hashed
+    ``head_hash``. A stored checkpoint, or one published elsewhere (asset event, bulletin)."""
+
+    length: int
+    head_hash: str
+    source: str
+
+
+def verify(
+    session: Session,
+    batch: int = 5000,
+    *,
+    anchors: Iterable[Anchor] = (),
+    replay_state: bool = False,
+) -> VerifyResult:
+    """Walk the chain in id order; the first link whose hash or back-pointer fails is named.
+
+    ``anchors``: the chain must have had each anchor's head at its length (a shorter chain
+    was truncated; another hash means it was rewritten). ``replay_state``: the evaluation,
+    case and blacklist states replayed from the links must be what the tables hold; the
+    first row that differs is named."""
+    from safegov.db.replay import ReplayError, StateReplay
+
+    by_length: dict[int, list[Anchor]] = {}
+    for a in anchors:
+        by_length.setdefault(a.length, []).append(a)
+    replay = StateReplay(session) if replay_state else None
     prev = GENESIS
     checked = 0
     last_id = 0
@@ -167,7 +204,7 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             .all()
         )
         if not rows:
-            return VerifyResult(True, checked)
+            break
         for row in rows:
             if row.prev_hash != prev:
                 return VerifyResult(
@@ -179,4 +216,36 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             prev = row.hash
             last_id = row.id
             checked += 1
+            for a in by_length.get(checked, ()):
+                if a.head_hash != row.hash:
+                    return VerifyResult(
+                        False,
+                        checked,
+                        row.id,
+                        f"audit_log id {row.id}: link {checked} of the chain is not the head {a.source} signed "
+                        "(the chain was rewritten up to there)",
+                    )
+            if replay is not None:
+                try:
+                    replay.feed(row)
+                except ReplayError as exc:
+                    return VerifyResult(False, checked, row.id, str(exc))
         session.expunge_all()
+    beyond = [a for n, group in by_length.items() if n > checked for a in group]
+    if beyond:
+        a = max(beyond, key=lambda a: a.length)
+        return VerifyResult(
+            False,
+            checked,
+            None,
+            f"the chain has {checked} links but {a.source} signed {a.length}: "
+            f"the {a.length - checked} link(s) after link {checked} were removed",
+        )
+    result = VerifyResult(True, checked, head_hash=prev, anchors=sum(map(len, by_length.values())))
+    if replay is not None:
+        count, first = replay.differences()
+        result.state_checked = True
+        if first is not None:
+            result.ok = False
+            result.reason = f"{count} row(s) differ from the audited changes; first: {first.describe()}"
+    return result

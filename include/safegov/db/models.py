@@ -607,6 +607,24 @@ class AuditLog(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditCheckpoint(Base):
+    """A signed statement of the audit chain's head: its length and last hash (存证锚点).
+
+    The HMAC is made with a key kept outside this database, so whoever can edit the database
+    can neither truncate the chain below a checkpoint nor forge a checkpoint for a rewritten
+    one; the same values are published as Airflow asset events and in the bulletins."""
+
+    __tablename__ = "audit_checkpoint"
+    id: Mapped[intpk]
+    at: Mapped[moment]
+    length: Mapped[int] = mapped_column(unique=True)  # links in the chain up to the head
+    head_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    head_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))  # which key signed (a hash of it, not the key)
+    mac: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(250))
+
+
 RECORD_MODELS: dict[str, type[Base]] = {
     "meeting": Meeting,
     "inspection": Inspection,

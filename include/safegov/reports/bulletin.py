@@ -10,7 +10,9 @@ one month, covering the office's own unit and every unit under it:
    month (their due date when they have no grace), e.g. the March bulletin reports the
    February meetings not held (grace ends early March). The bulletin is drafted at the
    start of the next month, when the month's own periods are still in grace;
-4. cases opened in the month, by kind.
+4. cases opened in the month, by kind;
+5. the audit chain's latest signed checkpoint (数据存证), with the command that checks a
+   database against it (``safegov.db.checkpoint``).
 
 Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}``. The
 content depends only on the database (no "generated at" stamp), so re-drafting the same
@@ -32,6 +34,8 @@ from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ, Cadence, parse_period
+from safegov.db.checkpoint import Checkpoint
+from safegov.db.checkpoint import latest as latest_checkpoint
 from safegov.db.models import Accident, Case, Evaluation
 from safegov.org.tree import UnitTree
 from safegov.reports.exports import csv_writer
@@ -172,7 +176,14 @@ def _subject(s: str, tree: UnitTree) -> str:
     return f"{tree.name(s)}（{s}）" if s in tree.names else s
 
 
-def render_markdown(f: Figures, tree: UnitTree) -> str:
+def _anchor_line(anchor: Checkpoint | None) -> str:
+    """The audit chain's signed head as of the draft (存证), and how to check a database against it."""
+    if anchor is None:
+        return "数据存证：审计链尚无签名锚点。"
+    return f"数据存证：{anchor.describe()}。核验命令：safegov audit verify --anchor {anchor.length}:{anchor.head_hash}"
+
+
+def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) -> str:
     p = parse_period(f.period)
     lines = [
         f"# {_title(f)}",
@@ -214,11 +225,11 @@ def render_markdown(f: Figures, tree: UnitTree) -> str:
             lines.append(f"| {KINDS.get(kind, kind)} | {f.cases_by_kind[kind]} |")
     else:
         lines.append("本月未新立案件。")
-    lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", ""]
+    lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", "", f"> {_anchor_line(anchor)}", ""]
     return "\n".join(lines)
 
 
-def render_html(f: Figures, tree: UnitTree) -> str:
+def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) -> str:
     e = escape
     p = parse_period(f.period)
     parts = [
@@ -271,11 +282,12 @@ def render_html(f: Figures, tree: UnitTree) -> str:
         parts.append("</table>")
     else:
         parts.append("<p>本月未新立案件。</p>")
-    parts.append("<p>（本通报为系统生成草稿，经安委办审核后印发。）</p></body></html>")
+    parts.append("<p>（本通报为系统生成草稿，经安委办审核后印发。）</p>")
+    parts.append(f'<p class="anchor" id="audit-anchor"><small>{e(_anchor_line(anchor))}</small></p></body></html>')
     return "\n".join(parts)
 
 
-def render_csv(f: Figures) -> str:
+def render_csv(f: Figures, anchor: Checkpoint | None = None) -> str:
     """The figures behind the draft: section, key, value (one row each)."""
     buf = io.StringIO()
     w = csv_writer(buf, lineterminator="\n")
@@ -291,6 +303,9 @@ def render_csv(f: Figures) -> str:
         w.writerow([f.unit_code, f.period, "missed", ob, len(subjects)])
     for kind in sorted(f.cases_by_kind):
         w.writerow([f.unit_code, f.period, "cases_opened", kind, f.cases_by_kind[kind]])
+    if anchor is not None:
+        for k, v in anchor.as_extra().items():
+            w.writerow([f.unit_code, f.period, "audit_checkpoint", k, v])
     return buf.getvalue()
 
 
@@ -318,12 +333,17 @@ def draft_bulletins(
     out_dir.mkdir(parents=True, exist_ok=True)
     with Session(engine) as session:
         figs = collect(session, period_key, tree)
+        anchor = latest_checkpoint(session)
     paths: list[Path] = []
     for code in sorted(figs):
         if unit_codes is not None and code not in unit_codes:
             continue
         f = figs[code]
-        for ext, text in (("md", render_markdown(f, tree)), ("html", render_html(f, tree)), ("csv", render_csv(f))):
+        for ext, text in (
+            ("md", render_markdown(f, tree, anchor)),
+            ("html", render_html(f, tree, anchor)),
+            ("csv", render_csv(f, anchor)),
+        ):
             path = out_dir / f"{code}.{ext}"
             _write(path, text)
             paths.append(path)

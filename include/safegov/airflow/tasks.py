@@ -18,7 +18,7 @@ import pendulum
 from airflow.sdk import Asset, AssetAlias
 
 from safegov.airflow.context import RunContext, as_of_for, local, now
-from safegov.core.periods import Cadence, Period, period_of
+from safegov.core.periods import Cadence, CalendarRangeError, Period, period_of
 from safegov.core.settings import get_settings
 from safegov.devtools.faults import maybe_pause
 
@@ -143,7 +143,14 @@ def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: in
     run = RunContext.of(context)
     period = run.period(cadence)
     ob = register().get(obligation_id)
-    as_of = as_of_for(period, min(ob.grace_working_days, grace_working_days))
+    try:
+        as_of = as_of_for(period, min(ob.grace_working_days, grace_working_days))
+        unknown = None
+    except CalendarRangeError as exc:
+        # The grace end lies in a year not entered yet (a manual or backfill run: the
+        # timetable schedules none). The rows are written pending (calendar_unknown) so the
+        # dashboard shows them, then the task fails naming the year: never a quiet success.
+        as_of, unknown = run.as_of, exc
     log.info(
         "evaluating %s for %s as of %s (historical=%s)", obligation_id, period.key, as_of.isoformat(), run.historical
     )
@@ -151,6 +158,9 @@ def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: in
     counts = evaluate_period(
         engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run.run_id, historical=run.historical
     )
+    if unknown is not None:
+        log.error("%s %s: %s pending (calendar_unknown): %s", obligation_id, period.key, counts["pending"], unknown)
+        raise unknown
     return jsonable(counts)
 
 

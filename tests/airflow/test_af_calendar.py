@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import pendulum
 import pytest
+from airflow.timetables.base import TimeRestriction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import HOLIDAYS_2027
@@ -67,3 +69,54 @@ def test_once_the_year_is_entered_the_same_task_decides_the_period(task_env, hol
     counts = evaluate_obligation("SC-MEET-LOCAL", "monthly", 5, **context)
     assert counts["pending"] == 0 and counts["missed"] == 115
     assert _rows(task_env, "SC-MEET-LOCAL", "2026-12") == {("missed", "no_records")}
+
+
+# --------------------------------------------------------------------------- the timetable
+
+
+def sh(*args) -> pendulum.DateTime:
+    return pendulum.datetime(*args, tz="Asia/Shanghai")
+
+
+def _sequence(tt, last, restriction, n: int = 6) -> list[tuple[str, str]]:
+    """(period start, run_after) of the next runs the scheduler would create, in Asia/Shanghai."""
+    out = []
+    for _ in range(n):
+        info = tt.next_dagrun_info(last_automated_data_interval=last, restriction=restriction)
+        if info is None:
+            break
+        out.append(
+            (info.data_interval.start.in_timezone("Asia/Shanghai").to_date_string(), info.run_after.to_date_string())
+        )
+        last = info.data_interval
+    return out
+
+
+@pytest.mark.parametrize("catchup", [False, True])
+def test_the_timetable_waits_for_the_year_then_schedules_the_waiting_periods_in_order(
+    monkeypatch, caplog, holidays_file, catchup
+):
+    from safegov.airflow.timetable import GraceTimetable
+
+    monkeypatch.setattr("safegov.airflow.timetable._now", lambda: sh(2027, 3, 15, 9))
+    tt = GraceTimetable("monthly", 5)
+    november = tt.info_for(tt.period_for(sh(2026, 11, 1))).data_interval
+    restriction = TimeRestriction(sh(2017, 2, 1), None, catchup=catchup)
+    with caplog.at_level("ERROR", logger="safegov.airflow.timetable"):
+        assert tt.next_dagrun_info(last_automated_data_interval=november, restriction=restriction) is None
+    assert "2026-12 的宽限期截止日无法计算" in caplog.text and "2027年法定节假日安排未录入" in caplog.text
+
+    holidays_file(HOLIDAYS_2027)  # entered while the scheduler runs: no restart
+    assert _sequence(tt, november, restriction, n=4) == [
+        ("2026-12-01", "2027-01-09"),  # 1 January off, grace 4–8 January
+        ("2027-01-01", "2027-02-06"),
+        ("2027-02-01", "2027-03-06"),
+        ("2027-03-01", "2027-04-08"),  # the future: 2027 has no Qingming in the test file
+    ]
+
+
+def test_a_manual_trigger_beyond_the_calendar_takes_the_latest_known_closed_period(holidays_file):
+    from safegov.airflow.timetable import GraceTimetable
+
+    di = GraceTimetable("monthly", 5).infer_manual_data_interval(run_after=sh(2027, 1, 20, 9))
+    assert di.start.in_timezone("Asia/Shanghai").to_date_string() == "2026-11-01"

@@ -1,5 +1,5 @@
 """Notify — every day at 08:00 Asia/Shanghai: sweep the event deadlines, queue the reminders
-due that day and deliver.
+due that day, warn when next year's holidays are not entered, and deliver.
 
 `sweep_event_deadlines` re-evaluates the event obligations (a hazard's rectification
 deadline or a 12350 ticket's 15 working days pass without any record arriving) and
@@ -9,6 +9,11 @@ new misses (e.g. MAJOR-HAZARD-OVERDUE).
 Reminders go N working days before a period's due date while its quota is not yet met
 (`safegov.notification.reminders.queue_reminders`, offsets per obligation in the register); delivery goes
 through SendGrid via the outbox, so a retried or cleared run never sends twice.
+
+`watch_calendar` (`safegov.notification.calendar_watch`): from 1 November, while next year's
+holiday schedule is neither in the chinesecalendar package nor in config/holidays.yaml, one
+email per stage (11-01, 12-01, 12-15, and `overdue` once the year has begun) to the region's
+safety office, naming the year and the State Council notice to enter.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from safegov.airflow.tasks import (
     EVALUATIONS_ALIAS,
     START_DATE,
     TIMEZONE,
+    calendar_watch_task,
     daily_events_task,
     deliver_task,
     reminders_task,
@@ -28,7 +34,7 @@ from safegov.airflow.tasks import (
 
 with DAG(
     dag_id="safegov_notify",
-    description="Daily at 08:00 Asia/Shanghai: event deadlines, reminders, delivery",
+    description="Daily at 08:00 Asia/Shanghai: event deadlines, reminders, calendar watch, delivery",
     doc_md=__doc__,
     schedule=CronTriggerTimetable("0 8 * * *", timezone=TIMEZONE),
     start_date=START_DATE,
@@ -41,5 +47,7 @@ with DAG(
         task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS]
     )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
+    watch = PythonOperator(task_id="watch_calendar", python_callable=calendar_watch_task)
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
     sweep >> queue >> deliver
+    watch >> deliver

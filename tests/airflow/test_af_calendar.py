@@ -120,3 +120,78 @@ def test_a_manual_trigger_beyond_the_calendar_takes_the_latest_known_closed_peri
 
     di = GraceTimetable("monthly", 5).infer_manual_data_interval(run_after=sh(2027, 1, 20, 9))
     assert di.start.in_timezone("Asia/Shanghai").to_date_string() == "2026-11-01"
+
+
+# --------------------------------------------------------------------------- the warning email
+
+
+def _watch(day: dt.date, run_id: str) -> dict:
+    from safegov.airflow.tasks import calendar_watch_task
+
+    moment = dt.datetime.combine(day, dt.time(8), TZ)
+    context = {"dag_run": SimpleNamespace(run_id=run_id, run_after=moment, run_type="scheduled"), "run_id": run_id}
+    return calendar_watch_task(**context)
+
+
+def _calendar_rows(engine) -> list:
+    from safegov.db.models import OutboxMessage
+
+    with Session(engine) as s:
+        q = select(OutboxMessage.key, OutboxMessage.state, OutboxMessage.to_email, OutboxMessage.mail_subject)
+        return s.execute(q.where(OutboxMessage.purpose == "calendar").order_by(OutboxMessage.id)).all()
+
+
+@pytest.fixture
+def office(task_env):
+    """The region's safety office director, who receives the warning."""
+    from safegov.db.models import Leader
+
+    with Session(task_env) as s, s.begin():
+        s.add(
+            Leader(
+                leader_id="L-150000-SO",
+                name="张三",
+                unit_code="150000",
+                role="safety_office_director",
+                email="anweiban@example.gov.cn",
+                term_start=dt.date(2020, 1, 1),
+            )
+        )
+    return task_env
+
+
+KEY = "calendar|150000|2027|150000:safety_office_director|{}"
+
+
+@pytest.mark.parametrize(
+    "days, entered, keys",
+    [
+        ([dt.date(2026, 10, 31)], False, []),  # before 1 November
+        ([dt.date(2026, 12, 3), dt.date(2026, 12, 3)], False, ["12-01"]),  # run twice: one row
+        ([dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 12, 1)], False, ["11-01", "12-01"]),
+        ([dt.date(2026, 12, 15), dt.date(2026, 12, 31), dt.date(2027, 1, 2)], False, ["12-15", "overdue"]),
+        ([dt.date(2026, 12, 3)], True, []),  # entered: nothing to say
+    ],
+)
+def test_the_warning_is_queued_once_per_stage(office, holidays_file, days, entered, keys):
+    if entered:
+        holidays_file(HOLIDAYS_2027)
+    for i, day in enumerate(days):
+        _watch(day, f"scheduled__{i}")
+    rows = _calendar_rows(office)
+    assert [r.key for r in rows] == [KEY.format(k) for k in keys]
+    for r in rows:
+        assert r.state == "pending" and r.to_email == "anweiban@example.gov.cn"
+        assert r.mail_subject.startswith("【日历预警】2027年法定节假日安排尚未录入")
+
+
+def test_the_warning_names_the_year_and_the_notice(office, holidays_file):
+    from safegov.db.models import OutboxMessage
+
+    result = _watch(dt.date(2026, 12, 3), "scheduled__1")
+    assert result == {"on": "2026-12-03", "missing_year": 2027, "stage": "12-01", "queued": 1}
+    with Session(office) as s:
+        text = s.scalar(select(OutboxMessage.body_text).where(OutboxMessage.purpose == "calendar"))
+    assert "张三同志" in text
+    assert "《国务院办公厅关于2027年部分节假日安排的通知》" in text
+    assert "覆盖至2026年" in text

@@ -125,3 +125,32 @@ def test_a_broken_file_is_loud_where_a_later_year_is_asked(holidays_file):
     with pytest.raises(HolidaysError, match="workdays"):
         is_working_day(D(2027, 1, 4))
     assert is_working_day(D(2026, 1, 5)) is True  # the package's years need no file
+
+
+@pytest.mark.parametrize(
+    "on, entered, expected",
+    [
+        (D(2026, 10, 31), False, None),  # before 1 November: no alert yet
+        (D(2026, 11, 1), False, (2027, "11-01")),
+        (D(2026, 11, 30), False, (2027, "11-01")),
+        (D(2026, 12, 3), False, (2027, "12-01")),  # today
+        (D(2026, 12, 15), False, (2027, "12-15")),
+        (D(2026, 12, 31), False, (2027, "12-15")),
+        (D(2027, 1, 20), False, (2027, "overdue")),  # the year began without its schedule
+        (D(2026, 12, 3), True, None),  # entered: nothing to say
+        (D(2027, 1, 20), True, None),
+        (D(2027, 11, 2), True, (2028, "11-01")),  # next year's turn
+        (D(2025, 12, 20), False, None),  # 2026 is in the package
+    ],
+)
+def test_calendar_alert_stages(holidays_file, on, entered, expected):
+    from tests.conftest import HOLIDAYS_2027
+
+    from safegov.core.holidays import calendar_alert
+
+    if entered:
+        holidays_file(HOLIDAYS_2027)
+    alert = calendar_alert(on, holiday_calendar())
+    assert (alert and (alert.year, alert.stage)) == expected
+    if alert:
+        assert f"《国务院办公厅关于{alert.year}年部分节假日安排的通知》" in alert.message

@@ -379,6 +379,17 @@ def reminders_task(**context) -> dict:
     return {"on": day.isoformat(), "queued": n}
 
 
+def calendar_watch_task(**context) -> dict:
+    """From 1 November, warn the region's safety office once per stage while next year's
+    holiday schedule is not entered (``safegov.notification.calendar_watch``)."""
+    from safegov.notification.calendar_watch import queue_calendar_warning
+
+    run = RunContext.of(context)
+    return queue_calendar_warning(
+        engine(), on=run.run_after.date(), created_at=run.run_after, run_id=run.run_id, historical=run.historical
+    )
+
+
 def bulletin_task(**context) -> Any:
     """Draft each safety office's monthly bulletin (信息通报) for the run's month."""
     from safegov.reports.bulletin import draft_bulletins

@@ -227,3 +227,37 @@ def holiday_calendar(path: str | Path | None = None) -> HolidayCalendar:
     except FileNotFoundError:
         stamp = None
     return _load_version(str(path), stamp)
+
+
+# --------------------------------------------------------------------------- the yearly watch
+
+# When the office is warned that next year's schedule is missing (month, day of the current
+# year): from 1 November (the State Council notice usually appears in November), again on
+# 1 December, and a last call on 15 December, before December's grace runs into the new year.
+STAGES: tuple[tuple[int, int], ...] = ((11, 1), (12, 1), (12, 15))
+# The stage once the year has begun without its schedule: the calendar has stopped.
+OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class CalendarAlert:
+    """Next year (or this one) is not covered on ``on``: what to tell the office."""
+
+    year: int  # the missing year
+    stage: str  # "11-01" | "12-01" | "12-15" | "overdue"
+    message: str  # one line in Chinese, naming the year and the notice to enter
+
+
+def calendar_alert(on: dt.date, cal: HolidayCalendar) -> CalendarAlert | None:
+    """The alert due on local day ``on``: the current year uncovered (``overdue``), or from
+    1 November the next year uncovered (the latest stage reached); otherwise None."""
+    missing = cal.first_uncovered(after=on.year)
+    if missing == on.year:
+        return CalendarAlert(missing, OVERDUE, f"日历已停止：{cal.missing_message(missing)}")
+    if missing != on.year + 1:
+        return None
+    reached = [s for s in STAGES if (on.month, on.day) >= s]
+    if not reached:
+        return None
+    month, day = reached[-1]
+    return CalendarAlert(missing, f"{month:02d}-{day:02d}", cal.missing_message(missing))

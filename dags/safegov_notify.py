@@ -13,7 +13,8 @@ through SendGrid via the outbox, so a retried or cleared run never sends twice.
 `watch_calendar` (`safegov.notification.calendar_watch`): from 1 November, while next year's
 holiday schedule is neither in the chinesecalendar package nor in config/holidays.yaml, one
 email per stage (11-01, 12-01, 12-15, and `overdue` once the year has begun) to the region's
-safety office, naming the year and the State Council notice to enter.
+safety office, naming the year and the State Council notice to enter. It runs beside the
+chain, not before `deliver`, so that its failure never blocks the day's other mail.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ with DAG(
         task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS]
     )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
+    # A leaf of its own: a broken holidays.yaml fails this task (and so the run) without
+    # holding back the day's other mail. What it queues is sent by this run's deliver when
+    # queued before it starts, otherwise by the next day's.
     watch = PythonOperator(task_id="watch_calendar", python_callable=calendar_watch_task)
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
     sweep >> queue >> deliver
-    watch >> deliver

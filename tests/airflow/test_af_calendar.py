@@ -195,3 +195,10 @@ def test_the_warning_names_the_year_and_the_notice(office, holidays_file):
     assert "张三同志" in text
     assert "《国务院办公厅关于2027年部分节假日安排的通知》" in text
     assert "覆盖至2026年" in text
+
+
+def test_a_manual_trigger_before_the_calendar_is_a_named_error_not_a_loop(holidays_file):
+    from safegov.airflow.timetable import GraceTimetable
+
+    with pytest.raises(CalendarRangeError, match="早于官方工作日日历的起始年"):
+        GraceTimetable("monthly", 5).infer_manual_data_interval(run_after=sh(2004, 1, 3))

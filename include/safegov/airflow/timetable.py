@@ -159,9 +159,15 @@ class GraceTimetable(Timetable):
 
     def latest_closed(self, moment: dt.datetime) -> Period:
         """The latest period whose grace had ended at ``moment``."""
+        from safegov.core.holidays import holiday_calendar
+
+        first_year = holiday_calendar().first_year
         period = self.period_for(moment).previous()
         while not self.closed_by(period, moment):
             period = period.previous()
+            if period.last.year < first_year:
+                # Nothing before the calendar's first year can close: say so, never loop.
+                raise CalendarRangeError(holiday_calendar().missing_message(period.last.year), year=period.last.year)
         return period
 
     def held_by_calendar(self, period: Period) -> bool:

@@ -159,7 +159,7 @@ def evaluate_obligation(obligation_id: str, cadence: str, grace_working_days: in
         engine(), register(), obligation_id, period.key, as_of=as_of, run_id=run.run_id, historical=run.historical
     )
     if unknown is not None:
-        log.error("%s %s: %s pending (calendar_unknown): %s", obligation_id, period.key, counts["pending"], unknown)
+        log.error("%s %s：%s 行保持待定（calendar_unknown）：%s", obligation_id, period.key, counts["pending"], unknown)
         raise unknown
     return jsonable(counts)
 

@@ -61,7 +61,6 @@ def queue_calendar_warning(
     with Session(engine) as session, session.begin():
         region = region_code(session)
         office = PostDirectory(session).office(region, on)
-        region_name = session.scalar(select(Unit.name).where(Unit.code == region))
         new = queue(
             session,
             purpose=PURPOSE,
@@ -73,7 +72,6 @@ def queue_calendar_warning(
             template=TEMPLATE,
             context={
                 "recipient_name": office.name if office else None,
-                "office_name": f"{region_name}安委办",
                 "year": alert.year,
                 "stage": alert.stage,
                 "overdue": alert.stage == "overdue",

@@ -154,3 +154,16 @@ def test_calendar_alert_stages(holidays_file, on, entered, expected):
     assert (alert and (alert.year, alert.stage)) == expected
     if alert:
         assert f"《国务院办公厅关于{alert.year}年部分节假日安排的通知》" in alert.message
+
+
+def test_importing_the_periods_reads_no_yaml_and_no_holidays_module():
+    """Cheap at DAG parse time: the holidays file and its schema load on first use only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, safegov.core.periods, safegov.core.settings; "
+        "print(sorted(m for m in ('yaml', 'safegov.core.holidays') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

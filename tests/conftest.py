@@ -130,12 +130,15 @@ def holidays_file(tmp_path, monkeypatch):
     from safegov.core.settings import get_settings
 
     path = tmp_path / "holidays.yaml"
+    last = [0]
 
     def write(text: str = "years: {}\n") -> Path:
         path.write_text(text, encoding="utf-8")
-        # Same size and mtime within a coarse clock tick would look like the same version.
+        # The loader caches per (mtime, size): each write gets a later mtime than the one
+        # before, even within one tick of a coarse filesystem clock.
         st = path.stat()
-        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        last[0] = max(st.st_mtime_ns, last[0] + 1_000_000)
+        os.utime(path, ns=(st.st_atime_ns, last[0]))
         return path
 
     write()

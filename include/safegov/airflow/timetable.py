@@ -194,7 +194,9 @@ class GraceTimetable(Timetable):
             return self._next(last_automated_data_interval, restriction)
         except (CalendarRangeError, SafegovError) as exc:
             # No guessing of holidays: schedule nothing for now and say why (module
-            # docstring); the scheduler asks again at the next parse or run.
+            # docstring); the scheduler asks again at the next parse or run. SafegovError is
+            # a malformed holidays.yaml (HolidaysError), caught by its base class so that the
+            # plugin does not load the file's schema when the scheduler starts.
             log.error("%r：暂不排程下一次运行：%s", self, exc)
             return None
 

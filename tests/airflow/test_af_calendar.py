@@ -202,3 +202,18 @@ def test_a_manual_trigger_before_the_calendar_is_a_named_error_not_a_loop(holida
 
     with pytest.raises(CalendarRangeError, match="早于官方工作日日历的起始年"):
         GraceTimetable("monthly", 5).infer_manual_data_interval(run_after=sh(2004, 1, 3))
+
+
+def test_a_malformed_holidays_file_is_logged_not_raised_into_the_scheduler(monkeypatch, caplog, holidays_file):
+    from safegov.airflow.timetable import GraceTimetable
+
+    monkeypatch.setattr("safegov.airflow.timetable._now", lambda: sh(2027, 1, 20, 9))
+    holidays_file("years:\n  2027:\n    notice: N\n    workdays: [2027-01-04]\n")
+    tt = GraceTimetable("monthly", 5)
+    november = tt.info_for(tt.period_for(sh(2026, 11, 1))).data_interval
+    with caplog.at_level("ERROR", logger="safegov.airflow.timetable"):
+        info = tt.next_dagrun_info(
+            last_automated_data_interval=november, restriction=TimeRestriction(sh(2017, 2, 1), None, catchup=True)
+        )
+    assert info is None
+    assert "years.2027.workdays[0]" in caplog.text and "调休上班日只能是周六或周日" in caplog.text

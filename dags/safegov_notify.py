@@ -1,5 +1,5 @@
 """Notify — every day at 08:00 Asia/Shanghai: sweep the event deadlines, queue the reminders
-due that day and deliver.
+due that day, warn when next year's holidays are not entered, and deliver.
 
 `sweep_event_deadlines` re-evaluates the event obligations (a hazard's rectification
 deadline or a 12350 ticket's 15 working days pass without any record arriving) and
@@ -10,8 +10,15 @@ Reminders go N working days before a period's due date while its quota is not ye
 (`safegov.notification.reminders.queue_reminders`, offsets per obligation in the register); delivery goes
 through SendGrid via the outbox, so a retried or cleared run never sends twice.
 
-`checkpoint_audit` then signs the audit chain's head (the day's deliveries included) and
-publishes it as the asset event `safegov://audit/checkpoint` (`safegov.db.checkpoint`).
+`watch_calendar` (`safegov.notification.calendar_watch`): from 1 November, while next year's
+holiday schedule is neither in the chinesecalendar package nor in config/holidays.yaml, one
+email per stage (11-01, 12-01, 12-15, and `overdue` once the year has begun) to the region's
+safety office, naming the year and the State Council notice to enter. It runs beside the
+chain, not before `deliver`, so that its failure never blocks the day's other mail.
+
+`checkpoint_audit` then signs the audit chain's head (the day's deliveries and warnings
+included) and publishes it as the asset event `safegov://audit/checkpoint`
+(`safegov.db.checkpoint`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from safegov.airflow.tasks import (
     EVALUATIONS_ALIAS,
     START_DATE,
     TIMEZONE,
+    calendar_watch_task,
     checkpoint_audit_task,
     daily_events_task,
     deliver_task,
@@ -33,7 +41,7 @@ from safegov.airflow.tasks import (
 
 with DAG(
     dag_id="safegov_notify",
-    description="Daily at 08:00 Asia/Shanghai: event deadlines, reminders, delivery",
+    description="Daily at 08:00 Asia/Shanghai: event deadlines, reminders, calendar watch, delivery",
     doc_md=__doc__,
     schedule=CronTriggerTimetable("0 8 * * *", timezone=TIMEZONE),
     start_date=START_DATE,
@@ -46,6 +54,10 @@ with DAG(
         task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS]
     )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
+    # A leaf of its own: a broken holidays.yaml fails this task (and so the run) without
+    # holding back the day's other mail. What it queues is sent by this run's deliver when
+    # queued before it starts, otherwise by the next day's.
+    watch = PythonOperator(task_id="watch_calendar", python_callable=calendar_watch_task)
     deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
     checkpoint = PythonOperator(
         task_id="checkpoint_audit",
@@ -53,4 +65,5 @@ with DAG(
         outlets=[AUDIT_CHECKPOINTS],
         trigger_rule="all_done",  # a failed step still leaves its links signed
     )
-    sweep >> queue >> deliver >> checkpoint
+    sweep >> queue >> deliver
+    [deliver, watch] >> checkpoint

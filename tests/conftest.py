@@ -109,3 +109,40 @@ def _sqlite_copy(request, tmp_path):
     target = tmp_path / "safegov.db"
     shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
     return make_engine(f"sqlite:///{target}")
+
+
+# A 2027 schedule for tests only (the real notice is not published yet): New Year's Day off
+# and one make-up Saturday. Enough to compute grace ends in January 2027.
+HOLIDAYS_2027 = """\
+years:
+  2027:
+    notice: 国办发明电〔2026〕99号（测试）
+    days_off: [2027-01-01]
+    workdays: [2027-02-20]
+"""
+
+
+@pytest.fixture
+def holidays_file(tmp_path, monkeypatch):
+    """Point ``SAFEGOV_HOLIDAYS`` at a file in tmp_path; ``write(text)`` sets its content.
+
+    Starts as ``years: {}`` (no year beyond the package), as shipped."""
+    from safegov.core.settings import get_settings
+
+    path = tmp_path / "holidays.yaml"
+    last = [0]
+
+    def write(text: str = "years: {}\n") -> Path:
+        path.write_text(text, encoding="utf-8")
+        # The loader caches per (mtime, size): each write gets a later mtime than the one
+        # before, even within one tick of a coarse filesystem clock.
+        st = path.stat()
+        last[0] = max(st.st_mtime_ns, last[0] + 1_000_000)
+        os.utime(path, ns=(st.st_atime_ns, last[0]))
+        return path
+
+    write()
+    monkeypatch.setenv("SAFEGOV_HOLIDAYS", str(path))
+    get_settings.cache_clear()
+    yield write
+    get_settings.cache_clear()

@@ -162,4 +162,4 @@ def test_escalation_has_an_approval_then_delivery(parsed):
 
 def test_notify_signs_the_audit_chain_after_delivery(parsed):
     dag = parsed["dags"]["safegov_notify"]
-    assert dag["upstream"]["checkpoint_audit"] == ["deliver"]
+    assert dag["upstream"]["checkpoint_audit"] == ["deliver", "watch_calendar"]

@@ -118,5 +118,5 @@ def test_add_working_days_backwards():
 
 @pytest.mark.parametrize("day", [D(2003, 12, 31), D(2030, 1, 2)])
 def test_outside_calendar_is_a_clear_error(day):
-    with pytest.raises(CalendarRangeError, match="covers 2004"):
+    with pytest.raises(CalendarRangeError, match="2004"):
         is_working_day(day)

@@ -321,3 +321,27 @@ def test_approval_links(run_id, details, approval):
     links = approval_links(Case(run_id=run_id, details=details))
     assert links.get("approval") == approval
     assert links["required_actions"] == "/dags/safegov_escalation/required_actions"
+
+
+@pytest.mark.parametrize(
+    "now, entered, shown",
+    [
+        ("2026-10-15T09:00", False, None),  # before 1 November
+        ("2026-12-03T09:00", False, "2027年法定节假日安排未录入"),
+        ("2027-01-20T09:00", False, "日历已停止：2027年法定节假日安排未录入"),
+        ("2026-12-03T09:00", True, None),  # entered: the banner goes
+    ],
+)
+def test_calendar_banner_until_next_year_is_entered(as_user, monkeypatch, holidays_file, now, entered, shown):
+    from tests.conftest import HOLIDAYS_2027
+
+    monkeypatch.setenv("SAFEGOV_NOW", now)
+    if entered:
+        holidays_file(HOLIDAYS_2027)
+    for path in ("/", "/cases", "/outbox"):
+        html = as_user("region_office", path).text
+        if shown is None:
+            assert 'id="calendar-banner"' not in html
+        else:
+            assert 'id="calendar-banner"' in html and shown in html
+            assert "《国务院办公厅关于2027年部分节假日安排的通知》" in html

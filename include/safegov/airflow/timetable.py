@@ -17,13 +17,23 @@ Choices where Airflow leaves room:
   ``--from-date``, so to include the whole year 2017 in a yearly backfill start at
   2017-01-01T00:00:00+08:00.
 - ``catchup=False`` starts with the latest period whose grace has already ended.
-- Beyond the years ``chinese-calendar`` covers (2004–2026 in the pinned version) the grace
-  end cannot be known without guessing holidays. ``next_dagrun_info`` then returns ``None``
-  (no run is scheduled) and logs the ``CalendarRangeError`` at ERROR level; upgrading the
-  ``chinesecalendar`` package resumes scheduling. Nothing is ever scheduled on a guessed date.
+- Beyond the years the working-day calendar covers (the ``chinese-calendar`` package, 2004–2026
+  in the pinned version, then the years the office enters in ``config/holidays.yaml``) the
+  grace end cannot be known without guessing holidays. ``next_dagrun_info`` then returns
+  ``None`` (no run is scheduled) and logs, at ERROR level and in Chinese, which period waits
+  for which year and the notice to enter; it never raises into the scheduler. Nothing is
+  ever scheduled on a guessed date. A malformed ``holidays.yaml`` is logged the same way.
+- Once the year is entered (the file is re-read when it changes: no restart), the waiting
+  periods are scheduled in order, one after the other, even with ``catchup=False``: that
+  setting skips periods a paused DAG missed, not periods held back by the calendar. The
+  rule that tells them apart: after the last automated run, a period whose grace ends in a
+  year beyond the package's is one the calendar held back, so it is never skipped.
+- A period whose grace end is unknown is not *closed*: a manual trigger takes the latest
+  period whose grace is known to have ended.
 
 The class is registered by ``plugins/safegov_plugin.py`` so that the scheduler can
-deserialize it. It imports only ``safegov.core.periods`` (standard library + chinese-calendar).
+deserialize it. It imports only ``safegov.core`` (``holidays.yaml`` is read only for a year
+beyond the package).
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from typing import Any
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
+from safegov.core.errors import SafegovError
 from safegov.core.periods import (
     PERIODIC,
     Cadence,
@@ -139,12 +150,32 @@ class GraceTimetable(Timetable):
             data_interval=DataInterval(_pendulum(period.start), _pendulum(period.end)),
         )
 
+    def closed_by(self, period: Period, moment: dt.datetime) -> bool:
+        """Whether ``period``'s grace had ended at ``moment``; not while its end is unknown."""
+        try:
+            return self.grace_end(period) <= moment
+        except CalendarRangeError:
+            return False
+
     def latest_closed(self, moment: dt.datetime) -> Period:
         """The latest period whose grace had ended at ``moment``."""
+        from safegov.core.holidays import holiday_calendar
+
+        first_year = holiday_calendar().first_year
         period = self.period_for(moment).previous()
-        while self.grace_end(period) > moment:
+        while not self.closed_by(period, moment):
             period = period.previous()
+            if period.last.year < first_year:
+                # Nothing before the calendar's first year can close: say so, never loop.
+                raise CalendarRangeError(holiday_calendar().missing_message(period.last.year), year=period.last.year)
         return period
+
+    def held_by_calendar(self, period: Period) -> bool:
+        """Whether ``period``'s grace ends in a year beyond the chinesecalendar package:
+        its run could not be scheduled until the office entered that year (module docstring)."""
+        from safegov.core.holidays import package_years
+
+        return self.grace_end(period).year > package_years()[1]
 
     # ------------------------------------------------------------------ Airflow API
 
@@ -161,11 +192,12 @@ class GraceTimetable(Timetable):
     ) -> DagRunInfo | None:
         try:
             return self._next(last_automated_data_interval, restriction)
-        except CalendarRangeError as exc:
-            # No guessing of holidays: stop scheduling and say why (module docstring).
-            log.error(
-                "GraceTimetable(%s, %s): no further run scheduled: %s", self.cadence.value, self.grace_working_days, exc
-            )
+        except (CalendarRangeError, SafegovError) as exc:
+            # No guessing of holidays: schedule nothing for now and say why (module
+            # docstring); the scheduler asks again at the next parse or run. SafegovError is
+            # a malformed holidays.yaml (HolidaysError), caught by its base class so that the
+            # plugin does not load the file's schema when the scheduler starts.
+            log.error("%r：暂不排程下一次运行：%s", self, exc)
             return None
 
     def _next(self, last: DataInterval | None, restriction: TimeRestriction) -> DagRunInfo | None:
@@ -183,11 +215,15 @@ class GraceTimetable(Timetable):
         if not restriction.catchup:
             now = _local(_now())
             latest_closed = self.latest_closed(now)
-            if latest_closed.first > period.first:
+            if latest_closed.first > period.first and not (last is not None and self.held_by_calendar(period)):
                 period = latest_closed
         if restriction.latest is not None and period.start > _local(restriction.latest):
             return None
-        return self.info_for(period)
+        try:
+            return self.info_for(period)
+        except CalendarRangeError as exc:
+            log.error("%r：%s 的宽限期截止日无法计算，待该年录入后按顺序排程：%s", self, period.key, exc)
+            return None
 
     def _first_at_or_after(self, moment: dt.datetime) -> Period:
         period = period_of(moment, self.cadence)

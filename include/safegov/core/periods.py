@@ -8,8 +8,9 @@ Month arithmetic (``add_months``, ``month_index``) is here too: every calendar-m
 the product (ladder windows, the 6-month accident window, blacklist expiry) goes through it.
 
 Working days follow the official PRC calendar (法定节假日 and 调休 make-up working days)
-through the ``chinese-calendar`` package; outside the years it covers we raise
-``CalendarRangeError`` rather than guess.
+through the ``chinese-calendar`` package, and for the years after it from the State Council
+notices the office enters in ``config/holidays.yaml`` (``safegov.core.holidays``); outside
+the years either covers we raise ``CalendarRangeError`` naming the year rather than guess.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+# Callers import it from here, where working days are asked for.
+from safegov.core.errors import CalendarRangeError  # noqa: F401
 
 TZ = ZoneInfo("Asia/Shanghai")
 UTC = dt.UTC
@@ -37,10 +41,6 @@ class Cadence(StrEnum):
 
 PERIODIC = (Cadence.MONTHLY, Cadence.QUARTERLY, Cadence.HALF_YEARLY, Cadence.YEARLY)
 MONTHS_PER = {Cadence.MONTHLY: 1, Cadence.QUARTERLY: 3, Cadence.HALF_YEARLY: 6, Cadence.YEARLY: 12}
-
-
-class CalendarRangeError(ValueError):
-    """A date outside the years the official holiday calendar covers."""
 
 
 class PeriodKeyError(ValueError):
@@ -168,30 +168,35 @@ def periods_between(first: dt.date | str, last: dt.date | str, cadence: Cadence 
 # --------------------------------------------------------------------------- working days
 
 
-@lru_cache(maxsize=1)
 def calendar_years() -> tuple[int, int]:
-    """First and last year the official working-day calendar covers."""
-    from chinese_calendar import constants
+    """First year of the official working-day calendar and the last year covered without a
+    gap (the package, then the years entered in ``config/holidays.yaml``)."""
+    from safegov.core.holidays import holiday_calendar
 
-    return min(constants.holidays).year, max(constants.holidays).year
-
-
-def _check_year(day: dt.date) -> None:
-    lo, hi = calendar_years()
-    if not lo <= day.year <= hi:
-        raise CalendarRangeError(
-            f"{day.isoformat()}: the official PRC holiday calendar (chinese-calendar) covers "
-            f"{lo}–{hi} only; upgrade the chinesecalendar package for later years"
-        )
+    cal = holiday_calendar()
+    return cal.first_year, cal.first_uncovered() - 1
 
 
 @lru_cache(maxsize=20000)
-def is_working_day(day: dt.date) -> bool:
-    """Official working day: weekdays that are not holidays, plus 调休 make-up days."""
-    _check_year(day)
+def _package_working_day(day: dt.date) -> bool:
     import chinese_calendar
 
     return chinese_calendar.is_workday(day)
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Official working day: weekdays that are not holidays, plus 调休 make-up days.
+
+    The package's years are answered from a process cache: ``config/holidays.yaml`` may not
+    disagree with them. Later years are read from the file's current version, so a year
+    entered while the scheduler runs is used without a restart.
+    """
+    from safegov.core.holidays import holiday_calendar, package_years
+
+    lo, hi = package_years()
+    if lo <= day.year <= hi:
+        return _package_working_day(day)
+    return holiday_calendar().is_working_day(day)
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:

@@ -4,6 +4,9 @@
                           default: SQLite file ``data/safegov.db`` under the project root.
 ``SAFEGOV_INBOX``         folder where submissions arrive (default ``data/inbox``).
 ``SAFEGOV_CONFIG_DIR``    the register and registries (default ``config/``).
+``SAFEGOV_HOLIDAYS``      the holiday schedules entered from the State Council notices for
+                          years the chinesecalendar package does not cover (default
+                          ``holidays.yaml`` in the config dir).
 ``SAFEGOV_DATA_DIR``      working data (default ``data/``).
 ``SAFEGOV_TASK_RETRY_DELAY``  seconds before a failed task is retried (default 180, doubled
                           on each further try); the distributed tests shorten it.
@@ -36,6 +39,7 @@ class Settings(BaseModel):
     database_url: str
     inbox: Path
     config_dir: Path
+    holidays_file: Path
     data_dir: Path
     # Emails: "local" talks to the bundled SendGrid-compatible server, "sendgrid" to the real API.
     sendgrid_host: str = "http://127.0.0.1:8025"
@@ -58,10 +62,12 @@ def _default_data_dir() -> Path:
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("SAFEGOV_DATA_DIR", PROJECT_ROOT / "data"))
+    config_dir = Path(env.get("SAFEGOV_CONFIG_DIR", PROJECT_ROOT / "config"))
     return Settings(
         database_url=env.get("SAFEGOV_DATABASE_URL", f"sqlite:///{data_dir / 'safegov.db'}"),
         inbox=Path(env.get("SAFEGOV_INBOX", data_dir / "inbox")),
-        config_dir=Path(env.get("SAFEGOV_CONFIG_DIR", PROJECT_ROOT / "config")),
+        config_dir=config_dir,
+        holidays_file=Path(env.get("SAFEGOV_HOLIDAYS", config_dir / "holidays.yaml")),
         data_dir=data_dir,
         sendgrid_host=env.get("SAFEGOV_SENDGRID_HOST", "http://127.0.0.1:8025"),
         mail_from=env.get("SAFEGOV_MAIL_FROM", "safegov@example.gov.cn"),

@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
-from safegov.core.periods import TZ, UTC, Cadence, Period, parse_period, period_of, periods_between
+from safegov.core.periods import TZ, UTC, Cadence, Period, grace_ends_at, parse_period, period_of, periods_between
 from safegov.db import audit
 from safegov.db.engine import insert_for
 from safegov.db.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
@@ -103,6 +103,7 @@ __all__ = [
     "evaluate_events",
     "reevaluate_touched",
     "periods_for",
+    "require_calendar",
     "tune_transaction",
 ]
 
@@ -134,6 +135,26 @@ def periods_for(ob: Obligation, from_key: str, to_key: str) -> list[Period]:
     if ob.cadence is Cadence.EVENT:
         return periods_between(lo, hi, Cadence.MONTHLY)
     return periods_between(lo, hi, ob.cadence)
+
+
+def require_calendar(
+    register: Register, from_key: str, to_key: str, obligation_ids: Iterable[str] | None = None
+) -> None:
+    """Raise ``CalendarRangeError`` (naming the year) when the grace end of a periodic or
+    one-off period in the range falls in a year the working-day calendar does not cover.
+
+    For callers that must refuse rather than write ``pending`` rows (the CLI): the engine
+    itself keeps such periods ``pending`` with reason ``calendar_unknown``. Event
+    obligations are not checked: their grace is counted per event, and an unknown deadline
+    keeps only that event pending.
+    """
+    obligations = [register.get(i) for i in obligation_ids] if obligation_ids else list(register.obligations)
+    for ob in obligations:
+        if ob.cadence is Cadence.EVENT:
+            continue
+        for p in periods_for(ob, from_key, to_key):
+            due = ob.due_on if ob.cadence is Cadence.ONCE else p.due_on
+            grace_ends_at(Period(due, due, Cadence.ONCE, p.key), ob.grace_working_days)
 
 
 # --------------------------------------------------------------------------- writing

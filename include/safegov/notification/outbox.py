@@ -26,6 +26,7 @@ Template context (all optional; templates fall back gracefully): ``recipient_nam
 ``case_kind``, ``rule_id``, ``persons`` (list of names/ids), ``deciding_unit``,
 ``accident_id``, ``hazard_id``, ``enterprise_id``, ``enterprise_name``, ``trigger``,
 ``objection_deadline``, ``scopes``, ``cases`` (approval reminder), ``items`` (digest),
+``year``, ``overdue``, ``holidays_file``, ``covered_until``, ``package`` (calendar warning),
 ``lang`` (``zh`` | ``en``).
 """
 
@@ -66,6 +67,7 @@ TEMPLATES = (
     "blacklist_notified",
     "approval_reminder",
     "digest",
+    "calendar_missing",
 )
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
 UTC = dt.UTC

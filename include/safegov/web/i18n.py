@@ -14,6 +14,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scope": ("可见范围", "Scope"),
     "scope_all": ("全区", "whole region"),
     "scope_admin": ("管理员（全区，只读）", "administrator (whole region, read-only)"),
+    "calendar_banner": ("日历预警", "Calendar warning"),
     "unmapped": (
         "您的账号尚未关联到任何单位，因此看不到任何数据。请联系管理员在 config/dashboard_users.yaml 中登记。",
         "Your account is not mapped to any unit, so you see no data. "

@@ -1,5 +1,6 @@
 """Server-side rendering of the dashboard pages: the Jinja2 templates with the navigation,
-the language switch, the user's scope label and the ``Server-Timing`` header."""
+the language switch, the user's scope label, the calendar banner and the ``Server-Timing``
+header."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
             "nav": nav,
             "lang_url": f"{ctx.base}{here}?{urlencode(q)}",
             "scope_label": scope_label(ctx, tree),
+            "calendar_banner": calendar_banner(),
             "elapsed_ms": elapsed,
             "unit_name": tree.name,
             "kind_name": lambda k: CASE_KINDS.get(k, (k, k))[1 if ctx.lang == "en" else 0],
@@ -58,6 +60,24 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
     )
     resp.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
     return resp
+
+
+def calendar_banner() -> str | None:
+    """The calendar warning of today (``safegov.core.holidays.calendar_alert``): from
+    1 November while next year's holidays are not entered, and while the current year is not.
+
+    Asked per page (a stat of holidays.yaml), so it goes away as soon as the year is
+    entered. A malformed file is shown rather than breaking every page.
+    """
+    from safegov.core.clock import get_clock
+    from safegov.core.holidays import HolidaysError, calendar_alert, holiday_calendar
+    from safegov.core.periods import local_date
+
+    try:
+        alert = calendar_alert(local_date(get_clock().now()), holiday_calendar())
+    except HolidaysError as exc:
+        return f"节假日安排文件有误，日历无法使用其中的年份：{exc}"
+    return alert.message if alert else None
 
 
 def scope_label(ctx: Ctx, tree: UnitTree) -> str:

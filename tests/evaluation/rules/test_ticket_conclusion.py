@@ -37,3 +37,11 @@ def test_events_in_a_range_only(build, register):
     evaluate_range(build.engine, register, "2024-03", "2024-03", as_of=AFTER, obligation_ids=["HOTLINE-CONCLUDE"])
     assert build.evaluation("HOTLINE-CONCLUDE", "T-IN", "2024-03") is not None
     assert build.evaluation("HOTLINE-CONCLUDE", "T-OUT", "2024-05") is None
+
+
+def test_a_deadline_beyond_the_calendar_keeps_the_ticket_pending_calendar_unknown(build, register, holidays_file):
+    # Received 2026-12-20: its 15 working days run into 2027, not entered here.
+    build.ticket("T-2026", "2026-12-20")
+    evaluate_events(build.engine, register, as_of=at("2027-03-01 00:00"))
+    r = build.evaluation("HOTLINE-CONCLUDE", "T-2026", "2026-12")
+    assert (r.status, r.reason, r.due_on) == ("pending", "calendar_unknown", None)

@@ -8,6 +8,10 @@ rest stay pending. A quarterly, half-yearly, yearly or once obligation is includ
 of its periods that overlaps the month range; event obligations (hazards, accidents,
 12350 tickets) for the events whose period month is in it. Prints counts by status per
 obligation and in total. Re-running changes nothing unless records changed.
+
+A range whose grace ends fall in a year the working-day calendar does not cover yet
+(chinesecalendar, then config/holidays.yaml) is refused with one line naming the year
+(exit 2): nothing is written, rather than rows left pending for a reason nobody sees.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def run(args) -> int:
     from safegov.core.errors import SafegovError
     from safegov.core.periods import parse_period
     from safegov.db.engine import get_engine
-    from safegov.evaluation.engine import STATUSES, evaluate_range
+    from safegov.evaluation.engine import STATUSES, evaluate_range, require_calendar
     from safegov.register.obligations import get_register
 
     register = get_register()
@@ -44,6 +48,7 @@ def run(args) -> int:
         unknown = [o for o in args.obligations if o not in known]
         if unknown:
             raise SafegovError(f"unknown obligation(s) {', '.join(unknown)}; see `safegov register list`")
+    require_calendar(register, args.from_key, args.to_key, args.obligations)
     as_of = parse_moment(args.as_of)
     run_id = args.run_id or f"cli:{as_of.isoformat()}"
     result = evaluate_range(

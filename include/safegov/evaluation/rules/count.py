@@ -16,7 +16,9 @@ Choices where the spec is silent:
   ``closed``. The decision does not pro-rate a monthly duty, so the first and the last
   partial periods are not owed.
 - **pending** is literal SPEC §5: while the period is open or its grace runs (as of the
-  evaluation moment), the row is ``pending`` with the records counted so far.
+  evaluation moment), the row is ``pending`` with the records counted so far. When the
+  grace end falls in a year the working-day calendar does not cover yet, the row stays
+  ``pending`` with reason ``calendar_unknown`` (whatever the moment) until the year is entered.
 - **Quality conditions**: a record of the right kind that fails a counting condition of
   the decision (hazard self-inspection not archived, not led by the legal representative or
   actual controller; a required column empty) is not counted; when only such records exist
@@ -357,6 +359,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
     near_reason = _reason_combos([(spec.conditions[i], B.c[f"fail_{i}"]) for i in range(n_cond)])
     reason = case(
         (exempt, B.c.exempt_reason),
+        (and_(pending, B.c.grace_on.is_(None)), text_literal("calendar_unknown")),
         (pending, typed_null(String)),
         (met, above_max),
         (met_late, text_literal("late_records")),

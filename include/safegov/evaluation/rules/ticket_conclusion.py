@@ -69,7 +69,7 @@ def ticket_query(ob: Obligation, *, as_of_date: dt.date, lo: dt.date | None, hi:
         (and_(concl.isnot(None), dl.isnot(None), concl <= dl), typed_null(String)),
         (and_(concl.isnot(None), dl.isnot(None)), text_literal("concluded_late")),
         (and_(dl.isnot(None), dl < asof), text_literal("not_concluded")),
-        (dl.is_(None), text_literal("calendar_not_available")),
+        (dl.is_(None), text_literal("calendar_unknown")),
         else_=typed_null(String),
     )
     stmt = (

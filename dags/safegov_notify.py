@@ -10,6 +10,14 @@ Reminders go N working days before a period's due date while its quota is not ye
 (`safegov.notification.reminders.queue_reminders`, offsets per obligation in the register); delivery goes
 through SendGrid via the outbox, so a retried or cleared run never sends twice.
 
+`remind_stale_approvals` reminds the deciding office of every case that has awaited its
+approval for more than 5 working days (`safegov.accountability.cases.remind_stale_approvals`,
+one reminder per further block of 5).
+
+A task of any safegov DAG that fails after its retries emails the operators of
+`config/notifications.yaml` once per DAG run (`on_failure_callback`,
+`safegov.notification.operator_alerts`).
+
 `watch_calendar` (`safegov.notification.calendar_watch`): from 1 November, while next year's
 holiday schedule is neither in the chinesecalendar package nor in config/holidays.yaml, one
 email per stage (11-01, 12-01, 12-15, and `overdue` once the year has begun) to the region's
@@ -37,6 +45,7 @@ from safegov.airflow.tasks import (
     daily_events_task,
     deliver_task,
     reminders_task,
+    stale_approvals_task,
 )
 
 with DAG(
@@ -54,6 +63,7 @@ with DAG(
         task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS]
     )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
+    stale = PythonOperator(task_id="remind_stale_approvals", python_callable=stale_approvals_task)
     # A leaf of its own: a broken holidays.yaml fails this task (and so the run) without
     # holding back the day's other mail. What it queues is sent by this run's deliver when
     # queued before it starts, otherwise by the next day's.
@@ -65,5 +75,5 @@ with DAG(
         outlets=[AUDIT_CHECKPOINTS],
         trigger_rule="all_done",  # a failed step still leaves its links signed
     )
-    sweep >> queue >> deliver
+    sweep >> queue >> stale >> deliver
     [deliver, watch] >> checkpoint

@@ -73,6 +73,13 @@ PARSE_SCRIPT = textwrap.dedent(
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
             "tasks": [t.task_id for t in dag.tasks],
             "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
+            "on_failure": sorted({
+                cb.__name__
+                for t in dag.tasks
+                for cb in (
+                    t.on_failure_callback if isinstance(t.on_failure_callback, list) else [t.on_failure_callback]
+                )
+            }),
             "catchup": dag.catchup,
             "timetable": type(dag.timetable).__name__,
             "timetable_data": dag.timetable.serialize() if hasattr(dag.timetable, "serialize") else None,
@@ -163,3 +170,12 @@ def test_escalation_has_an_approval_then_delivery(parsed):
 def test_notify_signs_the_audit_chain_after_delivery(parsed):
     dag = parsed["dags"]["safegov_notify"]
     assert dag["upstream"]["checkpoint_audit"] == ["deliver", "watch_calendar"]
+
+
+def test_every_task_alerts_the_operators_under_a_chinese_dag_title(parsed):
+    """A failed task of any DAG emails the operators (on_failure_callback), who read the DAG's name in Chinese."""
+    from safegov.airflow.tasks import DAG_TITLES
+
+    assert set(parsed["dags"]) == set(DAG_TITLES)
+    for dag_id, dag in parsed["dags"].items():
+        assert dag["on_failure"] == ["alert_operators"], dag_id

@@ -27,6 +27,48 @@ log = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
 START_DATE = pendulum.datetime(2017, 2, 1, tz=TIMEZONE)  # the decision took effect 2017-01-26
 OWNER = "safegov"
+# The DAGs as the operators' alert emails name them (people read Chinese; ids are for machines).
+DAG_TITLES = {
+    "safegov_ingest": "报送文件入库",
+    "safegov_monthly": "月度履职评估",
+    "safegov_quarterly": "季度履职评估",
+    "safegov_half_yearly": "半年履职评估",
+    "safegov_yearly": "年度履职评估",
+    "safegov_events": "事件类履职评估",
+    "safegov_late_data": "迟到数据重新评估",
+    "safegov_escalation": "问责升级与审批",
+    "safegov_notify": "每日提醒与邮件发送",
+    "safegov_bulletin": "月度信息通报起草",
+}
+
+
+def alert_operators(context: Mapping[str, Any]) -> None:
+    """``on_failure_callback`` of every task: one email per operator per failed DAG run
+    (``safegov.notification.operator_alerts``), sent at once."""
+    from safegov.notification.mail import get_mailer
+    from safegov.notification.operator_alerts import TaskFailure, queue_failure_alert
+    from safegov.notification.outbox import deliver
+
+    ti = context["ti"]
+    exc = context.get("exception")
+    run = RunContext.of(context)
+    at = now()
+    failure = TaskFailure(
+        dag_id=ti.dag_id,
+        dag_title=DAG_TITLES[ti.dag_id],
+        run_id=run.run_id,
+        task_id=ti.task_id,
+        try_number=ti.try_number,
+        error=f"{type(exc).__name__}: {exc}" if exc is not None else "（Airflow 未给出异常）",
+        at=at,
+        historical=run.historical,
+    )
+    keys = queue_failure_alert(engine(), failure)
+    log.error("task %s of %s failed: operators alerted (%s new)", ti.task_id, run.run_id, len(keys))
+    if keys:
+        deliver(engine(), get_mailer(), now=at, keys=keys)
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": OWNER,
     "retries": 2,
@@ -34,6 +76,8 @@ DEFAULT_ARGS: dict[str, Any] = {
     # or mail server to come back; the distributed tests shorten it.
     "retry_delay": dt.timedelta(seconds=get_settings().task_retry_delay_seconds),
     "retry_exponential_backoff": True,
+    # after the last retry: the operators hear of it (retries themselves are not alerts)
+    "on_failure_callback": alert_operators,
 }
 
 RECORDS_URI = "safegov://records/{record_type}"
@@ -369,6 +413,18 @@ def deliver_task(**context) -> dict:
     from safegov.notification.outbox import deliver
 
     return jsonable(deliver(engine(), get_mailer(), now=now()))
+
+
+def stale_approvals_task(**context) -> dict:
+    """Remind the deciding offices of cases awaiting approval for more than 5 working days
+    (one reminder per block of 5, so a re-run of the day queues nothing new)."""
+    from safegov.accountability.cases import remind_stale_approvals
+
+    run = RunContext.of(context)
+    day = run.run_after.date()
+    if run.historical:
+        return {"on": day.isoformat(), "queued": 0, "skipped": "historical run"}
+    return {"on": day.isoformat(), "queued": remind_stale_approvals(engine(), on=day, run_id=run.run_id)}
 
 
 def reminders_task(**context) -> dict:

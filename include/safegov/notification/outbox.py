@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Engine, Integer, Text, and_, cast, column, func, or_, select, update
+from sqlalchemy import Engine, Integer, Text, and_, cast, column, func, or_, select, true, update
 from sqlalchemy import values as sa_values
 from sqlalchemy.orm import Session
 
@@ -68,6 +68,7 @@ TEMPLATES = (
     "approval_reminder",
     "digest",
     "calendar_missing",
+    "task_failure",
 )
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "mail"
 UTC = dt.UTC
@@ -85,6 +86,12 @@ class DigestConfig(BaseModel):
         return bool(unit_code) and ("*" in self.offices or unit_code in self.offices)
 
 
+class Operator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 class NotificationConfig(BaseModel):
     """``config/notifications.yaml``."""
 
@@ -99,6 +106,8 @@ class NotificationConfig(BaseModel):
     backoff_max_seconds: int = Field(default=3600, ge=1)
     lease_minutes: int = Field(default=10, ge=1)
     digest: DigestConfig = DigestConfig()
+    # Who hears of a failed Airflow task (运维值班): one email per failed DAG run each.
+    operators: tuple[Operator, ...] = ()
 
 
 def load_notification_config(path: str | Path | None = None) -> NotificationConfig:
@@ -369,11 +378,18 @@ class Claimed:
 
 
 def _claim(
-    engine: Engine, now: dt.datetime, limit: int, lease: dt.timedelta, max_attempts: int
+    engine: Engine,
+    now: dt.datetime,
+    limit: int,
+    lease: dt.timedelta,
+    max_attempts: int,
+    keys: Sequence[str] | None = None,
 ) -> tuple[list[Claimed], int]:
-    """Claim due rows in one committed transaction: (claimed rows, rows made dead on reclaim)."""
+    """Claim due rows in one committed transaction: (claimed rows, rows made dead on reclaim).
+    ``keys``: only those rows (an alert sent at once), else every due row."""
     t = OutboxMessage.__table__
     pg = engine.dialect.name == "postgresql"
+    only = t.c.key.in_(list(keys)) if keys is not None else true()
     claimed: list[Claimed] = []
     changes: list[tuple[str, str, str, dict[str, Any]]] = []
     dead = 0
@@ -387,7 +403,7 @@ def _claim(
 
     with Session(engine) as session, session.begin():
         # Claims that outlived the lease: the worker died between send and mark (or before the send).
-        stale_cond = and_(t.c.state == "sending", t.c.claimed_at < now - lease)
+        stale_cond = and_(only, t.c.state == "sending", t.c.claimed_at < now - lease)
         # Reclaims that would exceed max_attempts go dead rather than risk another copy.
         gone = session.execute(
             update(t)
@@ -410,7 +426,7 @@ def _claim(
         room = max(0, limit - len(stale))
         fresh = []
         if room:
-            due = and_(t.c.state == "pending", or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now))
+            due = and_(only, t.c.state == "pending", or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now))
             sub = select(t.c.id).where(due).order_by(t.c.next_attempt_at, t.c.id).limit(room)
             if pg:
                 sub = sub.with_for_update(skip_locked=True)
@@ -622,8 +638,11 @@ def deliver(
     workers: int = 1,
     mark_batch: int = 1,
     after_send: Callable[[Claimed, Response], None] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> dict[str, int]:
     """Send due rows once each; returns counts (claimed, sent, retry, failed, dead, reclaimed, lost).
+
+    ``keys`` limits the delivery to those rows (an operator alert sent as soon as it is queued).
 
     ``workers`` > 1 sends through a small thread pool (each row still claimed once);
     ``mark_batch`` marks that many results per transaction (1 = the smallest crash window).
@@ -635,7 +654,7 @@ def deliver(
     max_attempts = max_attempts or cfg.max_attempts
     lease = lease or dt.timedelta(minutes=cfg.lease_minutes)
     counts = {k: 0 for k in ("claimed", "sent", "retry", "failed", "dead", "reclaimed", "lost")}
-    claimed, dead = _claim(engine, now, limit, lease, max_attempts)
+    claimed, dead = _claim(engine, now, limit, lease, max_attempts, keys)
     counts["dead"] += dead
     counts["claimed"] = len(claimed)
     counts["reclaimed"] = sum(c.reclaimed for c in claimed)

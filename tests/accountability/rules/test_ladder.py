@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
+from escalate_helpers import COUNTY, COUNTY2, LEAGUE, cases, outbox, sh
 
 from safegov.accountability.escalation import escalate
 from safegov.accountability.ladder import ladder_specs
 from safegov.core.periods import TZ, parse_period
+from safegov.db.engine import session_scope
+from safegov.db.models import Milestone
+from safegov.evaluation.engine import evaluate_range
 from safegov.register.obligations import Ladder
 
 OB = "LEAD-INSPECT-COUNTY"  # monthly, post subject
@@ -316,3 +319,31 @@ def test_once_obligation_missed_opens_a_notice(world, register, engine):
     assert [(c.kind, c.subject_id, c.period, c.period_start, c.deciding_unit) for c in got] == [
         ("notice", COUNTY, "2017", dt.date(2017, 12, 31), "150100")
     ]
+
+
+def test_once_obligation_completed_late_escalates_as_a_miss(world, register, engine):
+    """〔九〕 due 2017-12-31: set up on 2018-01-02 is a miss (late_completion) and opens a
+    notice like any miss; set up in time but reported after the grace is only met_late."""
+
+    def agency(unit, achieved_on, received_at):
+        with session_scope(engine) as s:
+            s.add(
+                Milestone(
+                    **{**world._rec(), "received_at": received_at},
+                    record_id=f"EA-{unit}",
+                    unit_code=unit,
+                    milestone="enforcement_agency",
+                    achieved_on=achieved_on,
+                    doc_ref="内政发〔2018〕1号",
+                )
+            )
+
+    agency(COUNTY, dt.date(2018, 1, 2), sh(2018, 1, 2, 10))
+    agency(COUNTY2, dt.date(2017, 12, 20), sh(2018, 3, 1, 10))
+    as_of = sh(2018, 3, 10, 12)
+    evaluate_range(engine, register, "2017-12", "2017-12", as_of=as_of, obligation_ids=["ENFORCEMENT-AGENCY-2017"])
+    escalate(engine, register, "2017-12", "2017-12", as_of=as_of)
+    late = cases(engine, rule_id="ENFORCEMENT-AGENCY-2017", subject_id=COUNTY)
+    assert [(c.kind, c.state, (c.details or {}).get("reason")) for c in late] == [("notice", "open", "late_completion")]
+    assert {m.purpose for m in outbox(engine, subject_id=COUNTY)} == {"case:ENFORCEMENT-AGENCY-2017"}
+    assert cases(engine, rule_id="ENFORCEMENT-AGENCY-2017", subject_id=COUNTY2) == []

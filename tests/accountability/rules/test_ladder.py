@@ -218,7 +218,7 @@ def test_enterprise_interview_names_legal_representative(world, register, engine
 
 
 @pytest.mark.parametrize("queue_historical", [False, True])
-def test_historical_cases_need_no_approval_and_send_nothing(world, register, engine, monkeypatch, queue_historical):
+def test_historical_cases_are_unreviewed_and_send_nothing(world, register, engine, monkeypatch, queue_historical):
     import safegov.accountability.cases
 
     monkeypatch.setattr(safegov.accountability.cases, "QUEUE_HISTORICAL", queue_historical)
@@ -226,15 +226,17 @@ def test_historical_cases_need_no_approval_and_send_nothing(world, register, eng
     escalate(engine, register, "2024-01", "2024-03", as_of=AS_OF, historical=True, run_id="backfill__1")
     cs = cases(engine, rule_id=OB)
     assert len(cs) == 5 and {c.historical for c in cs} == {True}
+    # A backfill knows the facts, not what was decided then: cases naming a person wait for review.
     assert {(c.step, c.state, c.decided_by) for c in cs if c.step != "notice"} == {
-        ("interview", "approved", "historical"),
-        ("admonishment", "approved", "historical"),
+        ("interview", "unreviewed", None),
+        ("admonishment", "unreviewed", None),
     }
     rows = outbox(engine)
     if queue_historical:
-        # Every notice, interview and admonishment email is stored, suppressed.
-        # notices: post holder + superior office; interview, admonishment: + the unit office.
-        assert len(rows) == 3 * 2 + 2 * 3 and {r.state for r in rows} == {"suppressed"}
+        # The notices' emails are stored, suppressed (post holder + superior office); nothing
+        # at all for the unreviewed interview and admonishment.
+        assert len(rows) == 3 * 2 and {r.state for r in rows} == {"suppressed"}
+        assert {r.purpose for r in rows} == {f"case:{OB}"} and {r.step for r in rows} == {"notice"}
     else:
         assert rows == []
     # The same range run live afterwards changes nothing and queues nothing.

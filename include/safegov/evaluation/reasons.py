@@ -32,6 +32,7 @@ REASONS: dict[str, str] = {
     # accidents (Decree 493 art. 9; Decision 〔十五〕)
     "late_report": "迟报",
     "under_graded": "谎报（低报等级）",
+    "grade_not_declared": "未报告事故等级",
     "concealed": "瞒报",
 }
 

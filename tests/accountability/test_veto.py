@@ -97,7 +97,7 @@ def test_backfilled_admonishments_flag_no_unit_until_reviewed(world, register, e
 def test_rejected_history_never_counts(world, register, engine):
     import pytest
 
-    from safegov.accountability.cases import decide_historical
+    from safegov.accountability.cases import decide_cases, decide_historical
     from safegov.accountability.veto import veto_report
     from safegov.core.errors import SafegovError
 
@@ -109,6 +109,8 @@ def test_rejected_history_never_counts(world, register, engine):
         decide_historical(engine, "2024-Q1", approve=True, decided_by="呼和浩特市安委办", at=at)
     n = decide_historical(engine, "2024-03", approve=False, decided_by="呼和浩特市安委办", reason="当时已作处理", at=at)
     assert n == 2 and {c.state for c in cases(engine, step="admonishment")} == {"rejected"}
+    with pytest.raises(SafegovError, match="--historical --period 2024-02"):
+        decide_cases(engine, [c.id for c in cases(engine, step="interview")], approve=True, decided_by="x", at=at)
     # Rejected history is a decision too: approving the month afterwards changes nothing.
     assert decide_historical(engine, "2024-03", approve=True, decided_by="自治区安委办", at=at) == 0
     with Session(engine) as s:

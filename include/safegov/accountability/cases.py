@@ -653,6 +653,12 @@ def decide_cases(
         wrong = [c for c in cases.values() if c.state not in ("awaiting_approval", target, "withdrawn")]
         if wrong:
             c = wrong[0]
+            if c.state == "unreviewed":
+                # History is reviewed a month at a time, with its own rule: nothing is sent.
+                raise SafegovError(
+                    f"case {c.id} is unreviewed (opened by a historical run): decide it with "
+                    f"--historical --period {c.period_start:%Y-%m}"
+                )
             raise SafegovError(f"case {c.id} is {c.state}, not awaiting approval")
         todo = [i for i in ids if cases[i].state == "awaiting_approval"]
         if not todo:

@@ -48,6 +48,7 @@ def test_veto_counts_approved_admonishments(world, register, engine):
     with Session(engine) as s:
         row = next(r for r in veto_report(s, 2024) if r["unit_code"] == COUNTY)
     assert row["flagged"] and row["admonishments"] == str(adm.id)
+    assert row["reason"] == f"领导干部被诫勉谈话（已批准）：案件{adm.id}"
 
 
 def _backfilled_quarter_of_misses(world, engine, register):

@@ -63,9 +63,9 @@ def veto_report(session: Session, year: int) -> list[dict[str, Any]]:
         f = flags.get(u.code, {"major_accidents": [], "admonishments": [], "unreviewed": []})
         reasons = []
         if f["major_accidents"]:
-            reasons.append(f"major+ accident: {';'.join(f['major_accidents'])}")
+            reasons.append(f"发生重大及以上生产安全事故：{'、'.join(f['major_accidents'])}")
         if f["admonishments"]:
-            reasons.append(f"approved admonishment: case {';'.join(f['admonishments'])}")
+            reasons.append(f"领导干部被诫勉谈话（已批准）：案件{'、'.join(f['admonishments'])}")
         out.append(
             {
                 "year": year,
@@ -76,7 +76,7 @@ def veto_report(session: Session, year: int) -> list[dict[str, Any]]:
                 "major_accidents": ";".join(f["major_accidents"]),
                 "admonishments": ";".join(f["admonishments"]),
                 "unreviewed_admonishments": ";".join(f["unreviewed"]),
-                "reason": "; ".join(reasons),
+                "reason": "；".join(reasons),
             }
         )
     return out

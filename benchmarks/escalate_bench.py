@@ -8,7 +8,7 @@ enterprises, and the evaluations of ENT-HAZARD-SELFCHECK over ten years (2017-02
 with a share of misses (2 % of enterprise-months by default, independent draws: runs of
 consecutive misses and three in twelve months occur, so notices, interviews and
 admonishments are all opened). Then times ``escalate`` over the ten years as a backfill
-(historical: cases approved, no email) — or as a live run with ``--live`` — and runs it
+(historical: cases naming a person unreviewed, no email) — or as a live run with ``--live`` — and runs it
 again, which must create nothing. The baseline is reading the misses of the ten years once
 (the least an escalation must do).
 

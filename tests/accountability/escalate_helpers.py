@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safegov.core.grades import grade_of
 from safegov.core.periods import TZ
 from safegov.db.engine import session_scope, upsert
 from safegov.db.models import Accident, Complaint, Enterprise, Evaluation, Hazard, Leader
@@ -18,6 +19,10 @@ LEAGUE = "150100"
 COUNTY2 = "150103"  # 回民区, same league
 ENT = "91150102MA0000001X"
 ENT2 = "91150102MA0000002X"
+
+
+# ``World.accident(declared=FIGURES)``: the declared grade is the one its figures give.
+FIGURES = "figures"
 
 
 def sh(y, m, d, hh=0, mm=0):
@@ -137,12 +142,16 @@ class World:
         deaths=0,
         serious=0,
         loss=0.0,
-        declared=None,
+        declared=FIGURES,
         concealed=False,
         enterprise_id=None,
+        known=None,
     ):
+        """An accident; ``declared`` defaults to the grade its figures give (declared right)."""
         occurred = occurred or sh(2024, 3, 5, 10)
         reported = reported or occurred + dt.timedelta(minutes=30)
+        if declared is FIGURES:
+            declared = grade_of(deaths, serious, loss)
         with session_scope(self.engine) as s:
             upsert(
                 s,
@@ -153,6 +162,7 @@ class World:
                         "unit_code": unit,
                         "enterprise_id": enterprise_id,
                         "occurred_at": occurred,
+                        "known_at": known,
                         "reported_at": reported,
                         "deaths": deaths,
                         "serious_injuries": serious,
@@ -165,6 +175,7 @@ class World:
                 ],
                 keys=["accident_id"],
                 update=[
+                    "known_at",
                     "reported_at",
                     "deaths",
                     "serious_injuries",

@@ -130,3 +130,15 @@ def test_withdrawn_case_is_skipped_by_a_decision(world, register, engine):
     escalate(engine, register, "2024-12", "2024-12", as_of=AS_OF)
     assert decide_cases(engine, [interview.id], approve=True, decided_by="league office", at=DECIDED) == 0
     assert cases(engine, id=interview.id)[0].state == "withdrawn"
+
+
+def test_every_case_state_has_a_chinese_name():
+    from safegov.accountability.cases import STATES
+    from safegov.cli.commands.cases import STATES as CLI_STATES
+    from safegov.web.i18n import STRINGS
+
+    assert CLI_STATES == STATES
+    assert "unreviewed" in STATES
+    for state in STATES:
+        zh = STRINGS[state][0]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), (state, zh)

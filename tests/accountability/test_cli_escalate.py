@@ -169,3 +169,34 @@ def test_blacklist_cli_scopes_advance_and_remind(cli, capsys, sqlite_engine):
     assert "IS RESTRICTED in honours" in capsys.readouterr().out
     assert run("cases", "remind", "--on", "2025-01-20") == 0
     assert "0 approval reminder(s)" in capsys.readouterr().out
+
+
+def test_cases_review_history_by_month_then_veto_counts(cli, capsys, sqlite_engine, tmp_path):
+    w, run = cli
+    for p in ("2024-01", "2024-02", "2024-03"):
+        w.evaluation(
+            "LEAD-INSPECT-COUNTY", "post", f"{COUNTY}:party_secretary", p, "missed", responsible=f"{COUNTY}-ps"
+        )
+    assert run("escalate", "--from", "2024-01", "--to", "2024-03", "--historical") == 0
+    assert {c.state for c in cases(sqlite_engine, step="admonishment")} == {"unreviewed"}
+    capsys.readouterr()
+    out = tmp_path / "veto.json"
+    assert run("report", "veto", "--year", "2024", "--format", "json", "--out", str(out)) == 0
+    assert not any(r["flagged"] for r in json.loads(out.read_text(encoding="utf-8")))
+    assert "未计入1件未经复核的历史诫勉谈话案件（涉及1个单位）" in capsys.readouterr().err
+
+    assert run("cases", "list", "--state", "unreviewed") == 0
+    assert "2 case(s)" in capsys.readouterr().out  # February's interview, March's admonishment
+    approve = ("cases", "approve", "--historical", "--period", "2024-03", "--by", "呼和浩特市安委办")
+    assert run(*approve) == 0
+    assert "2024-03 历史案件（未复核）：批准 1 件" in capsys.readouterr().out
+    assert run(*approve) == 0  # idempotent
+    assert "批准 0 件" in capsys.readouterr().out
+    assert run("report", "veto", "--year", "2024", "--format", "json", "--out", str(out)) == 0
+    rows = {r["unit_code"]: r for r in json.loads(out.read_text(encoding="utf-8"))}
+    assert [u for u, r in rows.items() if r["flagged"]] == [COUNTY]
+    assert capsys.readouterr().err == ""
+    # Ids and --historical do not mix; --historical needs its month.
+    assert run("cases", "approve", "1", "--historical", "--period", "2024-03", "--by", "x") == 2
+    assert run("cases", "reject", "--historical", "--by", "x", "--reason", "r") == 2
+    assert run("cases", "approve", "--by", "x") == 2

@@ -229,6 +229,7 @@ class Builder:
         declared_grade="general",
         concealed=False,
         unit_code=COUNTY,
+        known_at=None,
     ):
         occ = at(occurred_at)
         return self._rec(
@@ -239,6 +240,7 @@ class Builder:
             unit_code=unit_code,
             enterprise_id=ENT,
             occurred_at=occ,
+            known_at=at(known_at) if known_at else None,
             reported_at=at(reported_at),
             deaths=deaths,
             serious_injuries=serious_injuries,

@@ -233,6 +233,42 @@ def test_reported_before_occurred(db, inbox):
     assert reasons(db, f.file_id) == {2: {("reported_at", "date_order")}}
 
 
+@pytest.mark.parametrize(
+    "known_at, quarantined",
+    [
+        ("2024-03-01 09:30", None),  # learned of half an hour after it occurred
+        ("", None),  # blank: the clock runs from occurred_at
+        ("2024-03-01 08:59", ("known_at", "date_order")),  # known before it occurred
+        ("2024-03-01 11:00", ("reported_at", "date_order")),  # reported before it was known
+    ],
+)
+def test_accident_known_at(db, inbox, known_at, quarantined):
+    from safegov.db.models import Accident
+
+    header = [
+        "accident_id",
+        "unit_code",
+        "occurred_at",
+        "known_at",
+        "reported_at",
+        "deaths",
+        "serious_injuries",
+        "direct_loss_10k_cny",
+        "declared_grade",
+        "description",
+    ]
+    row = ["A1", "150102", "2024-03-01 09:00", known_at, "2024-03-01 10:00", "0", "0", "1", "general", "x"]
+    f = one_file(db, inbox, "accident_k.csv", header, [row])
+    assert reasons(db, f.file_id) == ({2: {quarantined}} if quarantined else {})
+    with Session(db) as s:
+        loaded = s.scalars(select(Accident.known_at)).all()
+    if quarantined:
+        assert loaded == []
+    else:
+        expected = dt.datetime.fromisoformat(known_at + "+08:00") if known_at else None
+        assert loaded == [expected]
+
+
 @pytest.mark.parametrize("element", ["responsible_person", "funds_cny", "measures", "deadline", "contingency_plan"])
 def test_hazard_missing_one_of_five_elements(db, inbox, element):
     row = list(GOOD_HAZARD)

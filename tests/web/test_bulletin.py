@@ -89,6 +89,7 @@ def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
     assert md.startswith("# 内蒙古自治区安全生产信息通报（2024年3月）")
     assert "新城区（150102）" in md and "东河区（150202）" in md
     assert "迟报：1 起（ACC-1）" in md and "瞒报：1 起（ACC-2）" in md
+    assert "未报告事故等级：0 起" in md  # a blank declared grade is a reporting violation too
     assert "| SC-MEET-LOCAL 盟市、旗县(市、区)安委会每月至少召开1次会议 | 1 | 东河区（150202） |" in md
     html = (tmp_path / "150000.html").read_text(encoding="utf-8")
     assert "<id='accidents-total'>" not in html and "id='accidents-total'>3<" in html

@@ -8,9 +8,10 @@
   "Within 6 months" = both accidents ``larger`` by their figures, same league/city, second
   day ≤ first day + 6 calendar months (inclusive; a day missing in the target month becomes
   its last day). A major+ accident gives the league rule only.
-- ``REPORTING-VIOLATION``: late = reported_at − occurred_at > the register's
-  ``report_within_hours`` (exactly 1 h is on time); under-graded = declared grade below the
-  computed one (no declared grade: not judged); concealed. Subject: the enterprise when the
+- ``REPORTING-VIOLATION``: late = reported_at − known_at (when the unit's principal learned
+  of it; blank: occurred_at, Decree 493 art. 9) > the register's ``report_within_hours``
+  (exactly 1 h is on time); under-graded = declared grade below the computed one;
+  grade_not_declared = no declared grade; concealed. Subject: the enterprise when the
   accident names one, else its county; no person named, so no approval.
 
 Grades come from the figures (SPEC §8, ``safegov.core.grades``), not from the declared grade;
@@ -52,15 +53,19 @@ def accident_facts(a: Accident, *, within_hours: float | None = None) -> dict[st
     """Computed grade and reporting violations of one accident (〔十五〕, Decree 493).
 
     ``violations`` lists ``late`` (only judged when ``within_hours`` is given: reported more
-    than that many hours after the accident), ``under_graded`` and ``concealed``.
+    than that many hours after the principal learned of it, ``known_at``, or after it occurred
+    when that is blank), ``under_graded``, ``grade_not_declared`` and ``concealed`` — the
+    reasons of the ACCIDENT-REPORT-TIMELY evaluation (``late_report`` there).
     """
     grade = accident_grade(a)
-    delay = to_local(a.reported_at) - to_local(a.occurred_at)
+    delay = to_local(a.reported_at) - to_local(a.known_at or a.occurred_at)
     violations = []
     if within_hours is not None and delay > dt.timedelta(hours=within_hours):  # exactly 1 h is on time
         violations.append("late")
     if a.declared_grade and GRADE_RANK.get(a.declared_grade, 0) < GRADE_RANK[grade]:
         violations.append("under_graded")
+    if not a.declared_grade:
+        violations.append("grade_not_declared")
     if a.concealed:
         violations.append("concealed")
     return {
@@ -211,6 +216,7 @@ def reporting_violation(scan: AccidentScan, a: Accident, entry: ReportingViolati
         "why": ", ".join(f["violations"]),
         "violations": f["violations"],
         "declared_grade": a.declared_grade,
+        "known_at": to_local(a.known_at).isoformat() if a.known_at else None,
         "delay_minutes": f["delay_minutes"],
         "enterprise_id": a.enterprise_id,
     }

@@ -6,16 +6,22 @@ link in the same transaction.
 
 States: ``open`` (no approval needed: notice, reporting_violation, enforcement),
 ``awaiting_approval`` (the case names a person: interview 约谈, admonishment 诫勉谈话,
-dual_interview 双约谈), ``approved``, ``rejected``, ``withdrawn`` (the miss was cured, or
-the facts behind an event case changed — kept, never deleted), ``closed``.
+dual_interview 双约谈), ``unreviewed`` (such a case opened by a historical run),
+``approved``, ``rejected``, ``withdrawn`` (the miss was cured, or the facts behind an event
+case changed — kept, never deleted), ``closed``.
 
 A case's ``rule_id`` is an obligation's id (the ladder for misses) or an accountability
 rule's (accidents, hazards); the register says which.
 
-Historical cases (backfills) skip approval: they are stored ``approved`` with
-``decided_by='historical'`` (the decision was taken at the time, outside this system); their
-notices are queued only with ``QUEUE_HISTORICAL``, and then with ``historical=True`` so the
-outbox stores them suppressed.
+Historical cases (backfills) that name a person are stored ``unreviewed``: a backfill
+recomputes what the facts would have justified, it does not know what was decided at the
+time, so such a case is no decision and does not count where decisions count (the
+one-vote-veto report). Nothing is queued for an unreviewed case. An office reviews history
+in bulk, a month at a time (``decide_historical``: ``safegov cases approve|reject
+--historical --period YYYY-MM``); approving sends nothing either, the events are past.
+Other historical cases (notices and the like) are ``open`` as live ones; their notices are
+queued only with ``QUEUE_HISTORICAL``, and then with ``historical=True`` so the outbox
+stores them suppressed.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
-from safegov.core.periods import TZ, local_date, working_days_between
+from safegov.core.periods import TZ, Cadence, local_date, parse_period, working_days_between
 from safegov.db import audit
 from safegov.db.engine import insert_for, session_scope
 from safegov.db.models import Case, CaseEvent, Enterprise
@@ -45,7 +51,9 @@ log = logging.getLogger(__name__)
 
 NEEDS_APPROVAL = frozenset({"interview", "admonishment", "dual_interview"})
 # States in which a case is still in force (a later cure withdraws it).
-ACTIVE_STATES = ("open", "awaiting_approval", "approved")
+ACTIVE_STATES = ("open", "awaiting_approval", "unreviewed", "approved")
+# Every state a case can be in (the i18n table of the dashboard has a Chinese name for each).
+STATES = ("open", "awaiting_approval", "unreviewed", "approved", "rejected", "withdrawn", "closed")
 TEMPLATES = {
     "notice": "notice",
     "interview": "case_interview",
@@ -154,7 +162,7 @@ def _json_value(value: Any) -> str:
 
 def initial_state(kind: str, historical: bool) -> str:
     if kind in NEEDS_APPROVAL:
-        return "approved" if historical else "awaiting_approval"
+        return "unreviewed" if historical else "awaiting_approval"
     return "open"
 
 
@@ -405,8 +413,8 @@ def ensure_cases(
                 "state": state,
                 "opened_on": opened_on,
                 "historical": historical,
-                "decided_by": "historical" if state == "approved" else None,
-                "decided_at": at if state == "approved" else None,
+                "decided_by": None,
+                "decided_at": None,
                 "decision_reason": None,
                 "details": s.details or None,
                 "run_id": run_id,
@@ -431,8 +439,8 @@ def ensure_cases(
                     "from_state": None,
                     "to_state": r["state"],
                     "at": at,
-                    "by": "historical" if r["state"] == "approved" else "escalate",
-                    "reason": "historical backfill: no approval needed" if r["state"] == "approved" else None,
+                    "by": "escalate",
+                    "reason": "historical backfill: to be reviewed" if r["state"] == "unreviewed" else None,
                 }
             )
             links.append([cid, r["case_key"], r["state"], r["persons"]])
@@ -472,16 +480,14 @@ def ensure_cases(
                 at=at,
                 by="escalate",
                 reason="the miss is established again",
-                extra={
-                    "decided_by": "historical" if to == "approved" else None,
-                    "decided_at": at if to == "approved" else None,
-                },
+                extra={"decided_by": None, "decided_at": None, "decision_reason": None},
             )
             touched_ids.append(cid)
         counts["reopened"] = len(reopen)
     # Notices go out now for cases that need no approval. Historical cases queue nothing
     # (QUEUE_HISTORICAL): there is nothing to send, and rendering hundreds of thousands of
-    # suppressed emails would dominate a ten-year backfill.
+    # suppressed emails would dominate a ten-year backfill. An unreviewed case is no
+    # decision: nothing is queued for it even with QUEUE_HISTORICAL.
     if touched_ids and (not historical or QUEUE_HISTORICAL):
         directory = directory or CaseDirectory(session)
         ents = [key.split("|")[1] for key in keys if by_key[key].subject_kind == "enterprise"]
@@ -490,7 +496,7 @@ def ensure_cases(
         for chunk in _chunks(touched_ids):
             items: list[dict[str, Any]] = []
             for case in session.scalars(select(Case).where(Case.id.in_(chunk))):
-                if case.state == "open" or (case.historical and QUEUE_HISTORICAL):
+                if case.state == "open":
                     items += case_mail_items(case, directory)
             counts["queued"] += queue_mails(session, items, created_at=at, run_id=run_id)
     return counts
@@ -647,6 +653,12 @@ def decide_cases(
         wrong = [c for c in cases.values() if c.state not in ("awaiting_approval", target, "withdrawn")]
         if wrong:
             c = wrong[0]
+            if c.state == "unreviewed":
+                # History is reviewed a month at a time, with its own rule: nothing is sent.
+                raise SafegovError(
+                    f"case {c.id} is unreviewed (opened by a historical run): decide it with "
+                    f"--historical --period {c.period_start:%Y-%m}"
+                )
             raise SafegovError(f"case {c.id} is {c.state}, not awaiting approval")
         todo = [i for i in ids if cases[i].state == "awaiting_approval"]
         if not todo:
@@ -667,6 +679,65 @@ def decide_cases(
                 # Judged on the decision day: an approval sends its notices now.
                 queue_case_notices(session, case, directory, at=at, run_id=run_id, period_end=local_date(at))
         return len(todo)
+
+
+def decide_historical(
+    engine: Engine,
+    period: str,
+    *,
+    approve: bool,
+    decided_by: str,
+    reason: str | None = None,
+    at: dt.datetime,
+) -> int:
+    """Review a month of history: approve or reject every ``unreviewed`` case (a historical
+    run's case that names a person) whose period starts in the month ``period`` (YYYY-MM; a
+    quarter's or a year's case starts in its first month). Returns how many changed: a
+    re-run finds none left and changes nothing.
+
+    The events are past: approving queues no email (with ``QUEUE_HISTORICAL`` the notices
+    are stored suppressed, as for any historical case).
+    """
+    if not decided_by or not str(decided_by).strip():
+        raise SafegovError("decided_by is required: who decides?")
+    if not approve and not (reason and reason.strip()):
+        raise SafegovError("a rejection needs a reason")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=TZ)
+    month = parse_period(period)
+    if month.cadence is not Cadence.MONTHLY:
+        raise SafegovError(f"--period {period!r}: expected a month YYYY-MM")
+    target = "approved" if approve else "rejected"
+    with session_scope(engine) as session:
+        ids = list(
+            session.scalars(
+                select(Case.id)
+                .where(
+                    Case.state == "unreviewed",
+                    Case.historical.is_(True),
+                    Case.period_start.between(month.first, month.last),
+                )
+                .order_by(Case.id)
+            )
+        )
+        _set_state(
+            session,
+            ids,
+            "unreviewed",
+            target,
+            at=at,
+            by=decided_by,
+            reason=reason,
+            extra={"decided_by": decided_by, "decided_at": at, "decision_reason": reason},
+        )
+        if approve and ids and QUEUE_HISTORICAL:
+            directory = CaseDirectory(session)
+            for chunk in _chunks(ids):
+                items: list[dict[str, Any]] = []
+                for case in session.scalars(select(Case).where(Case.id.in_(chunk))):
+                    items += case_mail_items(case, directory)
+                queue_mails(session, items, created_at=at)
+    return len(ids)
 
 
 def close_cases(

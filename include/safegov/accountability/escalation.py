@@ -17,7 +17,8 @@ Ranges. A periodic obligation's period belongs to the range when its *last day* 
 quarter and year exactly once. Event rules take the event's date: the accident's day
 (Asia/Shanghai), the hazard's deadline, the ticket's due date.
 
-Historical (backfill) cases need no approval and queue no email at all
+Historical (backfill) cases that name a person are stored ``unreviewed`` (no decision until
+an office reviews the month); historical cases queue no email at all
 (``safegov.accountability.cases.QUEUE_HISTORICAL``).
 """
 

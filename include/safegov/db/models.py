@@ -364,6 +364,8 @@ class Accident(_Record, Base):
     unit_code: Mapped[unit_code] = mapped_column(index=True)
     enterprise_id: Mapped[str | None] = mapped_column(String(18))
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # When the unit's principal learned of it; None: when it occurred (the report's clock starts then).
+    known_at: Mapped[moment | None]
     reported_at: Mapped[moment]
     deaths: Mapped[int]
     serious_injuries: Mapped[int]

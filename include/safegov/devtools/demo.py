@@ -771,6 +771,7 @@ class Generator:
             a["unit_code"],
             a["enterprise_id"],
             a["occurred_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            "",  # known_at: blank, the principal learned of it when it occurred
             a["reported_at"].strftime("%Y-%m-%d %H:%M:%S"),
             str(a["deaths"]),
             str(a["serious_injuries"]),

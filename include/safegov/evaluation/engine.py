@@ -27,9 +27,11 @@ Semantics (the contract shared with the DAGs and the escalation engine):
   ``as_of``); so a backfill gives exactly what a direct evaluation gives.
 - Periods are keys (``2024-03``, ``2024-Q1``, ``2024-H1``, ``2024``). One-off obligations
   (cadence ``once``) use the year of their due date as period key (``2017``) and count
-  records of any date: achieved by the due date and reported within grace → ``met``,
-  otherwise ``met_late``. Counted above ``quota_max`` is still met, with reason
-  ``above_quota_max: k of m``.
+  records of any date: achieved by the due date and reported within grace → ``met``;
+  achieved by the due date but reported after the grace → ``met_late``; achieved only after
+  the due date → ``missed`` with reason ``late_completion`` (the evidence lists the records,
+  whose ``achieved_on`` is the completion date), escalated like any miss. Counted above
+  ``quota_max`` is still met, with reason ``above_quota_max: k of m``.
 - Event obligations: a hazard's period is the month of its deadline, an accident's the
   month of occurred_at in Asia/Shanghai, a 12350 ticket's the month it was received.
   Subject ids are hazard_id / accident_id / ticket_id.

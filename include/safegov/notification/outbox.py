@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 from safegov.db import audit
 from safegov.db.models import Leader, OutboxMessage
 from safegov.devtools.faults import maybe_pause
+from safegov.evaluation.reasons import reason_zh
 from safegov.notification.mail import InvalidMessage, Mailer, Message, Response, mask, scrub
 from safegov.org.directory import SAFETY_OFFICE_ROLE, in_office
 
@@ -154,6 +155,7 @@ def _env():
     env.filters["joinlist"] = lambda v, sep="、": (
         sep.join(str(x) for x in v) if isinstance(v, list | tuple) else (v or "")
     )
+    env.filters["reason_zh"] = reason_zh
     return env
 
 

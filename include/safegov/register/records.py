@@ -163,6 +163,9 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("unit_code", "code", required=True, references="county"),
                 C("enterprise_id", "credit_code", references="enterprise"),
                 C("occurred_at", "datetime", required=True),
+                # When the unit's principal learned of the accident (Decree 493 art. 9: the
+                # one-hour limit runs from then); blank = when it occurred.
+                C("known_at", "datetime"),
                 C("reported_at", "datetime", required=True),
                 C("deaths", "int", required=True, min=0),
                 C("serious_injuries", "int", required=True, min=0),
@@ -171,7 +174,7 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("concealed", "bool"),
                 C("description", required=True),
             ),
-            order=(("occurred_at", "reported_at"),),
+            order=(("occurred_at", "known_at"), ("known_at", "reported_at"), ("occurred_at", "reported_at")),
         ),
         RecordType(
             "complaint",

@@ -5,7 +5,8 @@ one month, covering the office's own unit and every unit under it:
 
 1. accidents by county (occurred in the month, Asia/Shanghai);
 2. reporting violations: the month's evaluations of ``ACCIDENT-REPORT-TIMELY`` with reason
-   ``late_report`` (迟报), ``under_graded`` (谎报/低报等级) and ``concealed`` (瞒报);
+   ``late_report`` (迟报), ``under_graded`` (谎报/低报等级), ``grade_not_declared``
+   (未报告事故等级) and ``concealed`` (瞒报);
 3. obligations found missed in the month: evaluations ``missed`` whose grace ended in the
    month (their due date when they have no grace), e.g. the March bulletin reports the
    February meetings not held (grace ends early March). The bulletin is drafted at the
@@ -41,7 +42,12 @@ from safegov.org.tree import UnitTree
 from safegov.reports.exports import csv_writer
 
 ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
-VIOLATIONS = {"late_report": "迟报", "under_graded": "谎报（低报等级）", "concealed": "瞒报"}
+VIOLATIONS = {
+    "late_report": "迟报",
+    "under_graded": "谎报（低报等级）",
+    "grade_not_declared": "未报告事故等级",
+    "concealed": "瞒报",
+}
 KINDS = {
     "reminder": "提醒",
     "notice": "通知",

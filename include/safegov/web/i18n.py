@@ -90,6 +90,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # case states
     "open": ("待处理", "open"),
     "awaiting_approval": ("待审批", "awaiting approval"),
+    "unreviewed": ("历史案件待复核", "unreviewed (backfilled)"),
     "approved": ("已批准", "approved"),
     "rejected": ("已驳回", "rejected"),
     "withdrawn": ("已撤回", "withdrawn"),

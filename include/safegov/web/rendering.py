@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from safegov.evaluation.reasons import reason_zh
 from safegov.org.tree import UnitTree
 from safegov.web.deps import Ctx
 from safegov.web.i18n import CASE_KINDS
@@ -27,7 +28,9 @@ NAV = [
 
 
 def make_templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.filters["reason_zh"] = reason_zh
+    return templates
 
 
 def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from escalate_helpers import COUNTY, LEAGUE, cases, outbox, sh
+from escalate_helpers import COUNTY, COUNTY2, LEAGUE, cases, outbox, sh
 
 from safegov.accountability.escalation import escalate
 from safegov.accountability.ladder import ladder_specs
 from safegov.core.periods import TZ, parse_period
+from safegov.db.engine import session_scope
+from safegov.db.models import Milestone
+from safegov.evaluation.engine import evaluate_range
 from safegov.register.obligations import Ladder
 
 OB = "LEAD-INSPECT-COUNTY"  # monthly, post subject
@@ -215,7 +218,7 @@ def test_enterprise_interview_names_legal_representative(world, register, engine
 
 
 @pytest.mark.parametrize("queue_historical", [False, True])
-def test_historical_cases_need_no_approval_and_send_nothing(world, register, engine, monkeypatch, queue_historical):
+def test_historical_cases_are_unreviewed_and_send_nothing(world, register, engine, monkeypatch, queue_historical):
     import safegov.accountability.cases
 
     monkeypatch.setattr(safegov.accountability.cases, "QUEUE_HISTORICAL", queue_historical)
@@ -223,15 +226,17 @@ def test_historical_cases_need_no_approval_and_send_nothing(world, register, eng
     escalate(engine, register, "2024-01", "2024-03", as_of=AS_OF, historical=True, run_id="backfill__1")
     cs = cases(engine, rule_id=OB)
     assert len(cs) == 5 and {c.historical for c in cs} == {True}
+    # A backfill knows the facts, not what was decided then: cases naming a person wait for review.
     assert {(c.step, c.state, c.decided_by) for c in cs if c.step != "notice"} == {
-        ("interview", "approved", "historical"),
-        ("admonishment", "approved", "historical"),
+        ("interview", "unreviewed", None),
+        ("admonishment", "unreviewed", None),
     }
     rows = outbox(engine)
     if queue_historical:
-        # Every notice, interview and admonishment email is stored, suppressed.
-        # notices: post holder + superior office; interview, admonishment: + the unit office.
-        assert len(rows) == 3 * 2 + 2 * 3 and {r.state for r in rows} == {"suppressed"}
+        # The notices' emails are stored, suppressed (post holder + superior office); nothing
+        # at all for the unreviewed interview and admonishment.
+        assert len(rows) == 3 * 2 and {r.state for r in rows} == {"suppressed"}
+        assert {r.purpose for r in rows} == {f"case:{OB}"} and {r.step for r in rows} == {"notice"}
     else:
         assert rows == []
     # The same range run live afterwards changes nothing and queues nothing.
@@ -316,3 +321,31 @@ def test_once_obligation_missed_opens_a_notice(world, register, engine):
     assert [(c.kind, c.subject_id, c.period, c.period_start, c.deciding_unit) for c in got] == [
         ("notice", COUNTY, "2017", dt.date(2017, 12, 31), "150100")
     ]
+
+
+def test_once_obligation_completed_late_escalates_as_a_miss(world, register, engine):
+    """〔九〕 due 2017-12-31: set up on 2018-01-02 is a miss (late_completion) and opens a
+    notice like any miss; set up in time but reported after the grace is only met_late."""
+
+    def agency(unit, achieved_on, received_at):
+        with session_scope(engine) as s:
+            s.add(
+                Milestone(
+                    **{**world._rec(), "received_at": received_at},
+                    record_id=f"EA-{unit}",
+                    unit_code=unit,
+                    milestone="enforcement_agency",
+                    achieved_on=achieved_on,
+                    doc_ref="内政发〔2018〕1号",
+                )
+            )
+
+    agency(COUNTY, dt.date(2018, 1, 2), sh(2018, 1, 2, 10))
+    agency(COUNTY2, dt.date(2017, 12, 20), sh(2018, 3, 1, 10))
+    as_of = sh(2018, 3, 10, 12)
+    evaluate_range(engine, register, "2017-12", "2017-12", as_of=as_of, obligation_ids=["ENFORCEMENT-AGENCY-2017"])
+    escalate(engine, register, "2017-12", "2017-12", as_of=as_of)
+    late = cases(engine, rule_id="ENFORCEMENT-AGENCY-2017", subject_id=COUNTY)
+    assert [(c.kind, c.state, (c.details or {}).get("reason")) for c in late] == [("notice", "open", "late_completion")]
+    assert {m.purpose for m in outbox(engine, subject_id=COUNTY)} == {"case:ENFORCEMENT-AGENCY-2017"}
+    assert cases(engine, rule_id="ENFORCEMENT-AGENCY-2017", subject_id=COUNTY2) == []

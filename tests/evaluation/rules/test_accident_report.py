@@ -90,7 +90,33 @@ ACCIDENT = [
         False,
         "2024-03",
         "missed",
-        "under_graded",
+        "grade_not_declared",
+    ),
+    (
+        "undeclared grade of a general accident",
+        "2024-03-10 08:00",
+        "2024-03-10 08:30",
+        0,
+        0,
+        0,
+        None,
+        False,
+        "2024-03",
+        "missed",
+        "grade_not_declared",
+    ),
+    (
+        "late, undeclared and concealed",
+        "2024-03-10 08:00",
+        "2024-03-10 10:00",
+        0,
+        0,
+        0,
+        None,
+        True,
+        "2024-03",
+        "missed",
+        "late_report,grade_not_declared,concealed",
     ),
     ("concealed", "2024-03-10 08:00", "2024-03-10 08:30", 0, 0, 0, "general", True, "2024-03", "missed", "concealed"),
     (
@@ -158,3 +184,50 @@ def test_accident_report(
     r = build.evaluation("ACCIDENT-REPORT-TIMELY", "AC-1", period)
     assert r is not None, "placed in the wrong month"
     assert (r.status, r.reason, r.subject_kind, r.unit_code) == (status, reason, "accident", COUNTY)
+
+
+# Decree 493 art. 9: the one hour runs from when the unit's principal learned of the accident.
+KNOWN = [
+    # (case, occurred, known_at, reported, status, reason)
+    (
+        "90 min after it, 30 min after it was known",
+        "2024-03-10 08:00",
+        "2024-03-10 09:00",
+        "2024-03-10 09:30",
+        "met",
+        None,
+    ),
+    (
+        "known at once, reported 90 min later",
+        "2024-03-10 08:00",
+        "2024-03-10 08:00",
+        "2024-03-10 09:30",
+        "missed",
+        "late_report",
+    ),
+    (
+        "no known_at: the clock starts when it occurred",
+        "2024-03-10 08:00",
+        None,
+        "2024-03-10 09:30",
+        "missed",
+        "late_report",
+    ),
+    ("exactly one hour after it was known", "2024-03-10 08:00", "2024-03-10 09:00", "2024-03-10 10:00", "met", None),
+    (
+        "one hour and a second after it was known",
+        "2024-03-10 08:00",
+        "2024-03-10 09:00",
+        "2024-03-10 10:00:01",
+        "missed",
+        "late_report",
+    ),
+]
+
+
+@pytest.mark.parametrize("case, occurred, known_at, reported, status, reason", KNOWN, ids=[c[0] for c in KNOWN])
+def test_accident_report_clock_starts_when_known(build, register, case, occurred, known_at, reported, status, reason):
+    build.accident("AC-1", occurred, reported, known_at=known_at)
+    evaluate_events(build.engine, register, as_of=AFTER)
+    r = build.evaluation("ACCIDENT-REPORT-TIMELY", "AC-1", "2024-03")
+    assert (r.status, r.reason) == (status, reason)

@@ -3,17 +3,21 @@
   safegov cases list [--state awaiting_approval] [--kind interview] [--rule ID] [--json]
   safegov cases approve ID... --by NAME
   safegov cases reject ID... --by NAME --reason TEXT
+  safegov cases approve|reject --historical --period YYYY-MM --by NAME [--reason TEXT]
   safegov cases close ID... --by NAME [--reason TEXT]
   safegov cases remind [--on DATE] [--working-days 5]
 
 Cases that name a person (interview 约谈, admonishment 诫勉谈话, dual_interview 双约谈) wait
 in awaiting_approval; approving queues their notices. The same actions are offered in the
-Airflow UI as human-in-the-loop tasks.
+Airflow UI as human-in-the-loop tasks. Such cases opened by a historical (backfill) run are
+``unreviewed``; ``--historical --period`` approves or rejects all of a month's at once.
 """
 
 from __future__ import annotations
 
-STATES = ("open", "awaiting_approval", "approved", "rejected", "withdrawn", "closed")
+# safegov.accountability.cases.STATES, repeated so that parsing the command line does not
+# import the database layer (tests/cli checks that the two agree).
+STATES = ("open", "awaiting_approval", "unreviewed", "approved", "rejected", "withdrawn", "closed")
 
 
 def configure(parser) -> None:
@@ -30,7 +34,16 @@ def configure(parser) -> None:
         ("close", "close open or approved cases"),
     ):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("ids", nargs="+", type=int, metavar="ID")
+        p.add_argument("ids", nargs="*", type=int, metavar="ID")
+        if name != "close":
+            p.add_argument(
+                "--historical",
+                action="store_true",
+                help="instead of IDs: every unreviewed case of historical runs whose period starts in --period",
+            )
+            p.add_argument("--period", help="with --historical: the month YYYY-MM")
+        else:
+            p.set_defaults(historical=False, period=None)
         p.add_argument("--by", required=True, help="who decides (name or office)")
         p.add_argument("--reason", required=(name == "reject"))
         p.add_argument("--at", help="decision moment (ISO; default now)")
@@ -76,11 +89,28 @@ def run_list(args) -> int:
 
 
 def run_decide(args) -> int:
-    from safegov.accountability.cases import close_cases, decide_cases
-    from safegov.cli.parsing import parse_moment
+    from safegov.accountability.cases import close_cases, decide_cases, decide_historical
+    from safegov.cli.parsing import parse_moment, parse_month
+    from safegov.core.errors import SafegovError
     from safegov.db.engine import get_engine
 
     at = parse_moment(args.at, "--at")
+    if args.historical:
+        if args.ids:
+            raise SafegovError("--historical decides a month's cases: give --period, not case ids")
+        if not args.period:
+            raise SafegovError("--historical needs --period YYYY-MM")
+        period = parse_month(args.period, "--period")
+        n = decide_historical(
+            get_engine(), period, approve=args.action == "approve", decided_by=args.by, reason=args.reason, at=at
+        )
+        verb = "批准" if args.action == "approve" else "驳回"
+        print(f"{period} 历史案件（未复核）：{verb} {n} 件")
+        return 0
+    if args.period:
+        raise SafegovError("--period is only for --historical")
+    if not args.ids:
+        raise SafegovError(f"cases {args.action}: give case ids, or --historical --period YYYY-MM")
     if args.action == "close":
         n = close_cases(get_engine(), args.ids, closed_by=args.by, reason=args.reason, at=at)
         print(f"{n} case(s) closed")

@@ -6,8 +6,9 @@ The ladder for missed obligations (notice → interview → admonishment), the a
 (DUAL-INTERVIEW-COUNTY, DUAL-INTERVIEW-LEAGUE, REPORTING-VIOLATION), MAJOR-HAZARD-OVERDUE,
 overdue 12350 tickets, blacklist triggers and the blacklist's dated transitions. Cases are
 keyed rule|subject|period|step, so re-running creates nothing new; a miss cured by a late
-record withdraws its cases. --historical (backfills): cases need no approval and every
-email is stored suppressed. --as-of defaults to now (or SAFEGOV_NOW).
+record withdraws its cases. --historical (backfills): cases that name a person are stored
+unreviewed (review them with ``safegov cases approve|reject --historical --period``) and no
+email is sent. --as-of defaults to now (or SAFEGOV_NOW).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ def configure(parser) -> None:
     parser.add_argument("--to", dest="to_key", required=True, help="last period, e.g. 2024-12")
     parser.add_argument("--as-of", dest="as_of", help="as of this moment (ISO; without offset Asia/Shanghai)")
     parser.add_argument("--run-id", dest="run_id", default=None)
-    parser.add_argument("--historical", action="store_true", help="a backfill: no approvals needed, no email sent")
+    parser.add_argument(
+        "--historical", action="store_true", help="a backfill: cases naming a person stay unreviewed, no email sent"
+    )
 
 
 def run(args) -> int:

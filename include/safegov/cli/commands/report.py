@@ -6,7 +6,8 @@
       $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}
   safegov report veto --year 2024 [--format csv|json] [--out FILE]
       the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
-      admonishment in the year)
+      admonishment in the year); how many unreviewed (backfilled) admonishments it left out
+      is printed on stderr
 
 ``veto`` prints ``safegov.accountability.veto.veto_report``.
 """
@@ -55,7 +56,7 @@ def run_veto(args) -> int:
     import sys
     from contextlib import nullcontext
 
-    from safegov.accountability.veto import veto_report
+    from safegov.accountability.veto import unreviewed_left_out, veto_report
     from safegov.cli.parsing import parse_year
     from safegov.db.engine import session_scope
     from safegov.reports.exports import csv_writer, output_file
@@ -73,6 +74,10 @@ def run_veto(args) -> int:
             w.writerow(cols)
             for r in rows:
                 w.writerow(_veto_cell(r.get(c)) for c in cols)
+    # On stderr: stdout may be the CSV or JSON itself.
+    left_out = unreviewed_left_out(rows)
+    if left_out:
+        print(left_out, file=sys.stderr)
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from sqlalchemy import String, and_, case, literal, select
+from sqlalchemy import String, and_, case, func, literal, or_, select
 
 from safegov.core.grades import grade_case, rank_case
 from safegov.core.periods import TZ
@@ -16,25 +16,29 @@ from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.evaluation.sqlfn import int_literal, local_date, local_month, seconds_between, text_literal, typed_null
 from safegov.register.obligations import Obligation
 
-ACCIDENT_REASONS = ("late_report", "under_graded", "concealed")
+ACCIDENT_REASONS = ("late_report", "under_graded", "grade_not_declared", "concealed")
 
 
 def accident_query(ob: Obligation, *, lo: dt.datetime | None, hi: dt.datetime | None, unit_codes=None):
     """ACCIDENT-REPORT-TIMELY: one row per accident; period = month of occurred_at in
     Asia/Shanghai. Missed with every reason that applies, joined by ',':
-    ``late_report`` (reported more than the allowed hours after it occurred; exactly one hour
-    is on time), ``under_graded`` (declared grade below the Decree 493 grade of its figures;
-    an undeclared grade counts as general), ``concealed``. Met otherwise; never pending."""
+    ``late_report`` (reported more than the allowed hours after the unit's principal learned
+    of it — ``known_at``, blank: when it occurred (Decree 493 art. 9); exactly one hour is on
+    time), ``under_graded`` (declared grade below the Decree 493 grade of its figures),
+    ``grade_not_declared`` (no declared grade: the report must state one), ``concealed``.
+    Met otherwise; never pending. The same facts as the REPORTING-VIOLATION rule
+    (``safegov.accountability.accidents.accident_facts``)."""
     a = Accident.__table__
     hours = float(ob.params.get("report_within_hours", 1))
-    late = seconds_between(a.c.occurred_at, a.c.reported_at) > hours * 3600
+    late = seconds_between(func.coalesce(a.c.known_at, a.c.occurred_at), a.c.reported_at) > hours * 3600
     graded = grade_case(a.c.deaths, a.c.serious_injuries, a.c.direct_loss_10k_cny)
-    under = rank_case(graded) > rank_case(a.c.declared_grade)
+    undeclared = or_(a.c.declared_grade.is_(None), a.c.declared_grade == "")
+    under = and_(~undeclared, rank_case(graded) > rank_case(a.c.declared_grade))
     concealed = a.c.concealed == True  # noqa: E712
-    flags = [late, under, concealed]
+    flags = [late, under, undeclared, concealed]
     whens = []
-    for size in range(3, 0, -1):
-        for combo in itertools.combinations(range(3), size):
+    for size in range(len(flags), 0, -1):
+        for combo in itertools.combinations(range(len(flags)), size):
             whens.append((and_(*[flags[i] for i in combo]), text_literal(",".join(ACCIDENT_REASONS[i] for i in combo))))
     reason = case(*whens, else_=typed_null(String))
     inner = select(

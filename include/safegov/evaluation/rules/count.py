@@ -234,13 +234,19 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         place = (E.c.eperiod == P.c.period) if spec.by_period_column else E.c.edate.between(P.c.p_first, P.c.p_last)
         placed = E.join(P, and_(P.c.obligation_id == ob.id, place))
     on_time = and_(E.c.edate <= P.c.ontime_until, E.c.received_at < P.c.grace_at)
+    # A one-off duty is a deadline: what was done by the due date but reported after the
+    # grace is late reporting (met_late); what was done after the due date is a miss.
+    done_in_time = E.c.edate <= P.c.ontime_until
     if valid is not None:
         on_time = and_(valid, on_time)
+        done_in_time = and_(valid, done_in_time)
+    once = ob.cadence is Cadence.ONCE
     inner = select(
         E.c.subject_id,
         P.c.period,
         (case((valid, 1), else_=0) if valid is not None else int_literal(1)).label("valid"),
         case((on_time, 1), else_=0).label("on_time"),
+        *([case((done_in_time, 1), else_=0).label("in_time")] if once else []),
         (case((valid, E.c.rid)) if valid is not None else E.c.rid).label("rid_valid"),
         case((on_time, E.c.rid)).label("rid_on_time"),
         (case((valid, None), else_=E.c.rid) if valid is not None else typed_null(String)).label("rid_near"),
@@ -257,6 +263,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
             J.c.period,
             func.sum(J.c.valid).label("n_valid"),
             func.sum(J.c.on_time).label("n_on_time"),
+            *([func.sum(J.c.in_time).label("n_in_time")] if once else []),
             (func.count() - func.sum(J.c.valid)).label("n_near"),
             ordered_concat(J.c.rid_valid).label("ids_valid"),
             ordered_concat(J.c.rid_on_time).label("ids_on_time"),
@@ -320,6 +327,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         exempt_reason.label("exempt_reason"),
         func.coalesce(A.c.n_valid, 0).label("counted"),
         func.coalesce(A.c.n_on_time, 0).label("on_time"),
+        (func.coalesce(A.c.n_in_time, 0) if once else func.coalesce(A.c.n_valid, 0)).label("in_time"),
         func.coalesce(A.c.n_near, 0).label("near"),
         A.c.ids_valid,
         A.c.ids_on_time,
@@ -337,7 +345,10 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
     exempt = B.c.exempt_reason.isnot(None)
     pending = B.c.decided == 0
     met = B.c.on_time >= quota
-    met_late = B.c.counted >= quota
+    # Periodic obligations: any counted record makes a late verdict met_late (in_time is
+    # counted). One-offs: only records dated by the due date do; the rest is late_completion.
+    met_late = B.c.in_time >= quota
+    completed_late = B.c.counted >= quota
     status = case(
         (exempt, text_literal("exempt")),
         (pending, text_literal("pending")),
@@ -363,6 +374,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         (pending, typed_null(String)),
         (met, above_max),
         (met_late, text_literal("late_records")),
+        (completed_late, text_literal("late_completion")),
         (B.c.counted > 0, text_literal("below_quota: ") + cast(B.c.counted, String) + text_literal(f" of {quota}")),
         (B.c.near > 0, near_reason),
         (B.c.n_rej > 0, text_literal("evidence_rejected")),

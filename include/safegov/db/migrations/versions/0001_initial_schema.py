@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 07:39:38.787370
+Create Date: 2026-12-03 07:27:57.212179
 """
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("unit_code", sa.String(length=6), nullable=False),
         sa.Column("enterprise_id", sa.String(length=18), nullable=True),
         sa.Column("occurred_at", safegov.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("known_at", safegov.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reported_at", safegov.db.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deaths", sa.Integer(), nullable=False),
         sa.Column("serious_injuries", sa.Integer(), nullable=False),

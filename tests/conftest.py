@@ -123,6 +123,27 @@ years:
 
 
 @pytest.fixture
+def units_db(sqlite_engine, monkeypatch, tmp_path):
+    """What the in-process CLI and the task callables read through the settings: a migrated
+    SQLite database with the units loaded (``SAFEGOV_DATABASE_URL``), data in tmp_path/data."""
+    from sqlalchemy.orm import Session
+
+    from safegov.core.settings import get_settings
+    from safegov.db.engine import get_engine
+    from safegov.org.units import sync_units
+
+    monkeypatch.setenv("SAFEGOV_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SAFEGOV_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    with Session(sqlite_engine) as s, s.begin():
+        sync_units(s)
+    yield sqlite_engine
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
 def holidays_file(tmp_path, monkeypatch):
     """Point ``SAFEGOV_HOLIDAYS`` at a file in tmp_path; ``write(text)`` sets its content.
 

@@ -16,21 +16,10 @@ from safegov.core.periods import TZ, CalendarRangeError
 
 
 @pytest.fixture
-def task_env(sqlite_engine, monkeypatch, holidays_file):
+def task_env(units_db, monkeypatch, holidays_file):
     """The task callables on a fresh SQLite DB with the units loaded; the clock at 2027-01-20."""
-    from safegov.core.settings import get_settings
-    from safegov.db.engine import get_engine
-    from safegov.org.units import sync_units
-
-    monkeypatch.setenv("SAFEGOV_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("SAFEGOV_NOW", "2027-01-20T09:00:00+08:00")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with Session(sqlite_engine) as s, s.begin():
-        sync_units(s)
-    yield sqlite_engine
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    return units_db
 
 
 def _run_context(start: dt.datetime, run_after: dt.datetime, run_id: str = "manual__1") -> dict:

@@ -12,20 +12,6 @@ __all__ = ["as_user", "client", "db", "inbox", "make_token", "seeded", "users_fi
 
 
 @pytest.fixture
-def cli_db(sqlite_engine, monkeypatch, tmp_path):
+def cli_db(units_db):
     """The in-process CLI (``safegov.cli.main.main``) on a migrated SQLite database with the units."""
-    from sqlalchemy.orm import Session
-
-    from safegov.core.settings import get_settings
-    from safegov.db.engine import get_engine
-    from safegov.org.units import sync_units
-
-    monkeypatch.setenv("SAFEGOV_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SAFEGOV_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with Session(sqlite_engine) as s, s.begin():
-        sync_units(s)
-    yield sqlite_engine
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    return units_db

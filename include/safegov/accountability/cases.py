@@ -615,6 +615,15 @@ def cases_awaiting_approval(session: Session, run_id: str | None = None) -> list
     return [case_context(c) | {"state": c.state} for c in rows]
 
 
+def _checked_decision(decided_by: str, approve: bool, reason: str | None, at: dt.datetime) -> dt.datetime:
+    """A decision needs its decider, and a rejection its reason; returns the aware moment."""
+    if not decided_by or not str(decided_by).strip():
+        raise SafegovError("decided_by is required: who decides?")
+    if not approve and not (reason and reason.strip()):
+        raise SafegovError("a rejection needs a reason")
+    return at if at.tzinfo else at.replace(tzinfo=TZ)
+
+
 def decide_cases(
     engine: Engine,
     case_ids: Sequence[int],
@@ -632,12 +641,7 @@ def decide_cases(
     case withdrawn meanwhile is skipped; deciding a case in any other state is an error
     naming it, and nothing is changed.
     """
-    if not decided_by or not str(decided_by).strip():
-        raise SafegovError("decided_by is required: who decides?")
-    if not approve and not (reason and reason.strip()):
-        raise SafegovError("a rejection needs a reason")
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=TZ)
+    at = _checked_decision(decided_by, approve, reason, at)
     target = "approved" if approve else "rejected"
     ids = sorted({int(i) for i in case_ids})
     with session_scope(engine) as session:
@@ -698,12 +702,7 @@ def decide_historical(
     The events are past: approving queues no email (with ``QUEUE_HISTORICAL`` the notices
     are stored suppressed, as for any historical case).
     """
-    if not decided_by or not str(decided_by).strip():
-        raise SafegovError("decided_by is required: who decides?")
-    if not approve and not (reason and reason.strip()):
-        raise SafegovError("a rejection needs a reason")
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=TZ)
+    at = _checked_decision(decided_by, approve, reason, at)
     month = parse_period(period)
     if month.cadence is not Cadence.MONTHLY:
         raise SafegovError(f"--period {period!r}: expected a month YYYY-MM")

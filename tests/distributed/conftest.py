@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .harness import ROOT, VENV_BIN, Cluster, free_port, services_available
-from .scenario import FAKE_SENDGRID_KEY, MONTH, NOW, write_small_inbox
+from .scenario import AUDIT_KEY, FAKE_SENDGRID_KEY, MONTH, NOW, write_small_inbox
 
 HERE = Path(__file__).resolve().parent
 TIMINGS: dict[str, float] = {}
@@ -172,6 +172,7 @@ class Embedded:
                 "SAFEGOV_NOW": NOW,
                 "SAFEGOV_INBOX_SETTLE_SECONDS": "0",  # the inbox is written just before ingesting
                 "SENDGRID_API_KEY": FAKE_SENDGRID_KEY,
+                "SAFEGOV_AUDIT_KEY": AUDIT_KEY,
             }
             | (extra_env or {})
         )
@@ -233,6 +234,7 @@ def cluster(dist_base, mail_server, fault_dir, airflow_sqlite_template, request)
         extra_env={
             "SAFEGOV_SENDGRID_HOST": mail_server.url,
             "SENDGRID_API_KEY": FAKE_SENDGRID_KEY,
+            "SAFEGOV_AUDIT_KEY": AUDIT_KEY,
             "SAFEGOV_FAULT_DIR": str(fault_dir),
         },
     )

@@ -27,6 +27,8 @@ BACKFILL_FROM = "2024-01-01T00:00:00+08:00"
 BACKFILL_TO = "2024-03-01T00:00:00+08:00"
 BACKFILL_MONTHS = ("2024-01", "2024-02", "2024-03")
 NOW = "2024-04-15T09:00:00+08:00"
+# Both runs sign their audit checkpoints with this key, so the checkpoints' key ids agree.
+AUDIT_KEY = "distributed-tests-audit-key-0001"
 FAKE_SENDGRID_KEY = "SG." + "a1B2c3D4e5F6g7H8i9J0kL" + "." + "m1N2o3P4q5R6s7T8u9V0w1X2y3Z4a5B6c7D8e9F0g1H"
 
 UNITS = {"region": "150000", "league": "150100", "county": "150102", "county2": "150103"}
@@ -239,6 +241,10 @@ VOLATILE = {
     "file_id",
     "hash",
     "prev_hash",
+    # an audit checkpoint's head and signature cover the chain's moments, like its links
+    "head_id",
+    "head_hash",
+    "mac",
     "attempts",
     "last_response",
     "provider_message_id",

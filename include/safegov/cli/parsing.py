@@ -62,3 +62,11 @@ def parse_anchor(text: str, flag: str = "--anchor"):
     if not m:
         raise SafegovError(f"{flag} {text!r}: expected LENGTH:HASH (a link count and a 64-hex-digit hash)")
     return Anchor(int(m[1]), m[2], f"the published anchor {m[1]}:{m[2][:12]}…")
+
+
+def parse_format(text: str, allowed: tuple[str, ...], flag: str = "--format") -> str:
+    """One of ``allowed`` (case as given); argparse's ``choices`` would print the usage too,
+    where the other flags get one line."""
+    if text not in allowed:
+        raise SafegovError(f"{flag} {text!r}: expected {' or '.join(allowed)}")
+    return text

@@ -67,7 +67,8 @@ def csv_writer(stream: IO[str], *, lineterminator: str = "\r\n") -> Neutralising
     return NeutralisingWriter(stream, lineterminator=lineterminator)
 
 
-def _plain(value: Any) -> Any:
+def plain_cell(value: Any) -> Any:
+    """A value as a CSV (and a workbook) cell shows it: dates ISO, lists ``;``-joined."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -129,7 +130,7 @@ def _write(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, str
         writer = csv_writer(stream, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_plain(row.get(c)) for c in columns])
+            writer.writerow([plain_cell(row.get(c)) for c in columns])
             n += 1
         return n
     stream.write("[")
@@ -346,6 +347,54 @@ def export_evaluations(session, from_key: str, to_key: str) -> list[dict[str, An
         out += [dict(zip(EVALUATION_COLUMNS, row, strict=True)) for row in session.execute(stmt)]
     out.sort(key=lambda r: (r["obligation_id"], r["period"], r["subject_id"]))
     return out
+
+
+# --------------------------------------------------------------------------- names
+
+# Id column → the name column put right after it by ``with_names``.
+NAMED = {"unit_code": "unit_name", "enterprise_id": "enterprise_name", "leader_id": "leader_name"}
+
+
+def with_names(session, rows: list[dict[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """``rows`` and ``columns`` with the name of each unit, enterprise and leader id (and of a
+    unit or enterprise ``subject_id``) in a column after the id, for files people read.
+    An id the registries do not know gets an empty name: the id column still says who."""
+    from sqlalchemy import select
+
+    from safegov.db.models import Enterprise, Leader, Unit
+
+    wanted: dict[str, set[str]] = {"unit": set(), "enterprise": set(), "leader": set()}
+    for r in rows:
+        for key, kind in (("unit_code", "unit"), ("enterprise_id", "enterprise"), ("leader_id", "leader")):
+            if r.get(key):
+                wanted[kind].add(r[key])
+        if r.get("subject_id") and r.get("subject_kind") in ("unit", "enterprise"):
+            wanted[r["subject_kind"]].add(r["subject_id"])
+    tables = {"unit": (Unit.code, Unit.name), "enterprise": (Enterprise.enterprise_id, Enterprise.name)}
+    tables["leader"] = (Leader.leader_id, Leader.name)
+    names: dict[str, dict[str, str]] = {}
+    for kind, (key, name) in tables.items():
+        ids = sorted(wanted[kind])
+        names[kind] = {}
+        for i in range(0, len(ids), 500):
+            # A Result has .keys() (its columns), so dict.update would take it for a mapping.
+            for k, v in session.execute(select(key, name).where(key.in_(ids[i : i + 500]))):
+                names[kind][k] = v
+    out_columns: list[str] = []
+    for c in columns:
+        out_columns.append(c)
+        if c in NAMED or c == "subject_id":
+            out_columns.append(NAMED.get(c, "subject_name"))
+    kinds = {"unit_code": "unit", "enterprise_id": "enterprise", "leader_id": "leader"}
+    out = []
+    for r in rows:
+        named = dict(r)
+        for c, kind in kinds.items():
+            named[NAMED[c]] = names[kind].get(r.get(c) or "", "")
+        subject_names = names.get(r.get("subject_kind") or "", {})
+        named["subject_name"] = subject_names.get(r.get("subject_id") or "", "")
+        out.append(named)
+    return out, out_columns
 
 
 # --------------------------------------------------------------------------- by kind

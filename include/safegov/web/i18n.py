@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 STRINGS: dict[str, tuple[str, str]] = {
     "title": ("安全生产治理", "Safety governance"),
     "overview": ("履职热力图", "Compliance heatmap"),
@@ -95,6 +98,52 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rejected": ("已驳回", "rejected"),
     "withdrawn": ("已撤回", "withdrawn"),
     "closed": ("已结案", "closed"),
+    # blacklist states ("withdrawn" above)
+    "candidate": ("拟列入", "candidate"),
+    "notified": ("已告知", "notified"),
+    "objection": ("异议处理中", "objection"),
+    "listed": ("已列入", "listed"),
+    "removed": ("已移出", "removed"),
+    "expired": ("已到期", "expired"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+
+# The Chinese column headers of the spreadsheet exports (``--format xlsx``), by column id;
+# a column the page already names (``status``, ``state``…) takes its label from STRINGS.
+COLUMNS: dict[str, str] = {
+    "obligation_id": "履职事项编号",
+    "subject_kind": "对象类型",
+    "subject_id": "对象编号",
+    "case_id": "案件编号",
+    "rule_id": "规则编号",
+    "historical": "历史案件",
+    "enterprise_id": "统一社会信用代码",
+    "enterprise_name": "企业名称",
+    "unit_code": "单位代码",
+    "unit_name": "单位名称",
+    "notified_on": "告知日期",
+    "repair_eligible_on": "可申请信用修复日期",
+    "file_name": "文件名",
+    "file_id": "文件编号",
+    "row_number": "行号",
+    "record_type": "记录类型",
+    "received_at": "接收时间",
+    "leader_id": "领导干部编号",
+    "leader_name": "领导干部姓名",
+    "subject_name": "对象名称",
+    "record_date": "记录日期",
+    "column": "字段",
+    "value": "报送值",
+    "message": "说明",
+    "raw": "原始报送行",
+    "year": "年度",
+    "name": "单位名称",
+    "level": "层级",
+    "flagged": "一票否决",
+    "major_accidents": "重大及以上事故",
+    "admonishments": "诫勉谈话案件（已批准）",
+    "unreviewed_admonishments": "未复核的历史诫勉谈话案件",
 }
 
 CASE_KINDS = {
@@ -121,6 +170,42 @@ SCOPES = {
     "entry_exit": ("出入境", "entry and exit"),
     "qualification_review": ("资质审核", "qualification review"),
 }
+
+
+UNIT_LEVELS = {"region": "自治区", "league": "盟市", "county": "旗县（市、区）"}
+
+
+def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]]:
+    """The Chinese headers of every export column and the translations of its coded columns
+    (states, reasons, kinds, triggers, scopes, yes/no), for ``reports.xlsx.write_xlsx``."""
+    from safegov.accountability.blacklist import TRIGGER_NAMES
+    from safegov.evaluation.reasons import reason_zh
+
+    t = translator("zh")
+    labels = {k: zh for k, (zh, _) in STRINGS.items()} | COLUMNS
+    labels["kind"] = "案件类型"
+
+    def yes_no(value: Any) -> str:
+        return t("yes") if value in (True, "true") else t("no")
+
+    def coded(value: Any) -> str:
+        return t(value) if value else ""
+
+    def scopes(value: Any) -> str:
+        return "、".join(t(s) for s in str(value or "").split(";") if s)
+
+    translations: dict[str, Callable[[Any], str]] = {
+        "status": coded,
+        "state": coded,
+        "kind": coded,
+        "reason": lambda r: reason_zh(r) if r else "",
+        "trigger": lambda v: TRIGGER_NAMES[v] if v else "",
+        "scopes": scopes,
+        "level": lambda v: UNIT_LEVELS[v] if v else "",
+        "historical": yes_no,
+        "flagged": yes_no,
+    }
+    return labels, translations
 
 
 def translator(lang: str):

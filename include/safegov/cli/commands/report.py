@@ -4,7 +4,7 @@
       draft the monthly information-reporting bulletin 〔十五〕 of every safety office
       (region, leagues, counties) as Markdown, HTML and CSV under
       $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}
-  safegov report veto --year 2024 [--format csv|json] [--out FILE]
+  safegov report veto --year 2024 [--format csv|json|xlsx] [--out FILE]
       the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
       admonishment in the year); how many unreviewed (backfilled) admonishments it left out
       is printed on stderr
@@ -24,7 +24,7 @@ def configure(parser) -> None:
     b.set_defaults(_run=run_bulletin)
     v = sub.add_parser("veto", help="annual one-vote-veto report 〔十六〕")
     v.add_argument("--year", required=True, type=int)
-    v.add_argument("--format", choices=["csv", "json"], default="csv")
+    v.add_argument("--format", default="csv", metavar="csv|json|xlsx", help="xlsx needs --out")
     v.add_argument("--out", help="file (default stdout)")
     v.set_defaults(_run=run_veto)
 
@@ -52,20 +52,51 @@ def run_bulletin(args) -> int:
 
 
 def run_veto(args) -> int:
+    import sys
+
+    from safegov.accountability.veto import unreviewed_left_out, veto_report
+    from safegov.cli.parsing import parse_format, parse_year
+    from safegov.core.errors import SafegovError
+    from safegov.db.engine import session_scope
+
+    fmt = parse_format(args.format, ("csv", "json", "xlsx"))
+    year = parse_year(args.year)
+    if fmt == "xlsx" and args.out in (None, "-"):
+        raise SafegovError("--format xlsx writes a workbook: give --out FILE.xlsx")
+    with session_scope() as session:
+        rows = veto_report(session, year)
+    if fmt == "xlsx":
+        _write_veto_xlsx(rows, args.out)
+    else:
+        _write_veto_text(rows, fmt, args.out)
+    # On stderr: stdout may be the CSV or JSON itself.
+    left_out = unreviewed_left_out(rows)
+    if left_out:
+        print(left_out, file=sys.stderr)
+    return 0
+
+
+def _write_veto_xlsx(rows, out) -> None:
+    from safegov.reports.xlsx import write_xlsx
+    from safegov.web.i18n import spreadsheet_words
+
+    labels, translations = spreadsheet_words()
+    # The report's reason is already Chinese (the grounds in words): no code column beside it.
+    translations = {c: tr for c, tr in translations.items() if c != "reason"}
+    labels = labels | {"reason": "否决事由"}
+    cols = list(rows[0].keys()) if rows else ["unit_code"]
+    write_xlsx(rows, cols, out, labels=labels, translations=translations, sheet="一票否决")
+
+
+def _write_veto_text(rows, fmt, out_path) -> None:
     import json
     import sys
     from contextlib import nullcontext
 
-    from safegov.accountability.veto import unreviewed_left_out, veto_report
-    from safegov.cli.parsing import parse_year
-    from safegov.db.engine import session_scope
     from safegov.reports.exports import csv_writer, output_file
 
-    year = parse_year(args.year)
-    with session_scope() as session:
-        rows = veto_report(session, year)
-    with output_file(args.out) if args.out else nullcontext(sys.stdout) as out:
-        if args.format == "json":
+    with output_file(out_path) if out_path else nullcontext(sys.stdout) as out:
+        if fmt == "json":
             json.dump(rows, out, ensure_ascii=False, indent=2, default=str)
             out.write("\n")
         else:
@@ -74,11 +105,6 @@ def run_veto(args) -> int:
             w.writerow(cols)
             for r in rows:
                 w.writerow(_veto_cell(r.get(c)) for c in cols)
-    # On stderr: stdout may be the CSV or JSON itself.
-    left_out = unreviewed_left_out(rows)
-    if left_out:
-        print(left_out, file=sys.stderr)
-    return 0
 
 
 def _veto_cell(value):

@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("safegov.cli.commands.ingest", "ingest submission files or folders (CSV, XLSX, JSON Lines)"),
     "evaluate": ("safegov.cli.commands.evaluate", "evaluate obligations for a range of periods"),
     "escalate": ("safegov.cli.commands.escalate", "run the ladder, accident, hazard and blacklist rules"),
-    "export": ("safegov.cli.commands.export", "export evaluations, cases, blacklist or quarantine as CSV/JSON"),
+    "export": ("safegov.cli.commands.export", "export evaluations, cases, blacklist or quarantine: CSV, JSON, xlsx"),
     "blacklist": ("safegov.cli.commands.blacklist", "check and manage the blacklist (严重失信主体名单)"),
     "cases": ("safegov.cli.commands.cases", "list, approve or reject accountability cases"),
     "mail": ("safegov.cli.commands.mail", "the email outbox: deliver, list, and the local SendGrid server"),

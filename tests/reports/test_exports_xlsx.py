@@ -202,7 +202,18 @@ def test_xlsx_translates_codes_and_names_ids(seeded, tmp_path):
     ws = load_workbook(tmp_path / "e.xlsx").active
     row = dict(zip([c.value for c in ws[2]], [c.value for c in ws[3]], strict=True))
     assert (row["status_zh"], row["subject_name"]) == ("未履职", "青城测试煤矿有限公司")
+    assert (row["subject_kind_zh"], row["subject_kind"]) == ("企业", "enterprise")
     assert row["counted"] == 0  # whole numbers stay numbers
+
+
+def test_veto_workbook_says_flagged_and_level_in_chinese(seeded, tmp_path):
+    _run(["report", "veto", "--year", "2024", "--format", "xlsx"], tmp_path / "v.xlsx")
+    ws = load_workbook(tmp_path / "v.xlsx").active
+    ids = [c.value for c in ws[2]]
+    rows = [dict(zip(ids, [c.value for c in r], strict=True)) for r in ws.iter_rows(min_row=3)]
+    county = next(r for r in rows if r["unit_code"] == "150102")
+    assert (county["flagged_zh"], county["level_zh"], county["year"]) == ("是", "旗县（市、区）", 2024)
+    assert "reason_zh" not in ids  # the report's reason is Chinese already
 
 
 def test_the_writer_keeps_formula_text_out_of_formulas(tmp_path):

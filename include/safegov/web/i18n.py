@@ -106,6 +106,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "removed": ("已移出", "removed"),
     "expired": ("已到期", "expired"),
     "yes": ("是", "yes"),
+    # subject kinds ("unit" and "enterprise" above)
+    "post": ("职务", "post"),
+    "department": ("部门", "department"),
+    "hazard": ("事故隐患", "hazard"),
+    "accident": ("生产安全事故", "accident"),
+    "ticket": ("12350举报", "12350 ticket"),
     "no": ("否", "no"),
 }
 
@@ -172,14 +178,12 @@ SCOPES = {
 }
 
 
-UNIT_LEVELS = {"region": "自治区", "league": "盟市", "county": "旗县（市、区）"}
-
-
 def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]]:
     """The Chinese headers of every export column and the translations of its coded columns
     (states, reasons, kinds, triggers, scopes, yes/no), for ``reports.xlsx.write_xlsx``."""
     from safegov.accountability.blacklist import TRIGGER_NAMES
     from safegov.evaluation.reasons import reason_zh
+    from safegov.reports.bulletin import LEVEL_NAMES
 
     t = translator("zh")
     labels = {k: zh for k, (zh, _) in STRINGS.items()} | COLUMNS
@@ -201,7 +205,8 @@ def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]
         "reason": lambda r: reason_zh(r) if r else "",
         "trigger": lambda v: TRIGGER_NAMES[v] if v else "",
         "scopes": scopes,
-        "level": lambda v: UNIT_LEVELS[v] if v else "",
+        "level": lambda v: LEVEL_NAMES[v] if v else "",
+        "subject_kind": coded,
         "historical": yes_no,
         "flagged": yes_no,
     }

@@ -83,7 +83,6 @@ def _write_veto_xlsx(rows, out) -> None:
     labels, translations = spreadsheet_words()
     # The report's reason is already Chinese (the grounds in words): no code column beside it.
     translations = {c: tr for c, tr in translations.items() if c != "reason"}
-    labels = labels | {"reason": "否决事由"}
     cols = list(rows[0].keys()) if rows else ["unit_code"]
     write_xlsx(rows, cols, out, labels=labels, translations=translations, sheet="一票否决")
 

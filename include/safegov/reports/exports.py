@@ -163,9 +163,12 @@ def _month_bounds(from_key: str | None, to_key: str | None) -> tuple[dt.datetime
     return lo, hi
 
 
-def export_quarantine(session, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+def export_quarantine(
+    session, from_key: str | None = None, to_key: str | None = None, *, where: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
     """One row per rejection reason of quarantined rows received in [from_key, to_key]
-    (months, Asia/Shanghai), with the row as submitted in ``raw`` (JSON)."""
+    (months, Asia/Shanghai), with the row as submitted in ``raw`` (JSON). ``where``: more
+    SQL conditions (the dashboard's unit scope), as for every export."""
     from sqlalchemy import select
 
     from safegov.db.models import RawRow, Rejection, SubmissionFile
@@ -196,6 +199,7 @@ def export_quarantine(session, from_key: str | None = None, to_key: str | None =
         stmt = stmt.where(RawRow.received_at >= lo)
     if hi is not None:
         stmt = stmt.where(RawRow.received_at < hi)
+    stmt = stmt.where(*where)
     out = []
     for r in session.execute(stmt):
         d = dict(r._mapping)
@@ -236,7 +240,9 @@ def _day_bounds(from_key: str | None, to_key: str | None) -> tuple[dt.date | Non
     return (parse_period(from_key).first if from_key else None, parse_period(to_key).last if to_key else None)
 
 
-def export_cases(session, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+def export_cases(
+    session, from_key: str | None = None, to_key: str | None = None, *, where: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
     """Cases whose period (or event day: accident day, hazard deadline, ticket due date)
     starts in [from_key, to_key]; ``persons`` are the leader ids (or names) joined by ``;``."""
     from sqlalchemy import select
@@ -244,7 +250,7 @@ def export_cases(session, from_key: str | None = None, to_key: str | None = None
     from safegov.db.models import Case
 
     lo, hi = _day_bounds(from_key, to_key)
-    stmt = select(Case).order_by(Case.period_start, Case.id)
+    stmt = select(Case).where(*where).order_by(Case.period_start, Case.id)
     if lo is not None:
         stmt = stmt.where(Case.period_start >= lo)
     if hi is not None:
@@ -269,7 +275,9 @@ def export_cases(session, from_key: str | None = None, to_key: str | None = None
     ]
 
 
-def export_blacklist(session, from_key: str | None = None, to_key: str | None = None) -> list[dict[str, Any]]:
+def export_blacklist(
+    session, from_key: str | None = None, to_key: str | None = None, *, where: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
     """Blacklist entries whose trigger day (candidate_on) lies in [from_key, to_key]
     (both optional: the whole list); ``scopes`` joined by ``;``."""
     from sqlalchemy import select
@@ -277,7 +285,7 @@ def export_blacklist(session, from_key: str | None = None, to_key: str | None = 
     from safegov.db.models import BlacklistEntry
 
     lo, hi = _day_bounds(from_key, to_key)
-    stmt = select(BlacklistEntry).order_by(BlacklistEntry.candidate_on, BlacklistEntry.id)
+    stmt = select(BlacklistEntry).where(*where).order_by(BlacklistEntry.candidate_on, BlacklistEntry.id)
     if lo is not None:
         stmt = stmt.where(BlacklistEntry.candidate_on >= lo)
     if hi is not None:
@@ -328,7 +336,7 @@ def period_keys_overlapping(from_key: str, to_key: str) -> list[str]:
     return keys
 
 
-def export_evaluations(session, from_key: str, to_key: str) -> list[dict[str, Any]]:
+def export_evaluations(session, from_key: str, to_key: str, *, where: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Evaluations (SPEC §9 columns) whose period overlaps [from_key, to_key]: months, and the
     quarters, halves and years that overlap them (event rows carry the month of the event,
     one-off obligations the due year), ordered by obligation, period, subject.
@@ -343,7 +351,7 @@ def export_evaluations(session, from_key: str, to_key: str) -> list[dict[str, An
     cols = [getattr(Evaluation, c) for c in EVALUATION_COLUMNS]
     out: list[dict[str, Any]] = []
     for i in range(0, len(keys), 500):
-        stmt = select(*cols).where(Evaluation.period.in_(keys[i : i + 500]))
+        stmt = select(*cols).where(Evaluation.period.in_(keys[i : i + 500]), *where)
         out += [dict(zip(EVALUATION_COLUMNS, row, strict=True)) for row in session.execute(stmt)]
     out.sort(key=lambda r: (r["obligation_id"], r["period"], r["subject_id"]))
     return out

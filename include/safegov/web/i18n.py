@@ -82,6 +82,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "draft": ("草稿", "Draft"),
     "files": ("文件", "Files"),
     "lang_switch": ("English", "中文"),
+    "download": ("下载", "Download"),
     "load_ms": ("页面生成耗时", "Page built in"),
     "met": ("按时履职", "met"),
     "met_late": ("逾期报送", "met late"),

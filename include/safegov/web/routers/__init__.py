@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from safegov.web.routers import blacklist, bulletins, cases, data_docs, meta, outbox, overview, quality
+from safegov.web.routers import blacklist, bulletins, cases, data_docs, exports, meta, outbox, overview, quality
 
 ROUTERS = [
     overview.router,
@@ -12,5 +12,6 @@ ROUTERS = [
     data_docs.router,
     outbox.router,
     bulletins.router,
+    exports.router,
     meta.router,
 ]

@@ -68,6 +68,12 @@ def test_the_download_applies_the_page_filter(as_user):
     assert march and {r["period"] for r in march} <= {"2024-03", "2024-Q1", "2024-H1", "2024"}
     assert "2024-01" in {r["period"] for r in year}
 
+    # The blacklist page's search (an enterprise name), as the page filters its table.
+    found = _csv(as_user("region_office", "/exports/blacklist", params={"q": "东河"}))
+    assert [r["enterprise_id"] for r in found] == [ENT_B]
+    page = as_user("region_office", "/api/blacklist", params={"q": "东河"}).json()
+    assert [r["enterprise_id"] for r in page] == [ENT_B]
+
 
 def test_file_name_is_chinese_and_the_type_is_excel(as_user):
     resp = as_user("xincheng_office", "/exports/blacklist", params={"format": "xlsx"})

@@ -464,6 +464,17 @@ def compliance_trend(
 # --------------------------------------------------------------------------- blacklist
 
 
+def blacklist_search(q: str):
+    """The blacklist page's search as a condition on ``BlacklistEntry`` alone (credit code,
+    enterprise name or trigger containing ``q``), so the page and its download filter alike."""
+    like = f"%{q.strip()}%"
+    return or_(
+        BlacklistEntry.enterprise_id.ilike(like),
+        BlacklistEntry.enterprise_id.in_(select(Enterprise.enterprise_id).where(Enterprise.name.ilike(like))),
+        BlacklistEntry.trigger.ilike(like),
+    )
+
+
 def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     stmt = (
         select(BlacklistEntry, Enterprise.name, Enterprise.county_code)
@@ -473,14 +484,7 @@ def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: in
         .limit(limit)
     )
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                BlacklistEntry.enterprise_id.ilike(like),
-                Enterprise.name.ilike(like),
-                BlacklistEntry.trigger.ilike(like),
-            )
-        )
+        stmt = stmt.where(blacklist_search(q))
     out = []
     for entry, name, county in session.execute(stmt):
         d = _row_dict(entry)

@@ -1,5 +1,6 @@
 """Downloads of the exports (``safegov export``) from the dashboard tables, as CSV or Excel
-(``/exports/{kind}?format=csv|xlsx&from=&to=``; evaluations also ``obligation=``).
+(``/exports/{kind}?format=csv|xlsx&from=&to=``; evaluations also ``obligation=``, the
+blacklist ``q=``, the page's search).
 
 The files are the command's files, written by the same functions, with the user's unit scope
 added to the export's own SQL (``queries.unit_clause`` / ``enterprise_clause``, as the pages
@@ -61,6 +62,7 @@ def download(
     from_: Annotated[str | None, Query(alias="from")] = None,
     to: str | None = None,
     obligation: str | None = None,
+    q: str | None = None,
 ):
     if kind not in EXPORTS:
         raise HTTPException(404, f"no export {kind!r}")
@@ -74,6 +76,8 @@ def download(
             raise HTTPException(400, "evaluations need from and to")
         if obligation:
             where.append(Evaluation.obligation_id == obligation)
+    if kind == "blacklist" and q:
+        where.append(queries.blacklist_search(q))
     export, columns = EXPORTS[kind]
     try:
         rows = export(session, from_, to, where=where)

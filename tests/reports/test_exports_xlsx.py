@@ -21,6 +21,7 @@ from safegov.db.models import (
     Case,
     Enterprise,
     Evaluation,
+    Leader,
     RawRow,
     Rejection,
     SubmissionFile,
@@ -204,6 +205,37 @@ def test_xlsx_translates_codes_and_names_ids(seeded, tmp_path):
     assert (row["status_zh"], row["subject_name"]) == ("未履职", "青城测试煤矿有限公司")
     assert (row["subject_kind_zh"], row["subject_kind"]) == ("企业", "enterprise")
     assert row["counted"] == 0  # whole numbers stay numbers
+
+
+def test_xlsx_names_the_persons_of_a_case(seeded, tmp_path):
+    with Session(seeded) as s, s.begin():
+        s.add(Leader(leader_id="L-1", name="张三", unit_code="150102", role="party_secretary", term_start=AT.date()))
+        s.add(
+            Case(
+                case_key="k2",
+                kind="interview",
+                rule_id="ladder_interview",
+                subject_kind="post",
+                subject_id="150102:party_secretary",
+                unit_code="150102",
+                period="2024-05",
+                period_start=dt.date(2024, 5, 1),
+                step="interview",
+                persons="L-1;李四",
+                state="awaiting_approval",
+                opened_on=dt.date(2024, 6, 2),
+            )
+        )
+    _run(["export", "cases", *PERIOD, "--format", "xlsx"], tmp_path / "c.xlsx")
+    ws = load_workbook(tmp_path / "c.xlsx").active
+    ids = [c.value for c in ws[2]]
+    row = next(
+        r
+        for r in (dict(zip(ids, [c.value for c in x], strict=True)) for x in ws.iter_rows(min_row=3))
+        if r["rule_id"] == "ladder_interview"
+    )
+    assert (row["persons"], row["persons_names"]) == ("L-1;李四", "张三；李四")
+    assert (row["state_zh"], row["kind_zh"]) == ("待审批", "约谈")
 
 
 def test_veto_workbook_says_flagged_and_level_in_chinese(seeded, tmp_path):

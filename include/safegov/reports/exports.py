@@ -364,8 +364,9 @@ NAMED = {"unit_code": "unit_name", "enterprise_id": "enterprise_name", "leader_i
 
 
 def with_names(session, rows: list[dict[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """``rows`` and ``columns`` with the name of each unit, enterprise and leader id (and of a
-    unit or enterprise ``subject_id``) in a column after the id, for files people read.
+    """``rows`` and ``columns`` with the name of each unit, enterprise and leader id (of a unit
+    or enterprise ``subject_id``, of a case's ``persons``) in a column after the id, for files
+    people read.
     An id the registries do not know gets an empty name: the id column still says who."""
     from sqlalchemy import select
 
@@ -378,6 +379,7 @@ def with_names(session, rows: list[dict[str, Any]], columns: Sequence[str]) -> t
                 wanted[kind].add(r[key])
         if r.get("subject_id") and r.get("subject_kind") in ("unit", "enterprise"):
             wanted[r["subject_kind"]].add(r["subject_id"])
+        wanted["leader"].update(p for p in (r.get("persons") or "").split(";") if p)
     tables = {"unit": (Unit.code, Unit.name), "enterprise": (Enterprise.enterprise_id, Enterprise.name)}
     tables["leader"] = (Leader.leader_id, Leader.name)
     names: dict[str, dict[str, str]] = {}
@@ -393,6 +395,8 @@ def with_names(session, rows: list[dict[str, Any]], columns: Sequence[str]) -> t
         out_columns.append(c)
         if c in NAMED or c == "subject_id":
             out_columns.append(NAMED.get(c, "subject_name"))
+        if c == "persons":
+            out_columns.append("persons_names")
     kinds = {"unit_code": "unit", "enterprise_id": "enterprise", "leader_id": "leader"}
     out = []
     for r in rows:
@@ -401,6 +405,9 @@ def with_names(session, rows: list[dict[str, Any]], columns: Sequence[str]) -> t
             named[NAMED[c]] = names[kind].get(r.get(c) or "", "")
         subject_names = names.get(r.get("subject_kind") or "", {})
         named["subject_name"] = subject_names.get(r.get("subject_id") or "", "")
+        # A case's persons are leader ids, or names where the rule had no id: kept as given.
+        persons = (r.get("persons") or "").split(";")
+        named["persons_names"] = "；".join(names["leader"].get(p, p) for p in persons if p)
         out.append(named)
     return out, out_columns
 

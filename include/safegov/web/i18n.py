@@ -139,6 +139,7 @@ COLUMNS: dict[str, str] = {
     "leader_id": "领导干部编号",
     "leader_name": "领导干部姓名",
     "subject_name": "对象名称",
+    "persons_names": "涉及人员姓名",
     "record_date": "记录日期",
     "column": "字段",
     "value": "报送值",

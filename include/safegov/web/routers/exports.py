@@ -38,6 +38,8 @@ def scope_conditions(kind: str, scope: Scope) -> list[Any]:
     """The user's scope as conditions on the export's rows, as the pages put it: cases and
     evaluations by their unit, blacklist entries by their enterprise's county, quarantined
     rows by their unit hint, else their enterprise's county (``queries.quality``)."""
+    if scope.kind == "all":
+        return []  # no condition, rather than a sub-select of every submitted row
     if kind == "evaluations":
         return [queries.unit_clause(Evaluation.unit_code, scope)]
     if kind == "cases":

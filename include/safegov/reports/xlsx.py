@@ -24,8 +24,23 @@ from safegov.reports.exports import FORMULA_PREFIXES
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# Columns whose text is long (free text, JSON, id lists): wide; the rest fit their header.
-_WIDE = {"raw": 60, "message": 40, "reason": 40, "reason_zh": 40, "evidence": 30, "persons": 24}
+# Columns whose text is long (free text, JSON, id lists, Chinese names): wide; ids fit a
+# credit code; the rest fit their header.
+_WIDE = {
+    "raw": 60,
+    "message": 40,
+    "reason": 40,
+    "reason_zh": 40,
+    "evidence": 30,
+    "persons": 24,
+    "persons_names": 24,
+    "enterprise_name": 30,
+    "subject_name": 30,
+    "unit_name": 20,
+    "trigger_zh": 30,
+    "scopes_zh": 30,
+    "file_name": 30,
+}
 _ID_WIDTH = 22  # an 18-character credit code with room to spare
 
 
@@ -50,7 +65,7 @@ def xlsx_layout(
 def _width(col: str, label: str) -> float:
     if col in _WIDE:
         return _WIDE[col]
-    if col.endswith(("_id", "_code")) or col in ("subject_id", "enterprise_id"):
+    if col.endswith(("_id", "_code")):
         return _ID_WIDTH
     # A CJK character is about two Latin characters wide.
     return max(2 * len(label), len(col)) + 3

@@ -198,6 +198,9 @@ def test_xlsx_translates_codes_and_names_ids(seeded, tmp_path):
     assert row["trigger_zh"] == "瞒报、谎报生产安全事故" and row["trigger"] == "false_report"
     assert row["scopes_zh"] == "招投标、授予荣誉"
     assert ids.index("state_zh") + 1 == ids.index("state")  # the code right after its words
+    # Widths set, not Excel's default 8.43: a credit code and an enterprise name fit.
+    width = {i: ws.column_dimensions[ws.cell(2, n).column_letter].width for n, i in enumerate(ids, start=1)}
+    assert width["enterprise_id"] >= 20 and width["enterprise_name"] >= 2 * len("青城测试煤矿有限公司")
 
     _run(["export", "evaluations", *PERIOD, "--format", "xlsx"], tmp_path / "e.xlsx")
     ws = load_workbook(tmp_path / "e.xlsx").active

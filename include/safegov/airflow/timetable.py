@@ -30,6 +30,12 @@ Choices where Airflow leaves room:
   year beyond the package's is one the calendar held back, so it is never skipped.
 - A period whose grace end is unknown is not *closed*: a manual trigger takes the latest
   period whose grace is known to have ended.
+- A scheduled run's id carries its period key: ``scheduled__2024-03``, ``scheduled__2024-Q1``,
+  ``scheduled__2024-H1``, ``scheduled__2024``; a period has one scheduled run, so the id is
+  unique. Manual and backfill runs keep Airflow's ids (``manual__<run_after>``,
+  ``backfill__<run_after>``): a period may be triggered by hand more than once, and Airflow
+  3.3 names a backfill's runs itself (``DagRun.generate_run_id``, not the timetable) except
+  for a partitioned DAG's re-run, which this timetable is not.
 
 The class is registered by ``plugins/safegov_plugin.py`` so that the scheduler can
 deserialize it. It imports only ``safegov.core`` (``holidays.yaml`` is read only for a year
@@ -44,6 +50,7 @@ from typing import Any
 
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
+from airflow.utils.types import DagRunType
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import (
@@ -183,6 +190,19 @@ class GraceTimetable(Timetable):
         """A manual run evaluates the latest period whose grace has ended by ``run_after``."""
         period = self.latest_closed(_local(run_after))
         return DataInterval(_pendulum(period.start), _pendulum(period.end))
+
+    def generate_run_id(
+        self,
+        *,
+        run_type: DagRunType,
+        run_after: pendulum.DateTime,
+        data_interval: DataInterval | None,
+        **extra: Any,
+    ) -> str:
+        """``scheduled__<period key>`` for a scheduled run; Airflow's id otherwise (module docstring)."""
+        if run_type == DagRunType.SCHEDULED and data_interval is not None:
+            return run_type.generate_run_id(suffix=self.period_for(data_interval.start).key)
+        return super().generate_run_id(run_type=run_type, run_after=run_after, data_interval=data_interval, **extra)
 
     def next_dagrun_info(
         self,

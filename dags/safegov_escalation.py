@@ -26,6 +26,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param
 from airflow.sdk.exceptions import AirflowSkipException
 
+from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
 from safegov.airflow.tasks import (
     AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
@@ -88,9 +89,11 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["safegov", "escalation", "approval"],
 ) as dag:
-    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task, max_active_tis_per_dag=1)
+    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task, max_active_tis_per_dag=1, pool=DB_POOL)
     approve = CaseApprovalOperator(task_id="approve_cases", cases_task_id="escalate")
-    deliver = PythonOperator(task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed")
+    deliver = PythonOperator(
+        task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed", pool=SENDGRID_POOL
+    )
     checkpoint = PythonOperator(
         task_id="checkpoint_audit",
         python_callable=checkpoint_audit_task,

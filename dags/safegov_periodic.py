@@ -19,6 +19,7 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
+from safegov.airflow.pools import DB_POOL
 from safegov.airflow.tasks import (
     DEFAULT_ARGS,
     EVALUATIONS,
@@ -61,6 +62,7 @@ for _cadence in PERIODIC:
                 task_id=ob.id.lower(),
                 python_callable=evaluate_obligation,
                 op_kwargs={"obligation_id": ob.id, "cadence": _cadence.value, "grace_working_days": _grace},
+                pool=DB_POOL,
                 doc_md=f"{ob.title} — 〔{'〕〔'.join(ob.article)}〕",
             )
             for ob in _obligations

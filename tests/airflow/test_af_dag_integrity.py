@@ -72,6 +72,7 @@ PARSE_SCRIPT = textwrap.dedent(
             "timezone": str(dag.timezone.name if hasattr(dag.timezone, "name") else dag.timezone),
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
             "tasks": [t.task_id for t in dag.tasks],
+            "pools": {t.task_id: t.pool for t in dag.tasks},
             "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
             "on_failure": sorted({
                 cb.__name__
@@ -179,3 +180,28 @@ def test_every_task_alerts_the_operators_under_a_chinese_dag_title(parsed):
     assert set(parsed["dags"]) == set(DAG_TITLES)
     for dag_id, dag in parsed["dags"].items():
         assert dag["on_failure"] == ["alert_operators"], dag_id
+
+
+def test_heavy_writers_and_senders_run_in_their_pools(parsed):
+    """safegov_db for the compliance DB's heavy writers, sendgrid for what sends mail (README)."""
+    from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
+
+    pools = {(dag_id, task): pool for dag_id, dag in parsed["dags"].items() for task, pool in dag["pools"].items()}
+    senders = {key for key in pools if key[1] == "deliver"}
+    writers = {
+        key
+        for key in pools
+        if key[0] in {"safegov_monthly", "safegov_quarterly", "safegov_half_yearly", "safegov_yearly"}
+        and key[1] != "announce_evaluations"
+    }
+    writers |= {
+        ("safegov_ingest", "ingest_inbox"),
+        ("safegov_escalation", "escalate"),
+        ("safegov_events", "evaluate_events"),
+        ("safegov_late_data", "reevaluate_touched"),
+        ("safegov_notify", "sweep_event_deadlines"),
+    }
+    assert senders == {("safegov_escalation", "deliver"), ("safegov_notify", "deliver")}
+    assert {key: pools[key] for key in senders} == dict.fromkeys(senders, SENDGRID_POOL)
+    assert {key: pools[key] for key in writers} == dict.fromkeys(writers, DB_POOL)
+    assert {pools[key] for key in set(pools) - senders - writers} == {"default_pool"}

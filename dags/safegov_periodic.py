@@ -26,9 +26,10 @@ from safegov.airflow.tasks import (
     START_DATE,
     announce_evaluations,
     evaluate_obligation,
+    now,
     register,
 )
-from safegov.airflow.timetable import GraceTimetable
+from safegov.airflow.timetable import GraceTimetable, with_schedule_notice
 from safegov.core.periods import PERIODIC
 
 _TITLE = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年"}
@@ -46,11 +47,16 @@ for _cadence in PERIODIC:
         f"{__doc__}\n\n## {_cadence.value} obligations ({_TITLE[_cadence.value]})\n\n"
         "| id | article | title | quota | grace (working days) |\n|---|---|---|---|---|\n" + _table
     )
+    _timetable = GraceTimetable(_cadence, _grace)
+    # a next run that cannot be computed (holiday calendar not entered) says why in the UI
+    _description, _doc = with_schedule_notice(
+        _timetable, f"Evaluate the {_cadence.value} obligations when each period's grace has ended", _doc, now()
+    )
     with DAG(
         dag_id=f"safegov_{_cadence.value}",
-        description=f"Evaluate the {_cadence.value} obligations when each period's grace has ended",
+        description=_description,
         doc_md=_doc,
-        schedule=GraceTimetable(_cadence, _grace),
+        schedule=_timetable,
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,  # periods in order: the ladder counts consecutive misses

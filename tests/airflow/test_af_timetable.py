@@ -261,3 +261,18 @@ def test_manual_and_backfill_run_ids_stay_airflows():
     assert tt.generate_run_id(run_type=DagRunType.BACKFILL_JOB, run_after=after, data_interval=interval) == (
         f"backfill__{after.isoformat()}"
     )
+
+
+def test_next_grace_end_problem_names_the_period_and_the_missing_year(holidays_file):
+    from safegov.airflow.timetable import with_schedule_notice
+
+    tt = GraceTimetable("monthly", 5)
+    # 3 December 2026: the next run is November's, whose grace ends in December — known.
+    assert tt.next_grace_end_problem(sh(2026, 12, 3, 12)) is None
+    assert with_schedule_notice(tt, "d", "doc", sh(2026, 12, 3, 12)) == ("d", "doc")
+    # After November's grace: December's runs into 2027, which the calendar lacks.
+    problem = tt.next_grace_end_problem(sh(2026, 12, 20))
+    assert "2026-12" in problem and "2027年法定节假日安排未录入" in problem
+    description, doc = with_schedule_notice(tt, "d", "doc", sh(2026, 12, 20))
+    assert description == f"d {problem}" and doc.startswith(f"> **{problem}**") and doc.endswith("doc")
+    assert GraceTimetable("yearly", 5).next_grace_end_problem(sh(2024, 6, 1)) is None

@@ -184,6 +184,25 @@ class GraceTimetable(Timetable):
 
         return self.grace_end(period).year > package_years()[1]
 
+    def next_grace_end_problem(self, moment: dt.datetime) -> str | None:
+        """Why the grace end of the next period to run after ``moment`` cannot be computed,
+        in Chinese; ``None`` when it can.
+
+        The next period is the latest one whose grace had not ended at ``moment``: the
+        previous period until its grace ends, the current one after. Called by the DAG file
+        at parse time, so it stays cheap: no database, and ``holidays.yaml`` is read only
+        when the grace end falls beyond the package's years.
+        """
+        period = self.period_for(moment).previous()
+        for _ in range(2):
+            try:
+                if self.grace_end(period) > moment:
+                    return None
+            except (CalendarRangeError, SafegovError) as exc:
+                return f"⚠ 暂无法排程：{period.key} 的宽限期截止日无法计算（{exc}）；录入后自动按顺序排程。"
+            period = period.next()
+        return None  # unreachable: the current period's grace ends after ``moment``
+
     # ------------------------------------------------------------------ Airflow API
 
     def infer_manual_data_interval(self, *, run_after: dt.datetime) -> DataInterval:
@@ -248,6 +267,19 @@ class GraceTimetable(Timetable):
     def _first_at_or_after(self, moment: dt.datetime) -> Period:
         period = period_of(moment, self.cadence)
         return period if period.start >= moment else period.next()
+
+
+def with_schedule_notice(
+    timetable: GraceTimetable, description: str, doc_md: str, moment: dt.datetime
+) -> tuple[str, str]:
+    """``description`` and ``doc_md`` with the reason appended when the DAG's next run
+    cannot be computed at ``moment`` (``next_grace_end_problem``), so that the UI says why
+    nothing is scheduled; unchanged otherwise. The DAG file calls it at each parse: the
+    notice disappears at the first parse after the year is entered."""
+    problem = timetable.next_grace_end_problem(moment)
+    if problem is None:
+        return description, doc_md
+    return f"{description} {problem}", f"> **{problem}**\n\n{doc_md}"
 
 
 def dag_timetable(cadence: Cadence | str, register=None) -> GraceTimetable:

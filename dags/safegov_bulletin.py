@@ -11,14 +11,20 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
-from safegov.airflow.tasks import DEFAULT_ARGS, START_DATE, bulletin_task
-from safegov.airflow.timetable import GraceTimetable
+from safegov.airflow.tasks import DEFAULT_ARGS, START_DATE, bulletin_task, now
+from safegov.airflow.timetable import GraceTimetable, with_schedule_notice
+
+_timetable = GraceTimetable("monthly", 0)
+# a next run that cannot be computed (holiday calendar not entered) says why in the UI
+_description, _doc = with_schedule_notice(
+    _timetable, "Draft the monthly bulletin of every safety office", __doc__, now()
+)
 
 with DAG(
     dag_id="safegov_bulletin",
-    description="Draft the monthly bulletin of every safety office",
-    doc_md=__doc__,
-    schedule=GraceTimetable("monthly", 0),
+    description=_description,
+    doc_md=_doc,
+    schedule=_timetable,
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

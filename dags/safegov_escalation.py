@@ -24,13 +24,16 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
 from safegov.airflow.tasks import (
+    APPROVAL_RESPONSE_TIMEOUT,
     AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
     EVALUATIONS,
     START_DATE,
+    approvers,
     checkpoint_audit_task,
     decide_task,
     deliver_task,
@@ -49,6 +52,8 @@ class CaseApprovalOperator(HITLOperator):
             options=[self.APPROVE, self.REJECT],
             multiple=False,
             params={"reason": Param("", type=["string", "null"], description="Why (required to reject)")},
+            # no `defaults`: at expiry nothing is chosen for the office (process_trigger_event_error)
+            response_timeout=APPROVAL_RESPONSE_TIMEOUT,
             **kwargs,
         )
         self.cases_task_id = cases_task_id
@@ -61,7 +66,19 @@ class CaseApprovalOperator(HITLOperator):
         if not listed.get("case_ids"):
             raise AirflowSkipException("no case awaits approval")
         self.body = listed.get("approval_body")
+        # only the users of the deciding offices may answer (config/dashboard_users.yaml)
+        self.assigned_users = approvers(listed.get("deciding_units") or [""])
         return super().execute(context)
+
+    def process_trigger_event_error(self, event: dict[str, Any]) -> None:
+        if event.get("error_type") == "timeout":
+            # Escalate, never approve: fail at once (no retry would re-ask the same office);
+            # the failure alerts the operators and the cases stay awaiting approval.
+            raise AirflowFailException(
+                f"审批超时：决定单位在 {APPROVAL_RESPONSE_TIMEOUT.days} 天内未作决定；案件仍待审批（不会自动批准），"
+                "请督促决定单位或以 safegov cases approve|reject 处理"
+            )
+        super().process_trigger_event_error(event)
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
         result = super().execute_complete(context, event)
@@ -88,9 +105,11 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["safegov", "escalation", "approval"],
 ) as dag:
-    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task, max_active_tis_per_dag=1)
+    escalate = PythonOperator(task_id="escalate", python_callable=escalate_task, max_active_tis_per_dag=1, pool=DB_POOL)
     approve = CaseApprovalOperator(task_id="approve_cases", cases_task_id="escalate")
-    deliver = PythonOperator(task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed")
+    deliver = PythonOperator(
+        task_id="deliver", python_callable=deliver_task, trigger_rule="none_failed", pool=SENDGRID_POOL
+    )
     checkpoint = PythonOperator(
         task_id="checkpoint_audit",
         python_callable=checkpoint_audit_task,

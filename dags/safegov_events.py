@@ -23,6 +23,7 @@ import operator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
+from safegov.airflow.pools import DB_POOL
 from safegov.airflow.tasks import (
     DEFAULT_ARGS,
     EVALUATIONS_ALIAS,
@@ -45,7 +46,9 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["safegov", "evaluation", "events"],
 ) as events_dag:
-    PythonOperator(task_id="evaluate_events", python_callable=evaluate_events_task, outlets=[EVALUATIONS_ALIAS])
+    PythonOperator(
+        task_id="evaluate_events", python_callable=evaluate_events_task, outlets=[EVALUATIONS_ALIAS], pool=DB_POOL
+    )
 
 with DAG(
     dag_id="safegov_late_data",
@@ -58,4 +61,6 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=["safegov", "evaluation", "late-data"],
 ) as late_dag:
-    PythonOperator(task_id="reevaluate_touched", python_callable=reevaluate_late_task, outlets=[EVALUATIONS_ALIAS])
+    PythonOperator(
+        task_id="reevaluate_touched", python_callable=reevaluate_late_task, outlets=[EVALUATIONS_ALIAS], pool=DB_POOL
+    )

@@ -17,6 +17,7 @@ import datetime as dt
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable
 
+from safegov.airflow.pools import DB_POOL
 from safegov.airflow.tasks import DEFAULT_ARGS, RECORDS_ALIAS, START_DATE, TIMEZONE, ingest_inbox
 
 with DAG(
@@ -34,6 +35,7 @@ with DAG(
     PythonOperator(
         task_id="ingest_inbox",
         python_callable=ingest_inbox,
+        pool=DB_POOL,
         outlets=[RECORDS_ALIAS],
         # first in the queue: evaluations should see the records that have arrived
         priority_weight=100,

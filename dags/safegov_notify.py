@@ -34,6 +34,7 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable
 
+from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
 from safegov.airflow.tasks import (
     AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
@@ -60,7 +61,7 @@ with DAG(
     tags=["safegov", "email"],
 ) as dag:
     sweep = PythonOperator(
-        task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS]
+        task_id="sweep_event_deadlines", python_callable=daily_events_task, outlets=[EVALUATIONS_ALIAS], pool=DB_POOL
     )
     queue = PythonOperator(task_id="queue_reminders", python_callable=reminders_task)
     stale = PythonOperator(task_id="remind_stale_approvals", python_callable=stale_approvals_task)
@@ -68,7 +69,7 @@ with DAG(
     # holding back the day's other mail. What it queues is sent by this run's deliver when
     # queued before it starts, otherwise by the next day's.
     watch = PythonOperator(task_id="watch_calendar", python_callable=calendar_watch_task)
-    deliver = PythonOperator(task_id="deliver", python_callable=deliver_task)
+    deliver = PythonOperator(task_id="deliver", python_callable=deliver_task, pool=SENDGRID_POOL)
     checkpoint = PythonOperator(
         task_id="checkpoint_audit",
         python_callable=checkpoint_audit_task,

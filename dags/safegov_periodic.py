@@ -19,15 +19,17 @@ from __future__ import annotations
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
+from safegov.airflow.pools import DB_POOL
 from safegov.airflow.tasks import (
     DEFAULT_ARGS,
     EVALUATIONS,
     START_DATE,
     announce_evaluations,
     evaluate_obligation,
+    now,
     register,
 )
-from safegov.airflow.timetable import GraceTimetable
+from safegov.airflow.timetable import GraceTimetable, with_schedule_notice
 from safegov.core.periods import PERIODIC
 
 _TITLE = {"monthly": "每月", "quarterly": "每季度", "half_yearly": "每半年", "yearly": "每年"}
@@ -45,11 +47,16 @@ for _cadence in PERIODIC:
         f"{__doc__}\n\n## {_cadence.value} obligations ({_TITLE[_cadence.value]})\n\n"
         "| id | article | title | quota | grace (working days) |\n|---|---|---|---|---|\n" + _table
     )
+    _timetable = GraceTimetable(_cadence, _grace)
+    # a next run that cannot be computed (holiday calendar not entered) says why in the UI
+    _description, _doc = with_schedule_notice(
+        _timetable, f"Evaluate the {_cadence.value} obligations when each period's grace has ended", _doc, now()
+    )
     with DAG(
         dag_id=f"safegov_{_cadence.value}",
-        description=f"Evaluate the {_cadence.value} obligations when each period's grace has ended",
+        description=_description,
         doc_md=_doc,
-        schedule=GraceTimetable(_cadence, _grace),
+        schedule=_timetable,
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,  # periods in order: the ladder counts consecutive misses
@@ -61,6 +68,7 @@ for _cadence in PERIODIC:
                 task_id=ob.id.lower(),
                 python_callable=evaluate_obligation,
                 op_kwargs={"obligation_id": ob.id, "cadence": _cadence.value, "grace_working_days": _grace},
+                pool=DB_POOL,
                 doc_md=f"{ob.title} — 〔{'〕〔'.join(ob.article)}〕",
             )
             for ob in _obligations

@@ -12,7 +12,7 @@
 #
 # Running it again is safe: data, runs and the password are kept (markers in airflow_home/).
 # Stop with Ctrl-C.  Options via environment: SAFEGOV_ADMIN_PASSWORD, SAFEGOV_SKIP_DEMO=1,
-# SAFEGOV_SKIP_BACKFILL=1, AIRFLOW__API__PORT, SAFEGOV_SENDGRID_HOST (default: the local
+# SAFEGOV_SKIP_BACKFILL=1, SAFEGOV_POOL_DB_SLOTS, SAFEGOV_POOL_SENDGRID_SLOTS, AIRFLOW__API__PORT, SAFEGOV_SENDGRID_HOST (default: the local
 # SendGrid-compatible server started here on :8025).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,11 +47,9 @@ say "Airflow metadata database: $AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { tail -20 "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 say "compliance database: $SAFEGOV_DATABASE_URL"
 safegov db init
-if [[ "$SAFEGOV_DATABASE_URL" == sqlite* ]]; then
-  # SQLite takes one writer at a time: run one task at a time rather than have tasks fail
-  # with "database is locked" (human approvals waiting for input hold no slot).
-  airflow pools set default_pool 1 "one writer at a time on the SQLite compliance database" >/dev/null
-fi
+# The pools the tasks run in (safegov_db: 1 slot on SQLite, one heavy writer at a time;
+# sendgrid); a task in a missing pool is never scheduled. Sizes: SAFEGOV_POOL_*_SLOTS.
+python -m safegov.airflow.pools
 
 # ---------------------------------------------------------------- demo data (first run only)
 demo_marker="$AIRFLOW_HOME/.safegov-demo-written"

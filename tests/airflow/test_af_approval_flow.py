@@ -31,7 +31,7 @@ from safegov.core.periods import TZ
 
 pytestmark = pytest.mark.slow
 
-OFFICE_USER = "region-office"
+OFFICE_USER = "region_office"  # mapped to 150000, the deciding office, in config/dashboard_users.yaml
 
 DAG_TEST = textwrap.dedent(
     """
@@ -54,6 +54,11 @@ DAG_TEST = textwrap.dedent(
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
+    from airflow.api_fastapi.app import init_auth_manager
+
+    # the form is assigned to the deciding office's users: the answer is checked by the auth
+    # manager, as the API server does (SimpleAuthManager: the user's name is its id)
+    init_auth_manager()
 
     def answer_the_form():
         while True:
@@ -63,7 +68,8 @@ DAG_TEST = textwrap.dedent(
                     TaskInstance.state == TaskInstanceState.AWAITING_INPUT))
                 if ti is not None:
                     form = session.get(HITLDetail, ti.id)
-                    print("@@form", json.dumps({"options": form.options, "body": form.body}), flush=True)
+                    print("@@form", json.dumps({"options": form.options, "body": form.body,
+                                               "assigned": [u["id"] for u in form.assigned_users or []]}), flush=True)
                     update_hitl_detail(dag_id=ti.dag_id, dag_run_id=ti.run_id, task_id=ti.task_id,
                                        map_index=ti.map_index, session=session,
                                        update_hitl_detail_payload=UpdateHITLDetailPayload(**answer),
@@ -149,6 +155,7 @@ def test_approve_opens_the_case_and_sends_its_notices(run_flow, engine, mailserv
     form, run = run_flow({"chosen_options": ["Approve"], "params_input": {"reason": ""}})
 
     assert form["options"] == ["Approve", "Reject"]
+    assert form["assigned"] == ["admin", OFFICE_USER]  # the users of the deciding office, 150000
     assert "DUAL-INTERVIEW-COUNTY" in form["body"] and f"{eh.COUNTY}-ps;{eh.COUNTY}-gh" in form["body"]
     assert run == {
         "state": "success",

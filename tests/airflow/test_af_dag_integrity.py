@@ -69,9 +69,11 @@ PARSE_SCRIPT = textwrap.dedent(
             "owners": sorted({t.owner for t in dag.tasks}),
             "retries": sorted({t.retries for t in dag.tasks}),
             "doc_md": dag.doc_md or "",
+            "description": dag.description or "",
             "timezone": str(dag.timezone.name if hasattr(dag.timezone, "name") else dag.timezone),
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
             "tasks": [t.task_id for t in dag.tasks],
+            "pools": {t.task_id: t.pool for t in dag.tasks},
             "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
             "on_failure": sorted({
                 cb.__name__
@@ -89,12 +91,10 @@ PARSE_SCRIPT = textwrap.dedent(
 ).replace("{FORBIDDEN}", repr(set(FORBIDDEN_MODULES)))
 
 
-@pytest.fixture(scope="module")
-def parsed(tmp_path_factory):
-    home = tmp_path_factory.mktemp("parse_home")
+def parse_dags(home: Path, **env: str) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", PARSE_SCRIPT, str(DAGS)],
-        env=airflow_env(home),
+        env=airflow_env(home, **env),
         capture_output=True,
         text=True,
         timeout=300,
@@ -103,6 +103,11 @@ def parsed(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@"))
     return json.loads(line[2:])
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory):
+    return parse_dags(tmp_path_factory.mktemp("parse_home"), SAFEGOV_NOW="2026-12-03T12:00:00+08:00")
 
 
 def test_every_dag_file_imports_without_error(parsed):
@@ -179,3 +184,51 @@ def test_every_task_alerts_the_operators_under_a_chinese_dag_title(parsed):
     assert set(parsed["dags"]) == set(DAG_TITLES)
     for dag_id, dag in parsed["dags"].items():
         assert dag["on_failure"] == ["alert_operators"], dag_id
+
+
+def test_heavy_writers_and_senders_run_in_their_pools(parsed):
+    """safegov_db for the compliance DB's heavy writers, sendgrid for what sends mail (README)."""
+    from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
+
+    pools = {(dag_id, task): pool for dag_id, dag in parsed["dags"].items() for task, pool in dag["pools"].items()}
+    senders = {key for key in pools if key[1] == "deliver"}
+    writers = {
+        key
+        for key in pools
+        if key[0] in {"safegov_monthly", "safegov_quarterly", "safegov_half_yearly", "safegov_yearly"}
+        and key[1] != "announce_evaluations"
+    }
+    writers |= {
+        ("safegov_ingest", "ingest_inbox"),
+        ("safegov_escalation", "escalate"),
+        ("safegov_events", "evaluate_events"),
+        ("safegov_late_data", "reevaluate_touched"),
+        ("safegov_notify", "sweep_event_deadlines"),
+    }
+    assert senders == {("safegov_escalation", "deliver"), ("safegov_notify", "deliver")}
+    assert {key: pools[key] for key in senders} == dict.fromkeys(senders, SENDGRID_POOL)
+    assert {key: pools[key] for key in writers} == dict.fromkeys(writers, DB_POOL)
+    assert {pools[key] for key in set(pools) - senders - writers} == {"default_pool"}
+
+
+def test_a_dag_whose_next_run_cannot_be_computed_says_why(parsed, tmp_path):
+    """On 3 December 2026 the next quarter, half and year end in December, so their grace
+    runs into 2027, not yet entered: those DAGs say so in their description and doc. The
+    monthly DAG's next run is November's (grace ends in December): no notice until
+    November's grace has ended. The bulletin (grace 0) runs at the period's end, known
+    without the calendar."""
+    empty = tmp_path / "holidays.yaml"
+    empty.write_text("years: {}\n", encoding="utf-8")
+    (tmp_path / "home").mkdir()
+    later = parse_dags(tmp_path / "home", SAFEGOV_NOW="2026-12-20T12:00:00+08:00", SAFEGOV_HOLIDAYS=str(empty))
+    for dags, dag_id, key in (
+        (parsed, "safegov_quarterly", "2026-Q4"),
+        (parsed, "safegov_half_yearly", "2026-H2"),
+        (parsed, "safegov_yearly", "2026"),
+        (later, "safegov_monthly", "2026-12"),
+    ):
+        for field in ("description", "doc_md"):
+            text = dags["dags"][dag_id][field]
+            assert f"暂无法排程：{key} 的宽限期截止日" in text and "2027年法定节假日安排未录入" in text, (dag_id, field)
+    for dags, dag_id in ((parsed, "safegov_monthly"), (parsed, "safegov_bulletin"), (later, "safegov_bulletin")):
+        assert "暂无法排程" not in dags["dags"][dag_id]["description"] + dags["dags"][dag_id]["doc_md"], dag_id

@@ -23,6 +23,7 @@ from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, run_airflow, url_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safegov.airflow.pools import pool_specs
 from safegov.core.periods import TZ, parse_period
 
 MONTHS = ["2024-03", "2024-04", "2024-05"]
@@ -179,8 +180,9 @@ def test_backfill_through_a_running_scheduler_equals_direct_evaluation(engine, t
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
         AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
     )
-    # the test data are in a SQLite/PG compliance DB: one writer at a time on SQLite
-    run_airflow(env, "pools", "set", "default_pool", "1", "test")
+    # the evaluation tasks run in safegov_db (1 slot on SQLite): a missing pool is never scheduled
+    for spec in pool_specs(env):
+        run_airflow(env, *spec.cli_args())
     run_airflow(env, "dags", "reserialize")
     run_airflow(
         env,

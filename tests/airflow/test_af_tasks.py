@@ -231,3 +231,44 @@ def test_a_bad_retry_delay_is_refused_at_load(value):
 def test_dags_retry_after_the_configured_delay():
     assert at.DEFAULT_ARGS["retry_delay"] == dt.timedelta(seconds=at.get_settings().task_retry_delay_seconds)
     assert at.DEFAULT_ARGS["retries"] >= 1
+
+
+def test_approvers_are_the_deciding_units_users(tmp_path, monkeypatch):
+    """The approval form is assigned to the users mapped to its deciding units; a unit nobody
+    is mapped to, or a case without one, is refused by name."""
+    from safegov.core.errors import SafegovError
+
+    path = tmp_path / "dashboard_users.yaml"
+    path.write_text(
+        'users:\n  region_office: "150000"\n  admin: "150000"\n  hohhot_office: "150100"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("SAFEGOV_DASHBOARD_USERS", str(path))
+    assert at.approvers(["150000"]) == [
+        {"id": "admin", "name": "admin"},
+        {"id": "region_office", "name": "region_office"},
+    ]
+    assert [u["id"] for u in at.approvers(["150100", "150000", "150100"])] == [
+        "admin",
+        "region_office",
+        "hohhot_office",
+    ]
+    with pytest.raises(SafegovError, match="决定单位 150200 .*没有登记用户"):
+        at.approvers(["150200"])
+    with pytest.raises(SafegovError, match="未记录决定单位"):
+        at.approvers([""])
+
+
+def test_approval_timeout_fails_without_approving():
+    """At expiry the form fails at once (no retry, no default option): nothing is approved."""
+    import importlib.util
+
+    from afhelpers import DAGS
+    from airflow.sdk.exceptions import AirflowFailException
+
+    spec = importlib.util.spec_from_file_location("safegov_escalation_dag", DAGS / "safegov_escalation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    approve = module.dag.get_task("approve_cases")
+    assert approve.defaults is None and approve.response_timeout == at.APPROVAL_RESPONSE_TIMEOUT
+    with pytest.raises(AirflowFailException, match="审批超时"):
+        approve.process_trigger_event_error({"error_type": "timeout", "error": "passed"})

@@ -223,3 +223,56 @@ def test_periods_never_depend_on_the_process_timezone(monkeypatch):
         time.tzset()
     assert got == [("2024-03-01", "2024-04-01", "2024-04-09T00:00:00+08:00")]
     assert dt.datetime(2024, 4, 9, tzinfo=dt.timezone(dt.timedelta(hours=8))).isoformat() == got[0][2]
+
+
+@pytest.mark.parametrize(
+    ("cadence", "start", "run_id"),
+    [
+        ("monthly", sh(2024, 3, 1), "scheduled__2024-03"),
+        ("quarterly", sh(2024, 1, 1), "scheduled__2024-Q1"),
+        ("half_yearly", sh(2024, 7, 1), "scheduled__2024-H2"),
+        ("yearly", sh(2024, 1, 1), "scheduled__2024"),
+    ],
+)
+def test_scheduled_run_id_carries_the_period_key(cadence, start, run_id):
+    from airflow.utils.types import DagRunType
+
+    tt = GraceTimetable(cadence, 5)
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(start, None, catchup=True)
+    )
+    # The interval arrives in UTC (16:00 the day before): the key is the Shanghai period's.
+    interval = DataInterval(info.data_interval.start.in_timezone("UTC"), info.data_interval.end.in_timezone("UTC"))
+    got = tt.generate_run_id(
+        run_type=DagRunType.SCHEDULED, run_after=info.run_after, data_interval=interval, partition_key=None
+    )
+    assert got == run_id
+
+
+def test_manual_and_backfill_run_ids_stay_airflows():
+    from airflow.utils.types import DagRunType
+
+    tt = GraceTimetable("monthly", 5)
+    interval = DataInterval(sh(2024, 3, 1), sh(2024, 4, 1))
+    after = sh(2024, 4, 20, 10)
+    assert tt.generate_run_id(run_type=DagRunType.MANUAL, run_after=after, data_interval=interval) == (
+        f"manual__{after.isoformat()}"
+    )
+    assert tt.generate_run_id(run_type=DagRunType.BACKFILL_JOB, run_after=after, data_interval=interval) == (
+        f"backfill__{after.isoformat()}"
+    )
+
+
+def test_next_grace_end_problem_names_the_period_and_the_missing_year(holidays_file):
+    from safegov.airflow.timetable import with_schedule_notice
+
+    tt = GraceTimetable("monthly", 5)
+    # 3 December 2026: the next run is November's, whose grace ends in December — known.
+    assert tt.next_grace_end_problem(sh(2026, 12, 3, 12)) is None
+    assert with_schedule_notice(tt, "d", "doc", sh(2026, 12, 3, 12)) == ("d", "doc")
+    # After November's grace: December's runs into 2027, which the calendar lacks.
+    problem = tt.next_grace_end_problem(sh(2026, 12, 20))
+    assert "2026-12" in problem and "2027年法定节假日安排未录入" in problem
+    description, doc = with_schedule_notice(tt, "d", "doc", sh(2026, 12, 20))
+    assert description == f"d {problem}" and doc.startswith(f"> **{problem}**") and doc.endswith("doc")
+    assert GraceTimetable("yearly", 5).next_grace_end_problem(sh(2024, 6, 1)) is None

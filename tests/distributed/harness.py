@@ -278,6 +278,10 @@ class Cluster:
             self._created_dbs.append(name)
         self.migrate_compliance()
         self.run_cli(["db", "migrate"], timeout=300)
+        from safegov.airflow.pools import pool_specs
+
+        for spec in pool_specs(self.env()):  # a task in a missing pool is never scheduled
+            self.run_cli(spec.cli_args())
         self.timings["migrate"] = time.monotonic() - t0
         self.spawn("api-server", ["api-server", "--port", str(self.port), "--host", "127.0.0.1"])
         self.spawn("scheduler", ["scheduler"])

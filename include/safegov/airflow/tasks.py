@@ -18,6 +18,7 @@ import pendulum
 from airflow.sdk import Asset, AssetAlias
 
 from safegov.airflow.context import RunContext, as_of_for, local, now
+from safegov.core.errors import SafegovError
 from safegov.core.periods import Cadence, CalendarRangeError, Period, period_of
 from safegov.core.settings import get_settings
 from safegov.devtools.faults import maybe_pause
@@ -358,8 +359,36 @@ def escalate_task(**context) -> dict:
     with session_scope(engine()) as session:
         awaiting = cases_awaiting_approval(session, run_id=run.run_id)
     result["case_ids"] = [int(a["case_id"]) for a in awaiting]
+    # whose users the approval form is assigned to ("" for a case without one: refused there)
+    result["deciding_units"] = sorted({str(a["deciding_unit"] or "") for a in awaiting})
     result["approval_body"] = approval_body(awaiting)
     return jsonable(result)
+
+
+# How long an approval form waits for the deciding office: two working weeks, past the two
+# stale-approval reminders (every 5 working days). Expiry fails the task (no default option:
+# a case is never approved by the clock) and the operators are alerted; the cases stay
+# awaiting approval, answerable with `safegov cases approve|reject`.
+APPROVAL_RESPONSE_TIMEOUT = dt.timedelta(days=14)
+
+
+def approvers(deciding_units: Iterable[str]) -> list[dict[str, str]]:
+    """The Airflow users (HITLUser) mapped to the deciding units in config/dashboard_users.yaml:
+    only they may answer the approval form. A unit nobody is mapped to is refused by name
+    (an unassigned form would let any user with DAG access decide)."""
+    from safegov.web.scope import load_dashboard_users, users_path
+
+    path = users_path()
+    users = load_dashboard_users(path).users
+    out: list[dict[str, str]] = []
+    for unit in sorted(set(deciding_units)):
+        if not unit:
+            raise SafegovError("有待审批案件未记录决定单位，无法指派审批人")
+        names = sorted(user for user, code in users.items() if code == unit)
+        if not names:
+            raise SafegovError(f"决定单位 {unit} 在 {path} 中没有登记用户，无法指派审批人：请登记后重跑该任务")
+        out.extend({"id": name, "name": name} for name in names)
+    return out
 
 
 def approval_body(cases: list[Mapping[str, Any]]) -> str:

@@ -30,6 +30,12 @@ Choices where Airflow leaves room:
   year beyond the package's is one the calendar held back, so it is never skipped.
 - A period whose grace end is unknown is not *closed*: a manual trigger takes the latest
   period whose grace is known to have ended.
+- A scheduled run's id carries its period key: ``scheduled__2024-03``, ``scheduled__2024-Q1``,
+  ``scheduled__2024-H1``, ``scheduled__2024``; a period has one scheduled run, so the id is
+  unique. Manual and backfill runs keep Airflow's ids (``manual__<run_after>``,
+  ``backfill__<run_after>``): a period may be triggered by hand more than once, and Airflow
+  3.3 names a backfill's runs itself (``DagRun.generate_run_id``, not the timetable) except
+  for a partitioned DAG's re-run, which this timetable is not.
 
 The class is registered by ``plugins/safegov_plugin.py`` so that the scheduler can
 deserialize it. It imports only ``safegov.core`` (``holidays.yaml`` is read only for a year
@@ -44,6 +50,7 @@ from typing import Any
 
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
+from airflow.utils.types import DagRunType
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import (
@@ -177,12 +184,44 @@ class GraceTimetable(Timetable):
 
         return self.grace_end(period).year > package_years()[1]
 
+    def next_grace_end_problem(self, moment: dt.datetime) -> str | None:
+        """Why the grace end of the next period to run after ``moment`` cannot be computed,
+        in Chinese; ``None`` when it can.
+
+        The next period is the latest one whose grace had not ended at ``moment``: the
+        previous period until its grace ends, the current one after. Called by the DAG file
+        at parse time, so it stays cheap: no database, and ``holidays.yaml`` is read only
+        when the grace end falls beyond the package's years.
+        """
+        period = self.period_for(moment).previous()
+        for _ in range(2):
+            try:
+                if self.grace_end(period) > moment:
+                    return None
+            except (CalendarRangeError, SafegovError) as exc:
+                return f"⚠ 暂无法排程：{period.key} 的宽限期截止日无法计算（{exc}）；录入后自动按顺序排程。"
+            period = period.next()
+        return None  # unreachable: the current period's grace ends after ``moment``
+
     # ------------------------------------------------------------------ Airflow API
 
     def infer_manual_data_interval(self, *, run_after: dt.datetime) -> DataInterval:
         """A manual run evaluates the latest period whose grace has ended by ``run_after``."""
         period = self.latest_closed(_local(run_after))
         return DataInterval(_pendulum(period.start), _pendulum(period.end))
+
+    def generate_run_id(
+        self,
+        *,
+        run_type: DagRunType,
+        run_after: pendulum.DateTime,
+        data_interval: DataInterval | None,
+        **extra: Any,
+    ) -> str:
+        """``scheduled__<period key>`` for a scheduled run; Airflow's id otherwise (module docstring)."""
+        if run_type == DagRunType.SCHEDULED and data_interval is not None:
+            return run_type.generate_run_id(suffix=self.period_for(data_interval.start).key)
+        return super().generate_run_id(run_type=run_type, run_after=run_after, data_interval=data_interval, **extra)
 
     def next_dagrun_info(
         self,
@@ -228,6 +267,19 @@ class GraceTimetable(Timetable):
     def _first_at_or_after(self, moment: dt.datetime) -> Period:
         period = period_of(moment, self.cadence)
         return period if period.start >= moment else period.next()
+
+
+def with_schedule_notice(
+    timetable: GraceTimetable, description: str, doc_md: str, moment: dt.datetime
+) -> tuple[str, str]:
+    """``description`` and ``doc_md`` with the reason appended when the DAG's next run
+    cannot be computed at ``moment`` (``next_grace_end_problem``), so that the UI says why
+    nothing is scheduled; unchanged otherwise. The DAG file calls it at each parse: the
+    notice disappears at the first parse after the year is entered."""
+    problem = timetable.next_grace_end_problem(moment)
+    if problem is None:
+        return description, doc_md
+    return f"{description} {problem}", f"> **{problem}**\n\n{doc_md}"
 
 
 def dag_timetable(cadence: Cadence | str, register=None) -> GraceTimetable:

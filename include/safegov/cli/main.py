@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("safegov.cli.commands.report", "annual one-vote-veto report and monthly bulletin drafts"),
     "audit": ("safegov.cli.commands.audit", "verify the hash-chained audit log"),
     "calendar": ("safegov.cli.commands.calendar", "the working-day calendar: years covered and the next to enter"),
+    "backfill": ("safegov.cli.commands.backfill", "list and cancel backfills of the safegov DAGs (Airflow REST API)"),
     "demo": ("safegov.cli.commands.demo", "write the deterministic demo data set into the inbox"),
     "synth": ("safegov.cli.commands.synth", "write a province-scale synthetic data set"),
 }

@@ -233,26 +233,29 @@ def test_dags_retry_after_the_configured_delay():
     assert at.DEFAULT_ARGS["retries"] >= 1
 
 
-def test_approvers_are_the_deciding_units_users(tmp_path, monkeypatch):
-    """The approval form is assigned to the users mapped to its deciding units; a unit nobody
-    is mapped to, or a case without one, is refused by name."""
+def test_approvers_are_the_deciding_units_users_and_their_superiors(tmp_path, monkeypatch):
+    """The approval form is assigned to the users mapped to its deciding units or to an office
+    above them; a unit with nobody mapped up its chain, or a case without one, is refused by name."""
     from safegov.core.errors import SafegovError
 
     path = tmp_path / "dashboard_users.yaml"
     path.write_text(
-        'users:\n  region_office: "150000"\n  admin: "150000"\n  hohhot_office: "150100"\n', encoding="utf-8"
+        'users:\n  region_office: "150000"\n  admin: "150000"\n  hohhot_office: "150100"\n'
+        '  xincheng_office: "150102"\n  baotou_office: "150200"\n',
+        encoding="utf-8",
     )
     monkeypatch.setenv("SAFEGOV_DASHBOARD_USERS", str(path))
+    ids = lambda units: [u["id"] for u in at.approvers(units)]  # noqa: E731
     assert at.approvers(["150000"]) == [
         {"id": "admin", "name": "admin"},
         {"id": "region_office", "name": "region_office"},
     ]
-    assert [u["id"] for u in at.approvers(["150100", "150000", "150100"])] == [
-        "admin",
-        "region_office",
-        "hohhot_office",
-    ]
-    with pytest.raises(SafegovError, match="决定单位 150200 .*没有登记用户"):
+    assert ids(["150100", "150000", "150100"]) == ["admin", "hohhot_office", "region_office"]
+    assert ids(["150102"]) == ["admin", "hohhot_office", "region_office", "xincheng_office"]
+    assert ids(["150300"]) == ["admin", "region_office"]  # 乌海市: nobody mapped, the region decides
+    assert "baotou_office" not in ids(["150102"])  # never a sibling office
+    path.write_text('users:\n  hohhot_office: "150100"\n', encoding="utf-8")
+    with pytest.raises(SafegovError, match="决定单位 150200 及其上级.*都没有登记用户"):
         at.approvers(["150200"])
     with pytest.raises(SafegovError, match="未记录决定单位"):
         at.approvers([""])

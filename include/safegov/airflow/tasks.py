@@ -373,22 +373,31 @@ APPROVAL_RESPONSE_TIMEOUT = dt.timedelta(days=14)
 
 
 def approvers(deciding_units: Iterable[str]) -> list[dict[str, str]]:
-    """The Airflow users (HITLUser) mapped to the deciding units in config/dashboard_users.yaml:
-    only they may answer the approval form. A unit nobody is mapped to is refused by name
-    (an unassigned form would let any user with DAG access decide)."""
+    """The Airflow users (HITLUser) who may answer the approval form: those mapped in
+    config/dashboard_users.yaml to each deciding unit or to an office above it (a superior
+    safety office may decide in its place, and sees its cases on the dashboard). A deciding
+    unit with nobody mapped up its whole chain is refused by name (an unassigned form would
+    let any user with DAG access decide)."""
+    from safegov.org.units import parent_of
     from safegov.web.scope import load_dashboard_users, users_path
 
     path = users_path()
     users = load_dashboard_users(path).users
-    out: list[dict[str, str]] = []
+    names: set[str] = set()
     for unit in sorted(set(deciding_units)):
         if not unit:
             raise SafegovError("有待审批案件未记录决定单位，无法指派审批人")
-        names = sorted(user for user, code in users.items() if code == unit)
-        if not names:
-            raise SafegovError(f"决定单位 {unit} 在 {path} 中没有登记用户，无法指派审批人：请登记后重跑该任务")
-        out.extend({"id": name, "name": name} for name in names)
-    return out
+        found: set[str] = set()
+        office: str | None = unit
+        while office is not None:
+            found |= {user for user, code in users.items() if code == office}
+            office = parent_of(office)
+        if not found:
+            raise SafegovError(
+                f"决定单位 {unit} 及其上级在 {path} 中都没有登记用户，无法指派审批人：请登记后重跑该任务"
+            )
+        names |= found
+    return [{"id": name, "name": name} for name in sorted(names)]
 
 
 def approval_body(cases: list[Mapping[str, Any]]) -> str:

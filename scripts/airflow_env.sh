@@ -36,4 +36,7 @@ export SAFEGOV_DATA_DIR="${SAFEGOV_DATA_DIR:-$SAFEGOV_ROOT/data}"
 export SAFEGOV_DATABASE_URL="${SAFEGOV_DATABASE_URL:-sqlite:///$SAFEGOV_DATA_DIR/safegov.db}"
 export SAFEGOV_INBOX="${SAFEGOV_INBOX:-$SAFEGOV_DATA_DIR/inbox}"
 export SAFEGOV_CONFIG_DIR="${SAFEGOV_CONFIG_DIR:-$SAFEGOV_ROOT/config}"
+# While this file exists the periodic DAGs create no scheduled run (backfills go on):
+# run.sh holds the schedule while it backfills the demo's history (GraceTimetable).
+export SAFEGOV_SCHEDULE_HOLD_FILE="${SAFEGOV_SCHEDULE_HOLD_FILE:-$AIRFLOW_HOME/.safegov-history-pending}"
 unset _safegov_root

@@ -8,7 +8,9 @@
 #  4. `airflow standalone` (API server and UI on :8080, scheduler, dag-processor, triggerer);
 #  5. in the background, once the UI is up: unpause the safegov DAGs, let `safegov_ingest`
 #     take the demo files, then (first run only) backfill the demo's past periods through
-#     the evaluation DAGs — backfill runs are historical: same verdicts, no email.
+#     the evaluation DAGs — backfill runs are historical: same verdicts, no email — and
+#     only then let the periodic DAGs decide their live periods (safegov.devtools.first_run
+#     plans which periods are which; $SAFEGOV_SCHEDULE_HOLD_FILE holds the schedule).
 #
 # Running it again is safe: data, runs and the password are kept (markers in airflow_home/).
 # Stop with Ctrl-C.  Options via environment: SAFEGOV_ADMIN_PASSWORD, SAFEGOV_SKIP_DEMO=1,
@@ -53,33 +55,32 @@ python -m safegov.airflow.pools
 
 # ---------------------------------------------------------------- demo data (first run only)
 demo_marker="$AIRFLOW_HOME/.safegov-demo-written"
-demo_range="$AIRFLOW_HOME/.safegov-demo-range"
+# The first run's plan (safegov.devtools.first_run, from the clock's now): the demo's last
+# month (the latest whose grace has ended), the history to backfill, the live periods.
+plan_file="$AIRFLOW_HOME/.safegov-first-run-plan"
 if [[ -z "${SAFEGOV_SKIP_DEMO:-}" && ! -e "$demo_marker" ]]; then
-  # The demo covers the 24 months up to the last closed month (Asia/Shanghai).
-  until_month="$(python -c 'from safegov.airflow.tasks import now; from safegov.core.periods import period_of, Cadence; print(period_of(now(), Cadence.MONTHLY).previous().key)')"
+  python -m safegov.devtools.first_run 24 >"$plan_file.tmp"
+  until_month="$(awk '$1 == "until" {print $2}' "$plan_file.tmp")"
   set +e
   python - "$SAFEGOV_INBOX" "$until_month" <<'PY'
 import sys
 from pathlib import Path
-try:
-    from safegov.devtools.demo import write_demo
-except ImportError as exc:
-    print(f"safegov.devtools.demo: {exc}", file=sys.stderr)
-    sys.exit(3)
+from safegov.devtools.demo import write_demo
 result = write_demo(Path(sys.argv[1]), until=sys.argv[2], months=24)
 print(f"{len(result.get('files', []))} files, {result.get('rows_total', '?')} rows")
 PY
   rc=$?
   set -e
   if [[ $rc -eq 0 ]]; then
-    echo "$until_month" >"$demo_range"
+    mv "$plan_file.tmp" "$plan_file"
     touch "$demo_marker"
     say "demo data for the 24 months up to $until_month written to $SAFEGOV_INBOX; safegov_ingest picks it up"
-  elif [[ $rc -eq 3 ]]; then
-    say "safegov demo is not available yet: starting without demo data (drop files into $SAFEGOV_INBOX)"
+    # Hold the periodic DAGs' schedule from their first parse until the history is in.
+    if [[ -z "${SAFEGOV_SKIP_BACKFILL:-}" ]]; then touch "$SAFEGOV_SCHEDULE_HOLD_FILE"; fi
   else
     say "safegov demo failed (exit $rc): starting without demo data"
   fi
+  rm -f "$plan_file.tmp"
 fi
 
 # ---------------------------------------------------------------- bootstrap (background)
@@ -101,8 +102,8 @@ bootstrap() {
     sleep 5
   done
   local backfill_marker="$AIRFLOW_HOME/.safegov-history-backfilled"
-  local periodic='^safegov_(monthly|quarterly|half_yearly|yearly)$'
-  if [[ -n "${SAFEGOV_SKIP_BACKFILL:-}" || ! -s "$demo_range" || -e "$backfill_marker" ]]; then
+  if [[ -n "${SAFEGOV_SKIP_BACKFILL:-}" || ! -s "$plan_file" || -e "$backfill_marker" ]]; then
+    rm -f "$SAFEGOV_SCHEDULE_HOLD_FILE"
     airflow dags unpause --treat-dag-id-as-regex -y '^safegov_' >/dev/null 2>&1 || true
     say "safegov DAGs unpaused"
     airflow dags trigger safegov_ingest >/dev/null 2>&1 || true
@@ -114,69 +115,56 @@ bootstrap() {
   airflow dags trigger safegov_ingest >/dev/null 2>&1 || true
   say "ingesting the demo files (safegov_ingest); the evaluation DAGs start when the inbox is empty"
   for _ in $(seq 1 360); do  # up to an hour
-    # Exit 0 (stop waiting) once the inbox is empty, or when there is no ingest to wait for.
+    # Exit 0 (stop waiting) once the inbox is empty.
     python -c 'import sys
-try:
-    from safegov.intake.pipeline import scan_inbox
-except ImportError:
-    sys.exit(0)
 from safegov.core.settings import get_settings
+from safegov.intake.pipeline import scan_inbox
 sys.exit(1 if scan_inbox(get_settings().inbox) else 0)' 2>/dev/null && break
     sleep 10
   done
-  local until_month now_iso
-  until_month="$(cat "$demo_range")"
-  now_iso="$(python -c 'from safegov.airflow.tasks import now; print(now().isoformat(timespec="seconds"))')"
-  # Backfill requests of a few periods each: one big request inserts many runs in one SQLite
-  # transaction and loses the write lock to the scheduler, and Airflow allows one running
-  # backfill per DAG, so the next request of a DAG is retried until the previous finished.
+  # The history: only periods whose grace has ended (a backfill over a running grace would
+  # wait for it, and Airflow allows one running backfill per DAG). The periodic DAGs are
+  # unpaused (backfill runs only run on unpaused DAGs) while their schedule is held by
+  # $SAFEGOV_SCHEDULE_HOLD_FILE, so the live periods are decided after the history.
   local -a chunks
-  mapfile -t chunks < <(python - "$until_month" "$now_iso" <<'PY'
-import datetime as dt
-import sys
-from safegov.core.periods import parse_period, period_of
-first_month = parse_period(sys.argv[1]).first
-y, m = first_month.year, first_month.month - 23
-while m < 1:
-    y, m = y - 1, m + 12
-start, now = dt.date(y, m, 1), dt.datetime.fromisoformat(sys.argv[2])
-for cadence, size in (("monthly", 3), ("quarterly", 4), ("half_yearly", 4), ("yearly", 4)):
-    p, periods = period_of(start, cadence), []
-    while p.end <= now:
-        periods.append(p)
-        p = p.next()
-    for i in range(0, len(periods), size):
-        part = periods[i:i + size]
-        print(f"{cadence}|{part[0].start.isoformat()}|{part[-1].start.isoformat()}")
-PY
-)
-  say "backfilling the demo's past periods in ${#chunks[@]} requests (historical runs, no email)"
-  local rounds=0 item cadence from to
+  mapfile -t chunks < <(awk '$1 == "backfill" {print $2 "|" $3 "|" $4}' "$plan_file")
+  airflow dags unpause --treat-dag-id-as-regex -y '^safegov_(monthly|quarterly|half_yearly|yearly)$' >/dev/null 2>&1 || true
+  say "backfilling the demo's past periods in ${#chunks[@]} requests (historical runs, no email); live: $(awk '$1 == "live" {printf "%s %s  ", $2, $3}' "$plan_file")"
+  local rounds=0 item dag from to out
   local -A busy
   while ((${#chunks[@]})) && ((rounds < 240)); do  # up to about two hours
     local -a rest=()
     busy=()
     for item in "${chunks[@]}"; do
-      IFS='|' read -r cadence from to <<<"$item"
-      if [[ -n "${busy[$cadence]:-}" ]]; then rest+=("$item"); continue; fi
-      if airflow backfill create --dag-id "safegov_${cadence}" --from-date "$from" --to-date "$to" \
-          --reprocess-behavior none --max-active-runs 1 >>"$AIRFLOW_HOME/backfill.log" 2>&1; then
-        say "backfill safegov_${cadence} ${from%%T*} … ${to%%T*} created"
-        # unpause this DAG now: backfill runs only run on unpaused DAGs
-        airflow dags unpause "safegov_${cadence}" >/dev/null 2>&1 || true
+      IFS='|' read -r dag from to <<<"$item"
+      if [[ -n "${busy[$dag]:-}" ]]; then rest+=("$item"); continue; fi
+      busy[$dag]=1  # one request per DAG per round, in order
+      if out="$(airflow backfill create --dag-id "$dag" --from-date "$from" --to-date "$to" \
+          --reprocess-behavior none --max-active-runs 1 2>&1)"; then
+        say "backfill $dag ${from%%T*} … ${to%%T*} created"
+      elif grep -q "No runs to create" <<<"$out"; then
+        say "backfill $dag ${from%%T*} … ${to%%T*} already done (a restarted bootstrap)"
       else
-        rest+=("$item")
+        rest+=("$item")  # AlreadyRunningBackfill until the DAG's previous request finished
       fi
-      busy[$cadence]=1  # one request per DAG per round, in order
+      printf '%s\n' "$out" >>"$AIRFLOW_HOME/backfill.log"
     done
     chunks=("${rest[@]}")
     ((${#chunks[@]})) && sleep 30
     rounds=$((rounds + 1))
   done
   ((${#chunks[@]})) && say "${#chunks[@]} backfill request(s) not created (see $AIRFLOW_HOME/backfill.log)"
+  # Wait until every backfill has completed (REST API: Airflow's CLI cannot list them).
+  for _ in $(seq 1 360); do  # up to an hour
+    python -c 'import sys
+from safegov.cli.commands.backfill import SAFEGOV_DAGS, AirflowApi, api_settings, list_backfills
+running = [b for b in list_backfills(AirflowApi(api_settings()), list(SAFEGOV_DAGS[:4])) if not b.get("completed_at")]
+sys.exit(1 if running else 0)' 2>>"$AIRFLOW_HOME/backfill.log" && break
+    sleep 10
+  done
   touch "$backfill_marker"
-  airflow dags unpause --treat-dag-id-as-regex -y "$periodic" >/dev/null 2>&1 || true
-  say "history backfilled; all safegov DAGs unpaused"
+  rm -f "$SAFEGOV_SCHEDULE_HOLD_FILE"
+  say "history backfilled; the periodic DAGs decide their live periods at their next parse"
 }
 
 # ---------------------------------------------------------------- local SendGrid server

@@ -132,6 +132,29 @@ def test_catchup_false_starts_with_the_latest_period_whose_grace_ended(monkeypat
     assert info.run_after == sh(2024, 10, 13)
 
 
+def test_schedule_hold_file_holds_scheduling_but_not_backfills(monkeypatch, tmp_path):
+    """While the hold file exists the DAG's own (catchup=False) scheduling yields nothing; a
+    backfill (catchup=True) still gets its periods; without the file the live period returns."""
+    tt = GraceTimetable("monthly", 5)
+    hold = tmp_path / ".safegov-history-pending"
+    monkeypatch.setenv("SAFEGOV_SCHEDULE_HOLD_FILE", str(hold))
+    pin_now(monkeypatch, sh(2024, 10, 13, 0, 0, 1))
+    live = TimeRestriction(sh(2017, 2, 1), None, catchup=False)
+    backfill = TimeRestriction(sh(2024, 3, 1), sh(2024, 3, 1), catchup=True)
+    hold.touch()
+    assert tt.next_dagrun_info(last_automated_data_interval=None, restriction=live) is None
+    assert tt.next_dagrun_info(last_automated_data_interval=None, restriction=backfill).data_interval.start == sh(
+        2024, 3, 1
+    )
+    hold.unlink()
+    assert tt.next_dagrun_info(last_automated_data_interval=None, restriction=live).data_interval.start == sh(
+        2024, 9, 1
+    )
+    monkeypatch.delenv("SAFEGOV_SCHEDULE_HOLD_FILE")
+    hold.touch()  # the file alone holds nothing: production never sets the variable
+    assert tt.next_dagrun_info(last_automated_data_interval=None, restriction=live) is not None
+
+
 def test_catchup_false_after_a_long_pause_skips_to_the_latest_closed_period(monkeypatch):
     tt = GraceTimetable("monthly", 5)
     last = DataInterval(sh(2023, 1, 1), sh(2023, 2, 1))

@@ -379,3 +379,23 @@ def test_cli_demo(tmp_path, capsys):
     assert (tmp_path / "in" / "meeting_2025-06.csv").exists()
     assert main(["demo", "--inbox", str(tmp_path / "in"), "--until", "2025-13"]) == 2
     assert "expected a month" in capsys.readouterr().err
+
+
+def test_received_times_are_never_after_the_first_run_plans_moment(demo, rows):
+    """`make run` writes the demo until the month its plan decides live (devtools.first_run):
+    this demo (until 2026-10) from October's grace end on. At that very moment no row's
+    received_at lies in the future (ingestion would quarantine it as future_date); the planted
+    future_date rows are dated after their received_at instead, as listed in bad_rows."""
+    from safegov.core.periods import TZ
+    from safegov.devtools.first_run import plan_first_run
+
+    moment = dt.datetime(2026, 11, 7, tzinfo=TZ)
+    assert (
+        plan_first_run(moment, dict.fromkeys(("monthly", "quarterly", "half_yearly", "yearly"), 5)).demo_until.key
+        == "2026-10"
+    )
+    assert plan_first_run(moment - dt.timedelta(seconds=1), {"monthly": 5}).demo_until.key != UNTIL
+    received = [r["received_at"] for typed in rows.values() for _name, r in typed if r.get("received_at")]
+    assert len(received) > 10_000
+    late = [v for v in received if dt.datetime.fromisoformat(v).replace(tzinfo=TZ) > moment]
+    assert late == []

@@ -30,6 +30,12 @@ Choices where Airflow leaves room:
   year beyond the package's is one the calendar held back, so it is never skipped.
 - A period whose grace end is unknown is not *closed*: a manual trigger takes the latest
   period whose grace is known to have ended.
+- While the file named by ``SAFEGOV_SCHEDULE_HOLD_FILE`` exists, no scheduled run is created
+  (``next_dagrun_info`` returns ``None`` for the DAG's own ``catchup=False`` scheduling);
+  backfills (which ask with ``catchup=True``) and manual runs go on. ``make run`` holds the
+  schedule while it backfills the demo's history, so that the live period is decided after
+  it; removing the file lets the next parse schedule the latest closed period. Unset (the
+  production default), nothing is held.
 - A scheduled run's id carries its period key: ``scheduled__2024-03``, ``scheduled__2024-Q1``,
   ``scheduled__2024-H1``, ``scheduled__2024``; a period has one scheduled run, so the id is
   unique. Manual and backfill runs keep Airflow's ids (``manual__<run_after>``,
@@ -46,6 +52,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -90,6 +98,15 @@ def _local(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:  # Airflow guarantees aware values; be defensive anyway
         moment = moment.replace(tzinfo=dt.UTC)
     return pendulum.instance(moment).in_timezone(_TZ)
+
+
+SCHEDULE_HOLD_ENV = "SAFEGOV_SCHEDULE_HOLD_FILE"
+
+
+def schedule_held() -> bool:
+    """Whether the file named by ``SAFEGOV_SCHEDULE_HOLD_FILE`` exists (module docstring)."""
+    path = os.environ.get(SCHEDULE_HOLD_ENV)
+    return bool(path) and Path(path).exists()
 
 
 def _now() -> dt.datetime:
@@ -229,6 +246,9 @@ class GraceTimetable(Timetable):
         last_automated_data_interval: DataInterval | None,
         restriction: TimeRestriction,
     ) -> DagRunInfo | None:
+        if not restriction.catchup and schedule_held():
+            log.info("%r：%s 存在，暂不排程（回填历史期间）", self, os.environ[SCHEDULE_HOLD_ENV])
+            return None
         try:
             return self._next(last_automated_data_interval, restriction)
         except (CalendarRangeError, SafegovError) as exc:

@@ -53,3 +53,11 @@ bench: install
 # DAG folder parse time vs a trivial DAG (benchmarks/parse_bench.py).
 parse-bench: install
 	$(PY) benchmarks/parse_bench.py
+
+.PHONY: lock
+# After a change of pyproject.toml's dependencies: requirements.lock (runtime + test extra,
+# what .venv and CI install) and requirements-runtime.lock (what the Dockerfile installs),
+# the latter with the former as constraints so that both pin the same versions.
+lock: install
+	$(UV) pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+	$(UV) pip compile pyproject.toml --python-version 3.11 -c requirements.lock -o requirements-runtime.lock

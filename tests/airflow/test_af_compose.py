@@ -133,10 +133,46 @@ def test_dockerfile_builds_on_the_pinned_airflow_image():
         text.splitlines()[[ln.startswith("FROM") for ln in text.splitlines()].index(True)]
         == "FROM apache/airflow:3.3.2-python3.11"
     )
-    assert "requirements.lock" in text and "-e ." in text and "apache-airflow-providers-fab" in text
+    assert "requirements-runtime.lock" in text and "-e ." in text  # FAB comes with the runtime lock
 
 
 def test_the_check_knows_real_options_from_made_up_ones():
     options = _airflow_options()
     assert ("core", "default_timezone") in options and ("celery", "broker_url") in options
     assert ("core", "default_timezon") not in options and ("celery", "brokers_url") not in options
+
+
+def _named_volumes(compose, service: str) -> dict[str, str]:
+    """Named volume → mount point of a service (bind mounts start with . or /)."""
+    out = {}
+    for v in compose["services"][service]["volumes"]:
+        source, target = v.split(":")[:2]
+        if source in compose["volumes"]:
+            out[source] = target
+    return out
+
+
+def test_init_owns_the_named_volumes_for_the_airflow_user(compose):
+    """Docker creates a named volume owned by root: as in the official Airflow compose, init
+    runs as root, creates the folders the services write to and hands them to AIRFLOW_UID:0
+    before and after its own commands; every other Airflow service runs as that user."""
+    init = compose["services"]["airflow-init"]
+    assert init["user"] == "0:0"
+    script = init["command"][-1]
+    lines = [ln.strip() for ln in script.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    mounts = _named_volumes(compose, "airflow-init")
+    assert set(mounts) == {"safegov-data", "airflow-logs"}
+    chowns = [i for i, ln in enumerate(lines) if ln.startswith('chown -R "${AIRFLOW_UID:-50000}:0"')]
+    assert len(chowns) == 2 and chowns[-1] == len(lines) - 1
+    for target in mounts.values():
+        assert all(target in lines[i].split() for i in chowns), target
+    first_airflow = next(i for i, ln in enumerate(lines) if ln.startswith(("airflow ", "safegov ", "python ")))
+    assert lines[0] == "set -e" and chowns[0] < first_airflow
+    assert lines[1].startswith("mkdir -p ") and "/opt/airflow/data/inbox" in lines[1].split()
+    # the inbox the ingest reads lies in the volume init prepared
+    env = compose["x-airflow-common"]["environment"]
+    assert env["SAFEGOV_INBOX"].startswith(mounts["safegov-data"] + "/")
+    for name, service in compose["services"].items():
+        if name.startswith("airflow-") and name != "airflow-init":
+            assert service["user"] == "${AIRFLOW_UID:-50000}:0", name
+            assert set(_named_volumes(compose, name)) <= set(mounts), name

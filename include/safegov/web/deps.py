@@ -77,7 +77,14 @@ async def context(request: Request, lang: Annotated[str, Query()] = "zh") -> Ctx
     """The signed-in user (Airflow JWT), their scope and the page language."""
     started = time.perf_counter()
     identity = await identify(request)
-    scope = resolve_scope(identity.username, identity.role, request.app.state.users.get(), request.app.state.tree)
+    scope = resolve_scope(
+        identity.username,
+        identity.role,
+        request.app.state.users.get(),
+        request.app.state.tree,
+        roles=identity.roles,
+        granted=identity.granted,
+    )
     return Ctx(request, identity, scope, "en" if lang == "en" else "zh", started)
 
 

@@ -91,5 +91,8 @@ def scope_label(ctx: Ctx, tree: UnitTree) -> str:
         name = tree.name(s.unit_code or "150000")
         return f"{name}（{ctx.t('scope_all')}）" if ctx.lang == "zh" else f"{name} ({ctx.t('scope_all')})"
     if s.kind == "units":
+        if s.unit_code is None:  # several subtrees granted by the auth manager's custom views
+            n = len(s.units or ())
+            return f"{n} 个单位（由角色授权）" if ctx.lang == "zh" else f"{n} units (granted by roles)"
         return f"{tree.name(s.unit_code)} {s.unit_code}"
     return "—"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from safegov.org.tree import UnitTree
+from safegov.web.auth import unit_view
 
 CODE_RE = re.compile(r"^\d{6}$")
 
@@ -90,7 +92,7 @@ class Scope:
     kind: Literal["all", "units", "none"]
     unit_code: str | None = None
     units: frozenset[str] | None = None
-    via: str = "mapping"  # mapping | admin_default | unmapped
+    via: str = "mapping"  # mapping | auth_manager | admin_default | unmapped
 
     @property
     def sees_nothing(self) -> bool:
@@ -104,12 +106,37 @@ class Scope:
         return unit_code in (self.units or ())
 
 
-def resolve_scope(username: str, role: str | None, cfg: DashboardUsers, tree: UnitTree) -> Scope:
+def resolve_scope(
+    username: str,
+    role: str | None,
+    cfg: DashboardUsers,
+    tree: UnitTree,
+    *,
+    roles: Iterable[str] = (),
+    granted: Callable[[str], bool] | None = None,
+) -> Scope:
+    """The user's scope, first match wins:
+
+    1. mapped in config/dashboard_users.yaml → that unit's subtree (``via="mapping"``);
+    2. granted custom views ``safegov:<code>`` by the auth manager (``granted``, see
+       ``safegov.web.auth``) → the union of those subtrees, everything with the region's
+       code (``via="auth_manager"``);
+    3. an admin role (``role`` or one of ``roles``, any case) → ``admin_scope``;
+    4. nothing (``via="unmapped"``).
+    """
     code = cfg.users.get(username)
     if code is not None:
         if code.endswith("0000"):
             return Scope(username, "all", code, None)
         return Scope(username, "units", code, tree.under(code))
-    if (role or "").upper() == "ADMIN" and cfg.admin_scope == "all":
+    if granted is not None:
+        codes = sorted(c for c in tree.names if granted(unit_view(c)))
+        if any(c.endswith("0000") for c in codes):
+            return Scope(username, "all", next(c for c in codes if c.endswith("0000")), None, via="auth_manager")
+        if codes:
+            units = frozenset().union(*(tree.under(c) for c in codes))
+            tops = [c for c in codes if not any(c != o and c in tree.under(o) for o in codes)]
+            return Scope(username, "units", tops[0] if len(tops) == 1 else None, units, via="auth_manager")
+    if any(r.upper() == "ADMIN" for r in {role or "", *roles}) and cfg.admin_scope == "all":
         return Scope(username, "all", None, None, via="admin_default")
     return Scope(username, "none", None, frozenset(), via="unmapped")

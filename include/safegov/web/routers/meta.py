@@ -22,6 +22,7 @@ def api_me(ctx: CtxDep):
     return {
         "username": ctx.identity.username,
         "role": ctx.identity.role,
+        "roles": sorted(ctx.identity.role_names),
         "scope": s.kind,
         "unit_code": s.unit_code,
         "via": s.via,

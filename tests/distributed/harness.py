@@ -183,6 +183,7 @@ class Cluster:
         self.redis_db: int | None = None
         self.procs: dict[str, subprocess.Popen] = {}
         self.args: dict[str, list[str]] = {}
+        self.proc_env: dict[str, dict[str, str]] = {}  # per-process settings over env()
         # docker-compose.yml runs every service with `restart: always`; so does the harness
         # (a scheduler whose DB connection was killed exits, and is started again).
         self.restart_policy = True
@@ -330,13 +331,17 @@ class Cluster:
             pass
         self.redis_db = None
 
-    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start (or restart) ``airflow <args>``; ``env`` overrides settings for this process
+        and is kept for its restarts."""
+        if env is not None:
+            self.proc_env[name] = env
         out = open(self.proc_logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._log_handles.append(out)
         proc = subprocess.Popen(
             [str(VENV_BIN / "airflow"), *args],
             cwd=str(self.base),
-            env=self.env(),
+            env=self.env() | self.proc_env.get(name, {}),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -375,11 +380,13 @@ class Cluster:
                     continue
         return pids
 
-    def run_cli(self, args: list[str], timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess:
+    def run_cli(
+        self, args: list[str], timeout: float = 180, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         res = subprocess.run(
             [str(VENV_BIN / "airflow"), *args],
             cwd=str(self.base),
-            env=self.env(),
+            env=self.env() | (env or {}),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -429,6 +436,62 @@ class Cluster:
             time.sleep(2)
         errors = self.api("GET", "/api/v2/importErrors")
         raise ClusterError(f"DAG {dag_id} not available after {timeout}s; import errors: {errors}")
+
+    def stop_process(self, name: str) -> None:
+        """SIGTERM one process group (SIGKILL after 20 s) and forget it: no restart."""
+        proc = self.procs.pop(name)
+        self.args.pop(name, None)
+        try:
+            os.killpg(os.getpgid(proc.pid), signal.SIGTERM)
+            proc.wait(timeout=20)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    # ------------------------------------------------------------------ FAB (docker-compose's auth manager)
+
+    FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+
+    def fab_env(self, port: int) -> dict[str, str]:
+        return {
+            "AIRFLOW__CORE__AUTH_MANAGER": self.FAB_AUTH_MANAGER,
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        }
+
+    def start_fab_api_server(self, timeout: float = 240) -> str:
+        """A second api-server on the same metadata DB with the FAB auth manager, as in
+        docker-compose.yml (the cluster's own api-server keeps SimpleAuthManager, which the
+        other tests' REST calls use): FAB's tables, the dashboard's views as permissions
+        (``safegov.airflow.fab_views``), then the server. Returns its URL."""
+        port = free_port()
+        env = self.fab_env(port)
+        self.run_cli(["fab-db", "migrate"], timeout=300, env=env)
+        res = subprocess.run(
+            [str(VENV_BIN / "python"), "-m", "safegov.airflow.fab_views"],
+            cwd=str(self.base),
+            env=self.env() | env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if res.returncode != 0:
+            raise ClusterError(f"safegov.airflow.fab_views failed:\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}")
+        self.spawn("api-server-fab", ["api-server", "--port", str(port), "--host", "127.0.0.1"], env=env)
+        url = f"http://localhost:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.assert_alive()
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=10) as resp:  # noqa: S310
+                    if resp.status == 200:
+                        return url
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(2)
+        raise ClusterError(f"the FAB api-server did not answer within {timeout}s\n{self.tail_logs()}")
 
     def assert_alive(self) -> None:
         dead = {n: p.returncode for n, p in self.procs.items() if p.poll() is not None and not n.startswith("worker-")}

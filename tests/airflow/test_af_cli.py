@@ -62,3 +62,31 @@ def test_next_execution_via_the_cli(airflow_home):
     ) == dt.datetime(2024, 4, 9, tzinfo=SH)
     assert dt.datetime.fromisoformat(data["next_dagrun_data_interval_end"]) == dt.datetime(2024, 4, 1, tzinfo=SH)
     assert "safegov.airflow.timetable.GraceTimetable" in json.dumps(data) or "monthly" in json.dumps(data)
+
+
+LIVE_DAG_FILE = DAG_FILE.replace('"grace_probe"', '"grace_live"').replace("catchup=True", "catchup=False")
+LIVE_DAG_FILE = LIVE_DAG_FILE.replace('end_date=pendulum.datetime(2024, 12, 31, tz="Asia/Shanghai")', "end_date=None")
+
+
+def test_schedule_hold_file_leaves_no_next_run_until_removed(airflow_home):
+    """`make run` holds the schedule while it backfills the demo history: with the hold file
+    the serialised DAG has no next run (the scheduler creates none); once it is removed, the
+    next parse schedules the latest period whose grace has ended."""
+    dags = airflow_home / "probe_dags"
+    dags.mkdir()
+    (dags / "grace_live.py").write_text(LIVE_DAG_FILE)
+    hold = airflow_home / ".safegov-history-pending"
+    hold.touch()
+    env = airflow_env(airflow_home, AIRFLOW__CORE__DAGS_FOLDER=str(dags), SAFEGOV_SCHEDULE_HOLD_FILE=str(hold))
+    run_airflow(env, "dags", "reserialize")
+    held = _json_line(run_airflow(env, "dags", "details", "grace_live", "-o", "json").stdout)
+    assert "dag_id" in held or "dag_display_name" in held, sorted(held)
+    assert held.get("next_dagrun_create_after") is None and held.get("next_dagrun_run_after") is None
+    hold.unlink()
+    run_airflow(env, "dags", "reserialize")
+    live = _json_line(run_airflow(env, "dags", "details", "grace_live", "-o", "json").stdout)
+    due = live.get("next_dagrun_run_after") or live.get("next_dagrun_create_after")
+    assert due is not None, sorted(live)
+    # the live period is one whose grace has ended: its run is due now or in the past
+    due = dt.datetime.fromisoformat(due)
+    assert due <= dt.datetime.now(dt.UTC)

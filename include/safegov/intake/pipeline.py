@@ -64,6 +64,7 @@ from sqlalchemy.exc import IntegrityError
 from safegov.db.models import RawRow, Rejection, SubmissionFile
 from safegov.intake.readers import (
     DEFAULT_MAX_BYTES,
+    SPREADSHEET_FORMATS,
     Aliases,
     RawRecord,
     ReadResult,
@@ -551,8 +552,8 @@ def _read(
     except UnreadableFile as exc:
         return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
     f = _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
-    # A text file no longer than the limit cannot hold a longer cell (an XLSX is compressed: it can).
-    if max_cell_chars is not None and (read.format == "xlsx" or len(data) > max_cell_chars):
+    # A text file no longer than the limit cannot hold a longer cell (a workbook can: zipped, or shared strings).
+    if max_cell_chars is not None and (read.format in SPREADSHEET_FORMATS or len(data) > max_cell_chars):
         _check_cells(f, columns, max_cell_chars)
     return fr, f
 

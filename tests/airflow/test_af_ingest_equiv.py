@@ -25,6 +25,7 @@ compared too.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ from pathlib import Path
 import pytest
 from afhelpers import DAGS, ROOT, VENV_BIN, airflow_env, url_of
 from sqlalchemy import delete, select
+from tests.intake.conftest import write_ods, write_xls
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +67,17 @@ def write_inbox(inbox: Path) -> None:
     (inbox / "hazard_2026-10_late.csv").write_bytes(b"")
     (inbox / "minutes.csv").write_text("topic,held_on\nsafety,2026-10-08\n", encoding="utf-8")
     shutil.copyfile(inbox / "meeting_2026-10.csv", inbox / "meeting_2026-10_resent.csv")
+    # Issue 19 item 2: an Excel 97-2003 and an OpenDocument sheet, each with a row to quarantine.
+    for name, write in (("meeting_2026-10_wps.xls", write_xls), ("meeting_2026-10_lo.ods", write_ods)):
+        tag = name.rsplit(".", 1)[1]
+        write(
+            inbox / name,
+            ["记录编号", "单位代码", "会议类型", "召开日期", "纪要文号"],
+            [
+                [f"{tag}-1", "150102", "safety_committee", dt.date(2026, 10, 9), "纪要"],
+                [f"{tag}-2", "999999", "safety_committee", "2026-10-10", "纪要"],
+            ],
+        )
 
 
 def snapshot(engine) -> dict[str, Counter]:
@@ -182,6 +195,13 @@ def test_dag_test_and_cli_ingest_give_the_same_tables(engine, twin_engine, airfl
     assert "meeting_2026-10_resent.csv" not in {row[0] for row in via_dag["submission_file"]}
     assert "processed/meeting_2026-10_resent.csv" in outcome_of(dag_inbox)
     assert "rejected/minutes.csv.reason.txt" in outcome_of(dag_inbox)
+    with engine.connect() as conn:
+        sheets = conn.execute(
+            select(SubmissionFile.file_name, SubmissionFile.rows_accepted, SubmissionFile.rows_quarantined).where(
+                SubmissionFile.file_name.in_(["meeting_2026-10_wps.xls", "meeting_2026-10_lo.ods"])
+            )
+        ).all()
+    assert sorted(map(tuple, sheets)) == [("meeting_2026-10_lo.ods", 1, 1), ("meeting_2026-10_wps.xls", 1, 1)]
 
     # Self-check: one quarantine reason dropped on one side is seen, and nothing else is.
     with twin_engine.begin() as conn:

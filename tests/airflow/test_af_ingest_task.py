@@ -48,8 +48,12 @@ def wired(engine, tmp_path, monkeypatch):
     return engine, inbox
 
 
-def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch):
+def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch, caplog):
+    import logging
+
     import safegov.intake.pipeline
+
+    caplog.set_level(logging.INFO, logger="safegov.progress")
 
     engine, inbox = wired
     _meeting_file(inbox / "meeting_2024-03_a.csv", [["M1", "150102", "safety_committee", "2024-03-05", "m1"]])
@@ -80,6 +84,9 @@ def test_a_failing_file_does_not_stop_the_others(wired, monkeypatch):
         ids = sorted(s.scalars(select(SubmissionFile.id).where(SubmissionFile.run_id == "scheduled__test")))
     assert len(ids) == 2
     assert alias.added == [("safegov://records/meeting", {"file_ids": ids})]
+    # The task log ends on the progress of the files taken one at a time: the two loaded.
+    progress = [r.getMessage() for r in caplog.records if r.name == "safegov.progress"]
+    assert progress == ["文件 files: 2/2 (100 %)", "行 rows: 2"]
 
 
 def test_a_retry_announces_what_the_first_try_loaded(wired):

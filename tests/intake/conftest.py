@@ -54,6 +54,32 @@ def db(engine):
 
 
 @pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """A SQLite compliance database and an inbox configured through the environment."""
+    from safegov.core.settings import get_settings
+    from safegov.db.engine import get_engine, make_engine, migrate
+    from safegov.org.units import sync_units
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("SAFEGOV_DATABASE_URL", url)
+    monkeypatch.setenv("SAFEGOV_INBOX", str(inbox))
+    monkeypatch.setenv("SAFEGOV_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SAFEGOV_NOW", "2024-06-01T10:00:00+08:00")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    eng = make_engine(url)
+    migrate(eng)
+    with Session(eng) as s, s.begin():
+        sync_units(s)
+    eng.dispose()
+    yield inbox
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture
 def inbox(tmp_path):
     p = tmp_path / "inbox"
     p.mkdir()
@@ -88,6 +114,75 @@ def write_xlsx(path: Path, header: list[str], rows: list[list]) -> Path:
     for r in rows:
         ws.append(r)
     wb.save(path)
+    return path
+
+
+def write_xls(path: Path, header: list[str], rows: list[list]) -> Path:
+    """An Excel 97-2003 (BIFF8) workbook, as WPS and old Excel save it; dates as date cells,
+    None as no cell at all."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Sheet1")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for i, row in enumerate([header, *rows]):
+        for j, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, dt.date):
+                ws.write(i, j, value, date_style)
+            else:
+                ws.write(i, j, value)
+    wb.save(str(path))
+    return path
+
+
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _ods_cell(value) -> str:
+    from xml.sax.saxutils import escape
+
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, bool):
+        kind = f'office:value-type="boolean" office:boolean-value="{str(value).lower()}"'
+    elif isinstance(value, dt.date):
+        kind = f'office:value-type="date" office:date-value="{value.isoformat()}"'
+    elif isinstance(value, (int, float)):
+        kind = f'office:value-type="float" office:value="{value}"'
+    else:
+        kind = 'office:value-type="string"'
+    return f"<table:table-cell {kind}><text:p>{escape(str(value))}</text:p></table:table-cell>"
+
+
+def write_ods(path: Path, header: list[str], rows: list[list], *, after: str = "", prolog: str = "") -> Path:
+    """An OpenDocument spreadsheet as LibreOffice lays it out (stored ``mimetype`` first, then
+    ``content.xml`` and the manifest), typed cells (dates as dates); ``after``: raw XML after
+    the rows (repeated rows …), ``prolog``: raw XML before the root element."""
+    import zipfile
+
+    table = "".join("<table:table-row>" + "".join(map(_ods_cell, r)) + "</table:table-row>" for r in [header, *rows])
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<office:document-content {_ODS_NS} office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="Sheet1">{table}{after}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
     return path
 
 

@@ -14,32 +14,6 @@ from tests.intake.conftest import ingest, write_csv
 MEETING = ["record_id", "unit_code", "body", "held_on", "minutes_ref"]
 
 
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    """A SQLite compliance database and an inbox configured through the environment."""
-    from safegov.core.settings import get_settings
-    from safegov.db.engine import get_engine, make_engine, migrate
-    from safegov.org.units import sync_units
-
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    monkeypatch.setenv("SAFEGOV_DATABASE_URL", url)
-    monkeypatch.setenv("SAFEGOV_INBOX", str(inbox))
-    monkeypatch.setenv("SAFEGOV_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SAFEGOV_NOW", "2024-06-01T10:00:00+08:00")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    eng = make_engine(url)
-    migrate(eng)
-    with Session(eng) as s, s.begin():
-        sync_units(s)
-    eng.dispose()
-    yield inbox
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-
-
 def test_cli_ingest_and_export_quarantine(cli_env, tmp_path, capsys):
     from safegov.cli.main import main
 

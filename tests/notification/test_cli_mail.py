@@ -88,6 +88,10 @@ def test_queue_deliver_list_show(cli_env, tmp_path):
     out = run(env, "mail", "deliver")
     assert out.returncode == 0, out.stderr
     assert "sent=1" in out.stdout
+    # Not a terminal: progress is plain log lines on stderr, ending on the figure reported (the
+    # row without an address is failed when queued, never claimed).
+    claimed = int(out.stdout.split("claimed=")[1].split()[0])
+    assert claimed == 1 and f"邮件 messages: {claimed}/{claimed} (100 %)" in out.stderr.splitlines()[-1]
     listing = run(env, "mail", "list", "--state", "failed")
     assert "no_address" in listing.stdout and "@" not in listing.stdout
     all_rows = json.loads(run(env, "mail", "list", "--json").stdout)

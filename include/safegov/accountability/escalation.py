@@ -37,6 +37,7 @@ from safegov.accountability.ladder import ladder_cases
 from safegov.accountability.rules import RuleRun, Subject, declared
 from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ, local_date, parse_period
+from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.db.engine import session_scope
 from safegov.register.obligations import Register
 
@@ -59,6 +60,11 @@ def _range(from_key: str, to_key: str) -> tuple[dt.date, dt.date]:
     return lo, hi
 
 
+# Progress stages (safegov.core.progress) of escalate.
+PROGRESS_STEPS = "步骤 steps"
+PROGRESS_CHANGES = "变动 changes"
+
+
 def _add(total: dict[str, int], part: dict[str, int], prefix: str = "") -> None:
     for k, v in part.items():
         total[prefix + k] = total.get(prefix + k, 0) + v
@@ -73,20 +79,31 @@ def escalate(
     as_of: dt.datetime,
     run_id: str | None = None,
     historical: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Ladder, accountability rules, blacklist triggers and lifecycle for the range; returns
-    counts keyed ``ladder_*``, ``accident_*``, ``hazard_*`` and ``blacklist_*``."""
+    counts keyed ``ladder_*``, ``accident_*``, ``hazard_*`` and ``blacklist_*``.
+    ``progress``: told of the steps (:data:`PROGRESS_STEPS`: one per laddered obligation, per
+    rule subject, and the blacklist's two) and of the changes counted (:data:`PROGRESS_CHANGES`:
+    the sum of the returned counts)."""
     lo, hi = _range(from_key, to_key)
     at = _aware(as_of)
     as_of_day = local_date(at)
     total: dict[str, int] = {}
     kw = {"at": at, "run_id": run_id, "historical": historical}
-    for ob in register.obligations:
-        if ob.ladder is None:
-            continue
+    laddered = [ob for ob in register.obligations if ob.ladder is not None]
+    progress = progress or NO_PROGRESS
+    progress.add(PROGRESS_STEPS, len(laddered) + len(SUBJECTS) + 2)
+
+    def step(part: dict[str, int], prefix: str) -> None:
+        _add(total, part, prefix)
+        progress.advance(PROGRESS_STEPS)
+        progress.advance(PROGRESS_CHANGES, sum(part.values()))
+
+    for ob in laddered:
         with session_scope(engine) as session:
             part = ladder_cases(session, register, ob, lo, hi, directory=CaseDirectory(session), **kw)
-        _add(total, part, "ladder_")
+        step(part, "ladder_")
     for subject, specs, reason in SUBJECTS:
         rule_ids = [rule.id for rule, _entry in declared(register, subject)]
         with session_scope(engine) as session:
@@ -96,7 +113,7 @@ def escalate(
             part = reconcile_cases(
                 session, desired, existing, create_lo=lo, create_hi=hi, directory=directory, reason=reason, **kw
             )
-        _add(total, part, f"{subject}_")
-    _add(total, blacklist.sync_triggers(engine, lo, hi, as_of=at, historical=historical, run_id=run_id), "blacklist_")
-    _add(total, blacklist.advance_blacklist(engine, on=as_of_day, historical=historical, run_id=run_id), "blacklist_")
+        step(part, f"{subject}_")
+    step(blacklist.sync_triggers(engine, lo, hi, as_of=at, historical=historical, run_id=run_id), "blacklist_")
+    step(blacklist.advance_blacklist(engine, on=as_of_day, historical=historical, run_id=run_id), "blacklist_")
     return total

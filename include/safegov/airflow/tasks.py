@@ -20,6 +20,7 @@ from airflow.sdk import Asset, AssetAlias
 from safegov.airflow.context import RunContext, as_of_for, local, now
 from safegov.core.errors import SafegovError
 from safegov.core.periods import Cadence, CalendarRangeError, Period, period_of
+from safegov.core.progress import LogProgress
 from safegov.core.settings import get_settings
 from safegov.devtools.faults import maybe_pause
 
@@ -248,16 +249,20 @@ def ingest_inbox(**context) -> dict:
     summary: dict[str, Any] = {"files": [], "errors": []}
     file_ids: set[int] = set()
     reports = []
+    # The task log gets a progress line per stage every 10 s and the final figures.
+    progress = LogProgress()
     try:
-        reports = [ingest_paths(eng, paths, run_id=rid, move_to=inbox)] if paths else []
+        reports = [ingest_paths(eng, paths, run_id=rid, move_to=inbox, progress=progress)] if paths else []
     except Exception:  # noqa: BLE001 - retried file by file below
         log.exception("ingesting the inbox as one batch failed; trying its files one at a time")
+        progress = LogProgress()
         for path in scan_inbox(inbox):
             try:
-                reports.append(ingest_paths(eng, [path], run_id=rid, move_to=inbox))
+                reports.append(ingest_paths(eng, [path], run_id=rid, move_to=inbox, progress=progress))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
                 log.exception("could not ingest %s; left in the inbox for the next run", path)
                 summary["errors"].append({"name": path.name, "error": f"{type(exc).__name__}: {exc}"})
+    progress.close()
     for f in (f for report in reports for f in report.files):
         fields = ("name", "record_type", "status", "rows_total", "accepted", "quarantined", "reason")
         summary["files"].append({k: getattr(f, k) for k in fields})
@@ -354,7 +359,10 @@ def escalate_task(**context) -> dict:
     maybe_pause("escalate")  # fault-injection point of the distributed tests; no-op otherwise
     result: dict[str, Any] = {"ranges": []}
     for lo, hi, historical in spans:
-        counts = escalate(engine(), register(), lo, hi, as_of=as_of, run_id=run.run_id, historical=historical)
+        with LogProgress() as progress:
+            counts = escalate(
+                engine(), register(), lo, hi, as_of=as_of, run_id=run.run_id, historical=historical, progress=progress
+            )
         result["ranges"].append({"from": lo, "to": hi, "historical": historical, "counts": counts})
     with session_scope(engine()) as session:
         awaiting = cases_awaiting_approval(session, run_id=run.run_id)
@@ -450,7 +458,8 @@ def deliver_task(**context) -> dict:
     from safegov.notification.mail import get_mailer
     from safegov.notification.outbox import deliver
 
-    return jsonable(deliver(engine(), get_mailer(), now=now()))
+    with LogProgress() as progress:
+        return jsonable(deliver(engine(), get_mailer(), now=now(), progress=progress))
 
 
 def stale_approvals_task(**context) -> dict:

@@ -16,7 +16,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("safegov.cli.commands.db", "migrate the compliance database and load the registries from config/"),
     "register": ("safegov.cli.commands.register", "check or list the obligation register"),
-    "ingest": ("safegov.cli.commands.ingest", "ingest submission files or folders (CSV, XLSX, JSON Lines)"),
+    "ingest": (
+        "safegov.cli.commands.ingest",
+        "ingest submission files or folders (CSV, XLSX, XLS, ODS, WPS ET, JSON Lines)",
+    ),
     "evaluate": ("safegov.cli.commands.evaluate", "evaluate obligations for a range of periods"),
     "escalate": ("safegov.cli.commands.escalate", "run the ladder, accident, hazard and blacklist rules"),
     "export": ("safegov.cli.commands.export", "export evaluations, cases, blacklist or quarantine: CSV, JSON, xlsx"),

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ
+from safegov.core.progress import Progress
 from safegov.db import audit
 from safegov.db.engine import insert_for
 from safegov.db.models import AuditCheckpoint, AuditLog
@@ -193,7 +194,11 @@ def write_checkpoint(session: Session, key: AuditKey, at: dt.datetime, run_id: s
 
 
 def verify_all(
-    session: Session, *, key: AuditKey | None = None, published: tuple[audit.Anchor, ...] = ()
+    session: Session,
+    *,
+    key: AuditKey | None = None,
+    published: tuple[audit.Anchor, ...] = (),
+    progress: Progress | None = None,
 ) -> audit.VerifyResult:
     """The whole check of ``safegov audit verify``: every stored checkpoint's signature, the
     chain against those checkpoints and the ``published`` anchors, and the evaluation, case
@@ -219,7 +224,7 @@ def verify_all(
                 f"checkpoint #{cp.id} ({_local(cp.at)}): its signature does not match its values (altered or forged)",
             )
     anchors = [audit.Anchor(cp.length, cp.head_hash, f"checkpoint #{cp.id} ({_local(cp.at)})") for cp in stored]
-    return audit.verify(session, anchors=[*anchors, *published], replay_state=True)
+    return audit.verify(session, anchors=[*anchors, *published], replay_state=True, progress=progress)
 
 
 def _local(at: dt.datetime) -> str:

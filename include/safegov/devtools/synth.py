@@ -18,7 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.devtools.demo import HEADERS, MONTH_TAGS, Generator, file_name, write_csv
+
+# Progress stages (safegov.core.progress) of write_synth, besides the ingestion's own.
+PROGRESS_MONTHS = "月份 months"
+PROGRESS_WRITTEN_FILES = "写出文件 files written"
+PROGRESS_WRITTEN_ROWS = "写出行 rows written"
 
 # All departments with safety duties: the region's, six per league/city, four per county.
 DEFAULT_DEPARTMENTS = 12 + 6 * 12 + 4 * 103
@@ -34,14 +40,17 @@ def write_synth(
     compliance: float = 0.90,
     departments: int = DEFAULT_DEPARTMENTS,
     load_engine=None,
-    progress=None,
+    progress: Progress | None = None,
     config_dir: Path | None = None,
 ) -> dict:
     """Write (and optionally load) the synthetic set; returns counts, bytes, seconds and rows/s.
 
     ``out`` None with ``load_engine`` set: chunks go to a temporary folder and are removed once
-    ingested. ``progress(month_key, rows_so_far)`` is called after each month.
+    ingested. ``progress`` (safegov.core.progress) is told of the months written
+    (:data:`PROGRESS_MONTHS`), the files and rows written (final figures: ``files`` and
+    ``rows_total`` of the result) and, with ``load_engine``, of the ingestion of each chunk.
     """
+    progress = progress or NO_PROGRESS
     if out is None and load_engine is None:
         raise ValueError("give an output folder, or an engine to load into")
     temp = None
@@ -65,6 +74,7 @@ def write_synth(
         config_dir=config_dir,
     )
     setup_seconds = time.perf_counter() - started
+    progress.add(PROGRESS_MONTHS, len(gen.months))
     write_seconds = 0.0
     write_cpu = 0.0  # CPU time of this process: the figure that does not depend on the machine's load
     load_seconds = 0.0
@@ -80,7 +90,8 @@ def write_synth(
             from safegov.intake.pipeline import ingest_paths
 
             t = time.perf_counter()
-            report = ingest_paths(load_engine, chunk, docs_dir=None)  # no Data Docs per chunk at this scale
+            # No Data Docs per chunk at this scale.
+            report = ingest_paths(load_engine, chunk, docs_dir=None, progress=progress)
             load_seconds += time.perf_counter() - t
             for f in report.files:
                 ingest_totals["files"] += 1
@@ -90,6 +101,15 @@ def write_synth(
             if not keep:
                 for p in chunk:
                     p.unlink(missing_ok=True)
+
+    rows_told = 0
+
+    def written(chunk: list[Path]) -> None:
+        nonlocal rows_told
+        rows = sum(gen.stats.rows.values())
+        progress.advance(PROGRESS_WRITTEN_FILES, len(chunk))
+        progress.advance(PROGRESS_WRITTEN_ROWS, rows - rows_told)
+        rows_told = rows
 
     t = time.perf_counter()
     c = time.process_time()
@@ -106,6 +126,7 @@ def write_synth(
     write_seconds += time.perf_counter() - t
     write_cpu += time.process_time() - c
     files += len(chunk)
+    written(chunk)
     flush(chunk)
     for key in gen.months:
         t = time.perf_counter()
@@ -121,9 +142,9 @@ def write_synth(
         write_seconds += time.perf_counter() - t
         write_cpu += time.process_time() - c
         files += len(chunk)
+        written(chunk)
         flush(chunk)
-        if progress:
-            progress(key, sum(gen.stats.rows.values()))
+        progress.advance(PROGRESS_MONTHS)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
     rows_total = sum(gen.stats.rows.values())

@@ -58,6 +58,7 @@ from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ, UTC, Cadence, Period, grace_ends_at, parse_period, period_of, periods_between
+from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.db import audit
 from safegov.db.engine import insert_for
 from safegov.db.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
@@ -67,6 +68,9 @@ from safegov.register.obligations import Obligation, Register
 from safegov.register.records import RECORD_TYPES
 
 STATUSES = ("met", "met_late", "missed", "pending", "exempt")
+# Progress stages (safegov.core.progress) of evaluate_range.
+PROGRESS_OBLIGATIONS = "义务 obligations"
+PROGRESS_EVALUATIONS = "评价 evaluations"
 # A one-off obligation's single period takes records of any date.
 FAR_PAST = dt.date(1900, 1, 1)
 FAR_FUTURE = dt.date(9999, 12, 31)
@@ -375,21 +379,26 @@ def evaluate_range(
     obligation_ids: Iterable[str] | None = None,
     run_id: str | None = None,
     historical: bool = False,
+    progress: Progress | None = None,
 ) -> dict:
     """Evaluate obligations (all by default, events included) for every period overlapping
-    [from_key, to_key]. Returns totals by status, ``changed`` and ``by_obligation``."""
+    [from_key, to_key]. Returns totals by status, ``changed`` and ``by_obligation``.
+    ``progress``: told of the obligations (:data:`PROGRESS_OBLIGATIONS`, each evaluated for
+    all its periods in one transaction) and of the evaluations counted (:data:`PROGRESS_EVALUATIONS`)."""
+    progress = progress or NO_PROGRESS
     obligations = [register.get(i) for i in obligation_ids] if obligation_ids else list(register.obligations)
+    planned = [(ob, periods) for ob in obligations if (periods := periods_for(ob, from_key, to_key))]
+    progress.add(PROGRESS_OBLIGATIONS, len(planned))
     result = _empty()
     result["by_obligation"] = {}
-    for ob in obligations:
-        periods = periods_for(ob, from_key, to_key)
-        if not periods:
-            continue
+    for ob, periods in planned:
         counts, changed = _evaluate_one(engine, ob, periods, as_of=as_of, run_id=run_id, historical=historical)
         one = _empty()
         _merge(one, counts, changed)
         result["by_obligation"][ob.id] = one
         _merge(result, counts, changed)
+        progress.advance(PROGRESS_OBLIGATIONS)
+        progress.advance(PROGRESS_EVALUATIONS, sum(one[s] for s in STATUSES))
     return result
 
 

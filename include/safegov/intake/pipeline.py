@@ -51,7 +51,7 @@ import shutil
 import stat
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from json.encoder import encode_basestring
 from operator import methodcaller
@@ -61,9 +61,11 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
+from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.db.models import RawRow, Rejection, SubmissionFile
 from safegov.intake.readers import (
     DEFAULT_MAX_BYTES,
+    SPREADSHEET_FORMATS,
     Aliases,
     RawRecord,
     ReadResult,
@@ -93,6 +95,9 @@ CODE_TAKEN = "taken_by_another_run"
 RULE_CELL_TOO_LONG = "cell_too_long"
 _DEFAULT = object()
 _SKIP_SUFFIXES = (".reason.txt", ".tmp", ".part", ".partial", ".crdownload")
+# Progress stages (safegov.core.progress): files done of those given, and their rows.
+PROGRESS_FILES = "文件 files"
+PROGRESS_ROWS = "行 rows"
 
 
 # --------------------------------------------------------------------------- reports
@@ -285,6 +290,7 @@ def ingest_paths(
     chunk_rows: int = 100_000,
     settle_seconds: float | None = None,
     max_cell_chars: int | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest files (or the files of folders) as one batch, each file in its own transaction.
 
@@ -298,7 +304,8 @@ def ingest_paths(
     ``settle_seconds`` (default: the setting ``inbox_settle_seconds``, and only when files
     are moved, i.e. taken from an inbox): a file changed more recently is left where it is
     (status ``waiting``). ``max_cell_chars`` (default: the setting): longer cells
-    quarantine their row.
+    quarantine their row. ``progress``: told of the files (stage :data:`PROGRESS_FILES`) and
+    the rows of each file once it is done (:data:`PROGRESS_ROWS`: accepted + quarantined).
     """
     from safegov.core.settings import get_settings
 
@@ -318,6 +325,13 @@ def ingest_paths(
     reports: list[tuple[int, FileReport]] = []  # in the order given
     written: list[_File] = []
     pending = list(enumerate(_expand(paths)))
+    progress = progress or NO_PROGRESS
+    progress.add(PROGRESS_FILES, len(pending))
+
+    def finished(fr: FileReport) -> None:
+        progress.advance(PROGRESS_FILES)
+        progress.advance(PROGRESS_ROWS, fr.accepted + fr.quarantined)
+
     # A batch's rows are millions of small objects that live until its end: every full
     # collection of the cyclic GC would walk them all again (≈ 10 % of the time).
     collecting = gc.isenabled()
@@ -354,10 +368,11 @@ def ingest_paths(
                 reports.append((index, fr))
                 if f is None:
                     _put_away(engine, fr, path, move_to)
+                    finished(fr)
                 else:
                     batch.append(f)
             if batch:
-                _validate_and_write(engine, batch, docs_dir=docs_dir, chunk_rows=chunk_rows)
+                _validate_and_write(engine, batch, docs_dir=docs_dir, chunk_rows=chunk_rows, finished=finished)
                 for f in batch:
                     _put_away(engine, f.fr, f.path, move_to)
             written.extend(batch)
@@ -551,8 +566,8 @@ def _read(
     except UnreadableFile as exc:
         return _reject_file(engine, fr, str(exc), file_received, ingested, run_id), None
     f = _File.from_read(fr, path, read, columns, aliases, received=received, ingested=ingested, run_id=run_id)
-    # A text file no longer than the limit cannot hold a longer cell (an XLSX is compressed: it can).
-    if max_cell_chars is not None and (read.format == "xlsx" or len(data) > max_cell_chars):
+    # A text file no longer than the limit cannot hold a longer cell (a workbook can: zipped, or shared strings).
+    if max_cell_chars is not None and (read.format in SPREADSHEET_FORMATS or len(data) > max_cell_chars):
         _check_cells(f, columns, max_cell_chars)
     return fr, f
 
@@ -822,10 +837,18 @@ def _record_types(
 # --------------------------------------------------------------------------- step 2: validate
 
 
-def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | None, chunk_rows: int) -> None:
+def _validate_and_write(
+    engine: Engine,
+    batch: list[_File],
+    *,
+    docs_dir: Path | None,
+    chunk_rows: int,
+    finished: Callable[[FileReport], None] = lambda fr: None,
+) -> None:
     """Files with registry rows first, one at a time (validated inside their transaction,
     as each record type's registry changes); then one GX run per record type for all other
-    files, and each of them written in its own transaction."""
+    files, and each of them written in its own transaction. ``finished(report)`` is called
+    as each file is done (written, or failed)."""
     from safegov.intake.validation import load_registries
 
     registry_files = [f for f in batch if any(g.rt.registry for g in f.groups.values())]
@@ -833,6 +856,7 @@ def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | 
         _guarded(
             f, lambda f=f: _write(engine, f, None, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True, engine=engine
         )
+        finished(f.fr)
     others = [f for f in batch if f not in registry_files]
     if not others:
         return
@@ -862,6 +886,7 @@ def _validate_and_write(engine: Engine, batch: list[_File], *, docs_dir: Path | 
                 timed=True,
                 engine=engine,
             )
+        finished(f.fr)
 
 
 def _guarded(f: _File, work, *, timed: bool = False, engine: Engine | None = None) -> None:

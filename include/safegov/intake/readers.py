@@ -1,4 +1,4 @@
-"""Readers for submitted files (SPEC §3): CSV, XLSX (first sheet) and JSON Lines.
+"""Readers for submitted files (SPEC §3): CSV, XLSX, XLS, ODS, WPS ET (first sheet) and JSON Lines.
 
 A reader returns every row as submitted (cell text keyed by the file's own header), or
 raises :class:`UnreadableFile` with a one-line reason — never a partial read. Header names
@@ -7,20 +7,23 @@ are mapped to canonical columns through ``config/aliases.yaml`` (:func:`load_ali
 Defences: the size is checked with ``stat`` before a byte is read; CSV is UTF-8 (with or
 without BOM), UTF-16 with BOM, or GB18030 (Chinese Excel exports); XLSX is a zip whose
 members are scanned for a DTD or entity declaration (refused), whose uncompressed size is
-bounded, and which openpyxl parses through defusedxml.
+bounded, and which openpyxl parses through defusedxml. XLS, ODS and ET go through
+python-calamine in a memory-capped child process (:mod:`safegov.intake.sheets`), with the same
+caps: an ODS is a zip scanned like an XLSX first; a sheet's grid and every cell read are
+bounded; a row with an over-long cell is quarantined by the pipeline like any other.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import json
 import re
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +32,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from safegov.intake.sheets import SheetError, cell_text, read_rows
 from safegov.register.records import RECORD_TYPES
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -44,6 +48,15 @@ XLSX_TIME_BUDGET_SECONDS = 300.0
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+# Read by calamine (issue 19 item 2). WPS 表格's own .et is an OLE2/BIFF compound file like
+# .xls in the versions seen in the wild (it opens as .xls once renamed: "利用DeepSeek辅助WPS电子
+# 表格ET格式分析", dtcms.com/a/337124.html), and some describe a zip like XLSX: it is read by
+# its content, either way, and refused with what to do otherwise.
+CALAMINE_SUFFIXES = {".xls": "xls", ".ods": "ods", ".et": "et"}
+SPREADSHEET_FORMATS = ("xlsx", "xls", "ods", "et")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+SAVE_AS_XLSX = "在 Excel 或 WPS 中另存为 .xlsx 后重新报送 / save it as .xlsx in Excel or WPS and send that"
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 EXTRA_COLUMNS = ("record_type", "received_at")
 
@@ -176,9 +189,11 @@ def file_format(name: str) -> str:
         return "xlsx"
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
-    if suffix == ".xls":
-        raise UnreadableFile("XLS (Excel 97-2003) is not supported: save the sheet as XLSX or CSV")
-    raise UnreadableFile(f"unknown file type {suffix or '(no extension)'!r}: send CSV, XLSX or JSON Lines")
+    if suffix in CALAMINE_SUFFIXES:
+        return CALAMINE_SUFFIXES[suffix]
+    raise UnreadableFile(
+        f"unknown file type {suffix or '(no extension)'!r}: send CSV, XLSX, XLS, ODS, WPS ET or JSON Lines"
+    )
 
 
 def check_size(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
@@ -207,6 +222,8 @@ def read_file(
         raise UnreadableFile("empty file (0 bytes)")
     if fmt == "xlsx":
         return read_xlsx(data, max_bytes=max_bytes)
+    if fmt in CALAMINE_SUFFIXES.values():
+        return read_calamine(data, fmt, max_bytes=max_bytes)
     text, encoding = decode(data)
     if not text.strip():
         raise UnreadableFile("empty file (no header)")
@@ -389,17 +406,22 @@ def _too_deep(obj: Any) -> bool:
 _XML_DANGER = ((b"<!DOCTYPE", "a DTD (<!DOCTYPE>)"), (b"<!ENTITY", "an entity declaration (<!ENTITY>)"))
 
 
-def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int) -> None:
+def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int, label: str = "XLSX") -> None:
+    """Refuse a zipped sheet (XLSX, or ODS: ``label``) that is no zip, lacks its table of
+    contents, expands beyond the caps or carries a DTD or entity declaration."""
     if not zipfile.is_zipfile(path):
-        raise UnreadableFile("corrupt XLSX: not a zip archive")
+        raise UnreadableFile(f"corrupt {label}: not a zip archive")
+    required = "mimetype" if label == "ODS" else "[Content_Types].xml"
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
             if total > max_bytes * XLSX_EXPANSION_FACTOR:
-                raise UnreadableFile(f"XLSX expands to {total} bytes, over {XLSX_EXPANSION_FACTOR}× the size limit")
-            if not any(i.filename == "[Content_Types].xml" for i in infos):
-                raise UnreadableFile("corrupt XLSX: no [Content_Types].xml")
+                raise UnreadableFile(f"{label} expands to {total} bytes, over {XLSX_EXPANSION_FACTOR}× the size limit")
+            if not any(i.filename == required for i in infos):
+                raise UnreadableFile(f"corrupt {label}: no {required}")
+            if label == "ODS" and zf.read("mimetype").strip() != ODS_MIMETYPE:
+                raise UnreadableFile(f"not an OpenDocument spreadsheet: its mimetype is {zf.read('mimetype')[:80]!r}")
             expanded = 0
             for info in infos:
                 if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
@@ -411,11 +433,11 @@ def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int) -> None:
                     while chunk := member.read(1 << 20):
                         expanded += len(chunk)
                         if expanded > XLSX_MAX_EXPANDED_BYTES:
-                            raise UnreadableFile(f"XLSX expands to over {XLSX_MAX_EXPANDED_BYTES} bytes")
+                            raise UnreadableFile(f"{label} expands to over {XLSX_MAX_EXPANDED_BYTES} bytes")
                         window = tail + chunk
                         for needle, what in _XML_DANGER:
                             if needle in window:
-                                raise UnreadableFile(f"XLSX refused: {info.filename} carries {what}")
+                                raise UnreadableFile(f"{label} refused: {info.filename} carries {what}")
                         if shared:
                             # Matches wholly inside the tail were counted with the previous chunk.
                             strings += sum(window.count(n) - tail.count(n) for n in (b"<si>", b"<si "))
@@ -423,25 +445,10 @@ def _scan_xlsx(path: Path | io.BytesIO, max_bytes: int) -> None:
                                 raise UnreadableFile(f"XLSX has over {XLSX_MAX_SHARED_STRINGS} shared strings")
                         tail = window[-16:]
     except zipfile.BadZipFile as exc:
-        raise UnreadableFile(f"corrupt XLSX: {exc}") from None
+        raise UnreadableFile(f"corrupt {label}: {exc}") from None
 
 
-def _xlsx_text(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, str):
-        return value if value.strip() else None
-    return str(value)
+_xlsx_text = cell_text
 
 
 def read_xlsx(source: Path | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
@@ -468,39 +475,67 @@ def read_xlsx(source: Path | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Re
         # The declared dimension (e.g. A1:XFD1048576) would make openpyxl pad every row to
         # its width and add empty rows to its height: only the cells present are read.
         sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True)
-        deadline = time.monotonic() + XLSX_TIME_BUDGET_SECONDS
-        try:
-            first = next(rows)
-        except StopIteration:
-            raise UnreadableFile("empty file (the first sheet has no header)") from None
-        submitted = [str(_xlsx_text(h) or "").strip() for h in first]
-        header = _unique_header(submitted)
-        while header and header[-1].startswith("_column_"):
-            header.pop()
-        if not header:
-            raise UnreadableFile("empty header row")
-        width = len(header)
-        records: list[RawRecord] = []
-        cells_read = len(first)
-        for i, cells in enumerate(rows, start=2):
-            cells_read += len(cells)
-            if cells_read > XLSX_MAX_CELLS:
-                raise UnreadableFile(f"XLSX has over {XLSX_MAX_CELLS} cells")
-            if i % 1000 == 0 and time.monotonic() > deadline:
-                raise UnreadableFile(f"XLSX took over {XLSX_TIME_BUDGET_SECONDS:g} s to read")
-            texts = [_xlsx_text(c) for c in cells]
-            if all(t is None for t in texts):
-                continue
-            values = {header[j]: (texts[j] if j < len(texts) else None) for j in range(width)}
-            for j, t in enumerate(texts[width:], start=width + 1):
-                if t is not None:
-                    values[f"_extra_{j}"] = t
-            records.append(RawRecord(i, values))
+        return _sheet_result(sheet.iter_rows(values_only=True), "xlsx")
     except UnreadableFile:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure means "cannot be read", with its cause
         raise UnreadableFile(f"corrupt XLSX: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from None
     finally:
         wb.close()
-    return ReadResult("xlsx", None, header, records, _duplicates(submitted))
+
+
+def _sheet_result(rows: Iterator[Sequence[Any]], fmt: str) -> ReadResult:
+    """The records of a sheet's rows (cells as read, or text): the first row is the header;
+    empty rows are skipped; cells beyond the header are kept as ``_extra_<n>``."""
+    label = fmt.upper()
+    deadline = time.monotonic() + XLSX_TIME_BUDGET_SECONDS
+    try:
+        first = next(rows)
+    except StopIteration:
+        raise UnreadableFile("empty file (the first sheet has no header)") from None
+    submitted = [str(_xlsx_text(h) or "").strip() for h in first]
+    header = _unique_header(submitted)
+    while header and header[-1].startswith("_column_"):
+        header.pop()
+    if not header:
+        raise UnreadableFile("empty header row")
+    width = len(header)
+    records: list[RawRecord] = []
+    cells_read = len(first)
+    for i, cells in enumerate(rows, start=2):
+        cells_read += len(cells)
+        if cells_read > XLSX_MAX_CELLS:
+            raise UnreadableFile(f"{label} has over {XLSX_MAX_CELLS} cells")
+        if i % 1000 == 0 and time.monotonic() > deadline:
+            raise UnreadableFile(f"{label} took over {XLSX_TIME_BUDGET_SECONDS:g} s to read")
+        texts = [_xlsx_text(c) for c in cells]
+        if all(t is None for t in texts):
+            continue
+        values = {header[j]: (texts[j] if j < len(texts) else None) for j in range(width)}
+        for j, t in enumerate(texts[width:], start=width + 1):
+            if t is not None:
+                values[f"_extra_{j}"] = t
+        records.append(RawRecord(i, values))
+    return ReadResult(fmt, None, header, records, _duplicates(submitted))
+
+
+def read_calamine(data: bytes, fmt: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    """An XLS, ODS or WPS ET submission (``fmt``), read by its content: the file must be
+    what its name says (an ``.xls`` saved from a web page as HTML is refused, not guessed
+    at); an ET may be either of the forms WPS writes (OLE2/BIFF like XLS, or a zip like XLSX)."""
+    label = {"xls": "XLS", "ods": "ODS", "et": "WPS ET"}[fmt]
+    if fmt == "ods":
+        _scan_xlsx(io.BytesIO(data), max_bytes, "ODS")
+    elif fmt == "et" and data.startswith(b"PK\x03\x04"):
+        read = read_xlsx(data, max_bytes=max_bytes)
+        read.format = "et"
+        return read
+    elif not data.startswith(OLE2_MAGIC):
+        what = "an HTML page" if data.lstrip()[:1] == b"<" else "not an OLE2 compound file"
+        raise UnreadableFile(f"{label} refused: the file is {what}, not a {label} workbook: {SAVE_AS_XLSX}")
+    try:
+        rows = read_rows(data, timeout=XLSX_TIME_BUDGET_SECONDS)
+    except SheetError as exc:
+        hint = f" ({SAVE_AS_XLSX})" if fmt == "et" else ""
+        raise UnreadableFile(f"{label} could not be read: {exc}{hint}") from None
+    return _sheet_result(iter(rows), fmt)

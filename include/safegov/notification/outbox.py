@@ -47,6 +47,7 @@ from sqlalchemy import Engine, Integer, Text, and_, cast, column, func, or_, sel
 from sqlalchemy import values as sa_values
 from sqlalchemy.orm import Session
 
+from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.db import audit
 from safegov.db.models import Leader, OutboxMessage
 from safegov.devtools.faults import maybe_pause
@@ -55,6 +56,8 @@ from safegov.notification.mail import InvalidMessage, Mailer, Message, Response,
 from safegov.org.directory import SAFETY_OFFICE_ROLE, in_office
 
 log = logging.getLogger(__name__)
+# Progress stage (safegov.core.progress) of deliver: claimed rows handled.
+PROGRESS_MESSAGES = "邮件 messages"
 
 STATES = ("pending", "sending", "sent", "failed", "dead", "suppressed")
 TEMPLATES = (
@@ -641,8 +644,12 @@ def deliver(
     mark_batch: int = 1,
     after_send: Callable[[Claimed, Response], None] | None = None,
     keys: Sequence[str] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Send due rows once each; returns counts (claimed, sent, retry, failed, dead, reclaimed, lost).
+
+    ``progress``: told of the claimed rows and of each one handled (:data:`PROGRESS_MESSAGES`;
+    its final figure is ``claimed``).
 
     ``keys`` limits the delivery to those rows (an operator alert sent as soon as it is queued).
 
@@ -660,6 +667,8 @@ def deliver(
     counts["dead"] += dead
     counts["claimed"] = len(claimed)
     counts["reclaimed"] = sum(c.reclaimed for c in claimed)
+    progress = progress or NO_PROGRESS
+    progress.add(PROGRESS_MESSAGES, len(claimed))
     if not claimed:
         return counts
 
@@ -697,6 +706,7 @@ def deliver(
         pending.append((c, resp))
         if len(pending) >= mark_batch:
             _mark(engine, pending, now, cfg, max_attempts, counts)
+            progress.advance(PROGRESS_MESSAGES, len(pending))
             pending.clear()
 
     try:
@@ -719,6 +729,7 @@ def deliver(
         # Whatever was sent and not yet marked is marked now, even if a hook or the pool failed.
         if pending:
             _mark(engine, pending, now, cfg, max_attempts, counts)
+            progress.advance(PROGRESS_MESSAGES, len(pending))
     return counts
 
 

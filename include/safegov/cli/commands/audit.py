@@ -25,6 +25,7 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     from safegov.cli.parsing import parse_anchor
+    from safegov.cli.progress import open_progress
     from safegov.core.clock import get_clock
     from safegov.core.errors import SafegovError
     from safegov.db.checkpoint import load_key, verify_all, write_checkpoint
@@ -36,8 +37,8 @@ def run(args) -> int:
         print(cp.describe() if cp else "审计链为空，无需签署锚点")
         return 0
     published = tuple(parse_anchor(a) for a in args.anchor)
-    with session_scope() as session:
-        result = verify_all(session, published=published)
+    with session_scope() as session, open_progress() as progress:
+        result = verify_all(session, published=published, progress=progress)
     if not result.ok:
         where = f"after {result.checked} good links" if result.broken_id else f"({result.checked} links read)"
         raise SafegovError(f"audit chain broken {where}: {result.reason}")

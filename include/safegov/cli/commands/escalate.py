@@ -27,6 +27,7 @@ def configure(parser) -> None:
 def run(args) -> int:
     from safegov.accountability.escalation import escalate
     from safegov.cli.parsing import parse_moment
+    from safegov.cli.progress import open_progress
     from safegov.core.periods import parse_period
     from safegov.db.engine import get_engine
     from safegov.register.obligations import get_register
@@ -34,15 +35,17 @@ def run(args) -> int:
     parse_period(args.from_key)
     parse_period(args.to_key)
     as_of = parse_moment(args.as_of)
-    result = escalate(
-        get_engine(),
-        get_register(),
-        args.from_key,
-        args.to_key,
-        as_of=as_of,
-        run_id=args.run_id or f"cli:{as_of.isoformat()}",
-        historical=args.historical,
-    )
+    with open_progress() as progress:
+        result = escalate(
+            get_engine(),
+            get_register(),
+            args.from_key,
+            args.to_key,
+            as_of=as_of,
+            run_id=args.run_id or f"cli:{as_of.isoformat()}",
+            historical=args.historical,
+            progress=progress,
+        )
     shown = {k: v for k, v in sorted(result.items()) if v}
     print(
         f"escalated {args.from_key}..{args.to_key} as of {as_of.isoformat()}: "

@@ -34,6 +34,7 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     from safegov.cli.parsing import parse_moment
+    from safegov.cli.progress import open_progress
     from safegov.core.errors import SafegovError
     from safegov.core.periods import parse_period
     from safegov.db.engine import get_engine
@@ -51,16 +52,18 @@ def run(args) -> int:
     require_calendar(register, args.from_key, args.to_key, args.obligations)
     as_of = parse_moment(args.as_of)
     run_id = args.run_id or f"cli:{as_of.isoformat()}"
-    result = evaluate_range(
-        get_engine(),
-        register,
-        args.from_key,
-        args.to_key,
-        as_of=as_of,
-        obligation_ids=args.obligations,
-        run_id=run_id,
-        historical=args.historical,
-    )
+    with open_progress() as progress:
+        result = evaluate_range(
+            get_engine(),
+            register,
+            args.from_key,
+            args.to_key,
+            as_of=as_of,
+            obligation_ids=args.obligations,
+            run_id=run_id,
+            historical=args.historical,
+            progress=progress,
+        )
     header = f"{'obligation':<26}" + "".join(f"{s:>10}" for s in STATUSES) + f"{'changed':>10}"
     print(f"evaluated {args.from_key}..{args.to_key} as of {as_of.isoformat()}")
     print(header)

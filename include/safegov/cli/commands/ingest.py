@@ -1,12 +1,13 @@
-"""Ingest submission files or folders (CSV, XLSX, JSON Lines).
+"""Ingest submission files or folders (CSV, XLSX, XLS, ODS, WPS ET, JSON Lines).
 
   safegov ingest PATH... [--received-at DATETIME] [--move] [--max-bytes N] [--no-docs]
 
 Folders are scanned for files (not recursively); registries (enterprise, department,
 leader) are taken first. Each file is taken once (by content hash). Prints one line per
-file. Exit 0 when every file could be read, or was left waiting (still being written),
-or was taken by a concurrent run (rows may still be quarantined: see
-`safegov export quarantine`); 2 with a one-line reason when a file was refused.
+file; progress goes to stderr (bars on a terminal, log lines otherwise). Exit 0 when every
+file could be read, or was left waiting (still being written), or was taken by a concurrent
+run (rows may still be quarantined: see `safegov export quarantine`); 2 with a one-line
+reason when a file was refused.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def _received_at(text: str | None):
 def run(args) -> int:
     from pathlib import Path
 
+    from safegov.cli.progress import open_progress
     from safegov.core.errors import SafegovError
     from safegov.core.settings import get_settings
     from safegov.db.engine import get_engine, migrate
@@ -76,18 +78,20 @@ def run(args) -> int:
         move_to = folder if (args.move or folder == inbox) else None
         groups.setdefault(move_to, []).append(p)
     reports = []
-    for move_to, group in groups.items():
-        reports.append(
-            ingest_paths(
-                engine,
-                group,
-                received_at=received,
-                run_id=args.run_id,
-                move_to=move_to,
-                max_bytes=args.max_bytes,
-                **kwargs,
+    with open_progress() as progress:
+        for move_to, group in groups.items():
+            reports.append(
+                ingest_paths(
+                    engine,
+                    group,
+                    received_at=received,
+                    run_id=args.run_id,
+                    move_to=move_to,
+                    max_bytes=args.max_bytes,
+                    progress=progress,
+                    **kwargs,
+                )
             )
-        )
     files = [f for r in reports for f in r.files]
     for f in files:
         print(f.summary())

@@ -92,25 +92,28 @@ def run(args) -> int:
 
     engine = get_engine()
     if action == "deliver":
+        from safegov.cli.progress import open_progress
         from safegov.notification.mail import get_mailer
         from safegov.notification.outbox import deliver
 
         mailer = get_mailer()
         total: dict[str, int] = {}
-        while True:
-            counts = deliver(
-                engine,
-                mailer,
-                now=get_clock().now(),
-                limit=args.limit,
-                max_attempts=args.max_attempts,
-                workers=args.workers,
-                mark_batch=20 if args.workers > 1 else 1,
-            )
-            for k, v in counts.items():
-                total[k] = total.get(k, 0) + v
-            if not args.all or counts["claimed"] == 0:
-                break
+        with open_progress() as progress:
+            while True:
+                counts = deliver(
+                    engine,
+                    mailer,
+                    now=get_clock().now(),
+                    limit=args.limit,
+                    max_attempts=args.max_attempts,
+                    workers=args.workers,
+                    mark_batch=20 if args.workers > 1 else 1,
+                    progress=progress,
+                )
+                for k, v in counts.items():
+                    total[k] = total.get(k, 0) + v
+                if not args.all or counts["claimed"] == 0:
+                    break
         print(" ".join(f"{k}={v}" for k, v in total.items()))
         return 0
     if action == "remind":

@@ -25,7 +25,6 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     import json
-    import sys
     from pathlib import Path
 
     from safegov.cli.parsing import parse_month
@@ -50,21 +49,20 @@ def run(args) -> int:
         migrate(engine)
         with session_scope(engine) as session:
             sync_units(session)
+    from safegov.cli.progress import open_progress
     from safegov.devtools.synth import write_synth
 
-    def progress(key: str, rows: int) -> None:
-        print(f"  {key}: {rows} rows", file=sys.stderr, flush=True)
-
-    result = write_synth(
-        Path(args.out) if args.out else None,
-        enterprises=args.enterprises,
-        from_key=args.from_key,
-        to_key=args.to_key,
-        seed=args.seed,
-        compliance=args.compliance,
-        load_engine=engine,
-        progress=progress,
-    )
+    with open_progress() as progress:
+        result = write_synth(
+            Path(args.out) if args.out else None,
+            enterprises=args.enterprises,
+            from_key=args.from_key,
+            to_key=args.to_key,
+            seed=args.seed,
+            compliance=args.compliance,
+            load_engine=engine,
+            progress=progress,
+        )
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0

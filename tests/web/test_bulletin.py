@@ -21,7 +21,7 @@ def test_every_office_gets_md_html_csv(seeded, tmp_path):
     offices = {p.stem for p in paths}
     assert len(offices) == 1 + 12 + 103  # region, leagues/cities, counties
     for code in ("150000", "150100", "150102"):
-        for ext in ("md", "html", "csv"):
+        for ext in ("md", "html", "csv", "docx"):
             assert (tmp_path / f"{code}.{ext}").is_file()
 
 

@@ -103,8 +103,10 @@ def test_page_is_a4_with_the_standards_margins_and_grid(seeded, tmp_path):
     assert abs(int(grid.get(qn("w:linePitch"))) / 20 * 22 - Mm(225).pt) < 1
     # … and every paragraph from the 发文字号 on (the title aside) takes one line of it
     for p in doc.paragraphs[1:2] + doc.paragraphs[3:]:
-        assert p.paragraph_format.line_spacing.pt * 22 == pytest.approx(Mm(225).pt, abs=0.5), p.text
-    assert doc.styles["Normal"].font.size.pt == 16  # 3号
+        spacing = p.paragraph_format.line_spacing or p.style.paragraph_format.line_spacing
+        assert spacing.pt * 22 == pytest.approx(Mm(225).pt, abs=0.5), p.text
+    normal = doc.styles["Normal"]  # what a paragraph the office adds gets: 3号, two characters in
+    assert normal.font.size.pt == 16 and normal.paragraph_format.first_line_indent.pt == 32
 
 
 def test_head_title_addressees_sections_date_and_notes(seeded, tmp_path):

@@ -139,7 +139,7 @@ def chinese_date(day: dt.date) -> str:
 
 def _set_font(run, font: Font, size: float, *, bold: bool = False, color: RGBColor | None = None) -> None:
     if font == BODY_FONT and size == SIZE_3 and not bold and color is None:
-        return  # the Normal style's own: the run inherits it (smaller files, easier edits in WPS)
+        return  # the Normal style's own: the run inherits it
     run.font.name = font.name
     run.font.size = Pt(size)
     run.font.bold = bold
@@ -155,14 +155,14 @@ def _line_spacing(paragraph, points: float) -> None:
     fmt.space_before = fmt.space_after = Pt(0)
 
 
-def _paragraph(doc, text: str = "", *, font: Font = BODY_FONT, size: float = SIZE_3, indent: bool = True):
-    """A body paragraph on the grid: one line pitch a line, two characters in (§7.3.3)."""
+def _paragraph(doc, text: str = "", *, indent: bool = True):
+    """A body paragraph: the Normal style's (3号 仿宋, one grid line a line, two characters
+    in, §7.3.3); ``indent=False`` flush left."""
     p = doc.add_paragraph()
-    _line_spacing(p, LINE_PITCH_PT)
-    if indent:
-        p.paragraph_format.first_line_indent = Pt(2 * size)
+    if not indent:
+        p.paragraph_format.first_line_indent = Pt(0)
     if text:
-        _set_font(p.add_run(text), font, size)
+        p.add_run(text)
     return p
 
 
@@ -189,6 +189,7 @@ def _bottom_border(paragraph, color: str, space_pt: int) -> None:
 def _cell_text(cell, text: str, *, header: bool, numeric: bool) -> None:
     p = cell.paragraphs[0]
     _line_spacing(p, SIZE_4 * 1.5)
+    p.paragraph_format.first_line_indent = Pt(0)
     # Off the page's line grid: a 4号 table row is one 4号 line, not one 3号 grid line.
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
@@ -304,9 +305,16 @@ def _default_font(doc) -> None:
     spacing.set(qn("w:val"), str(math.floor((CHAR_PITCH_PT - SIZE_3) * 20)))
     rpr.find(qn("w:sz")).addprevious(spacing)
     defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing")).set(qn("w:after"), "0")
+    # The body's format is the Normal style's, not each paragraph's: a paragraph the office
+    # adds in WPS or Word is laid out like the rest.
     normal = doc.styles["Normal"]
     _only_font(normal.element.get_or_add_rPr(), BODY_FONT)
     normal.font.size = Pt(SIZE_3)
+    fmt = normal.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(LINE_PITCH_PT)
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.first_line_indent = Pt(2 * SIZE_3)
 
 
 def _text_width(text: str) -> float:
@@ -332,7 +340,7 @@ def build_document(content: OfficialDocument):
     props.created = props.modified = props.last_printed = midnight
 
     # 版头: 发文机关标志, 发文字号, red line.
-    head = doc.add_paragraph()
+    head = _paragraph(doc, indent=False)
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER
     size = min(SIZE_SMALL_CHU, int(TEXT_WIDTH_MM * _PT_PER_MM / len(content.issuer)))
     _line_spacing(head, size * 1.3)

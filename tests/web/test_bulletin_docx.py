@@ -176,6 +176,23 @@ def test_font_table_names_the_fallbacks(seeded, tmp_path):
         assert f'<w:font w:name="{face}"><w:altName w:val="{fallback}"/><w:charset w:val="86"/>' in xml
 
 
+def test_paragraph_properties_are_in_schema_order(seeded, tmp_path):
+    """Word reports a file "unreadable" when a w:pPr's children are out of ECMA-376 order."""
+    from safegov.reports.official_document import PPR_ORDER
+
+    doc = _draft(seeded, tmp_path, "150000")
+    parts = [doc.element, doc.styles.element] + [
+        f._element for f in (doc.sections[0].footer, doc.sections[0].even_page_footer)
+    ]
+    checked = 0
+    for part in parts:
+        for ppr in part.iter(qn("w:pPr")):
+            tags = [child.tag.replace(qn("w:x")[:-1], "w:") for child in ppr]
+            assert [PPR_ORDER.index(t) for t in tags] == sorted(PPR_ORDER.index(t) for t in tags), tags
+            checked += 1
+    assert checked > 40  # the red line's border and the tables' grid opt-outs among them
+
+
 @pytest.mark.parametrize("office", ["150000", "150200", "150202", "150103"])
 def test_tables_hold_the_html_drafts_cells(seeded, tmp_path, office):
     doc = _draft(seeded, tmp_path, office)

@@ -175,15 +175,32 @@ def _heading(doc, text: str, level: int, rest: str = "") -> None:
         _set_font(p.add_run(rest), BODY_FONT, SIZE_3)
 
 
+# The children of a paragraph's properties (w:pPr) in the order ECMA-376 §17.3.1.26 requires:
+# Word refuses a file whose w:pPr has them out of order.
+PPR_ORDER = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+    "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+
+
+def _add_to_ppr(paragraph, element) -> None:
+    """``element`` in the paragraph's properties, before the children that must follow it."""
+    tag = element.tag.replace("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}", "w:")
+    paragraph._element.get_or_add_pPr().insert_element_before(element, *PPR_ORDER[PPR_ORDER.index(tag) + 1 :])
+
+
 def _bottom_border(paragraph, color: str, space_pt: int) -> None:
     """A line under the paragraph as wide as the 版心 (the paragraph has no side indents)."""
-    ppr = paragraph._element.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
     for k, v in {"w:val": "single", "w:sz": "8", "w:space": str(space_pt), "w:color": color}.items():
         bottom.set(qn(k), v)
     borders.append(bottom)
-    ppr.append(borders)
+    _add_to_ppr(paragraph, borders)
 
 
 def _cell_text(cell, text: str, *, header: bool, numeric: bool) -> None:
@@ -193,7 +210,7 @@ def _cell_text(cell, text: str, *, header: bool, numeric: bool) -> None:
     # Off the page's line grid: a 4号 table row is one 4号 line, not one 3号 grid line.
     snap = OxmlElement("w:snapToGrid")
     snap.set(qn("w:val"), "0")
-    p._element.get_or_add_pPr().insert(0, snap)
+    _add_to_ppr(p, snap)
     p.alignment = (
         WD_ALIGN_PARAGRAPH.CENTER if header else WD_ALIGN_PARAGRAPH.RIGHT if numeric else WD_ALIGN_PARAGRAPH.LEFT
     )

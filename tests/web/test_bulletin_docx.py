@@ -227,6 +227,19 @@ def test_date_and_number_follow_from_the_month(sqlite_engine, tmp_path, period, 
     assert doc.core_properties.created == doc.core_properties.modified == midnight
 
 
+def test_a_year_without_a_holiday_calendar_fails_after_the_other_drafts(sqlite_engine, tmp_path):
+    """December 2099's 成文日期 falls in 2100, whose holidays nobody has entered: the .docx
+    cannot be dated, the run fails saying so, and the Markdown, HTML and CSV drafts are there."""
+    from safegov.core.errors import CalendarRangeError
+    from safegov.reports.bulletin import draft_bulletins
+
+    with pytest.raises(CalendarRangeError, match="holidays.yaml"):
+        draft_bulletins(sqlite_engine, "2099-12", out_dir=tmp_path / "b", unit_codes={"150000", "150100"})
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        f"{c}.{e}" for c in ("150000", "150100") for e in ("csv", "html", "md")
+    ]
+
+
 def test_redrafting_writes_identical_bytes(seeded, tmp_path):
     from safegov.reports.bulletin import draft_bulletins
 

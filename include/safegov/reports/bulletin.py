@@ -476,11 +476,13 @@ def draft_bulletins(
     with Session(engine) as session:
         figs = collect(session, period_key, tree)
         anchor = latest_checkpoint(session)
+    offices = [code for code in sorted(figs) if unit_codes is None or code in unit_codes]
     paths: list[Path] = []
-    for code in sorted(figs):
-        if unit_codes is not None and code not in unit_codes:
-            continue
-        for ext in (e for e in FORMATS if e in formats):
+    # Format by format: the .docx's 成文日期 needs the working-day calendar of the next month,
+    # so a year not yet entered in holidays.yaml fails the run loudly (CalendarRangeError says
+    # what to enter) after every office's Markdown, HTML and CSV draft is written.
+    for ext in (e for e in FORMATS if e in formats):
+        for code in offices:
             path = out_dir / f"{code}.{ext}"
             _write(path, _render(ext, figs[code], tree, anchor))
             paths.append(path)

@@ -166,7 +166,10 @@ def test_font_table_names_the_fallbacks(seeded, tmp_path):
     import zipfile
 
     _draft(seeded, tmp_path, "150000")
-    xml = zipfile.ZipFile(tmp_path / "150000.docx").read("word/fontTable.xml").decode()
+    package = zipfile.ZipFile(tmp_path / "150000.docx")
+    assert "docProps/thumbnail.jpeg" not in package.namelist()  # not python-docx's template's picture
+    assert b"thumbnail" not in package.read("_rels/.rels")
+    xml = package.read("word/fontTable.xml").decode()
     for face, fallback in (
         ("仿宋_GB2312", "仿宋"),
         ("楷体_GB2312", "楷体"),

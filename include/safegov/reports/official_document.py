@@ -48,6 +48,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -345,6 +346,11 @@ def _text_width(text: str) -> float:
 def build_document(content: OfficialDocument):
     """``content`` laid out as a python-docx Document (:func:`render_docx` gives the bytes)."""
     doc = Document()
+    # python-docx's template carries a picture of some other document as the file's thumbnail,
+    # which Explorer and WPS would show as this one's preview.
+    rels = doc.part.package.rels
+    for rid in [rid for rid, rel in rels.items() if rel.reltype == RT.THUMBNAIL]:
+        del rels[rid]
     _default_font(doc)
     _page_setup(doc)
     props = doc.core_properties

@@ -202,6 +202,14 @@ def test_tables_hold_the_html_drafts_cells(seeded, tmp_path, office):
     html = _html(tmp_path / f"{office}.html").tables
     docx = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
     assert docx == html
+    for t in doc.tables:  # as wide as the 版心, no column narrower than its header (+ margins)
+        widths = [c.width for c in t.columns]
+        assert abs(sum(widths) - Mm(156)) < Mm(0.5)
+        for w, header in zip(widths, t.rows[0].cells, strict=True):
+            assert w.pt >= (len(header.text) + 1) * 14 - 0.5, (header.text, w.pt)
+        assert doc.paragraphs[
+            [p._element for p in doc.paragraphs].index(t._element.getprevious())
+        ].paragraph_format.keep_with_next
     if office == "150000":  # the region: accidents, the 150202 miss, two cases
         assert [len(t) for t in docx] == [3, 2, 3]
         assert docx[0][2] == ["东河区（150202）", "2", "3", "0", "100.0"]

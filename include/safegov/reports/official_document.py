@@ -85,8 +85,6 @@ HEADING2_FONT = Font("楷体_GB2312", "楷体")
 PAGE_NUMBER_FONT = Font("宋体", "SimSun")
 FONTS = (TITLE_FONT, BODY_FONT, HEADING1_FONT, HEADING2_FONT, PAGE_NUMBER_FONT)
 
-HAN_NUMERALS = "一二三四五六七八九十"
-
 
 @dataclass(frozen=True)
 class Table:
@@ -126,7 +124,6 @@ class OfficialDocument:
     body: list[Block]
     signed_on: dt.date  # 成文日期
     notes: list[str] = field(default_factory=list)  # 附注, each in brackets
-    author: str = ""  # the file's author property (default: the issuer)
     comments: str = ""  # the file's comments property
 
 
@@ -218,18 +215,31 @@ def _cell_text(cell, text: str, *, header: bool, numeric: bool) -> None:
     _set_font(p.add_run(text), HEADING1_FONT if header else BODY_FONT, SIZE_4)
 
 
+def _column_widths(t: Table) -> list[float]:
+    """Column widths in 4号 characters (one more for the cell margins): each column as wide as
+    its longest text, a long list of subjects capped; when together wider than the 版心, the
+    widest columns give way first, down to their header's width (headers do not wrap)."""
+    width = [1 + min(16.0, max(2.0, *(_text_width(r[i]) for r in (t.header, *t.rows)))) for i in range(len(t.header))]
+    floor = [1 + max(2.0, _text_width(h)) for h in t.header]
+    room = TEXT_WIDTH_MM * _PT_PER_MM / SIZE_4
+    while sum(width) > room:
+        i = max(range(len(width)), key=lambda k: width[k] - floor[k])
+        if width[i] <= floor[i]:
+            break  # even the headers do not fit: the widths are scaled to the 版心 as they are
+        width[i] -= min(0.5, width[i] - floor[i])
+    return width
+
+
 def _table(doc, t: Table) -> None:
     """The HTML draft's table, cell for cell, in 4号 with full borders, as wide as the 版心."""
     table = doc.add_table(rows=1 + len(t.rows), cols=len(t.header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    # Columns as wide as their longest text plus the cell margins (a long list of subjects
-    # capped), together the 版心.
-    need = [1 + min(16.0, max(2.0, *(_text_width(r[i]) for r in (t.header, *t.rows)))) for i in range(len(t.header))]
     table.autofit = False
-    for i, width in enumerate(need):
+    widths = _column_widths(t)
+    for i, width in enumerate(widths):
         column = table.columns[i]
-        column.width = Mm(TEXT_WIDTH_MM * width / sum(need))  # the grid LibreOffice reads
+        column.width = Mm(TEXT_WIDTH_MM * width / sum(widths))  # the grid LibreOffice reads
         for cell in column.cells:
             cell.width = column.width  # each cell's own width, which Word reads
     for i, h in enumerate(t.header):
@@ -355,7 +365,7 @@ def build_document(content: OfficialDocument):
     _page_setup(doc)
     props = doc.core_properties
     props.title = content.title
-    props.author = props.last_modified_by = content.author or content.issuer
+    props.author = props.last_modified_by = content.issuer
     props.comments = content.comments
     props.revision = 1
     # 00:00 Beijing time of the 成文日期, in UTC: python-docx writes the clock time with a "Z".
@@ -392,10 +402,12 @@ def build_document(content: OfficialDocument):
     _paragraph(doc, content.addressees, indent=False)
 
     for block in content.body:
-        if isinstance(block, Heading):
-            _heading(doc, block.text, block.level, block.rest)
-        elif isinstance(block, Table):
+        if isinstance(block, Table):
+            # the sentence that introduces a table stays on the table's page
+            doc.paragraphs[-1].paragraph_format.keep_with_next = True
             _table(doc, block)
+        elif isinstance(block, Heading):
+            _heading(doc, block.text, block.level, block.rest)
         else:
             _paragraph(doc, block.text)
 

@@ -41,6 +41,10 @@ format: install
 browser-deps:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || apt-get install -y fonts-wqy-microhei || true
+	@# LibreOffice (Writer only, no GUI) and poppler's pdftoppm: the bulletin .docx test renders
+	@# its first page docx → PDF → PNG (tests/reports/test_bulletin_docx.py).
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui poppler-utils)
 
 test-fast: install
 	$(PY) -m pytest -q -m "not distributed and not browser" -n 2

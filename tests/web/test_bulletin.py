@@ -21,7 +21,7 @@ def test_every_office_gets_md_html_csv(seeded, tmp_path):
     offices = {p.stem for p in paths}
     assert len(offices) == 1 + 12 + 103  # region, leagues/cities, counties
     for code in ("150000", "150100", "150102"):
-        for ext in ("md", "html", "csv"):
+        for ext in ("md", "html", "csv", "docx"):
             assert (tmp_path / f"{code}.{ext}").is_file()
 
 
@@ -124,12 +124,18 @@ def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
 
     get_settings.cache_clear()
     get_engine.cache_clear()
+    args = ["report", "bulletin", "--period", "2024-03", "--unit", "150102"]
     try:
-        rc = main(["report", "bulletin", "--period", "2024-03", "--out", str(tmp_path / "b"), "--unit", "150102"])
+        rc = main([*args, "--out", str(tmp_path / "b")])
+        # --format docx: only the official document (issue #19 item 3); an unknown format fails
+        rc_docx = main([*args, "--out", str(tmp_path / "docx"), "--format", "docx"])
+        rc_pdf = main([*args, "--out", str(tmp_path / "pdf"), "--format", "docx,pdf"])
     finally:
         get_settings.cache_clear()
         get_engine.cache_clear()
-    assert rc == 0
-    assert "drafted 1 bulletins for 2024-03" in capsys.readouterr().out
-    assert (tmp_path / "b" / "150102.md").is_file()
+    assert (rc, rc_docx, rc_pdf) == (0, 0, 2)
+    out, err = capsys.readouterr()
+    assert out.count("drafted 1 bulletins for 2024-03") == 2 and "--format 'pdf'" in err
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [f"150102.{e}" for e in ("csv", "docx", "html", "md")]
+    assert sorted(p.name for p in (tmp_path / "docx").iterdir()) == ["150102.docx"]
     assert main(["report", "bulletin", "--period", "2024-Q1"]) == 2

@@ -15,7 +15,9 @@ one month, covering the office's own unit and every unit under it:
 5. the audit chain's latest signed checkpoint (数据存证), with the command that checks a
    database against it (``safegov.db.checkpoint``).
 
-Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}``. The
+Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv,docx}``; the
+``.docx`` is the same draft as an official document (公文) laid out per GB/T 9704-2012
+(``safegov.reports.official_document``), drawn from the same figures and tables. The
 content depends only on the database (no "generated at" stamp), so re-drafting the same
 month with the same data rewrites identical files.
 """
@@ -34,12 +36,13 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
-from safegov.core.periods import TZ, Cadence, parse_period
+from safegov.core.periods import TZ, Cadence, add_working_days, parse_period
 from safegov.db.checkpoint import Checkpoint
 from safegov.db.checkpoint import latest as latest_checkpoint
 from safegov.db.models import Accident, Case, Evaluation
 from safegov.org.tree import UnitTree
 from safegov.reports.exports import csv_writer
+from safegov.reports.official_document import Heading, OfficialDocument, Paragraph, Table, chinese_date, render_docx
 
 ACCIDENT_OBLIGATION = "ACCIDENT-REPORT-TIMELY"
 VIOLATIONS = {
@@ -167,7 +170,7 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
 # --------------------------------------------------------------------------- rendering
 
 
-def _title(f: Figures) -> str:
+def title(f: Figures) -> str:
     p = parse_period(f.period)
     return f"{f.unit_name}安全生产信息通报（{p.first.year}年{p.first.month}月）"
 
@@ -182,7 +185,65 @@ def _subject(s: str, tree: UnitTree) -> str:
     return f"{tree.name(s)}（{s}）" if s in tree.names else s
 
 
-def _anchor_line(anchor: Checkpoint | None) -> str:
+def accidents_table(f: Figures, tree: UnitTree) -> Table | None:
+    """Section 一: the month's accidents by county; None when there were none."""
+    if not f.accidents_by_county:
+        return None
+    rows = []
+    for code in sorted(f.accidents_by_county):
+        r = f.accidents_by_county[code]
+        rows.append(
+            (
+                f"{tree.name(code)}（{code}）",
+                str(int(r["accidents"])),
+                str(int(r["deaths"])),
+                str(int(r["serious_injuries"])),
+                f"{r['direct_loss_10k_cny']:.1f}",
+            )
+        )
+    header = ("旗县（市、区）", "事故起数", "死亡", "重伤", "直接经济损失（万元）")
+    return Table(header, rows, frozenset({1, 2, 3, 4}))
+
+
+def missed_table(f: Figures, tree: UnitTree) -> Table | None:
+    """Section 三: the obligations found missed in the month, with up to ten subjects each."""
+    if not f.missed_by_obligation:
+        return None
+    titles = _obligation_titles()
+    rows = []
+    for ob, subjects in f.missed_by_obligation.items():
+        shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
+        rows.append((f"{ob} {titles.get(ob, '')}", str(len(subjects)), shown))
+    return Table(("履职事项", "未履职数", "对象（前10）"), rows, frozenset({1}))
+
+
+def cases_table(f: Figures) -> Table | None:
+    """Section 四: the cases opened in the month, by kind."""
+    if not f.cases_by_kind:
+        return None
+    rows = [(KINDS.get(kind, kind), str(f.cases_by_kind[kind])) for kind in sorted(f.cases_by_kind)]
+    return Table(("类型", "件数"), rows, frozenset({1}))
+
+
+def _markdown_table(t: Table) -> list[str]:
+    align = "|".join("---:" if i in t.numeric else "---" for i in range(len(t.header)))
+    return [f"| {' | '.join(t.header)} |", f"|{align}|"] + [f"| {' | '.join(r)} |" for r in t.rows]
+
+
+def _html_table(t: Table) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in t.header)
+    body = [
+        "<tr>"
+        + "".join(
+            f"<td class=num>{escape(c)}</td>" if i in t.numeric else f"<td>{escape(c)}</td>" for i, c in enumerate(r)
+        )
+        + "</tr>"
+        for r in t.rows
+    ]
+    return "\n".join([f"<table><tr>{head}</tr>", *body, "</table>"])
+
+
+def anchor_line(anchor: Checkpoint | None) -> str:
     """The audit chain's signed head as of the draft (存证), and how to check a database against it."""
     if anchor is None:
         return "数据存证：审计链尚无签名锚点。"
@@ -192,7 +253,7 @@ def _anchor_line(anchor: Checkpoint | None) -> str:
 def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) -> str:
     p = parse_period(f.period)
     lines = [
-        f"# {_title(f)}",
+        f"# {title(f)}",
         "",
         f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · "
         f"统计期间 {p.first.isoformat()} 至 {p.last.isoformat()}",
@@ -202,36 +263,23 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
         f"本月共发生生产安全事故 {f.accidents_total} 起，死亡 {f.deaths_total} 人。",
         "",
     ]
-    if f.accidents_by_county:
-        lines += ["| 旗县（市、区） | 事故起数 | 死亡 | 重伤 | 直接经济损失（万元） |", "|---|---:|---:|---:|---:|"]
-        for code in sorted(f.accidents_by_county):
-            r = f.accidents_by_county[code]
-            lines.append(
-                f"| {tree.name(code)}（{code}） | {int(r['accidents'])} | {int(r['deaths'])} | "
-                f"{int(r['serious_injuries'])} | {r['direct_loss_10k_cny']:.1f} |"
-            )
-        lines.append("")
+    if (table := accidents_table(f, tree)) is not None:
+        lines += [*_markdown_table(table), ""]
     lines += ["## 二、事故信息报告情况", ""]
     for k, label in VIOLATIONS.items():
         ids = f.violations[k]
         lines.append(f"- {label}：{len(ids)} 起" + (f"（{'、'.join(ids)}）" if ids else ""))
     lines += ["", "## 三、本月认定的未履行职责情况", ""]
-    if f.missed_by_obligation:
-        titles = _obligation_titles()
-        lines += ["| 履职事项 | 未履职数 | 对象（前10） |", "|---|---:|---|"]
-        for ob, subjects in f.missed_by_obligation.items():
-            shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            lines.append(f"| {ob} {titles.get(ob, '')} | {len(subjects)} | {shown} |")
+    if (table := missed_table(f, tree)) is not None:
+        lines += _markdown_table(table)
     else:
         lines.append("本月未认定未履职事项。")
     lines += ["", "## 四、本月新立问责案件", ""]
-    if f.cases_by_kind:
-        lines += ["| 类型 | 件数 |", "|---|---:|"]
-        for kind in sorted(f.cases_by_kind):
-            lines.append(f"| {KINDS.get(kind, kind)} | {f.cases_by_kind[kind]} |")
+    if (table := cases_table(f)) is not None:
+        lines += _markdown_table(table)
     else:
         lines.append("本月未新立案件。")
-    lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", "", f"> {_anchor_line(anchor)}", ""]
+    lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", "", f"> {anchor_line(anchor)}", ""]
     return "\n".join(lines)
 
 
@@ -240,57 +288,122 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
     p = parse_period(f.period)
     parts = [
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{e(_title(f))}</title>",
+        f"<title>{e(title(f))}</title>",
         "<style>body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;max-width:860px;margin:24px auto;"
         "color:#222}"
         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px}th{background:#f2f4f7}"
         ".num{text-align:right}.draft{color:#b02a37}</style></head><body>",
-        f"<h1>{e(_title(f))}</h1>",
+        f"<h1>{e(title(f))}</h1>",
         f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · 统计期间 {p.first} 至 {p.last}</p>',
         "<h2>一、生产安全事故情况</h2>",
         f"<p>本月共发生生产安全事故 <b id='accidents-total'>{f.accidents_total}</b> 起，"
         f"死亡 <b>{f.deaths_total}</b> 人。</p>",
     ]
-    if f.accidents_by_county:
-        parts.append(
-            "<table><tr><th>旗县（市、区）</th><th>事故起数</th><th>死亡</th><th>重伤</th><th>直接经济损失（万元）</th></tr>"
-        )
-        for code in sorted(f.accidents_by_county):
-            r = f.accidents_by_county[code]
-            parts.append(
-                f"<tr><td>{e(tree.name(code))}（{code}）</td><td class=num>{int(r['accidents'])}</td>"
-                f"<td class=num>{int(r['deaths'])}</td>"
-                f"<td class=num>{int(r['serious_injuries'])}</td><td class=num>{r['direct_loss_10k_cny']:.1f}</td></tr>"
-            )
-        parts.append("</table>")
+    if (table := accidents_table(f, tree)) is not None:
+        parts.append(_html_table(table))
     parts.append("<h2>二、事故信息报告情况</h2><ul>")
     for k, label in VIOLATIONS.items():
         ids = f.violations[k]
         parts.append(f"<li>{e(label)}：{len(ids)} 起" + (f"（{e('、'.join(ids))}）" if ids else "") + "</li>")
     parts.append("</ul><h2>三、本月认定的未履行职责情况</h2>")
-    if f.missed_by_obligation:
-        titles = _obligation_titles()
-        parts.append("<table><tr><th>履职事项</th><th>未履职数</th><th>对象（前10）</th></tr>")
-        for ob, subjects in f.missed_by_obligation.items():
-            shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            parts.append(
-                f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td>"
-                f"<td>{e(shown)}</td></tr>"
-            )
-        parts.append("</table>")
+    if (table := missed_table(f, tree)) is not None:
+        parts.append(_html_table(table))
     else:
         parts.append("<p>本月未认定未履职事项。</p>")
     parts.append("<h2>四、本月新立问责案件</h2>")
-    if f.cases_by_kind:
-        parts.append("<table><tr><th>类型</th><th>件数</th></tr>")
-        for kind in sorted(f.cases_by_kind):
-            parts.append(f"<tr><td>{e(KINDS.get(kind, kind))}</td><td class=num>{f.cases_by_kind[kind]}</td></tr>")
-        parts.append("</table>")
+    if (table := cases_table(f)) is not None:
+        parts.append(_html_table(table))
     else:
         parts.append("<p>本月未新立案件。</p>")
     parts.append("<p>（本通报为系统生成草稿，经安委办审核后印发。）</p>")
-    parts.append(f'<p class="anchor" id="audit-anchor"><small>{e(_anchor_line(anchor))}</small></p></body></html>')
+    parts.append(f'<p class="anchor" id="audit-anchor"><small>{e(anchor_line(anchor))}</small></p></body></html>')
     return "\n".join(parts)
+
+
+REGION_CODE = "150000"
+REGION_ABBREVIATION = "内安委办"  # 机关代字 of 内蒙古自治区安全生产委员会办公室
+
+
+def issue_date(period_key: str) -> dt.date:
+    """成文日期 of the official document: the first working day after the reported month (the
+    draft is made at 00:00 on the month's last day + 1; the office then has
+    ``BULLETIN-MONTHLY``'s grace to sign and issue it, changing the date as it signs)."""
+    return add_working_days(_month(period_key).last, 1)
+
+
+def issuing_office(unit_code: str, tree: UnitTree) -> str:
+    """发文机关 in full; a county's office is named with its league's name before its own."""
+    name = tree.name(unit_code)
+    league = tree.league_of(unit_code)
+    if league is not None and league != unit_code and not name.startswith(tree.name(league)):
+        name = tree.name(league) + name
+    return f"{name}安全生产委员会办公室"
+
+
+def document_number(unit_code: str, tree: UnitTree, issued: dt.date) -> str:
+    """发文字号 ``<代字>〔<year>〕<N>号``: the monthly bulletins as their own series, N the
+    month of the 成文日期 (January's bulletin, issued in February, is N = 2; December's,
+    issued in January, N = 1 of the next year), so a redraft gets the same number. 代字 is
+    内安委办 for the region and ``<unit name>安委办`` below it: no league or county
+    abbreviation is in the register, the office corrects it as it signs."""
+    prefix = REGION_ABBREVIATION if unit_code == REGION_CODE else f"{tree.name(unit_code)}安委办"
+    return f"{prefix}〔{issued.year}〕{issued.month}号"
+
+
+def addressees(unit_code: str, tree: UnitTree) -> str:
+    """主送机关: the offices one level down and the member units of the office's committee."""
+    name = tree.name(unit_code)
+    if unit_code == REGION_CODE:
+        return "各盟市安全生产委员会办公室，自治区安全生产委员会各成员单位："
+    if tree.league_of(unit_code) == unit_code:
+        return f"各旗县（市、区）安全生产委员会办公室，{name}安全生产委员会各成员单位："
+    return f"各苏木乡镇（街道），{name}安全生产委员会各成员单位："
+
+
+HAN_ORDINALS = "一二三四五六七八九十"
+
+
+def official_document(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) -> OfficialDocument:
+    """The bulletin as a 公文: the sections of the HTML draft with 一、（一）1. headings, its
+    tables cell for cell."""
+    p = _month(f.period)
+    issued = issue_date(f.period)
+    body: list = [
+        Paragraph(
+            f"现将{p.first.year}年{p.first.month}月（{chinese_date(p.first)}至{chinese_date(p.last)}）"
+            f"{f.unit_name}安全生产信息报送情况通报如下。"
+        ),
+        Heading(1, "一、生产安全事故情况"),
+        Heading(2, "（一）总体情况。", f"本月共发生生产安全事故{f.accidents_total}起，死亡{f.deaths_total}人。"),
+    ]
+    if (table := accidents_table(f, tree)) is not None:
+        body += [Heading(2, "（二）分地区情况。", "各旗县（市、区）事故情况见下表。"), table]
+    body.append(Heading(1, "二、事故信息报告情况"))
+    for i, (k, label) in enumerate(VIOLATIONS.items()):
+        ids = f.violations[k]
+        body.append(Heading(2, f"（{HAN_ORDINALS[i]}）{label}。", f"共{len(ids)}起。"))
+        body += [Heading(3, f"{j}.", f"事故编号{accident_id}。") for j, accident_id in enumerate(ids, start=1)]
+    body.append(Heading(1, "三、本月认定的未履行职责情况"))
+    if (table := missed_table(f, tree)) is not None:
+        count = sum(len(s) for s in f.missed_by_obligation.values())
+        body += [Paragraph(f"本月认定未履行职责{count}项次，详见下表。"), table]
+    else:
+        body.append(Paragraph("本月未认定未履职事项。"))
+    body.append(Heading(1, "四、本月新立问责案件"))
+    if (table := cases_table(f)) is not None:
+        body += [Paragraph(f"本月新立问责案件{sum(f.cases_by_kind.values())}件，详见下表。"), table]
+    else:
+        body.append(Paragraph("本月未新立案件。"))
+    return OfficialDocument(
+        issuer=issuing_office(f.unit_code, tree),
+        number=document_number(f.unit_code, tree, issued),
+        title=title(f),
+        addressees=addressees(f.unit_code, tree),
+        body=body,
+        signed_on=issued,
+        notes=["本通报为系统生成草稿，经安委办审核后印发。", anchor_line(anchor)],
+        comments="草稿：系统生成，经安委办审核后印发",
+    )
 
 
 def render_csv(f: Figures, anchor: Checkpoint | None = None) -> str:
@@ -315,21 +428,44 @@ def render_csv(f: Figures, anchor: Checkpoint | None = None) -> str:
     return buf.getvalue()
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, content: str | bytes) -> None:
     """Write via a temp file and rename, so a killed run leaves no half-written draft."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     os.replace(tmp, path)
 
 
+FORMATS = ("md", "html", "csv", "docx")
+
+
+def _render(ext: str, f: Figures, tree: UnitTree, anchor: Checkpoint | None) -> str | bytes:
+    if ext == "md":
+        return render_markdown(f, tree, anchor)
+    if ext == "html":
+        return render_html(f, tree, anchor)
+    if ext == "csv":
+        return render_csv(f, anchor)
+    return render_docx(official_document(f, tree, anchor))
+
+
 def draft_bulletins(
-    engine: Engine, period_key: str, *, out_dir: Path | None = None, config_dir: Path | None = None, unit_codes=None
+    engine: Engine,
+    period_key: str,
+    *,
+    out_dir: Path | None = None,
+    config_dir: Path | None = None,
+    unit_codes=None,
+    formats: tuple[str, ...] = FORMATS,
 ) -> list[Path]:
     """Draft every safety office's bulletin for ``period_key`` (a month); return the paths.
 
     ``out_dir`` defaults to ``$SAFEGOV_DATA_DIR/bulletins/<period>``; ``unit_codes``
-    limits the offices drafted (default: all 116)."""
+    limits the offices drafted (default: all 116); ``formats`` the files written (default
+    all of :data:`FORMATS`), each rendered from the same figures."""
     _month(period_key)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise SafegovError(f"bulletin formats are {', '.join(FORMATS)}: not {', '.join(unknown) or 'none'}")
     tree = UnitTree.from_config(config_dir)
     if out_dir is None:
         from safegov.core.settings import get_settings
@@ -340,17 +476,14 @@ def draft_bulletins(
     with Session(engine) as session:
         figs = collect(session, period_key, tree)
         anchor = latest_checkpoint(session)
+    offices = [code for code in sorted(figs) if unit_codes is None or code in unit_codes]
     paths: list[Path] = []
-    for code in sorted(figs):
-        if unit_codes is not None and code not in unit_codes:
-            continue
-        f = figs[code]
-        for ext, text in (
-            ("md", render_markdown(f, tree, anchor)),
-            ("html", render_html(f, tree, anchor)),
-            ("csv", render_csv(f, anchor)),
-        ):
+    # Format by format: the .docx's 成文日期 needs the working-day calendar of the next month,
+    # so a year not yet entered in holidays.yaml fails the run loudly (CalendarRangeError says
+    # what to enter) after every office's Markdown, HTML and CSV draft is written.
+    for ext in (e for e in FORMATS if e in formats):
+        for code in offices:
             path = out_dir / f"{code}.{ext}"
-            _write(path, text)
+            _write(path, _render(ext, figs[code], tree, anchor))
             paths.append(path)
     return paths

@@ -1,9 +1,11 @@
 """Reports of the safety offices.
 
-  safegov report bulletin --period 2024-03 [--out DIR] [--unit CODE ...]
+  safegov report bulletin --period 2024-03 [--out DIR] [--unit CODE ...] [--format md,html,csv,docx]
       draft the monthly information-reporting bulletin 〔十五〕 of every safety office
-      (region, leagues, counties) as Markdown, HTML and CSV under
-      $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv}
+      (region, leagues, counties) as Markdown, HTML, CSV and an official document (.docx
+      laid out per GB/T 9704-2012) under
+      $SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv,docx};
+      --format docx writes only the official documents
   safegov report veto --year 2024 [--format csv|json|xlsx] [--out FILE]
       the annual one-vote-veto report 〔十六〕 (units with a major+ accident or an approved
       admonishment in the year); how many unreviewed (backfilled) admonishments it left out
@@ -21,6 +23,12 @@ def configure(parser) -> None:
     b.add_argument("--period", required=True, help="month, e.g. 2024-03")
     b.add_argument("--out", help="folder (default $SAFEGOV_DATA_DIR/bulletins/<period>)")
     b.add_argument("--unit", action="append", help="only these offices' unit codes (repeatable)")
+    b.add_argument(
+        "--format",
+        default="md,html,csv,docx",
+        metavar="md,html,csv,docx",
+        help="the files to write, comma-separated (default all; docx: the GB/T 9704 official document)",
+    )
     b.set_defaults(_run=run_bulletin)
     v = sub.add_parser("veto", help="annual one-vote-veto report 〔十六〕")
     v.add_argument("--year", required=True, type=int)
@@ -36,14 +44,17 @@ def run(args) -> int:  # pragma: no cover - argparse dispatches to the subcomman
 def run_bulletin(args) -> int:
     from pathlib import Path
 
+    from safegov.cli.parsing import parse_format
     from safegov.db.engine import get_engine
-    from safegov.reports.bulletin import draft_bulletins
+    from safegov.reports.bulletin import FORMATS, draft_bulletins
 
+    formats = tuple(parse_format(x.strip(), FORMATS) for x in args.format.split(","))
     paths = draft_bulletins(
         get_engine(),
         args.period,
         out_dir=Path(args.out) if args.out else None,
         unit_codes=set(args.unit) if args.unit else None,
+        formats=formats,
     )
     offices = len({p.stem for p in paths})
     folder = paths[0].parent if paths else "-"

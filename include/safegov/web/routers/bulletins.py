@@ -15,11 +15,12 @@ from safegov.web.paths import safe_join
 from safegov.web.rendering import render
 from safegov.web.scope import Scope
 
-EXTENSIONS = ("html", "md", "csv")
+EXTENSIONS = ("html", "md", "csv", "docx")
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 router = APIRouter()
@@ -37,12 +38,16 @@ def bulletins_page(ctx: CtxDep, data_dir: DataDirDep, tree: TreeDep, show: str |
 
 
 @router.get("/bulletins/{period}/{unit_code}.{ext}")
-def bulletin_file(period: str, unit_code: str, ext: str, ctx: CtxDep, data_dir: DataDirDep):
+def bulletin_file(period: str, unit_code: str, ext: str, ctx: CtxDep, data_dir: DataDirDep, tree: TreeDep):
     if ext not in EXTENSIONS or not ctx.scope.allows(unit_code):
         raise HTTPException(404, "no such draft")
     path = safe_join(data_dir / "bulletins", period, f"{unit_code}.{ext}")
     if path is None or not path.is_file():
         raise HTTPException(404, "no such draft")
+    if ext == "docx":
+        # The official document is downloaded (opened in WPS or Word), under a name a person reads.
+        name = f"{tree.name(unit_code)}安全生产信息通报（{period}）.docx"
+        return FileResponse(path, media_type=MEDIA_TYPES[ext], filename=name)
     return FileResponse(path, media_type=MEDIA_TYPES[ext])
 
 
@@ -58,8 +63,8 @@ def drafts(scope: Scope, data_dir: Path, tree: UnitTree) -> list[dict[str, Any]]
     if scope.sees_nothing or not root.is_dir():
         return out
     for pdir in sorted((p for p in root.iterdir() if p.is_dir()), reverse=True):
-        for md in sorted(pdir.glob("*.md")):
-            code = md.stem
+        # Any draft file names an office's draft: `report bulletin --format docx` writes no .md.
+        for code in sorted({p.stem for p in pdir.iterdir() if p.suffix[1:] in EXTENSIONS}):
             if scope.allows(code):
                 files = [e for e in EXTENSIONS if (pdir / f"{code}.{e}").exists()]
                 out.append({"period": pdir.name, "unit_code": code, "unit_name": tree.name(code), "files": files})

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from safegov.core.words import CASE_KINDS as CASE_KIND_CODES
+from safegov.core.words import WORDS
+
 STRINGS: dict[str, tuple[str, str]] = {
     "title": ("安全生产治理", "Safety governance"),
     "overview": ("履职热力图", "Compliance heatmap"),
@@ -84,36 +87,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lang_switch": ("English", "中文"),
     "download": ("下载", "Download"),
     "load_ms": ("页面生成耗时", "Page built in"),
-    "met": ("按时履职", "met"),
-    "met_late": ("逾期报送", "met late"),
-    "missed": ("未履职", "missed"),
-    "pending": ("待判定", "pending"),
-    "exempt": ("豁免", "exempt"),
     "none": ("无", "none"),
     "region": ("自治区", "Region"),
-    # case states
-    "open": ("待处理", "open"),
-    "awaiting_approval": ("待审批", "awaiting approval"),
-    "unreviewed": ("历史案件待复核", "unreviewed (backfilled)"),
-    "approved": ("已批准", "approved"),
-    "rejected": ("已驳回", "rejected"),
-    "withdrawn": ("已撤回", "withdrawn"),
-    "closed": ("已结案", "closed"),
-    # blacklist states ("withdrawn" above)
-    "candidate": ("拟列入", "candidate"),
-    "notified": ("已告知", "notified"),
-    "objection": ("异议处理中", "objection"),
-    "listed": ("已列入", "listed"),
-    "removed": ("已移出", "removed"),
-    "expired": ("已到期", "expired"),
-    "yes": ("是", "yes"),
-    # subject kinds ("unit" and "enterprise" above)
-    "post": ("职务", "post"),
-    "department": ("部门", "department"),
-    "hazard": ("事故隐患", "hazard"),
-    "accident": ("生产安全事故", "accident"),
-    "ticket": ("12350举报", "12350 ticket"),
-    "no": ("否", "no"),
+    # Coded states, kinds and subject kinds: safegov.core.words.WORDS (the one table).
 }
 
 # The Chinese column headers of the spreadsheet exports (``--format xlsx``), by column id;
@@ -154,16 +130,7 @@ COLUMNS: dict[str, str] = {
     "unreviewed_admonishments": "未复核的历史诫勉谈话案件",
 }
 
-CASE_KINDS = {
-    "reminder": ("提醒", "reminder"),
-    "notice": ("通知", "notice"),
-    "interview": ("约谈", "interview"),
-    "admonishment": ("诫勉谈话", "admonishment"),
-    "dual_interview": ("双约谈", "dual interview"),
-    "reporting_violation": ("迟报/瞒报", "reporting violation"),
-    "enforcement": ("执法建议", "enforcement"),
-    "blacklist": ("失信名单", "blacklist"),
-}
+CASE_KINDS = {k: WORDS[k] for k in CASE_KIND_CODES}
 
 SCOPES = {
     "operations": ("经营", "operations"),
@@ -188,7 +155,7 @@ def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]
     from safegov.reports.bulletin import LEVEL_NAMES
 
     t = translator("zh")
-    labels = {k: zh for k, (zh, _) in STRINGS.items()} | COLUMNS
+    labels = {k: zh for k, (zh, _) in (WORDS | STRINGS).items()} | COLUMNS
     labels["kind"] = "案件类型"
 
     def yes_no(value: Any) -> str:
@@ -219,7 +186,7 @@ def translator(lang: str):
     i = 1 if lang == "en" else 0
 
     def t(key: str) -> str:
-        for table in (STRINGS, CASE_KINDS, SCOPES):
+        for table in (STRINGS, WORDS, SCOPES):
             if key in table:
                 return table[key][i]
         return key

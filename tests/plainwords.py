@@ -39,7 +39,11 @@ ALLOWED = {
     "Markdown",
 }
 _TAG = re.compile(r"<[^>]+>")
-_CODE = re.compile(r"<code>.*?</code>|<script.*?</script>|<style.*?</style>|<title>.*?</title>", re.S)
+# Not prose: code spans, elements marked translate="no" (a login name), scripts, styles.
+_CODE = re.compile(
+    r"<code>.*?</code>|<(\w+)[^>]*translate=\"no\"[^>]*>.*?</\1>|<script.*?</script>|<style.*?</style>|<title>.*?</title>",
+    re.S,
+)
 _BRACKETED_ASCII = re.compile(r"[（(][\x20-\x7e]*[）)]")
 # An identifier (ACC-2, sc-meet-local) is not a word: letters followed by "-" or a digit are left out.
 _WORD = re.compile(r"(?<![A-Za-z0-9_./:@-])[A-Za-z][A-Za-z_]{1,}(?![A-Za-z0-9_@-])")

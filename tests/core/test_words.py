@@ -90,3 +90,16 @@ def test_steps(step, zh):
 def test_purposes():
     assert purpose_words("reminder:SC-MEET-LOCAL") == "提醒（SC-MEET-LOCAL）"
     assert purpose_words("approval_reminder") == "审批催办"
+
+
+def test_every_quarantine_rule_and_record_type_has_words():
+    """The data-quality page names why rows were refused: each intake rule in words."""
+    from safegov.intake import pipeline, validation
+    from safegov.register.records import RECORD_TYPES
+
+    rules = {
+        v for m in (pipeline, validation) for k, v in vars(m).items() if k.startswith("RULE_") and isinstance(v, str)
+    }
+    rules |= set(validation.RULE_UNKNOWN.values())
+    assert {r for r in rules if f"rule:{r}" not in WORDS} == set()
+    assert {t for t in RECORD_TYPES if f"record:{t}" not in WORDS} == set()

@@ -126,7 +126,7 @@ class Names:
     @classmethod
     def load(cls, session: Session, contexts: Iterable[tuple[str, dict[str, Any]]]) -> Names:
         """The names the (recipient, context) pairs need."""
-        from safegov.db.models import Department, Enterprise, Evaluation, Leader, Unit
+        from safegov.db.models import Evaluation
 
         ids: set[str] = set()
         triples: set[tuple[str, str, str]] = set()
@@ -143,29 +143,7 @@ class Names:
                 ids.add(str(i.get("subject")))
             if ctx.get("obligation_id") and ctx.get("case_id") is not None and ctx.get("counted") is None:
                 triples.add((ctx["obligation_id"], str(ctx["subject_id"]), str(ctx["period"])))
-        from safegov.register.obligations import get_register
-
-        register = get_register()
-        names = cls(
-            units=dict(session.execute(select(Unit.code, Unit.name)).all()),
-            rules={e.id: e.title for e in [*register.obligations, *register.accountability_rules]},
-        )
-        wanted = sorted(ids)
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            names.leaders.update(
-                session.execute(select(Leader.leader_id, Leader.name).where(Leader.leader_id.in_(chunk))).all()
-            )
-            names.enterprises.update(
-                session.execute(
-                    select(Enterprise.enterprise_id, Enterprise.name).where(Enterprise.enterprise_id.in_(chunk))
-                ).all()
-            )
-            names.departments.update(
-                session.execute(
-                    select(Department.department_id, Department.name).where(Department.department_id.in_(chunk))
-                ).all()
-            )
+        names = cls.of(session, ids)
         keys = sorted(triples)
         for i in range(0, len(keys), 300):
             q = select(
@@ -177,6 +155,30 @@ class Names:
             ).where(tuple_(Evaluation.obligation_id, Evaluation.subject_id, Evaluation.period).in_(keys[i : i + 300]))
             for ob, sid, period, counted, required in session.execute(q):
                 names.counts[(ob, sid, period)] = (counted, required)
+        return names
+
+    @classmethod
+    def of(cls, session: Session, ids: Iterable[Any]) -> Names:
+        """Every unit and rule title, and the leaders, enterprises and departments among ``ids``."""
+        from safegov.db.models import Department, Enterprise, Leader, Unit
+        from safegov.register.obligations import get_register
+
+        register = get_register()
+        names = cls(
+            units=dict(session.execute(select(Unit.code, Unit.name)).all()),
+            rules={e.id: e.title for e in [*register.obligations, *register.accountability_rules]},
+        )
+        wanted = sorted({str(i) for i in ids if i})
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            for model, key in ((Leader, Leader.leader_id), (Enterprise, Enterprise.enterprise_id)):
+                found = dict(session.execute(select(key, model.name).where(key.in_(chunk))).all())
+                (names.leaders if model is Leader else names.enterprises).update(found)
+            names.departments.update(
+                session.execute(
+                    select(Department.department_id, Department.name).where(Department.department_id.in_(chunk))
+                ).all()
+            )
         return names
 
     def unit(self, code: Any) -> str | None:

@@ -89,6 +89,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_ms": ("页面生成耗时", "Page built in"),
     "none": ("无", "none"),
     "region": ("自治区", "Region"),
+    "pages": ("分页", "Pages"),
+    "prev_page": ("上一页", "Previous page"),
+    "next_page": ("下一页", "Next page"),
+    "page_of": ("第 %d / %d 页（第 %d–%d 条，共 %d 条）", "Page %d of %d (rows %d–%d of %d)"),
+    "file_name": ("文件名", "File"),
+    "row_number": ("行号", "Row"),
+    "values": ("报送内容", "Values"),
+    "table_of": ("数据表", "Data table"),
+    "created_at": ("生成时间", "Created"),
+    "check_listed": ("因%s（%s）列入名单", "listed for %s (%s)"),
+    "check_not_listed": ("未列入严重失信主体名单", "not on the blacklist"),
+    "check_other_scope": ("名单记录不限制该领域", "the listing does not restrict this field"),
     # Coded states, kinds and subject kinds: safegov.core.words.WORDS (the one table).
 }
 

@@ -10,10 +10,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
+from safegov.notification.wording import Names
 from safegov.web import queries, svg
 from safegov.web.deps import CtxDep, RegisterDep, SessionDep, TreeDep
 from safegov.web.i18n import CASE_KINDS
-from safegov.web.rendering import render
+from safegov.web.rendering import record_words, render
 
 DEFAULT_OBLIGATION = "SC-MEET-LOCAL"
 
@@ -49,6 +50,9 @@ def overview(
             cases_svg="",
             from_=from_,
             to=to,
+            heatmap=None,
+            names=Names(),
+            **record_words(Names(), ctx.lang),
         )
     hm = queries.heatmap(session, ctx.scope, tree, obligation, from_key=from_, to_key=to)
     # One urlencode for the page, not one per cell (unit codes and period keys need no quoting).
@@ -61,6 +65,7 @@ def overview(
         selected=(unit, period) if unit and period else None,
     )
     detail = queries.cell_detail(session, ctx.scope, register, obligation, unit, period) if unit and period else None
+    known = Names.of(session, detail_ids(detail) if detail else ())
     keys, series = queries.trend_from_heatmap(hm)
     # A county office's "league" line holds only its own county: name it so.
     own_county = ctx.scope.kind == "units" and tree.league_of(ctx.scope.unit_code) not in (None, ctx.scope.unit_code)
@@ -85,7 +90,19 @@ def overview(
         to=to,
         sel_unit=unit,
         sel_period=period,
+        names=known,
+        **record_words(known, ctx.lang),
     )
+
+
+def detail_ids(detail: dict) -> set[str]:
+    """The people, enterprises and subjects a cell's detail names."""
+    ids = {e["subject_id"] for e in detail["evaluations"]} | {e["responsible"] for e in detail["evaluations"]}
+    for r in detail["records"]:
+        ids |= {r.get(c) for c in ("leader_id", "chaired_by", "enterprise_id") if r.get(c)}
+    for c in detail["cases"]:
+        ids |= {c["subject_id"], *(c.get("persons") or "").split(";")}
+    return {i for i in ids if i}
 
 
 @router.get("/api/heatmap")

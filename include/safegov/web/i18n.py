@@ -140,6 +140,8 @@ COLUMNS: dict[str, str] = {
     "major_accidents": "重大及以上事故",
     "admonishments": "诫勉谈话案件（已批准）",
     "unreviewed_admonishments": "未复核的历史诫勉谈话案件",
+    "compliance_rate": "履职率",
+    "case_count": "案件数",
 }
 
 CASE_KINDS = {k: WORDS[k] for k in CASE_KIND_CODES}

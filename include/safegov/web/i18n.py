@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from safegov.core.words import CASE_KINDS as CASE_KIND_CODES
@@ -161,12 +160,14 @@ SCOPES = {
 }
 
 
-def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]]:
+def spreadsheet_words() -> tuple[dict[str, str], dict[str, Any]]:
     """The Chinese headers of every export column and the translations of its coded columns
     (states, reasons, kinds, triggers, scopes, yes/no), for ``reports.xlsx.write_xlsx``."""
     from safegov.accountability.blacklist import TRIGGER_NAMES
+    from safegov.core.words import fmt_date, fmt_datetime, fmt_period, word
     from safegov.evaluation.reasons import reason_zh
     from safegov.reports.bulletin import LEVEL_NAMES
+    from safegov.reports.xlsx import Reading
 
     t = translator("zh")
     labels = {k: zh for k, (zh, _) in (WORDS | STRINGS).items()} | COLUMNS
@@ -181,7 +182,16 @@ def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]
     def scopes(value: Any) -> str:
         return "、".join(t(s) for s in str(value or "").split(";") if s)
 
-    translations: dict[str, Callable[[Any], str]] = {
+    # Dates and times as people read them (Beijing time), beside the CSV's value.
+    days = Reading(fmt_date)
+    dated: dict[str, Any] = {
+        c: days for c in ("opened_on", "notified_on", "listed_on", "repair_eligible_on", "expires_on", "removed_on")
+    }
+    dated |= {"record_date": days, "received_at": Reading(fmt_datetime)}
+    translations: dict[str, Any] = dated | {
+        "period": lambda v: fmt_period(v) if v else "",
+        "rule": lambda v: word(v, ns="rule") if v else "",
+        "record_type": lambda v: word(v, ns="record") if v else "",
         "status": coded,
         "state": coded,
         "kind": coded,

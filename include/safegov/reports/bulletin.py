@@ -179,7 +179,20 @@ def _obligation_titles() -> dict[str, str]:
 
 
 def _subject(s: str, tree: UnitTree) -> str:
+    """A subject by name: a unit, or a post as 新城区党委书记 (code in brackets)."""
+    from safegov.core.words import word
+
+    unit, _, role = s.partition(":")
+    if role and unit in tree.names:
+        return f"{tree.name(unit)}{word(role)}（{unit}）"
     return f"{tree.name(s)}（{s}）" if s in tree.names else s
+
+
+def _span(p) -> str:
+    """统计期间 in Chinese dates (2024年3月1日至2024年3月31日)."""
+    from safegov.core.words import fmt_date
+
+    return f"统计期间 {fmt_date(p.first)}至{fmt_date(p.last)}"
 
 
 def _anchor_line(anchor: Checkpoint | None) -> str:
@@ -194,8 +207,7 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
     lines = [
         f"# {_title(f)}",
         "",
-        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · "
-        f"统计期间 {p.first.isoformat()} 至 {p.last.isoformat()}",
+        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · {_span(p)}",
         "",
         "## 一、生产安全事故情况",
         "",
@@ -221,7 +233,7 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
         lines += ["| 履职事项 | 未履职数 | 对象（前10） |", "|---|---:|---|"]
         for ob, subjects in f.missed_by_obligation.items():
             shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
-            lines.append(f"| {ob} {titles.get(ob, '')} | {len(subjects)} | {shown} |")
+            lines.append(f"| {titles.get(ob, '')}（{ob}） | {len(subjects)} | {shown} |")
     else:
         lines.append("本月未认定未履职事项。")
     lines += ["", "## 四、本月新立问责案件", ""]
@@ -246,7 +258,7 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px}th{background:#f2f4f7}"
         ".num{text-align:right}.draft{color:#b02a37}</style></head><body>",
         f"<h1>{e(_title(f))}</h1>",
-        f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · 统计期间 {p.first} 至 {p.last}</p>',
+        f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · {_span(p)}</p>',
         "<h2>一、生产安全事故情况</h2>",
         f"<p>本月共发生生产安全事故 <b id='accidents-total'>{f.accidents_total}</b> 起，"
         f"死亡 <b>{f.deaths_total}</b> 人。</p>",
@@ -274,7 +286,7 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
         for ob, subjects in f.missed_by_obligation.items():
             shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
             parts.append(
-                f"<tr><td>{e(ob)} {e(titles.get(ob, ''))}</td><td class=num>{len(subjects)}</td>"
+                f"<tr><td>{e(titles.get(ob, ''))}（{e(ob)}）</td><td class=num>{len(subjects)}</td>"
                 f"<td>{e(shown)}</td></tr>"
             )
         parts.append("</table>")

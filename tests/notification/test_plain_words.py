@@ -269,3 +269,29 @@ def test_reminders_queued_the_day_before_the_due_date_say_one_day():
     s = {"subject_id": "150102", "subject_name": "新城区", "unit_code": "150102", "recipient": "r", "email": None}
     item = _item(ob, s, "2024-Q1", dt.date(2024, 3, 29), 5, 0, D(), False, dt.date(2024, 3, 28))
     assert item["context"]["days_left"] == 1 and item["step"] == "remind-5"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_notices_of_real_cases_read_plainly(tmp_path, lang):
+    """The seeded cases (a notice, an interview, an accident's reporting violation) with the
+    contexts their real producer gives (``cases.case_mail_items``), one mail per recipient."""
+    from sqlalchemy import select
+
+    from safegov.accountability.cases import CaseDirectory, case_mail_items
+    from safegov.db.engine import make_engine, migrate
+    from safegov.db.models import Case
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate(engine)
+    seed(engine)
+    with Session(engine) as s:
+        directory = CaseDirectory(s)
+        items = [it for case in s.scalars(select(Case).order_by(Case.id)) for it in case_mail_items(case, directory)]
+        names = Names.load(s, [(it["recipient"], it["context"]) for it in items])
+    engine.dispose()
+    # (the seeded notice has nobody to address: no persons, no office on file)
+    assert {it["template"] for it in items} >= {"case_interview", "case_reporting_violation"}
+    for it in items:
+        subject, text, html = render(it["template"], it["context"], lang, names=names, recipient=it["recipient"])
+        for shown, is_html in ((subject, False), (text, False), (html, True)):
+            assert problems(shown, lang, codes=CODES, html=is_html) == [], (it["template"], it["recipient"])

@@ -81,6 +81,9 @@ def test_the_cases_page_pages_instead_of_stopping(seeded, as_user):
     assert len(seen) == 450  # no case on two pages, none left out
     en = as_user("region_office", "/cases?page=2&lang=en").text
     assert "Page 2 of 3 (rows 201–400 of 450)" in en
+    # The pager reads plainly too (the walking test's pages have one page only).
+    assert problems(as_user("region_office", "/cases?page=2").text, "zh", codes=CODES, html=True) == []
+    assert problems(en, "en", codes=CODES, html=True) == []
 
 
 def test_cases_are_charted_by_the_month_of_the_facts(seeded):

@@ -220,7 +220,7 @@ def test_the_reminder_says_the_true_time_left(names, days_left, says):
 def test_a_notice_gives_counts_and_reason_in_words(names):
     _, text, _ = render("notice", CONTEXTS["notice"], "zh", names=names, recipient="L-150102-PS")
     # The counts come from the evaluation (the case carries none); the reason in words.
-    assert "应完成1次，已计入0次" in text and "原因：无报送记录" in text and "期间：2024年2月" in text
+    assert "应完成1次，已计入0次" in text and "原因：本期无报送记录" in text and "期间：2024年2月" in text
     assert "新城区未按" in text and "150102" not in text
 
 

@@ -97,6 +97,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "values": ("报送内容", "Values"),
     "table_of": ("数据表", "Data table"),
     "created_at": ("生成时间", "Created"),
+    "rejected_count": ("退回行数", "Rejected rows"),
     "check_listed": ("因%s（%s）列入名单", "listed for %s (%s)"),
     "check_not_listed": ("未列入严重失信主体名单", "not on the blacklist"),
     "check_other_scope": ("名单记录不限制该领域", "the listing does not restrict this field"),

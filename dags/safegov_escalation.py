@@ -7,7 +7,7 @@ DAGs with the month range they decided):
    interviews 约谈, admonishments 诫勉谈话, dual interviews 双约谈, blacklist 〔十九〕), then lists
    the cases this run opened that await approval.
 2. `approve_cases` — Airflow's human-in-the-loop form (Required actions in the UI): the
-   deciding office chooses **Approve** or **Reject** (with a reason) for the listed cases;
+   deciding office chooses **批准** (approve) or **驳回** (reject, with a reason) for the listed cases;
    the answer is applied with `decide_cases`. Skipped when nothing awaits approval.
 3. `deliver` — sends the outbox through SendGrid (`safegov.notification.outbox.deliver`); runs whether
    the approval was given, refused or skipped. Nothing is ever sent twice (outbox keys), and
@@ -29,9 +29,11 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
 from safegov.airflow.tasks import (
     APPROVAL_RESPONSE_TIMEOUT,
+    APPROVE,
     AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
     EVALUATIONS,
+    REJECT,
     START_DATE,
     approvers,
     checkpoint_audit_task,
@@ -44,14 +46,14 @@ from safegov.airflow.tasks import (
 class CaseApprovalOperator(HITLOperator):
     """Approve or reject, in the Airflow UI, the cases the upstream task listed."""
 
-    APPROVE, REJECT = "Approve", "Reject"
+    APPROVE, REJECT = APPROVE, REJECT
 
     def __init__(self, *, cases_task_id: str, **kwargs: Any) -> None:
         super().__init__(
-            subject="Accountability cases await your decision (问责案件待审批)",
+            subject="问责案件待审批",
             options=[self.APPROVE, self.REJECT],
             multiple=False,
-            params={"reason": Param("", type=["string", "null"], description="Why (required to reject)")},
+            params={"reason": Param("", type=["string", "null"], description="理由（驳回时必填）")},
             # no `defaults`: at expiry nothing is chosen for the office (process_trigger_event_error)
             response_timeout=APPROVAL_RESPONSE_TIMEOUT,
             **kwargs,

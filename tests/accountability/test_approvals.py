@@ -135,10 +135,10 @@ def test_withdrawn_case_is_skipped_by_a_decision(world, register, engine):
 def test_every_case_state_has_a_chinese_name():
     from safegov.accountability.cases import STATES
     from safegov.cli.commands.cases import STATES as CLI_STATES
-    from safegov.web.i18n import STRINGS
+    from safegov.core.words import WORDS
 
     assert CLI_STATES == STATES
     assert "unreviewed" in STATES
     for state in STATES:
-        zh = STRINGS[state][0]
+        zh = WORDS[state][0]
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), (state, zh)

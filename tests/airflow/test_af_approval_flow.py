@@ -152,11 +152,12 @@ def _the_case(engine):
 
 
 def test_approve_opens_the_case_and_sends_its_notices(run_flow, engine, mailserver):
-    form, run = run_flow({"chosen_options": ["Approve"], "params_input": {"reason": ""}})
+    form, run = run_flow({"chosen_options": ["批准"], "params_input": {"reason": ""}})
 
-    assert form["options"] == ["Approve", "Reject"]
+    assert form["options"] == ["批准", "驳回"]
     assert form["assigned"] == ["admin", OFFICE_USER]  # the users of the deciding office, 150000
-    assert "DUAL-INTERVIEW-COUNTY" in form["body"] and f"{eh.COUNTY}-ps;{eh.COUNTY}-gh" in form["body"]
+    # The persons by name (the leader registry's), the rule by its title with its id after.
+    assert "（DUAL-INTERVIEW-COUNTY）" in form["body"] and f"name-{eh.COUNTY}-ps、name-{eh.COUNTY}-gh" in form["body"]
     assert run == {
         "state": "success",
         "tasks": {
@@ -186,7 +187,7 @@ def test_approve_opens_the_case_and_sends_its_notices(run_flow, engine, mailserv
 
 
 def test_reject_records_the_reason_and_sends_nothing(run_flow, engine, mailserver):
-    form, run = run_flow({"chosen_options": ["Reject"], "params_input": {"reason": "figures under review"}})
+    form, run = run_flow({"chosen_options": ["驳回"], "params_input": {"reason": "figures under review"}})
 
     assert "DUAL-INTERVIEW-COUNTY" in form["body"]
     assert run == {

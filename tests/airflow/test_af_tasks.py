@@ -109,13 +109,21 @@ def test_range_of_touched_rows():
     assert range_of_touched([{"record_date": None}]) is None
 
 
-def test_approval_body_lists_every_case():
+def test_approval_body_lists_every_case_in_words():
+    from safegov.notification.wording import Names
+
+    names = Names(
+        units={"150121": "土默特左旗", "150622": "准格尔旗"},
+        leaders={"L1": "张三", "L2": "李四"},
+        rules={"SC-MEET-LOCAL": "安委会定期会议", "DUAL-INTERVIEW-COUNTY": "较大事故双约谈"},
+    )
     body = approval_body(
         [
             {
                 "case_id": 7,
                 "kind": "interview",
                 "rule_id": "SC-MEET-LOCAL",
+                "subject_kind": "unit",
                 "subject_id": "150121",
                 "persons": ["L1", "L2"],
                 "period": "2026-06",
@@ -125,17 +133,24 @@ def test_approval_body_lists_every_case():
                 "case_id": 9,
                 "kind": "dual_interview",
                 "rule_id": "DUAL-INTERVIEW-COUNTY",
+                "subject_kind": "unit",
                 "subject_id": "150622",
                 "persons": [],
                 "period": "A1",
+                "accident_id": "A1",
                 "opened_on": "2026-03-13",
             },
-        ]
+        ],
+        names,
     )
-    assert "| 7 | interview | SC-MEET-LOCAL | 150121 | L1;L2 | 2026-06 |" in body
-    assert "| 9 | dual_interview |" in body
-    assert body.startswith("**2 case(s)")
-    assert approval_body([]) == "No case awaits approval."
+    assert "| 7 | 约谈 | 安委会定期会议（SC-MEET-LOCAL） | 土默特左旗 | 张三、李四 | 2026年6月 | 2026年7月9日 |" in body
+    # An accident's case: the accident under 期间/事项, not a bare id.
+    assert (
+        "| 9 | 双约谈 | 较大事故双约谈（DUAL-INTERVIEW-COUNTY） | 准格尔旗 | — | 生产安全事故 A1 | 2026年3月13日 |"
+        in body
+    )
+    assert body.startswith("**2件问责案件待审批。**")
+    assert approval_body([]) == "没有待审批的案件。"
 
 
 def test_decision_applies_the_chosen_option(monkeypatch):
@@ -150,11 +165,13 @@ def test_decision_applies_the_chosen_option(monkeypatch):
     monkeypatch.setattr(safegov.accountability.cases, "decide_cases", fake_decide)
     monkeypatch.setattr(at, "engine", lambda: None)
     when = dt.datetime(2026, 7, 10, 1, tzinfo=UTC)
-    out = at.decide_task([3, 4], ["Approve"], {"reason": ""}, {"id": "u1", "name": "office-150000"}, when, {})
+    out = at.decide_task([3, 4], ["批准"], {"reason": ""}, {"id": "u1", "name": "office-150000"}, when, {})
     assert out == {"approved": [3, 4], "changed": 2, "decided_by": "office-150000"}
-    out = at.decide_task([5], ["Reject"], {"reason": None}, {"id": "u1", "name": ""}, when, {})
+    # A form asked before the options were Chinese is still answered as asked.
+    assert at.decide_task([6], ["Approve"], {"reason": ""}, {"id": "u1", "name": "o"}, when, {})["approved"] == [6]
+    out = at.decide_task([5], ["驳回"], {"reason": None}, {"id": "u1", "name": ""}, when, {})
     assert calls[-1][1] is False and calls[-1][2] == "u1"
-    assert "rejected in the Airflow approval form" in calls[-1][3]  # a rejection always has a reason
+    assert "在 Airflow 审批表单中驳回" in calls[-1][3]  # a rejection always has a reason
     assert calls[-1][4] == when.astimezone(TZ)
 
 
@@ -174,7 +191,7 @@ def test_the_approval_form_is_skipped_when_nothing_awaits():
 
     module = _escalation_module()
     op = module.dag.get_task("approve_cases")
-    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"case_ids": [], "approval_body": "No case awaits approval."})
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: {"case_ids": [], "approval_body": "没有待审批的案件。"})
     with pytest.raises(AirflowSkipException):
         op.execute({"ti": ti})
 
@@ -182,7 +199,8 @@ def test_the_approval_form_is_skipped_when_nothing_awaits():
 def test_the_office_answer_decides_the_listed_cases(monkeypatch):
     module = _escalation_module()
     op = module.dag.get_task("approve_cases")
-    assert op.options == ["Approve", "Reject"] and not op.multiple
+    assert op.options == ["批准", "驳回"] and not op.multiple
+    assert op.subject == "问责案件待审批" and "驳回时必填" in op.params.get_param("reason").description
     seen = {}
 
     def fake_decide(case_ids, chosen, params_input, responded_by, responded_at, context):
@@ -193,7 +211,7 @@ def test_the_office_answer_decides_the_listed_cases(monkeypatch):
     ti = SimpleNamespace(xcom_pull=lambda task_ids: {"case_ids": [11, 12]})
     when = dt.datetime(2026, 7, 10, 2, tzinfo=UTC)
     event = {
-        "chosen_options": ["Reject"],
+        "chosen_options": ["驳回"],
         "params_input": {"reason": "duplicate of case 9"},
         "responded_at": when,
         "responded_by_user": {"id": "7", "name": "office-150000"},
@@ -201,7 +219,7 @@ def test_the_office_answer_decides_the_listed_cases(monkeypatch):
     assert op.execute_complete({"ti": ti}, event) == {"changed": 2}
     assert seen == {
         "case_ids": [11, 12],
-        "chosen": ["Reject"],
+        "chosen": ["驳回"],
         "params": {"reason": "duplicate of case 9"},
         "by": {"id": "7", "name": "office-150000"},
     }

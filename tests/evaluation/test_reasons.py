@@ -10,6 +10,7 @@ from safegov.evaluation.reasons import reason_zh
 @pytest.mark.parametrize(
     "reason, text",
     [
+        ("no_records", "本期无报送记录"),
         ("late_completion", "超过完成时限后才完成"),
         ("late_records", "按时完成但逾期报送"),
         ("below_quota: 1 of 2", "完成数量不足（已计入1，应为2）"),

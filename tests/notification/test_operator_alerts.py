@@ -70,7 +70,7 @@ def test_the_alert_reads_in_chinese_with_beijing_time_and_no_secret(engine, oper
         "值班甲：",
         "流程：月度履职评估（safegov_monthly）",
         "第 3 次尝试",
-        "2026年12月03日 08:05:09（北京时间）",
+        "2026年12月3日 08:05（北京时间）",
     ):
         assert part in row.body_text
     assert "connection refused" in row.body_text

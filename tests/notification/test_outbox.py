@@ -105,7 +105,7 @@ def test_chinese_subjects_and_bodies_arrive_intact_and_once(engine, mailer, mail
     msgs = received(mailserver)
     assert len(msgs) == 3
     m = msgs[0]
-    assert m["subject"] == "【通报】新城区未完成“盟市、旗县安委会每月至少召开1次会议”（2024-03）"
+    assert m["subject"] == "【通报】新城区未完成“盟市、旗县安委会每月至少召开1次会议”（2024年3月）"
     assert "张三同志" in m["text"] and "《关于进一步加强安全生产工作的决定》第（五）条" in m["text"]
     assert "<strong>新城区</strong>" in m["html"]
     assert m["to"] == ["zhang.san@example.gov.cn"]

@@ -155,7 +155,7 @@ def test_reminders_only_where_the_quota_is_not_met(world):
     # Not met: the government head did not inspect; the other county did not meet.
     gh = rows[f"reminder:LEAD-INSPECT-COUNTY|{COUNTY}:government_head|2024-03|L2|remind-5"]
     assert (gh.state, gh.to_email, gh.cc) == ("pending", "gh.150102@example.gov.cn", ["office.150102@example.gov.cn"])
-    assert "尚缺：1次" in gh.body_text and "2024-03-31" in gh.body_text
+    assert "尚缺：1次" in gh.body_text and "2024年3月31日" in gh.body_text
     meet = rows[f"reminder:SC-MEET-LOCAL|{OTHER}|2024-03|L4|remind-5"]
     assert meet.to_email == "office.150103@example.gov.cn" and meet.cc is None  # the office is the addressee
     # Enterprises: self-inspection led by the legal representative counts; by "other" it does not.

@@ -49,8 +49,8 @@ def test_every_template_renders(template, lang):
 
 
 def test_reminder_says_what_is_missing_quota_count_due_and_how():
-    _, text, html = render("reminder", {**CTX, "required": 2, "counted": 1, "offset": 5}, "zh")
-    for part in ("应完成：2次", "已计入：1次", "尚缺：1次", "2024-03-31", "还有5个工作日", "报送方式"):
+    _, text, html = render("reminder", {**CTX, "required": 2, "counted": 1, "offset": 5, "days_left": 5}, "zh")
+    for part in ("应完成：2次", "已计入：1次", "尚缺：1次", "2024年3月31日", "还有5个工作日", "报送方式"):
         assert part in text
     assert "截止日期" in html  # the facts table of the HTML part
 

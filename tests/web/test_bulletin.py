@@ -90,7 +90,8 @@ def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
     assert "新城区（150102）" in md and "东河区（150202）" in md
     assert "迟报：1 起（ACC-1）" in md and "瞒报：1 起（ACC-2）" in md
     assert "未报告事故等级：0 起" in md  # a blank declared grade is a reporting violation too
-    assert "| SC-MEET-LOCAL 盟市、旗县(市、区)安委会每月至少召开1次会议 | 1 | 东河区（150202） |" in md
+    assert "| 盟市、旗县(市、区)安委会每月至少召开1次会议（SC-MEET-LOCAL） | 1 | 东河区（150202） |" in md
+    assert "统计期间 2024年3月1日至2024年3月31日" in md
     html = (tmp_path / "150000.html").read_text(encoding="utf-8")
     assert "<id='accidents-total'>" not in html and "id='accidents-total'>3<" in html
 
@@ -139,3 +140,18 @@ def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [f"150102.{e}" for e in ("csv", "docx", "html", "md")]
     assert sorted(p.name for p in (tmp_path / "docx").iterdir()) == ["150102.docx"]
     assert main(["report", "bulletin", "--period", "2024-Q1"]) == 2
+
+
+@pytest.mark.parametrize(
+    "subject, shown",
+    [
+        ("150202", "东河区（150202）"),
+        ("150202:party_secretary", "东河区党委书记（150202）"),  # a post, not a code pair
+        ("91150102MA0000001X", "91150102MA0000001X"),
+    ],
+)
+def test_bulletin_subjects_by_name(subject, shown):
+    from safegov.org.tree import UnitTree
+    from safegov.reports.bulletin import _subject
+
+    assert _subject(subject, UnitTree.from_config()) == shown

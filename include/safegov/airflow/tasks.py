@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.sdk import Asset, AssetAlias
@@ -23,6 +23,9 @@ from safegov.core.periods import Cadence, CalendarRangeError, Period, period_of
 from safegov.core.progress import LogProgress
 from safegov.core.settings import get_settings
 from safegov.devtools.faults import maybe_pause
+
+if TYPE_CHECKING:  # the DAG files import this module: the domain loads in the task, not at parse
+    from safegov.notification.wording import Names
 
 log = logging.getLogger(__name__)
 
@@ -366,10 +369,13 @@ def escalate_task(**context) -> dict:
         result["ranges"].append({"from": lo, "to": hi, "historical": historical, "counts": counts})
     with session_scope(engine()) as session:
         awaiting = cases_awaiting_approval(session, run_id=run.run_id)
+        from safegov.notification.wording import Names
+
+        names = Names.load(session, [("", a) for a in awaiting])
     result["case_ids"] = [int(a["case_id"]) for a in awaiting]
     # whose users the approval form is assigned to ("" for a case without one: refused there)
     result["deciding_units"] = sorted({str(a["deciding_unit"] or "") for a in awaiting})
-    result["approval_body"] = approval_body(awaiting)
+    result["approval_body"] = approval_body(awaiting, names)
     return jsonable(result)
 
 
@@ -408,25 +414,49 @@ def approvers(deciding_units: Iterable[str]) -> list[dict[str, str]]:
     return [{"id": name, "name": name} for name in sorted(names)]
 
 
-def approval_body(cases: list[Mapping[str, Any]]) -> str:
-    """Markdown table of the cases for the approval form (案件待审批)."""
+# The approval form's two answers (HITL options), in the words of the offices that give them.
+APPROVE, REJECT = "批准", "驳回"
+# The answers of forms asked before the options were Chinese (a form may wait 14 days).
+APPROVE_ANSWERS = ([APPROVE], ["Approve"])
+
+
+def approval_body(cases: list[Mapping[str, Any]], names: Names | None = None) -> str:
+    """Markdown table of the cases for the approval form (案件待审批), in words: the kind,
+    the rule by its title, subjects and persons by name, the period or the event, the date."""
+    from safegov.core.words import fmt_date, word
+    from safegov.notification.wording import Names
+
     if not cases:
-        return "No case awaits approval."
+        return "没有待审批的案件。"
+    names = names or Names()
     lines = [
-        f"**{len(cases)} case(s) await approval** (待审批案件). *Approve* opens them and sends their "
-        "notices; *Reject* closes them with your reason.",
+        f"**{len(cases)}件问责案件待审批。**选择“{APPROVE}”即正式立案并发送通知；"
+        f"选择“{REJECT}”须填写理由，案件随即关闭。",
         "",
-        "| case | kind | rule | subject | persons | period | opened |",
+        "| 案件编号 | 问责方式 | 依据事项 | 对象 | 涉及人员 | 期间/事项 | 立案日期 |",
         "|---|---|---|---|---|---|---|",
     ]
     for c in cases:
         persons = c.get("persons") or []
-        persons = ";".join(persons) if isinstance(persons, list | tuple) else str(persons)
+        persons = persons if isinstance(persons, list | tuple) else str(persons).split(";")
+        rule = str(c.get("rule_id"))
         lines.append(
-            f"| {c.get('case_id')} | {c.get('kind')} | {c.get('rule_id')} | {c.get('subject_id')} | "
-            f"{persons} | {c.get('period')} | {c.get('opened_on')} |"
+            f"| {c.get('case_id')} | {word(c.get('kind'))} | {names.rules.get(rule, '')}（{rule}） | "
+            f"{names.subject(c.get('subject_kind'), c.get('subject_id'), c)} | "
+            f"{'、'.join(names.person(p) for p in persons if p) or '—'} | {_event_or_period(c)} | "
+            f"{fmt_date(c.get('opened_on'))} |"
         )
     return "\n".join(lines)
+
+
+def _event_or_period(c: Mapping[str, Any]) -> str:
+    """A case's period in words, or the accident or hazard it is about."""
+    from safegov.core.words import fmt_period, word
+
+    for key, kind in (("accident_id", "accident"), ("hazard_id", "hazard")):
+        if c.get(key) and c.get("period") == c.get(key):
+            return f"{word(kind)} {c[key]}"
+    return fmt_period(c.get("period"))
 
 
 def decide_task(
@@ -440,14 +470,14 @@ def decide_task(
     """Apply the office's decision from the HITL form to the listed cases."""
     from safegov.accountability.cases import decide_cases
 
-    approve = list(chosen) == ["Approve"]
+    approve = list(chosen) in APPROVE_ANSWERS
     who = responded_by
     if isinstance(responded_by, Mapping):
         who = responded_by.get("name") or responded_by.get("id")
     who = str(who or "airflow-ui")
     reason = (params_input or {}).get("reason") or None
     if not approve and not reason:
-        reason = f"rejected in the Airflow approval form by {who}"
+        reason = f"由{who}在 Airflow 审批表单中驳回"
     at = local(responded_at) if responded_at else RunContext.of(context).run_after
     changed = decide_cases(engine(), case_ids, approve=approve, decided_by=who, reason=reason, at=at)
     return {"approved" if approve else "rejected": list(case_ids), "changed": changed, "decided_by": who}

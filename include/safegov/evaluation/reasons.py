@@ -10,7 +10,7 @@ from __future__ import annotations
 
 REASONS: dict[str, str] = {
     # count and milestone
-    "no_records": "无报送记录",
+    "no_records": "本期无报送记录",
     "below_quota": "完成数量不足",
     "above_quota_max": "完成数量超过上限",
     "evidence_rejected": "报送记录未通过校验被退回",

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from safegov.core.periods import TZ, local_date
+from safegov.core.words import fmt_datetime
 from safegov.notification.mail import scrub
 from safegov.notification.outbox import get_notification_config, make_key, queue
 
@@ -65,8 +66,8 @@ def queue_failure_alert(engine: Engine, failure: TaskFailure) -> list[str]:
         "run_id": failure.run_id,
         "task_id": failure.task_id,
         "try_number": failure.try_number,
-        "failed_at": local.strftime("%Y年%m月%d日 %H:%M:%S（北京时间）"),
-        "failed_at_en": local.strftime("%Y-%m-%d %H:%M:%S (Beijing time)"),
+        "failed_at": f"{fmt_datetime(local)}（北京时间）",
+        "failed_at_en": fmt_datetime(local, "en"),
         "error": scrub(failure.error)[:MAX_ERROR_CHARS],
     }
     period = run_period(failure.run_id)

@@ -20,7 +20,7 @@ ended before the horizon) — stored and visible, never sent.
 Every state change is audited (entity ``email``, key = outbox key) with states and reasons
 only: never an email address.
 
-Template context (all optional; templates fall back gracefully): ``recipient_name``,
+Template context (all optional; ``safegov.notification.wording`` puts it into words): ``recipient_name``,
 ``obligation_id``, ``obligation_title``, ``article``, ``subject_id``, ``subject_name``,
 ``period``, ``due_on``, ``counted``, ``required``, ``reason``, ``offset``, ``case_id``,
 ``case_kind``, ``rule_id``, ``persons`` (list of names/ids), ``deciding_unit``,
@@ -51,8 +51,8 @@ from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.db import audit
 from safegov.db.models import Leader, OutboxMessage
 from safegov.devtools.faults import maybe_pause
-from safegov.evaluation.reasons import reason_zh
 from safegov.notification.mail import InvalidMessage, Mailer, Message, Response, mask, scrub
+from safegov.notification.wording import Names, mail_words
 from safegov.org.directory import SAFETY_OFFICE_ROLE, in_office
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,13 @@ def get_notification_config(path: str | None = None) -> NotificationConfig:
 
 @lru_cache(maxsize=1)
 def _env():
-    from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+    # Strict: a value the template reads but the context lacks is an error, never a blank.
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=ChainableUndefined,
+        undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -158,18 +159,28 @@ def _env():
     env.filters["joinlist"] = lambda v, sep="、": (
         sep.join(str(x) for x in v) if isinstance(v, list | tuple) else (v or "")
     )
-    env.filters["reason_zh"] = reason_zh
     return env
 
 
-def render(template: str, context: dict[str, Any], lang: str | None = None) -> tuple[str, str, str]:
-    """(subject, text, html) of ``mail/<template>.txt`` (blocks subject, text) and ``.html``."""
+def render(
+    template: str,
+    context: dict[str, Any],
+    lang: str | None = None,
+    *,
+    names: Names | None = None,
+    recipient: str | None = None,
+) -> tuple[str, str, str]:
+    """(subject, text, html) of ``mail/<template>.txt`` (blocks subject, text) and ``.html``.
+
+    The context is first put into words (``safegov.notification.wording.mail_words``): names
+    from ``names`` (loaded by ``queue_many`` for its batch), dates and periods in Chinese."""
     from jinja2 import TemplateNotFound
 
     from safegov.core.errors import SafegovError
 
     env = _env()
-    ctx = {**context, "lang": context.get("lang") or lang or get_notification_config().language}
+    language = context.get("lang") or lang or get_notification_config().language
+    ctx = mail_words(template, context, language, names=names, recipient=recipient)
     try:
         txt = env.get_template(f"{template}.txt")
         html = env.get_template(f"{template}.html")
@@ -278,6 +289,8 @@ def queue_many(
     horizon = today - dt.timedelta(days=cfg.horizon_days)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    items = list(items)
+    names = Names.load(session, [(it["recipient"], it.get("context") or {}) for it in items])
     for it in items:
         key = make_key(it["purpose"], it["subject_id"], it["period"], it["recipient"], it["step"])
         if key in seen:
@@ -301,7 +314,9 @@ def queue_many(
                 digest_office = digest[addr.lower()]  # the office reads it in its daily digest
             else:
                 cc.append(addr)
-        subject, text, html = render(it["template"], dict(it.get("context") or {}), it.get("lang"))
+        subject, text, html = render(
+            it["template"], dict(it.get("context") or {}), it.get("lang"), names=names, recipient=it["recipient"]
+        )
         rows.append(
             {
                 "key": key,

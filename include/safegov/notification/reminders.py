@@ -24,7 +24,14 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from safegov.core.periods import TZ, Cadence, CalendarRangeError, add_working_days, periods_between
+from safegov.core.periods import (
+    TZ,
+    Cadence,
+    CalendarRangeError,
+    add_working_days,
+    periods_between,
+    working_days_between,
+)
 from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Unit
 from safegov.notification.outbox import get_notification_config, queue_many
 from safegov.org.directory import PostDirectory
@@ -242,7 +249,7 @@ def queue_reminders(
                     n = counted.get(count_key, 0)
                     if n >= ob.quota:
                         continue  # quota already met: no reminder
-                    items.append(_item(ob, s, key, due, offset, n, d, historical))
+                    items.append(_item(ob, s, key, due, offset, n, d, historical, on))
         n = queue_many(session, items, created_at=created_at, run_id=run_id)
     log.info("reminders for %s: %s candidate(s), %s newly queued", on, len(items), n)
     return n
@@ -257,7 +264,10 @@ def _item(
     counted: int,
     d: Directory,
     historical: bool,
+    on: dt.date,
 ) -> dict[str, Any]:
+    """One reminder; ``on`` is the day it is sent, so the time left it states is the true one
+    (a stage caught up late, ``remind-5`` sent the day before, says 1 working day)."""
     office = d.office(s["unit_code"], due) if s.get("unit_code") else None
     person = s.get("person")
     return {
@@ -282,6 +292,7 @@ def _item(
             "period": period,
             "due_on": due.isoformat(),
             "offset": offset,
+            "days_left": working_days_between(on, due),
             "required": ob.quota,
             "counted": counted,
             "record_type": RECORD_LABELS.get(ob.evidence.record_type),
@@ -321,7 +332,7 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
                     "person": None,
                     "email": r.contact_email,
                 }
-                items.append(_item(ob, s, r.deadline.isoformat(), r.deadline, offset, 0, d, False))
+                items.append(_item(ob, s, r.deadline.isoformat(), r.deadline, offset, 0, d, False, on))
         elif ob.rule == "ticket_conclusion":
             within = int(ob.params.get("conclude_within_working_days", 15))
             received: dict[dt.date, dt.date] = {}
@@ -345,13 +356,13 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
                 office = d.office(r.unit_code, due)
                 s = {
                     "subject_id": r.ticket_id,
-                    "subject_name": f"12350 {r.ticket_id}",
+                    "subject_name": f"12350举报（{r.ticket_id}）",
                     "unit_code": r.unit_code,
                     "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
                     "person": office,
                     "email": office.email if office else None,
                 }
-                items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False))
+                items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False, on))
     return items
 
 

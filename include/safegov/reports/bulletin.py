@@ -182,6 +182,12 @@ def _obligation_titles() -> dict[str, str]:
 
 
 def _subject(s: str, tree: UnitTree) -> str:
+    """A subject by name: a unit, or a post as 新城区党委书记 (code in brackets)."""
+    from safegov.core.words import word
+
+    unit, _, role = s.partition(":")
+    if role and unit in tree.names:
+        return f"{tree.name(unit)}{word(role)}（{unit}）"
     return f"{tree.name(s)}（{s}）" if s in tree.names else s
 
 
@@ -213,7 +219,7 @@ def missed_table(f: Figures, tree: UnitTree) -> Table | None:
     rows = []
     for ob, subjects in f.missed_by_obligation.items():
         shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
-        rows.append((f"{ob} {titles.get(ob, '')}", str(len(subjects)), shown))
+        rows.append((f"{titles.get(ob, '')}（{ob}）", str(len(subjects)), shown))
     return Table(("履职事项", "未履职数", "对象（前10）"), rows, frozenset({1}))
 
 
@@ -243,6 +249,13 @@ def _html_table(t: Table) -> str:
     return "\n".join([f"<table><tr>{head}</tr>", *body, "</table>"])
 
 
+def _span(p) -> str:
+    """统计期间 in Chinese dates (2024年3月1日至2024年3月31日)."""
+    from safegov.core.words import fmt_date
+
+    return f"统计期间 {fmt_date(p.first)}至{fmt_date(p.last)}"
+
+
 def anchor_line(anchor: Checkpoint | None) -> str:
     """The audit chain's signed head as of the draft (存证), and how to check a database against it."""
     if anchor is None:
@@ -255,8 +268,7 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
     lines = [
         f"# {title(f)}",
         "",
-        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · "
-        f"统计期间 {p.first.isoformat()} 至 {p.last.isoformat()}",
+        f"> 草稿 · {f.unit_name}安委会办公室 · 依据《关于进一步加强安全生产工作的决定》〔十五〕 · {_span(p)}",
         "",
         "## 一、生产安全事故情况",
         "",
@@ -294,7 +306,7 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
         "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px}th{background:#f2f4f7}"
         ".num{text-align:right}.draft{color:#b02a37}</style></head><body>",
         f"<h1>{e(title(f))}</h1>",
-        f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · 统计期间 {p.first} 至 {p.last}</p>',
+        f'<p class="draft">草稿 · {e(f.unit_name)}安委会办公室 · 依据〔十五〕 · {_span(p)}</p>',
         "<h2>一、生产安全事故情况</h2>",
         f"<p>本月共发生生产安全事故 <b id='accidents-total'>{f.accidents_total}</b> 起，"
         f"死亡 <b>{f.deaths_total}</b> 人。</p>",

@@ -7,7 +7,9 @@ Every cell except whole numbers is a *text* cell: an 18-character credit code, a
 zero or a date stays as written instead of becoming a number Excel rounds or reformats.
 
 A coded column (a state, a reason) is written twice: translated into Chinese under its own
-header (English id ``<column>_zh``) and, right after it, the code as the CSV has it.
+header (English id ``<column>_zh``) and, right after it, the code as the CSV has it. A date or
+a time (``Reading``) likewise: first as a person reads it (``2024年4月8日``, a Beijing time),
+then the CSV's value under ``…（原值）``.
 
 openpyxl's write-only mode streams rows to the file, so a province-wide export does not sit
 in memory as cell objects; openpyxl is imported inside the functions (DAG files import the
@@ -17,6 +19,7 @@ reports package).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,14 +50,25 @@ _ID_WIDTH = 22  # an 18-character credit code with room to spare
 Layout = list[tuple[str, str, str, Callable[[Any], Any] | None]]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a person reads a value that is no code (a date, a time): the raw column beside it
+    is headed ``…（原值）``, not ``…（代码）``."""
+
+    fn: Callable[[Any], str]
+
+
 def xlsx_layout(
-    columns: Sequence[str], labels: Mapping[str, str], translations: Mapping[str, Callable[[Any], str]]
+    columns: Sequence[str], labels: Mapping[str, str], translations: Mapping[str, Callable[[Any], str] | Reading]
 ) -> Layout:
     """(English id, Chinese header, row key, translate or None) of every sheet column, in order."""
     out: Layout = []
     for c in columns:
         label = labels[c]
-        if c in translations:
+        if isinstance(translations.get(c), Reading):
+            out.append((f"{c}_zh", label, c, translations[c].fn))
+            out.append((c, f"{label}（原值）", c, None))
+        elif c in translations:
             out.append((f"{c}_zh", label, c, translations[c]))
             out.append((c, f"{label}（代码）", c, None))
         else:
@@ -88,7 +102,7 @@ def write_xlsx(
     out: str | Path | IO[bytes],
     *,
     labels: Mapping[str, str],
-    translations: Mapping[str, Callable[[Any], str]] | None = None,
+    translations: Mapping[str, Callable[[Any], str] | Reading] | None = None,
     sheet: str = "数据",
 ) -> int:
     """Write ``rows`` (only ``columns``) as a workbook to a path or a binary stream.

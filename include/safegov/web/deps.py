@@ -34,6 +34,7 @@ class Ctx:
     scope: Scope
     lang: str
     started: float
+    lang_given: bool = False  # asked with ?lang=: the links keep it (static/lang.js then leaves it)
 
     @property
     def t(self):
@@ -46,8 +47,8 @@ class Ctx:
 
     def url(self, path: str, **params: Any) -> str:
         params = {k: v for k, v in params.items() if v not in (None, "")}
-        if self.lang == "en":
-            params.setdefault("lang", "en")
+        if self.lang == "en" or self.lang_given:
+            params.setdefault("lang", self.lang)
         return f"{self.base}{path}" + (f"?{urlencode(params)}" if params else "")
 
 
@@ -73,8 +74,10 @@ def unit_tree(request: Request) -> UnitTree:
     return request.app.state.tree
 
 
-async def context(request: Request, lang: Annotated[str, Query()] = "zh") -> Ctx:
-    """The signed-in user (Airflow JWT), their scope and the page language."""
+async def context(request: Request, lang: Annotated[str | None, Query()] = None) -> Ctx:
+    """The signed-in user (Airflow JWT), their scope and the page language: ``?lang=en``
+    English, else Chinese; without ``lang`` the page's script (static/lang.js) follows the
+    Airflow UI's language."""
     started = time.perf_counter()
     identity = await identify(request)
     scope = resolve_scope(
@@ -85,7 +88,7 @@ async def context(request: Request, lang: Annotated[str, Query()] = "zh") -> Ctx
         roles=identity.roles,
         granted=identity.granted,
     )
-    return Ctx(request, identity, scope, "en" if lang == "en" else "zh", started)
+    return Ctx(request, identity, scope, "en" if lang == "en" else "zh", started, lang_given=lang in ("zh", "en"))
 
 
 def db_session(request: Request) -> Iterator[Session]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+
+from safegov.core.words import CASE_KINDS as CASE_KIND_CODES
+from safegov.core.words import WORDS
 
 STRINGS: dict[str, tuple[str, str]] = {
     "title": ("安全生产治理", "Safety governance"),
@@ -84,36 +86,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "lang_switch": ("English", "中文"),
     "download": ("下载", "Download"),
     "load_ms": ("页面生成耗时", "Page built in"),
-    "met": ("按时履职", "met"),
-    "met_late": ("逾期报送", "met late"),
-    "missed": ("未履职", "missed"),
-    "pending": ("待判定", "pending"),
-    "exempt": ("豁免", "exempt"),
     "none": ("无", "none"),
     "region": ("自治区", "Region"),
-    # case states
-    "open": ("待处理", "open"),
-    "awaiting_approval": ("待审批", "awaiting approval"),
-    "unreviewed": ("历史案件待复核", "unreviewed (backfilled)"),
-    "approved": ("已批准", "approved"),
-    "rejected": ("已驳回", "rejected"),
-    "withdrawn": ("已撤回", "withdrawn"),
-    "closed": ("已结案", "closed"),
-    # blacklist states ("withdrawn" above)
-    "candidate": ("拟列入", "candidate"),
-    "notified": ("已告知", "notified"),
-    "objection": ("异议处理中", "objection"),
-    "listed": ("已列入", "listed"),
-    "removed": ("已移出", "removed"),
-    "expired": ("已到期", "expired"),
-    "yes": ("是", "yes"),
-    # subject kinds ("unit" and "enterprise" above)
-    "post": ("职务", "post"),
-    "department": ("部门", "department"),
-    "hazard": ("事故隐患", "hazard"),
-    "accident": ("生产安全事故", "accident"),
-    "ticket": ("12350举报", "12350 ticket"),
-    "no": ("否", "no"),
+    "pages": ("分页", "Pages"),
+    "prev_page": ("上一页", "Previous page"),
+    "next_page": ("下一页", "Next page"),
+    "page_of": ("第 %d / %d 页（第 %d–%d 条，共 %d 条）", "Page %d of %d (rows %d–%d of %d)"),
+    "file_name": ("文件名", "File"),
+    "row_number": ("行号", "Row"),
+    "values": ("报送内容", "Values"),
+    "table_of": ("数据表", "Data table"),
+    "created_at": ("生成时间", "Created"),
+    "rejected_count": ("退回行数", "Rejected rows"),
+    "check_listed": ("因%s（%s）列入名单", "listed for %s (%s)"),
+    "check_not_listed": ("未列入严重失信主体名单", "not on the blacklist"),
+    "check_other_scope": ("名单记录不限制该领域", "the listing does not restrict this field"),
+    # Coded states, kinds and subject kinds: safegov.core.words.WORDS (the one table).
 }
 
 # The Chinese column headers of the spreadsheet exports (``--format xlsx``), by column id;
@@ -152,18 +140,11 @@ COLUMNS: dict[str, str] = {
     "major_accidents": "重大及以上事故",
     "admonishments": "诫勉谈话案件（已批准）",
     "unreviewed_admonishments": "未复核的历史诫勉谈话案件",
+    "compliance_rate": "履职率",
+    "case_count": "案件数",
 }
 
-CASE_KINDS = {
-    "reminder": ("提醒", "reminder"),
-    "notice": ("通知", "notice"),
-    "interview": ("约谈", "interview"),
-    "admonishment": ("诫勉谈话", "admonishment"),
-    "dual_interview": ("双约谈", "dual interview"),
-    "reporting_violation": ("迟报/瞒报", "reporting violation"),
-    "enforcement": ("执法建议", "enforcement"),
-    "blacklist": ("失信名单", "blacklist"),
-}
+CASE_KINDS = {k: WORDS[k] for k in CASE_KIND_CODES}
 
 SCOPES = {
     "operations": ("经营", "operations"),
@@ -180,15 +161,17 @@ SCOPES = {
 }
 
 
-def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]]:
+def spreadsheet_words() -> tuple[dict[str, str], dict[str, Any]]:
     """The Chinese headers of every export column and the translations of its coded columns
     (states, reasons, kinds, triggers, scopes, yes/no), for ``reports.xlsx.write_xlsx``."""
     from safegov.accountability.blacklist import TRIGGER_NAMES
+    from safegov.core.words import fmt_date, fmt_datetime, fmt_period, word
     from safegov.evaluation.reasons import reason_zh
     from safegov.reports.bulletin import LEVEL_NAMES
+    from safegov.reports.xlsx import Reading
 
     t = translator("zh")
-    labels = {k: zh for k, (zh, _) in STRINGS.items()} | COLUMNS
+    labels = {k: zh for k, (zh, _) in (WORDS | STRINGS).items()} | COLUMNS
     labels["kind"] = "案件类型"
 
     def yes_no(value: Any) -> str:
@@ -200,7 +183,16 @@ def spreadsheet_words() -> tuple[dict[str, str], dict[str, Callable[[Any], str]]
     def scopes(value: Any) -> str:
         return "、".join(t(s) for s in str(value or "").split(";") if s)
 
-    translations: dict[str, Callable[[Any], str]] = {
+    # Dates and times as people read them (Beijing time), beside the CSV's value.
+    days = Reading(fmt_date)
+    dated: dict[str, Any] = {
+        c: days for c in ("opened_on", "notified_on", "listed_on", "repair_eligible_on", "expires_on", "removed_on")
+    }
+    dated |= {"record_date": days, "received_at": Reading(fmt_datetime)}
+    translations: dict[str, Any] = dated | {
+        "period": lambda v: fmt_period(v) if v else "",
+        "rule": lambda v: word(v, ns="rule") if v else "",
+        "record_type": lambda v: word(v, ns="record") if v else "",
         "status": coded,
         "state": coded,
         "kind": coded,
@@ -219,7 +211,7 @@ def translator(lang: str):
     i = 1 if lang == "en" else 0
 
     def t(key: str) -> str:
-        for table in (STRINGS, CASE_KINDS, SCOPES):
+        for table in (STRINGS, WORDS, SCOPES):
             if key in table:
                 return table[key][i]
         return key

@@ -390,25 +390,41 @@ def case_json(c: Case) -> dict[str, Any]:
     return d
 
 
-def open_cases(session: Session, scope: Scope, *, limit: int = 500) -> list[dict[str, Any]]:
+def open_cases(session: Session, scope: Scope, *, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(Case)
         .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
         # Cases waiting for an office's decision first: they are what someone must act on.
         .order_by(case((Case.state == "awaiting_approval", 0), else_=1), Case.opened_on.desc(), Case.id.desc())
+        .offset(offset)
         .limit(limit)
     ).all()
     return [case_json(c) for c in rows]
 
 
+def count_open_cases(session: Session, scope: Scope) -> int:
+    """How many open cases the scope holds (the pages of ``/cases``)."""
+    q = (
+        select(func.count())
+        .select_from(Case)
+        .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
+    )
+    return int(session.scalar(q) or 0)
+
+
 def cases_by_kind_month(
     session: Session, scope: Scope, *, months: int = 12
 ) -> tuple[list[str], dict[str, dict[str, int]]]:
-    """Cases opened per month and kind (a stacked bar chart)."""
-    rows = session.execute(select(Case.opened_on, Case.kind).where(unit_clause(Case.unit_code, scope))).all()
+    """Cases per month of the facts and kind (a stacked bar chart): the month the missed period
+    began or the event happened (``period_start``), not the day the case was opened — a
+    backfill opens years of cases on one day. A case without a period start counts by its
+    opening day."""
+    month = func.coalesce(Case.period_start, Case.opened_on)
+    rows = session.execute(select(month, Case.kind).where(unit_clause(Case.unit_code, scope))).all()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for opened_on, kind in rows:
-        counts[opened_on.strftime("%Y-%m")][kind] += 1
+    for day, kind in rows:
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
+        counts[day.strftime("%Y-%m")][kind] += 1
     keys = sorted(counts)[-months:]
     return keys, {k: dict(counts[k]) for k in keys}
 

@@ -4,14 +4,19 @@ header."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from safegov.core.grades import GRADE_NAMES
+from safegov.core.words import fmt_date, fmt_datetime, fmt_month, fmt_period, purpose_words, step_words, word
 from safegov.evaluation.reasons import reason_zh
+from safegov.notification.wording import Names, reason_words, why_words
 from safegov.org.tree import UnitTree
 from safegov.web.deps import Ctx
 from safegov.web.i18n import CASE_KINDS
@@ -28,9 +33,32 @@ NAV = [
 
 
 def make_templates() -> Jinja2Templates:
+    from jinja2 import StrictUndefined
+
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # A value a page reads but its route does not give is an error, never a blank cell.
+    templates.env.undefined = StrictUndefined
     templates.env.filters["reason_zh"] = reason_zh
     return templates
+
+
+def page_words(lang: str) -> dict[str, Any]:
+    """The page's formatting helpers (``safegov.core.words``) bound to its language: dates,
+    Beijing times, periods, months and coded words (``w('dead', ns='outbox')``)."""
+    en = lang == "en"
+    return {
+        "d": lambda v: fmt_date(v, lang),
+        "dtm": lambda v: fmt_datetime(v, lang),
+        "per": lambda v: fmt_period(v, lang),
+        "mon": lambda v: fmt_month(v, lang),
+        "w": lambda code, ns=None: word(code, lang, ns=ns),
+        "purpose_words": lambda v: purpose_words(v, lang),
+        "step_words": lambda v: step_words(v, lang),
+        "reason_words": lambda v: reason_words(v, lang),
+        "why_words": lambda v: why_words(v, lang),
+        "join_words": (lambda items: ", ".join(items)) if en else (lambda items: "、".join(items)),
+        "bracket": (lambda v: f" ({v})") if en else (lambda v: f"（{v}）"),
+    }
 
 
 def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
@@ -58,11 +86,60 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
             "elapsed_ms": elapsed,
             "unit_name": tree.name,
             "kind_name": lambda k: CASE_KINDS.get(k, (k, k))[1 if ctx.lang == "en" else 0],
+            **page_words(ctx.lang),
             **kw,
         },
     )
     resp.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
     return resp
+
+
+def column_labels() -> dict[str, str]:
+    """Canonical column → its first Chinese header of config/aliases.yaml (the words the
+    offices use in their own files), for tables of records."""
+    from safegov.intake.readers import load_aliases, normalise_header
+
+    # Bookkeeping columns no office submits.
+    labels: dict[str, str] = {"raw_row_id": "原始行编号", "version": "版本", "id": "序号"}
+    for header, column in load_aliases().header.items():
+        if header != normalise_header(column):
+            labels.setdefault(column, header)
+    return labels
+
+
+def record_words(names: Names, lang: str) -> dict[str, Any]:
+    """``col_label`` and ``cell`` for a table of record rows: Chinese headers (the column id
+    in the header's title), dates and Beijing times in words, yes/no, people and
+    enterprises by name with the code after."""
+    from markupsafe import Markup, escape
+
+    labels = {} if lang == "en" else column_labels()
+    dates_at = re.compile(r".*_at$")
+    dates_on = re.compile(r".*_on$|^deadline$|^term_(start|end)$")
+
+    def cell(column: str, value: Any) -> Any:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return word("yes" if value else "no", lang)
+        if dates_at.match(column):
+            return fmt_datetime(value, lang)
+        if dates_on.match(column):
+            return fmt_date(value, lang)
+        if column in ("leader_id", "chaired_by", "enterprise_id") and (
+            str(value) in names.leaders or str(value) in names.enterprises
+        ):
+            name = names.leaders.get(str(value)) or names.enterprises[str(value)]
+            return Markup(f"{escape(name)} <code>{escape(value)}</code>")
+        if column in ("unit_code", "county_code") and names.unit(value):
+            return Markup(f"{escape(names.unit(value))} <code>{escape(value)}</code>")
+        if column == "record_type":
+            return word(value, lang, ns="record")
+        if column in ("grade", "declared_grade") and lang != "en":
+            return GRADE_NAMES.get(str(value), value)
+        return value
+
+    return {"col_label": lambda c: labels.get(c, c), "cell": cell}
 
 
 def calendar_banner() -> str | None:

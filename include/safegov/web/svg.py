@@ -11,15 +11,20 @@ from html import escape
 
 from safegov.web.queries import Heatmap
 
+# Text on these fills keeps a WCAG 2 contrast of at least 4.5:1 (tests/web/test_accessible_charts.py
+# computes it): the former #2e9d5b and #d9534f under white text gave 3.45:1 and 3.96:1.
 COLOURS = {
-    "met": "#2e9d5b",
+    "met": "#1e7e45",
     "met_late": "#f0ad4e",
-    "missed": "#d9534f",
+    "missed": "#c9302c",
     "pending": "#b0b7c3",
     "exempt": "#e4e7eb",
     "none": "#ffffff",
 }
-TEXT_ON = {"met": "#fff", "met_late": "#222", "missed": "#fff", "pending": "#222", "exempt": "#666", "none": "#999"}
+TEXT_ON = {"met": "#fff", "met_late": "#222", "missed": "#fff", "pending": "#222", "exempt": "#555", "none": "#666"}
+# Light reds for misses of only a few subjects (``_fill``), with their text colour.
+FEW_MISSED = ("#f6c7c5", "#222")
+SOME_MISSED = ("#ec9592", "#222")
 PALETTE = [
     "#1f77b4",
     "#ff7f0e",
@@ -40,17 +45,33 @@ def _e(s) -> str:
     return escape(str(s), quote=True)
 
 
+def _same(s: str) -> str:
+    return s
+
+
 def heatmap_svg(
-    hm: Heatmap, href: Callable[[str, str], str], *, title: str = "", selected: tuple[str, str] | None = None
+    hm: Heatmap,
+    href: Callable[[str, str], str],
+    *,
+    title: str = "",
+    selected: tuple[str, str] | None = None,
+    words: Callable[[str], str] = _same,
+    period_label: Callable[[str], str] = _same,
 ) -> str:
-    """Units × periods; each cell links to its detail (``href(unit, period)``)."""
+    """Units × periods; each cell links to its detail (``href(unit, period)``).
+
+    The chart is a group of links, not an image: a screen reader lists every cell as a link
+    named in words (``新城区 2024年2月：未履职（0/1）``), ``words`` translating the statuses and
+    ``period_label`` the period keys."""
     label_w, cell_w, cell_h, head_h = 190, 62, 18, 34
     n_rows = sum(len(g.rows) + 1 for g in hm.groups)
     width = label_w + cell_w * max(len(hm.periods), 1) + 10
     height = head_h + n_rows * cell_h + 10
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-family="sans-serif" font-size="11">'
+        f'viewBox="0 0 {width} {height}" role="group" aria-label="{_e(title)}" '
+        'font-family="sans-serif" font-size="11">',
+        f"<title>{_e(title)}</title>",
     ]
     periods = [(p, _e(p), label_w + j * cell_w) for j, p in enumerate(hm.periods)]
     for _p, ep, x in periods:
@@ -64,11 +85,11 @@ def heatmap_svg(
         y += cell_h
         for r in g.rows:
             name, code = _e(r.unit_name), _e(r.unit_code)
-            out.append(f'<text x="12" y="{y + 13}" fill="#222">{name} <tspan fill="#888">{code}</tspan></text>')
+            out.append(f'<text x="12" y="{y + 13}" fill="#222">{name} <tspan fill="#666">{code}</tspan></text>')
             for p, ep, x in periods:
                 cell = r.cells.get(p)
                 status = cell.status if cell else "none"
-                counts = ", ".join(f"{k}={v}" for k, v in sorted(cell.counts.items())) if cell else "—"
+                counts = "、".join(f"{words(k)} {v}" for k, v in sorted(cell.counts.items())) if cell else "—"
                 fill, ink = _fill(cell)
                 rect = (
                     f'<rect x="{x + 1}" y="{y + 1}" width="{cell_w - 2}" height="{cell_h - 2}" rx="2" '
@@ -81,11 +102,13 @@ def heatmap_svg(
                     if cell
                     else ""
                 )
-                tip = f"<title>{name} {ep}: {counts}</title>"  # counts: status names and ints only
+                said = _e(period_label(p))
+                tip = f"<title>{name} {said}: {_e(counts)}</title>"
                 if cell:
+                    spoken = _e(f"{r.unit_name} {period_label(p)}: {words(status)} ({cell.label})")
                     out.append(
                         f'<a href="{_e(href(r.unit_code, p))}" class="cell" data-unit="{code}" '
-                        f'data-period="{ep}" data-status="{status}">{tip}{rect}{text}</a>'
+                        f'data-period="{ep}" data-status="{status}" aria-label="{spoken}">{tip}{rect}{text}</a>'
                     )
                 else:
                     out.append(f"<g>{tip}{rect}</g>")
@@ -103,9 +126,9 @@ def _fill(cell) -> tuple[str, str]:
     if status == "missed" and cell.decided > 1:
         share = cell.counts.get("missed", 0) / cell.decided
         if share < 0.1:
-            return "#f6c7c5", "#222"
+            return FEW_MISSED
         if share < 0.34:
-            return "#ec9592", "#222"
+            return SOME_MISSED
     return COLOURS[status], TEXT_ON[status]
 
 
@@ -128,8 +151,10 @@ def line_chart_svg(
     title: str = "",
     width: int = 760,
     height: int = 280,
+    key_label: Callable[[str], str] = _same,
 ) -> str:
-    """One line per series over ``keys``, values 0..1 shown as percentages."""
+    """One line per series over ``keys`` (axis labels ``key_label(key)``), values 0..1 shown
+    as percentages."""
     left, right, top, bottom = 40, 150, 20, 40
     pw, ph = width - left - right, height - top - bottom
     out = [
@@ -141,13 +166,14 @@ def line_chart_svg(
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
         out.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#666">{pct}%</text>')
     if not keys:
-        out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#999">—</text></svg>')
+        out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#666">—</text></svg>')
         return "".join(out)
     step = pw / max(len(keys) - 1, 1)
     for i, k in enumerate(keys):
         if len(keys) <= 12 or i % 2 == 0:
             out.append(
-                f'<text x="{left + i * step:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">{_e(k)}</text>'
+                f'<text x="{left + i * step:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">'
+                f"{_e(key_label(k))}</text>"
             )
     for n, (sid, values) in enumerate(sorted(series.items())):
         colour = PALETTE[n % len(PALETTE)]
@@ -176,8 +202,10 @@ def stacked_bars_svg(
     title: str = "",
     width: int = 760,
     height: int = 260,
+    key_label: Callable[[str], str] = _same,
 ) -> str:
-    """Stacked bars: one bar per key (month), one colour per category (case kind)."""
+    """Stacked bars: one bar per key (month, labelled ``key_label(key)``), one colour per
+    category (case kind)."""
     left, right, top, bottom = 40, 150, 20, 40
     pw, ph = width - left - right, height - top - bottom
     cats = sorted({c for k in keys for c in data.get(k, {})})
@@ -191,7 +219,7 @@ def stacked_bars_svg(
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e3e3"/>')
         out.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#666">{tick}</text>')
     if not keys:
-        out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#999">—</text></svg>')
+        out.append(f'<text x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle" fill="#666">—</text></svg>')
         return "".join(out)
     bw = pw / len(keys)
     for i, k in enumerate(keys):
@@ -206,11 +234,11 @@ def stacked_bars_svg(
             out.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bw * 0.7:.1f}" height="{h:.1f}" '
                 f'fill="{PALETTE[n % len(PALETTE)]}">'
-                f"<title>{_e(k)} {_e(names.get(c, c))}: {v}</title></rect>"
+                f"<title>{_e(key_label(k))} {_e(names.get(c, c))}: {v}</title></rect>"
             )
         out.append(
             f'<text x="{left + i * bw + bw / 2:.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#444">'
-            f"{_e(k)}</text>"
+            f"{_e(key_label(k))}</text>"
         )
     for n, c in enumerate(cats):
         ly = top + 10 + n * 14

@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegov.accountability import blacklist
 from safegov.core.errors import SafegovError
+from safegov.db.models import BlacklistEntry
 from safegov.web import queries
 from safegov.web.deps import CtxDep, SessionDep
 from safegov.web.i18n import SCOPES
@@ -34,6 +36,8 @@ def blacklist_page(
         rows = queries.blacklist(session, ctx.scope, q=q)
         if enterprise_id and scope:
             check = restriction(session, enterprise_id, scope, on)
+            if not check.get("status_code"):
+                check["words"] = check_words(session, check, ctx.t)
     return render(
         ctx,
         "blacklist.html",
@@ -44,7 +48,21 @@ def blacklist_page(
         sel_scope=scope or "",
         on=on or "",
         scopes=list(SCOPES),
+        trigger_name=lambda code: ctx.t(code) if ctx.lang == "en" else blacklist.TRIGGER_NAMES.get(code, code),
     )
+
+
+def check_words(session: Session, check: dict[str, Any], t) -> str:
+    """The check's answer in words: the listing's trigger by name, or why nothing restricts
+    (``why`` of ``blacklist.check`` is written for the API, in English)."""
+    entries = session.scalars(
+        select(BlacklistEntry).where(BlacklistEntry.enterprise_id == check["enterprise_id"]).order_by(BlacklistEntry.id)
+    ).all()
+    hit = next((e for e in entries if check["scope"] in (e.scopes or [])), None)
+    if check["restricted"] and hit is not None:
+        return t("check_listed") % (blacklist.TRIGGER_NAMES.get(hit.trigger, hit.trigger), hit.trigger_ref)
+    listed = bool(entries)
+    return t("check_other_scope") if listed else t("check_not_listed")
 
 
 @router.get("/api/blacklist")

@@ -86,6 +86,14 @@ def download(
     except (SafegovError, PeriodKeyError) as exc:
         raise HTTPException(400, str(exc)) from None
     name = "_".join(p for p in (ctx.t(FILE_WORDS[kind]), obligation, from_, to) if p)
+    if format == "xlsx":
+        rows, columns = with_names(session, rows, columns)
+    return table_file(rows, columns, format, name)
+
+
+def table_file(rows: list[dict[str, Any]], columns: list[str], format: str, name: str) -> Response:
+    """``rows`` as a download named ``name.<format>``: CSV with a BOM, or an Excel workbook
+    with Chinese headers (``spreadsheet_words``)."""
     if format == "csv":
         # The BOM: Excel on Chinese Windows reads a CSV as UTF-8 only with it (as ``write_rows`` to a file).
         body: bytes = ("\ufeff" + render_rows(rows, columns, "csv")).encode("utf-8")
@@ -93,10 +101,9 @@ def download(
     else:
         from safegov.reports.xlsx import XLSX_MEDIA_TYPE, write_xlsx
 
-        rows, named_columns = with_names(session, rows, columns)
         labels, translations = spreadsheet_words()
         buf = io.BytesIO()
-        write_xlsx(rows, named_columns, buf, labels=labels, translations=translations)
+        write_xlsx(rows, columns, buf, labels=labels, translations=translations)
         body, media_type = buf.getvalue(), XLSX_MEDIA_TYPE
     disposition = f"attachment; filename*=UTF-8''{quote(f'{name}.{format}')}"
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})

@@ -1,6 +1,9 @@
-"""The signed-in user and their scope (``api/me``), and the navigation icon (``icon.svg``)."""
+"""The signed-in user and their scope (``api/me``), the navigation icon (``icon.svg``) and the
+script that follows the Airflow UI's language (``static/lang.js``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -33,3 +36,12 @@ def api_me(ctx: CtxDep):
 @router.get("/icon.svg")
 def icon(ctx: CtxDep):
     return Response(ICON, media_type="image/svg+xml")
+
+
+LANG_SCRIPT = Path(__file__).resolve().parents[1] / "static" / "lang.js"
+
+
+@router.get("/static/lang.js")
+def lang_script():
+    """A file, not inline script: the pages' CSP (default-src 'self') runs no inline code."""
+    return Response(LANG_SCRIPT.read_text(encoding="utf-8"), media_type="text/javascript")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from safegov.notification.wording import Names
 from safegov.web import queries
 from safegov.web.deps import CtxDep, SessionDep
 from safegov.web.rendering import render
@@ -15,7 +16,7 @@ router = APIRouter()
 @router.get("/outbox", response_class=HTMLResponse)
 def outbox_page(ctx: CtxDep, session: SessionDep):
     rows = [] if ctx.scope.sees_nothing else queries.outbox(session, ctx.scope)
-    return render(ctx, "outbox.html", rows=rows)
+    return render(ctx, "outbox.html", rows=rows, names=Names.of(session, {m["subject_id"] for m in rows}))
 
 
 @router.get("/api/outbox")

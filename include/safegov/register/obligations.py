@@ -234,8 +234,30 @@ class DualInterviewRule(_Cited):
     params: DualInterviewParams
 
 
+# 分级管理: the level whose safety office decides a reporting violation, by the accident's
+# grade — the level of government that investigates an accident of that grade (Decree 493
+# art. 19: 重大 by the province, 较大 by the city with districts, 一般 by the county).
+DECIDING_LEVEL_BY_GRADE: dict[str, Level] = {
+    "general": "county",
+    "larger": "league",
+    "major": "region",
+    "especially_major": "region",
+}
+
+
 class ReportingViolationParams(_Strict):
     deadline_of: str  # the obligation whose ``report_within_hours`` is the reporting deadline
+    # grade (by the accident's figures) → the level that decides (分级管理, 〔十五〕); every grade.
+    deciding_level: dict[str, Level] = Field(default_factory=lambda: dict(DECIDING_LEVEL_BY_GRADE))
+
+    @field_validator("deciding_level")
+    @classmethod
+    def _every_grade(cls, v):
+        _known_grades(tuple(v))
+        missing = [g for g in GRADES if g not in v]
+        if missing:
+            raise ValueError(f"deciding_level names no level for grade(s) {missing}")
+        return v
 
 
 class ReportingViolationRule(_Cited):

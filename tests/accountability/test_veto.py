@@ -19,7 +19,7 @@ def test_hazard_admonishment_does_not_veto_the_county(world, register, engine):
     world.enterprise()
     world.hazard("H1", deadline=dt.date(2024, 3, 15))
     escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
-    adm = cases(engine, step="admonishment")[0]
+    adm = cases(engine, step="admonishment-government")[0]  # the county government head, named since #15
     decide_cases(engine, [adm.id], approve=True, decided_by="county office", at=sh(2024, 4, 11, 9))
     with Session(engine) as s:
         assert not any(r["flagged"] for r in veto_report(s, 2024))

@@ -311,6 +311,10 @@ def case_mail_items(case: Case, directory: CaseDirectory, *, period_end: dt.date
     decision day for approvals.
     """
     ctx = case_context(case)
+    if period_end is None and case.kind == "enforcement":
+        # Opened only while the hazard is still unrectified on the run's day: current news
+        # however long ago the deadline passed (an overdue hazard is chased, never aged out).
+        period_end = case.opened_on
     if period_end is None and (ctx["obligation_id"] is None or case.period == case.subject_id):
         period_end = case.period_start
     items = []

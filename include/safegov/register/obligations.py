@@ -269,6 +269,15 @@ class ReportingViolationRule(_Cited):
 
 class HazardOverdueParams(_Strict):
     hazard_grade: Literal["general", "major"]  # the hazards judged (重大事故隐患: major)
+    # 诫勉谈话 names the officials who supervise the enterprise 〔十七〕: these posts of its
+    # county, and the head of the department with safety duty for its industry …
+    roles: tuple[Literal["party_secretary", "government_head"], ...] = ("government_head",)
+    # … found by the duty (``department.industry``) its industry maps to, else the default
+    # duty (管行业必须管安全; 工贸 and the rest: the emergency management department), at the
+    # county, else at the league/city.
+    department_duty: dict[str, str] = Field(default_factory=dict)
+    default_department_duty: str = "emergency"
+    deciding_level: Level = "league"  # decided by the level above the county (分级管理)
 
 
 class HazardOverdueRule(_Cited):

@@ -21,21 +21,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from safegov.airflow.forms import ListedCasesForm
 from safegov.airflow.pools import DB_POOL, SENDGRID_POOL
 from safegov.airflow.tasks import (
     APPROVAL_RESPONSE_TIMEOUT,
-    APPROVE,
     AUDIT_CHECKPOINTS,
     DEFAULT_ARGS,
     EVALUATIONS,
-    REJECT,
     START_DATE,
-    approvers,
     checkpoint_audit_task,
     decide_task,
     deliver_task,
@@ -43,55 +39,29 @@ from safegov.airflow.tasks import (
 )
 
 
-class CaseApprovalOperator(HITLOperator):
+class CaseApprovalOperator(ListedCasesForm):
     """Approve or reject, in the Airflow UI, the cases the upstream task listed."""
 
-    APPROVE, REJECT = APPROVE, REJECT
+    skip_message = "no case awaits approval"
+    timeout_message = (
+        f"审批超时：决定单位在 {APPROVAL_RESPONSE_TIMEOUT.days} 天内未作决定；案件仍待审批（不会自动批准），"
+        "请督促决定单位或以 safegov cases approve|reject 处理"
+    )
 
     def __init__(self, *, cases_task_id: str, **kwargs: Any) -> None:
         super().__init__(
+            cases_task_id=cases_task_id,
             subject="问责案件待审批",
-            options=[self.APPROVE, self.REJECT],
-            multiple=False,
-            params={"reason": Param("", type=["string", "null"], description="理由（驳回时必填）")},
-            # no `defaults`: at expiry nothing is chosen for the office (process_trigger_event_error)
-            response_timeout=APPROVAL_RESPONSE_TIMEOUT,
+            form_params={"reason": Param("", type=["string", "null"], description="理由（驳回时必填）")},
             **kwargs,
         )
-        self.cases_task_id = cases_task_id
 
-    def _listed(self, context) -> dict:
-        return context["ti"].xcom_pull(task_ids=self.cases_task_id) or {}
-
-    def execute(self, context):
-        listed = self._listed(context)
-        if not listed.get("case_ids"):
-            raise AirflowSkipException("no case awaits approval")
-        self.body = listed.get("approval_body")
+    def offices(self, listed: dict) -> list[str]:
         # only the users of the deciding offices may answer (config/dashboard_users.yaml)
-        self.assigned_users = approvers(listed.get("deciding_units") or [""])
-        return super().execute(context)
+        return listed.get("deciding_units") or [""]
 
-    def process_trigger_event_error(self, event: dict[str, Any]) -> None:
-        if event.get("error_type") == "timeout":
-            # Escalate, never approve: fail at once (no retry would re-ask the same office);
-            # the failure alerts the operators and the cases stay awaiting approval.
-            raise AirflowFailException(
-                f"审批超时：决定单位在 {APPROVAL_RESPONSE_TIMEOUT.days} 天内未作决定；案件仍待审批（不会自动批准），"
-                "请督促决定单位或以 safegov cases approve|reject 处理"
-            )
-        super().process_trigger_event_error(event)
-
-    def execute_complete(self, context, event: dict[str, Any]) -> Any:
-        result = super().execute_complete(context, event)
-        return decide_task(
-            self._listed(context).get("case_ids") or [],
-            result["chosen_options"],
-            result.get("params_input"),
-            result.get("responded_by_user"),
-            result.get("responded_at"),
-            context,
-        )
+    def answer(self, listed: dict, chosen, params_input, responded_by, responded_at, context) -> Any:
+        return decide_task(listed.get("case_ids") or [], chosen, params_input, responded_by, responded_at, context)
 
 
 with DAG(

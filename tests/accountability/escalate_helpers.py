@@ -261,3 +261,23 @@ def outbox(engine, **where):
         for k, v in where.items():
             q = q.where(getattr(OutboxMessage, k) == v)
         return s.scalars(q).all()
+
+
+def backfilled_quarter_of_misses(world, engine, register):
+    """Three months with no leader inspections in two counties, escalated by a backfill: each
+    county's post gets an admonishment for 2024-03 (three misses in a row), unreviewed."""
+    for county in (COUNTY, COUNTY2):
+        for p in ("2024-01", "2024-02", "2024-03"):
+            world.evaluation(
+                "LEAD-INSPECT-COUNTY",
+                "post",
+                f"{county}:party_secretary",
+                p,
+                "missed",
+                responsible=f"{county}-ps",
+                unit_code=county,
+            )
+    from safegov.accountability.escalation import escalate
+
+    escalate(engine, register, "2024-01", "2024-03", as_of=sh(2024, 4, 10, 12), historical=True, run_id="backfill__q1")
+    return [c.id for c in cases(engine, step="admonishment")]

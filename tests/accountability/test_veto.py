@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from escalate_helpers import COUNTY, COUNTY2, cases, outbox, sh
+from escalate_helpers import COUNTY, COUNTY2, backfilled_quarter_of_misses, cases, outbox, sh
 from sqlalchemy.orm import Session
 
 from safegov.accountability.escalation import escalate
@@ -19,7 +19,7 @@ def test_hazard_admonishment_does_not_veto_the_county(world, register, engine):
     world.enterprise()
     world.hazard("H1", deadline=dt.date(2024, 3, 15))
     escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 10, 12))
-    adm = cases(engine, step="admonishment")[0]
+    adm = cases(engine, step="admonishment-government")[0]  # the county government head, named since #15
     decide_cases(engine, [adm.id], approve=True, decided_by="county office", at=sh(2024, 4, 11, 9))
     with Session(engine) as s:
         assert not any(r["flagged"] for r in veto_report(s, 2024))
@@ -51,29 +51,11 @@ def test_veto_counts_approved_admonishments(world, register, engine):
     assert row["reason"] == f"领导干部被诫勉谈话（已批准）：案件{adm.id}"
 
 
-def _backfilled_quarter_of_misses(world, engine, register):
-    """Three months with no leader inspections in two counties, escalated by a backfill: each
-    county's post gets an admonishment for 2024-03 (three misses in a row), unreviewed."""
-    for county in (COUNTY, COUNTY2):
-        for p in ("2024-01", "2024-02", "2024-03"):
-            world.evaluation(
-                "LEAD-INSPECT-COUNTY",
-                "post",
-                f"{county}:party_secretary",
-                p,
-                "missed",
-                responsible=f"{county}-ps",
-                unit_code=county,
-            )
-    escalate(engine, register, "2024-01", "2024-03", as_of=sh(2024, 4, 10, 12), historical=True, run_id="backfill__q1")
-    return [c.id for c in cases(engine, step="admonishment")]
-
-
 def test_backfilled_admonishments_flag_no_unit_until_reviewed(world, register, engine):
     from safegov.accountability.cases import decide_historical
     from safegov.accountability.veto import unreviewed_left_out, veto_report
 
-    adm = _backfilled_quarter_of_misses(world, engine, register)
+    adm = backfilled_quarter_of_misses(world, engine, register)
     assert len(adm) == 2 and {c.state for c in cases(engine, step="admonishment")} == {"unreviewed"}
     with Session(engine) as s:
         rows = veto_report(s, 2024)
@@ -102,7 +84,7 @@ def test_rejected_history_never_counts(world, register, engine):
     from safegov.accountability.veto import veto_report
     from safegov.core.errors import SafegovError
 
-    _backfilled_quarter_of_misses(world, engine, register)
+    backfilled_quarter_of_misses(world, engine, register)
     at = sh(2025, 1, 10, 9)
     with pytest.raises(SafegovError, match="reason"):
         decide_historical(engine, "2024-03", approve=False, decided_by="呼和浩特市安委办", at=at)

@@ -67,3 +67,26 @@ def url_of(engine) -> str:
             schema = conn.execute(text("select current_schema()")).scalar()
         url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
     return url
+
+
+def answer_form_run(script: str, dag_file: Path, answer: dict, user: str, env: dict[str, str]) -> tuple[dict, dict]:
+    """Run ``script`` (a ``dag.test()`` runner that answers the DAG's form as ``user`` and prints
+    ``@@form`` and ``@@run`` lines) in a subprocess; returns (form, run)."""
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(dag_file), json.dumps(answer), user],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    found = {
+        line[2:].split(" ", 1)[0]: json.loads(line.split(" ", 1)[1])
+        for line in proc.stdout.splitlines()
+        if line.startswith("@@")
+    }
+    assert set(found) == {"form", "run"}, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return found["form"], found["run"]

@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
-from afhelpers import DAGS, ROOT, airflow_env, url_of
+from afhelpers import DAGS, ROOT, airflow_env, answer_form_run, url_of
 
 from safegov.core.periods import TZ
 
@@ -126,22 +123,7 @@ def run_flow(engine, larger_accident, airflow_home, mailserver):
 
     def run(answer: dict) -> tuple[dict, dict]:
         env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(engine), SAFEGOV_SENDGRID_HOST=mailserver.url)
-        proc = subprocess.run(
-            [sys.executable, "-c", DAG_TEST, str(DAGS / "safegov_escalation.py"), json.dumps(answer), OFFICE_USER],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            cwd=ROOT,
-        )
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-        found = {
-            line[2:].split(" ", 1)[0]: json.loads(line.split(" ", 1)[1])
-            for line in proc.stdout.splitlines()
-            if line.startswith("@@")
-        }
-        assert set(found) == {"form", "run"}, proc.stdout[-3000:] + proc.stderr[-5000:]
-        return found["form"], found["run"]
+        return answer_form_run(DAG_TEST, DAGS / "safegov_escalation.py", answer, OFFICE_USER, env)
 
     return run
 

@@ -23,6 +23,7 @@ EXPECTED_DAGS = {
     "safegov_escalation",
     "safegov_notify",
     "safegov_bulletin",
+    "safegov_history_review",
 }
 FORBIDDEN_MODULES = ("great_expectations", "pandas", "sendgrid")
 

@@ -293,3 +293,51 @@ def test_approval_timeout_fails_without_approving():
     assert approve.defaults is None and approve.response_timeout == at.APPROVAL_RESPONSE_TIMEOUT
     with pytest.raises(AirflowFailException, match="审批超时"):
         approve.process_trigger_event_error({"error_type": "timeout", "error": "passed"})
+
+
+def _history_review_module():
+    import importlib.util
+
+    from afhelpers import DAGS
+
+    spec = importlib.util.spec_from_file_location("safegov_history_review_dag", DAGS / "safegov_history_review.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_history_review_form_applies_the_answer_to_the_listed_cases(monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    module = _history_review_module()
+    op = module.dag.get_task("review_history")
+    assert op.options == ["批准", "驳回"] and not op.multiple and op.defaults is None
+    assert set(op.params) == {"case_ids", "reason"}  # the form's fields, not the DAG's period/office
+    assert set(module.dag.params) == {"period", "office"}
+    empty = SimpleNamespace(xcom_pull=lambda task_ids: {"period": "2024-03", "case_ids": []})
+    with pytest.raises(AirflowSkipException, match="没有未复核的历史案件"):
+        op.execute({"ti": empty})
+    seen = {}
+
+    def fake_review(listed, chosen, params_input, responded_by, responded_at, context):
+        seen.update(listed=listed, chosen=chosen, params=params_input, by=responded_by)
+        return {"changed": 1}
+
+    monkeypatch.setattr(module, "review_history_task", fake_review)
+    listed = {"period": "2024-03", "office": "150100", "case_ids": [21, 22]}
+    ti = SimpleNamespace(xcom_pull=lambda task_ids: listed)
+    event = {
+        "chosen_options": ["批准"],
+        "params_input": {"case_ids": "21", "reason": ""},
+        "responded_at": dt.datetime(2026, 7, 10, 2, tzinfo=UTC),
+        "responded_by_user": {"id": "7", "name": "league_office"},
+    }
+    assert op.execute_complete({"ti": ti}, event) == {"changed": 1}
+    assert seen == {
+        "listed": listed,
+        "chosen": ["批准"],
+        "params": {"case_ids": "21", "reason": ""},
+        "by": {"id": "7", "name": "league_office"},
+    }
+    with pytest.raises(AirflowFailException, match="复核超时"):
+        op.process_trigger_event_error({"error_type": "timeout", "error": "passed"})

@@ -10,9 +10,13 @@
   its last day). A major+ accident gives the league rule only.
 - ``REPORTING-VIOLATION``: late = reported_at − known_at (when the unit's principal learned
   of it; blank: occurred_at, Decree 493 art. 9) > the register's ``report_within_hours``
-  (exactly 1 h is on time); under-graded = declared grade below the computed one;
-  grade_not_declared = no declared grade; concealed. Subject: the enterprise when the
-  accident names one, else its county; no person named, so no approval.
+  (exactly 1 h is on time); under-graded (谎报) = declared grade below the grade of the
+  figures the report carried when it was made (``figures_as_reported``: the record's version
+  current at ``reported_at``) — deaths that rise in the 30-day 补报 of Decree 493 art. 13 do
+  not make a truthful report false; grade_not_declared = no declared grade; concealed.
+  Subject: the enterprise when the accident names one, else its county; no person named, so
+  no approval. Decided by the safety office of the level the accident's grade gives (分级管理,
+  the rule's ``deciding_level``: county for 一般, league/city for 较大, region for 重大+).
 
 Grades come from the figures (SPEC §8, ``safegov.core.grades``), not from the declared grade;
 an accident's day is its local (Asia/Shanghai) date. The grades, levels, posts, window and
@@ -33,7 +37,7 @@ from safegov.accountability.cases import REGION, CaseSpec
 from safegov.accountability.rules import Rule, RuleRun, declared, register_rule
 from safegov.core.grades import GRADE_NAMES, GRADE_RANK, grade_of
 from safegov.core.periods import TZ, add_months, local_date, to_local
-from safegov.db.models import Accident
+from safegov.db.models import Accident, RecordVersion
 from safegov.org.units import is_unit_code, unit_at_level
 from safegov.register.obligations import AccountabilityRule, DualInterviewRule, ReportingViolationRule
 
@@ -49,20 +53,57 @@ def accident_grade(a: Accident) -> str:
     return grade_of(a.deaths, a.serious_injuries, float(a.direct_loss_10k_cny))
 
 
-def accident_facts(a: Accident, *, within_hours: float | None = None) -> dict[str, Any]:
+Figures = tuple[int, int, float]  # deaths, serious injuries, direct loss (万元)
+
+
+def figures_as_reported(session: Session, accidents: list[Accident]) -> dict[str, Figures]:
+    """accident_id → the figures its report carried when it was made (Decree 493 art. 9, 13).
+
+    The version of the record current at ``reported_at`` (``record_version``): the latest
+    received at or before it; when none was, the first version. Ingestion accepts no row
+    dated after its received time, so the first version is normally the report as made and
+    later versions are its 补报 supplements. An accident without history (loaded outside
+    ingestion) carries its current figures.
+    """
+    out: dict[str, Figures] = {
+        a.accident_id: (a.deaths, a.serious_injuries, float(a.direct_loss_10k_cny)) for a in accidents
+    }
+    reported = {a.accident_id: a.reported_at for a in accidents}
+    versions: dict[str, list[RecordVersion]] = {}
+    keys = sorted(reported)
+    for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500)):
+        for v in session.scalars(
+            select(RecordVersion)
+            .where(RecordVersion.record_type == "accident", RecordVersion.natural_key.in_(chunk))
+            .order_by(RecordVersion.version)
+        ):
+            versions.setdefault(v.natural_key, []).append(v)
+    for key, history in versions.items():
+        then = [v for v in history if v.received_at <= reported[key]]
+        values = (then[-1] if then else history[0]).values
+        out[key] = (int(values["deaths"]), int(values["serious_injuries"]), float(values["direct_loss_10k_cny"]))
+    return out
+
+
+def accident_facts(
+    a: Accident, *, within_hours: float | None = None, reported: Figures | None = None
+) -> dict[str, Any]:
     """Computed grade and reporting violations of one accident (〔十五〕, Decree 493).
 
     ``violations`` lists ``late`` (only judged when ``within_hours`` is given: reported more
     than that many hours after the principal learned of it, ``known_at``, or after it occurred
-    when that is blank), ``under_graded``, ``grade_not_declared`` and ``concealed`` — the
-    reasons of the ACCIDENT-REPORT-TIMELY evaluation (``late_report`` there).
+    when that is blank), ``under_graded`` (the declared grade is below the grade of
+    ``reported``, the figures the report carried — ``figures_as_reported`` — or of the
+    current figures when not given), ``grade_not_declared`` and ``concealed`` — the reasons of
+    the ACCIDENT-REPORT-TIMELY evaluation (``late_report`` there).
     """
     grade = accident_grade(a)
+    reported_grade = grade_of(*reported) if reported is not None else grade
     delay = to_local(a.reported_at) - to_local(a.known_at or a.occurred_at)
     violations = []
     if within_hours is not None and delay > dt.timedelta(hours=within_hours):  # exactly 1 h is on time
         violations.append("late")
-    if a.declared_grade and GRADE_RANK.get(a.declared_grade, 0) < GRADE_RANK[grade]:
+    if a.declared_grade and GRADE_RANK.get(a.declared_grade, 0) < GRADE_RANK[reported_grade]:
         violations.append("under_graded")
     if not a.declared_grade:
         violations.append("grade_not_declared")
@@ -70,6 +111,7 @@ def accident_facts(a: Accident, *, within_hours: float | None = None) -> dict[st
         violations.append("concealed")
     return {
         "grade": grade,
+        "reported_grade": reported_grade,
         "violations": violations,
         "delay_minutes": round(delay.total_seconds() / 60, 1),
         "day": local_date(a.occurred_at),
@@ -103,6 +145,14 @@ class AccidentScan:
         self._grade = {a.accident_id: accident_grade(a) for a in self.accidents}
         self._day = {a.accident_id: local_date(a.occurred_at) for a in self.accidents}
         self._index: dict[tuple[str, str], dict[str, list[Accident]]] = {}
+        self._reported: dict[str, Figures] | None = None
+
+    def reported(self, a: Accident) -> Figures:
+        """The figures ``a``'s report carried when it was made (``figures_as_reported``),
+        read for the run's accidents at the first call."""
+        if self._reported is None:
+            self._reported = figures_as_reported(self.run.session, self.in_range())
+        return self._reported[a.accident_id]
 
     def in_range(self) -> list[Accident]:
         return [a for a in self.accidents if self.run.lo <= self.day(a) <= self.run.hi]
@@ -207,15 +257,21 @@ def dual_interview_league(scan: AccidentScan, a: Accident, entry: DualInterviewR
 @register_rule(REPORTING_VIOLATION, subject="accident")
 def reporting_violation(scan: AccidentScan, a: Accident, entry: ReportingViolationRule) -> list[CaseSpec]:
     """An accident reported late, under-graded or concealed 〔十五〕: a case against the
-    enterprise named in the report, else the county."""
-    f = accident_facts(a, within_hours=scan.run.register.report_within_hours(entry))
+    enterprise named in the report, else the county, decided by the level its grade gives."""
+    f = accident_facts(a, within_hours=scan.run.register.report_within_hours(entry), reported=scan.reported(a))
     if not f["violations"]:
         return []
     kind, sid = ("enterprise", a.enterprise_id) if a.enterprise_id else ("unit", a.unit_code)
+    level = entry.params.deciding_level[f["grade"]]
+    # An accident recorded above that level (a league's own) is decided by its own unit.
+    deciding = unit_at_level(a.unit_code, level) or a.unit_code
     details = {
         "why": ", ".join(f["violations"]),
         "violations": f["violations"],
         "declared_grade": a.declared_grade,
+        "reported_grade": f["reported_grade"],
+        "reported_figures": list(scan.reported(a)),
+        "deciding_level": level,
         "known_at": to_local(a.known_at).isoformat() if a.known_at else None,
         "delay_minutes": f["delay_minutes"],
         "enterprise_id": a.enterprise_id,
@@ -230,7 +286,7 @@ def reporting_violation(scan: AccidentScan, a: Accident, entry: ReportingViolati
             "reporting_violation",
             scan.day(a),
             a.unit_code,
-            REGION,
+            deciding,
             [],
             scan.base(a) | details,
         )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -311,6 +311,10 @@ def case_mail_items(case: Case, directory: CaseDirectory, *, period_end: dt.date
     decision day for approvals.
     """
     ctx = case_context(case)
+    if period_end is None and case.kind == "enforcement":
+        # Opened only while the hazard is still unrectified on the run's day: current news
+        # however long ago the deadline passed (an overdue hazard is chased, never aged out).
+        period_end = case.opened_on
     if period_end is None and (ctx["obligation_id"] is None or case.period == case.subject_id):
         period_end = case.period_start
     items = []
@@ -685,6 +689,49 @@ def decide_cases(
         return len(todo)
 
 
+def _history_month(period: str):
+    month = parse_period(period)
+    if month.cadence is not Cadence.MONTHLY:
+        raise SafegovError(f"--period {period!r}: expected a month YYYY-MM")
+    return month
+
+
+def _unreviewed_query(period: str, units: Collection[str] | None):
+    """The ``unreviewed`` historical cases whose period starts in the month, decided by one
+    of ``units`` (None: any)."""
+    month = _history_month(period)
+    q = select(Case).where(
+        Case.state == "unreviewed",
+        Case.historical.is_(True),
+        Case.period_start.between(month.first, month.last),
+    )
+    if units is not None:
+        q = q.where(Case.deciding_unit.in_(sorted(units)))
+    return q.order_by(Case.id)
+
+
+def unreviewed_cases(session: Session, period: str, *, units: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The month's history to review (the bulk review form lists these): each unreviewed
+    case's id, kind, rule, subject, unit, deciding unit, persons (leader ids joined by ';'),
+    period and why — ids only; the caller adds the names people read."""
+    return [
+        {
+            "case_id": c.id,
+            "kind": c.kind,
+            "rule_id": c.rule_id,
+            "subject_kind": c.subject_kind,
+            "subject_id": c.subject_id,
+            "unit_code": c.unit_code,
+            "deciding_unit": c.deciding_unit,
+            "persons": c.persons,
+            "period": c.period,
+            "period_start": c.period_start,
+            "why": (c.details or {}).get("why"),
+        }
+        for c in session.scalars(_unreviewed_query(period, units))
+    ]
+
+
 def decide_historical(
     engine: Engine,
     period: str,
@@ -693,32 +740,50 @@ def decide_historical(
     decided_by: str,
     reason: str | None = None,
     at: dt.datetime,
+    case_ids: Sequence[int] | None = None,
+    units: Collection[str] | None = None,
 ) -> int:
     """Review a month of history: approve or reject every ``unreviewed`` case (a historical
     run's case that names a person) whose period starts in the month ``period`` (YYYY-MM; a
-    quarter's or a year's case starts in its first month). Returns how many changed: a
-    re-run finds none left and changes nothing.
+    quarter's or a year's case starts in its first month) — or only ``case_ids`` among them,
+    and only those decided by one of ``units`` when given (the review form of one office).
+    Returns how many changed: a re-run finds none left and changes nothing.
+
+    A chosen id that is not a historical case of the month (and units) is an error naming
+    it, and nothing changes; one decided already (a re-run, or the CLI since the form was
+    listed) is skipped.
 
     The events are past: approving queues no email (with ``QUEUE_HISTORICAL`` the notices
     are stored suppressed, as for any historical case).
     """
     at = _checked_decision(decided_by, approve, reason, at)
-    month = parse_period(period)
-    if month.cadence is not Cadence.MONTHLY:
-        raise SafegovError(f"--period {period!r}: expected a month YYYY-MM")
     target = "approved" if approve else "rejected"
     with session_scope(engine) as session:
-        ids = list(
-            session.scalars(
-                select(Case.id)
-                .where(
-                    Case.state == "unreviewed",
+        ids = [c.id for c in session.scalars(_unreviewed_query(period, units))]
+        if case_ids is not None:
+            chosen = sorted({int(i) for i in case_ids})
+            open_ids = set(ids)
+            others = [i for i in chosen if i not in open_ids]
+            if others:
+                # Decided meanwhile (the form may list a case the CLI has decided since): skipped.
+                month = _history_month(period)
+                q = select(Case.id).where(
+                    Case.id.in_(others),
                     Case.historical.is_(True),
+                    Case.state.in_(("approved", "rejected", "withdrawn", "closed")),
                     Case.period_start.between(month.first, month.last),
                 )
-                .order_by(Case.id)
-            )
-        )
+                if units is not None:
+                    q = q.where(Case.deciding_unit.in_(sorted(units)))
+                decided = set(session.scalars(q))
+                wrong = [i for i in others if i not in decided]
+                if wrong:
+                    raise SafegovError(
+                        f"case(s) {', '.join(map(str, wrong))} are not historical cases of {period}"
+                        + (" decided by the reviewing office or one under it" if units is not None else "")
+                    )
+                log.warning("cases %s were decided before this review; skipped", sorted(decided))
+            ids = [i for i in chosen if i in open_ids]
         _set_state(
             session,
             ids,

@@ -15,7 +15,8 @@ simply run again):
 Ranges. A periodic obligation's period belongs to the range when its *last day* lies in
 [first day of ``from_key``, last day of ``to_key``], so month-by-month runs handle each
 quarter and year exactly once. Event rules take the event's date: the accident's day
-(Asia/Shanghai), the hazard's deadline, the ticket's due date.
+(Asia/Shanghai), the hazard's deadline, the ticket's due date. A hazard still unrectified
+at ``as_of`` is judged by every run, whatever its deadline (opened once: keyed by hazard).
 
 Historical (backfill) cases that name a person are stored ``unreviewed`` (no decision until
 an office reviews the month); historical cases queue no email at all
@@ -42,10 +43,17 @@ from safegov.db.engine import session_scope
 from safegov.register.obligations import Register
 
 # What the accountability rules judge, in the order they run: the cases of each kind of
-# rule, and why such a case is withdrawn when its facts no longer hold.
-SUBJECTS: tuple[tuple[Subject, Callable[[RuleRun], list[CaseSpec]], str], ...] = (
-    ("accident", accident_specs, "the accident record no longer meets the rule"),
-    ("hazard", hazard_specs, "the hazard was rectified in time"),
+# rule, why such a case is withdrawn when its facts no longer hold, and whether the rules
+# also open cases dated before the range (a hazard is chased while it is overdue, however
+# long ago its deadline passed).
+SUBJECTS: tuple[tuple[Subject, Callable[[RuleRun], list[CaseSpec]], str, bool], ...] = (
+    ("accident", accident_specs, "the accident record no longer meets the rule", False),
+    (
+        "hazard",
+        hazard_specs,
+        "the hazard rule no longer justifies the case (rectified in time, or another official named)",
+        True,
+    ),
 )
 
 
@@ -104,14 +112,21 @@ def escalate(
         with session_scope(engine) as session:
             part = ladder_cases(session, register, ob, lo, hi, directory=CaseDirectory(session), **kw)
         step(part, "ladder_")
-    for subject, specs, reason in SUBJECTS:
+    for subject, specs, reason, chases in SUBJECTS:
         rule_ids = [rule.id for rule, _entry in declared(register, subject)]
         with session_scope(engine) as session:
             directory = CaseDirectory(session)
             desired = specs(RuleRun(session, register, lo, hi, as_of_day, directory))
             existing = existing_cases(session, rule_ids, lo, hi)
             part = reconcile_cases(
-                session, desired, existing, create_lo=lo, create_hi=hi, directory=directory, reason=reason, **kw
+                session,
+                desired,
+                existing,
+                create_lo=dt.date.min if chases else lo,
+                create_hi=hi,
+                directory=directory,
+                reason=reason,
+                **kw,
             )
         step(part, f"{subject}_")
     step(blacklist.sync_triggers(engine, lo, hi, as_of=at, historical=historical, run_id=run_id), "blacklist_")

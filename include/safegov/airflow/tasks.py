@@ -44,6 +44,7 @@ DAG_TITLES = {
     "safegov_escalation": "问责升级与审批",
     "safegov_notify": "每日提醒与邮件发送",
     "safegov_bulletin": "月度信息通报起草",
+    "safegov_history_review": "历史案件批量复核",
 }
 
 
@@ -459,6 +460,14 @@ def _event_or_period(c: Mapping[str, Any]) -> str:
     return fmt_period(c.get("period"))
 
 
+def responder(responded_by: Any) -> str:
+    """Who answered a form, as recorded with the decision: the Airflow user's name, else id."""
+    who = responded_by
+    if isinstance(responded_by, Mapping):
+        who = responded_by.get("name") or responded_by.get("id")
+    return str(who or "airflow-ui")
+
+
 def decide_task(
     case_ids: list[int],
     chosen: list[str],
@@ -471,16 +480,122 @@ def decide_task(
     from safegov.accountability.cases import decide_cases
 
     approve = list(chosen) in APPROVE_ANSWERS
-    who = responded_by
-    if isinstance(responded_by, Mapping):
-        who = responded_by.get("name") or responded_by.get("id")
-    who = str(who or "airflow-ui")
+    who = responder(responded_by)
     reason = (params_input or {}).get("reason") or None
     if not approve and not reason:
         reason = f"由{who}在 Airflow 审批表单中驳回"
     at = local(responded_at) if responded_at else RunContext.of(context).run_after
     changed = decide_cases(engine(), case_ids, approve=approve, decided_by=who, reason=reason, at=at)
     return {"approved" if approve else "rejected": list(case_ids), "changed": changed, "decided_by": who}
+
+
+# --------------------------------------------------------------------------- history review
+
+# The most cases the review form lists row by row (a month of a large backfill may hold more:
+# the form then says how many it leaves out of the table; "all" still decides every listed id).
+REVIEW_ROWS = 300
+KIND_NAMES = {"interview": "约谈", "admonishment": "诫勉谈话", "dual_interview": "双约谈"}
+
+
+def list_unreviewed_task(**context) -> dict:
+    """The review form's list: the month's (DAG param ``period``) unreviewed historical cases
+    decided by the office (param ``office``) or an office under it, with the names people read."""
+    from safegov.accountability.cases import unreviewed_cases
+    from safegov.db.engine import session_scope
+    from safegov.org.tree import UnitTree
+    from safegov.reports.exports import with_names
+
+    params = context.get("params") or {}
+    period = str(params.get("period") or "")
+    office = str(params.get("office") or "150000")
+    tree = UnitTree.from_config()
+    if office not in tree.names:
+        raise SafegovError(f"office {office!r} is not a unit code of config/units.csv")
+    units = tree.under(office)
+    with session_scope(engine()) as session:
+        rows, _columns = with_names(session, unreviewed_cases(session, period, units=units), ["unit_code", "persons"])
+    for r in rows:
+        r["deciding_name"] = tree.name(r["deciding_unit"])
+    return jsonable(
+        {
+            "period": period,
+            "office": office,
+            "office_name": tree.name(office),
+            "case_ids": [r["case_id"] for r in rows],
+            "review_body": review_body(period, tree.name(office), rows),
+        }
+    )
+
+
+def review_body(period: str, office_name: str, rows: list[Mapping[str, Any]]) -> str:
+    """Markdown of the review form: the month's unreviewed cases by name (历史案件复核)."""
+    if not rows:
+        return f"{period}：{office_name}及下级没有未复核的历史案件。"
+    lines = [
+        f"**{period} 未复核的历史案件 {len(rows)} 件**（{office_name}及下级决定）。这些案件由历史回溯运行产生，"
+        "当时是否已作处理无从得知，须由决定单位复核：*批准* 即记为已决定的问责（计入一票否决，不发邮件）；"
+        "*驳回* 须写明理由。“案件编号”留空即处理下列全部案件，或填写其中部分编号（以逗号分隔）。",
+        "",
+        "| 案件编号 | 类型 | 单位 | 涉及人员 | 事由 | 期间/事项 | 决定单位 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows[:REVIEW_ROWS]:
+        lines.append(
+            f"| {r['case_id']} | {KIND_NAMES.get(str(r['kind']), r['kind'])} | "
+            f"{r.get('unit_name') or r.get('unit_code') or ''} | {r.get('persons_names') or '（未登记）'} | "
+            f"{r.get('why') or ''} | {r['period']} | {r.get('deciding_name') or ''} |"
+        )
+    if len(rows) > REVIEW_ROWS:
+        lines.append(
+            f"\n另有 {len(rows) - REVIEW_ROWS} 件未逐行列出（可用 safegov cases list --state unreviewed 查看）。"
+        )
+    return "\n".join(lines)
+
+
+def chosen_case_ids(text: Any, listed: list[int]) -> list[int]:
+    """The case ids the form's ``case_ids`` field names (blank: every listed case); an id not
+    listed, or a word that is no id, is an error naming it (nothing is decided then)."""
+    words = [w for w in str(text or "").replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if w]
+    if not words:
+        return list(listed)
+    bad = [w for w in words if not w.isdigit() or int(w) not in set(listed)]
+    if bad:
+        raise SafegovError(f"案件编号 {'、'.join(bad)} 不在本表单所列的案件中")
+    return sorted({int(w) for w in words})
+
+
+def review_history_task(
+    listed: Mapping[str, Any],
+    chosen: list[str],
+    params_input: Mapping[str, Any] | None,
+    responded_by: Any,
+    responded_at: dt.datetime | None,
+    context: Mapping[str, Any],
+) -> dict:
+    """Apply the office's answer to the review form: approve or reject all listed cases or the
+    chosen ones, recording who decided (the Airflow user who answered) and when."""
+    from safegov.accountability.cases import decide_historical
+    from safegov.org.tree import UnitTree
+
+    approve = list(chosen) in APPROVE_ANSWERS
+    who = responder(responded_by)
+    ids = chosen_case_ids((params_input or {}).get("case_ids"), [int(i) for i in listed.get("case_ids") or []])
+    reason = (params_input or {}).get("reason") or None
+    if not approve and not reason:
+        reason = f"{who} 在 Airflow 历史案件复核表单中驳回"
+    at = local(responded_at) if responded_at else RunContext.of(context).run_after
+    units = UnitTree.from_config().under(str(listed["office"]))
+    changed = decide_historical(
+        engine(),
+        str(listed["period"]),
+        approve=approve,
+        decided_by=who,
+        reason=reason,
+        at=at,
+        case_ids=ids,
+        units=units,
+    )
+    return {"approved" if approve else "rejected": ids, "changed": changed, "decided_by": who}
 
 
 def deliver_task(**context) -> dict:

@@ -234,8 +234,30 @@ class DualInterviewRule(_Cited):
     params: DualInterviewParams
 
 
+# 分级管理: the level whose safety office decides a reporting violation, by the accident's
+# grade — the level of government that investigates an accident of that grade (Decree 493
+# art. 19: 重大 by the province, 较大 by the city with districts, 一般 by the county).
+DECIDING_LEVEL_BY_GRADE: dict[str, Level] = {
+    "general": "county",
+    "larger": "league",
+    "major": "region",
+    "especially_major": "region",
+}
+
+
 class ReportingViolationParams(_Strict):
     deadline_of: str  # the obligation whose ``report_within_hours`` is the reporting deadline
+    # grade (by the accident's figures) → the level that decides (分级管理, 〔十五〕); every grade.
+    deciding_level: dict[str, Level] = Field(default_factory=lambda: dict(DECIDING_LEVEL_BY_GRADE))
+
+    @field_validator("deciding_level")
+    @classmethod
+    def _every_grade(cls, v):
+        _known_grades(tuple(v))
+        missing = [g for g in GRADES if g not in v]
+        if missing:
+            raise ValueError(f"deciding_level names no level for grade(s) {missing}")
+        return v
 
 
 class ReportingViolationRule(_Cited):
@@ -247,6 +269,15 @@ class ReportingViolationRule(_Cited):
 
 class HazardOverdueParams(_Strict):
     hazard_grade: Literal["general", "major"]  # the hazards judged (重大事故隐患: major)
+    # 诫勉谈话 names the officials who supervise the enterprise 〔十七〕: these posts of its
+    # county, and the head of the department with safety duty for its industry …
+    roles: tuple[Literal["party_secretary", "government_head"], ...] = ("government_head",)
+    # … found by the duty (``department.industry``) its industry maps to, else the default
+    # duty (管行业必须管安全; 工贸 and the rest: the emergency management department), at the
+    # county, else at the league/city.
+    department_duty: dict[str, str] = Field(default_factory=dict)
+    default_department_duty: str = "emergency"
+    deciding_level: Level = "league"  # decided by the level above the county (分级管理)
 
 
 class HazardOverdueRule(_Cited):

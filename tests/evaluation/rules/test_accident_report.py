@@ -231,3 +231,53 @@ def test_accident_report_clock_starts_when_known(build, register, case, occurred
     evaluate_events(build.engine, register, as_of=AFTER)
     r = build.evaluation("ACCIDENT-REPORT-TIMELY", "AC-1", "2024-03")
     assert (r.status, r.reason) == (status, reason)
+
+
+# Decree 493 art. 13: deaths that rise in the 30-day 补报 do not make a truthful report false;
+# 谎报 is judged on the version of the record current when the report was made.
+SUPPLEMENT = [
+    # (case, [(deaths, received_at)] versions in order, deaths as reported, status, reason)
+    ("truthful report, a third death in the 补报", [(2, "2024-03-10 08:40"), (3, "2024-03-20 09:00")], 2, "met", None),
+    ("three deaths at the report", [(3, "2024-03-10 08:40")], 3, "missed", "under_graded"),
+    (
+        "three deaths at the report, a fourth later",
+        [(3, "2024-03-10 08:40"), (4, "2024-03-20 09:00")],
+        3,
+        "missed",
+        "under_graded",
+    ),
+    ("received the minute it was reported", [(2, "2024-03-10 08:30"), (3, "2024-03-10 08:31")], 2, "met", None),
+]
+
+
+@pytest.mark.parametrize("case, versions, as_reported, status, reason", SUPPLEMENT, ids=[c[0] for c in SUPPLEMENT])
+def test_under_grading_judged_on_the_version_at_the_report(
+    build, register, case, versions, as_reported, status, reason
+):
+    from sqlalchemy.orm import Session
+
+    from safegov.accountability.accidents import figures_as_reported
+    from safegov.db.models import Accident, RecordVersion
+
+    build.accident("AC-1", "2024-03-10 08:00", "2024-03-10 08:30", deaths=versions[-1][0], declared_grade="general")
+    with Session(build.engine) as s, s.begin():
+        for i, (deaths, received) in enumerate(versions, 1):
+            values = {"accident_id": "AC-1", "deaths": deaths, "serious_injuries": 0, "direct_loss_10k_cny": 0.0}
+            s.add(
+                RecordVersion(
+                    record_type="accident",
+                    natural_key="AC-1",
+                    version=i,
+                    content_hash=f"v{i}",
+                    values=values,
+                    received_at=at(received),
+                    raw_row_id=i,
+                    recorded_at=at(received),
+                )
+            )
+    evaluate_events(build.engine, register, as_of=AFTER)
+    r = build.evaluation("ACCIDENT-REPORT-TIMELY", "AC-1", "2024-03")
+    assert (r.status, r.reason) == (status, reason)
+    # The escalation reads the same history the same way (one rule, two forms).
+    with Session(build.engine) as s:
+        assert figures_as_reported(s, [s.query(Accident).one()])["AC-1"] == (as_reported, 0, 0.0)

@@ -3,14 +3,15 @@
   safegov cases list [--state awaiting_approval] [--kind interview] [--rule ID] [--json]
   safegov cases approve ID... --by NAME
   safegov cases reject ID... --by NAME --reason TEXT
-  safegov cases approve|reject --historical --period YYYY-MM --by NAME [--reason TEXT]
+  safegov cases approve|reject [ID...] --historical --period YYYY-MM --by NAME [--reason TEXT]
   safegov cases close ID... --by NAME [--reason TEXT]
   safegov cases remind [--on DATE] [--working-days 5]
 
 Cases that name a person (interview 约谈, admonishment 诫勉谈话, dual_interview 双约谈) wait
 in awaiting_approval; approving queues their notices. The same actions are offered in the
 Airflow UI as human-in-the-loop tasks. Such cases opened by a historical (backfill) run are
-``unreviewed``; ``--historical --period`` approves or rejects all of a month's at once.
+``unreviewed``; ``--historical --period`` approves or rejects all of a month's at once, or the
+chosen IDs among them (the Airflow form ``safegov_history_review`` does the same).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def configure(parser) -> None:
             p.add_argument(
                 "--historical",
                 action="store_true",
-                help="instead of IDs: every unreviewed case of historical runs whose period starts in --period",
+                help="every unreviewed case of historical runs whose period starts in --period (or the IDs among them)",
             )
             p.add_argument("--period", help="with --historical: the month YYYY-MM")
         else:
@@ -96,13 +97,17 @@ def run_decide(args) -> int:
 
     at = parse_moment(args.at, "--at")
     if args.historical:
-        if args.ids:
-            raise SafegovError("--historical decides a month's cases: give --period, not case ids")
         if not args.period:
             raise SafegovError("--historical needs --period YYYY-MM")
         period = parse_month(args.period, "--period")
         n = decide_historical(
-            get_engine(), period, approve=args.action == "approve", decided_by=args.by, reason=args.reason, at=at
+            get_engine(),
+            period,
+            approve=args.action == "approve",
+            decided_by=args.by,
+            reason=args.reason,
+            at=at,
+            case_ids=args.ids or None,
         )
         verb = "批准" if args.action == "approve" else "驳回"
         print(f"{period} 历史案件（未复核）：{verb} {n} 件")

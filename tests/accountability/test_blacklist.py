@@ -422,3 +422,25 @@ def test_historical_blacklist_waits_for_a_review_and_sends_nothing(world, regist
         assert bl.check(s, ENT, "land_transfer", dt.date(2020, 1, 1))["restricted"] is True
     rows = outbox(engine)
     assert rows and {r.state for r in rows} == {"suppressed"}
+
+
+def test_the_escalation_dags_task_offers_the_listing_to_the_penalty_authority(world, register, engine, monkeypatch):
+    """The DAG path (safegov_escalation's escalate task, the callable without Airflow): the
+    listing case is in the run's approval form, assigned to the authority's office."""
+    from types import SimpleNamespace
+
+    from safegov.airflow import tasks as at
+
+    monkeypatch.setattr(at, "engine", lambda: engine)
+    monkeypatch.setattr(at, "register", lambda: register)
+    world.enterprise()
+    world.accident("A1", enterprise_id=ENT, occurred=sh(2024, 3, 5, 10), deaths=10)
+    world.penalty("P1", "A1", decided_on=dt.date(2024, 3, 20), document_ref="新应急罚〔2024〕5号")
+    run = SimpleNamespace(
+        run_id="asset_triggered__2024-03-21", run_after=sh(2024, 3, 21, 12), run_type="asset_triggered"
+    )
+    event = SimpleNamespace(extra={"from": "2024-03", "to": "2024-03"})
+    out = at.escalate_task(dag_run=run, triggering_asset_events={"safegov://evaluations": [event]})
+    (listing,) = cases(engine, kind="blacklist")
+    assert listing.id in out["case_ids"] and COUNTY in out["deciding_units"]
+    assert "BLACKLIST-ACCIDENT" in out["approval_body"]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from safegov.core.grades import grade_of
 from safegov.core.periods import TZ
 from safegov.db.engine import session_scope, upsert
-from safegov.db.models import Accident, Complaint, Enterprise, Evaluation, Hazard, Leader
+from safegov.db.models import Accident, Complaint, Enterprise, Evaluation, Hazard, Leader, Penalty
 
 AT = dt.datetime(2025, 1, 10, 9, 0, tzinfo=TZ)
 COUNTY = "150102"  # 新城区, 呼和浩特市
@@ -66,7 +66,7 @@ class World:
         for role, tag in (("party_secretary", "ps"), ("government_head", "gh"), ("safety_office_director", "so")):
             self.leader(f"{prefix}-{tag}", unit, role)
 
-    def enterprise(self, eid=ENT, county=COUNTY, *, email="ent@example.com", rep="张三"):
+    def enterprise(self, eid=ENT, county=COUNTY, *, email="ent@example.com", rep="张三", industry="mining"):
         with session_scope(self.engine) as s:
             upsert(
                 s,
@@ -76,7 +76,7 @@ class World:
                         "enterprise_id": eid,
                         "name": f"企业{eid[-3:]}",
                         "county_code": county,
-                        "industry": "mining",
+                        "industry": industry,
                         "high_risk": True,
                         "legal_representative": rep,
                         "contact_email": email,
@@ -240,6 +240,38 @@ class World:
                     }
                 ],
                 keys=["ticket_id"],
+            )
+
+    def penalty(
+        self,
+        penalty_id,
+        basis_id,
+        *,
+        enterprise_id=ENT,
+        decided_by=COUNTY,
+        decided_on=dt.date(2024, 4, 1),
+        basis_kind="accident",
+        document_ref="新应急罚〔2024〕1号",
+    ):
+        """An administrative penalty decision against the enterprise for ``basis_id``."""
+        with session_scope(self.engine) as s:
+            upsert(
+                s,
+                Penalty.__table__,
+                [
+                    {
+                        "penalty_id": penalty_id,
+                        "enterprise_id": enterprise_id,
+                        "decided_by": decided_by,
+                        "decided_on": decided_on,
+                        "basis_kind": basis_kind,
+                        "basis_id": basis_id,
+                        "amount_cny": 500000.0,
+                        "document_ref": document_ref,
+                        **self._rec(),
+                    }
+                ],
+                keys=["penalty_id"],
             )
 
 

@@ -133,26 +133,102 @@ def test_report_veto(cli, capsys, sqlite_engine, tmp_path):
 
 
 def test_exports(world, register, engine):
-    from safegov.reports.exports import export_blacklist, export_cases
+    from safegov.accountability.cases import decide_cases
+    from safegov.reports.exports import BLACKLIST_COLUMNS, CASES_COLUMNS, export_blacklist, export_cases
 
-    world.accident("A1", occurred=sh(2024, 3, 5, 10), deaths=3, enterprise_id="91150102MA0000001X")
+    ent = "91150102MA0000001X"
+    world.accident("A1", occurred=sh(2024, 3, 5, 10), deaths=10, enterprise_id=ent)  # 重大
     world.enterprise()
+    world.penalty("P1", "A1", decided_on=dt.date(2024, 3, 20), document_ref="新应急罚〔2024〕3号")
     escalate_range = ("2024-03", "2024-03")
     from safegov.accountability.escalation import escalate
 
-    escalate(engine, register, *escalate_range, as_of=sh(2024, 3, 6, 12))
+    escalate(engine, register, *escalate_range, as_of=sh(2024, 3, 21, 12))
+    (listing,) = cases(engine, kind="blacklist")
+    decide_cases(engine, [listing.id], approve=True, decided_by="新城区应急管理局 王五", at=sh(2024, 3, 22, 9))
+    escalate(engine, register, *escalate_range, as_of=sh(2024, 3, 22, 12))
+    assert {"decided_by", "legal_basis"} <= set(CASES_COLUMNS)
+    assert {"ground", "penalty_id", "decided_by"} <= set(BLACKLIST_COLUMNS)
     with Session(engine) as s:
         rows = export_cases(s, "2024-03", "2024-03")
         assert [
-            (r["rule_id"], r["subject_id"], r["period"], r["persons"], r["state"], r["historical"]) for r in rows
-        ] == [("DUAL-INTERVIEW-COUNTY", COUNTY, "A1", f"{COUNTY}-ps;{COUNTY}-gh", "awaiting_approval", False)]
+            (r["rule_id"], r["subject_id"], r["period"], r["state"], r["decided_by"], r["legal_basis"]) for r in rows
+        ] == [
+            ("DUAL-INTERVIEW-LEAGUE", LEAGUE, "A1", "awaiting_approval", "", "DUAL-INTERVIEW-LEAGUE@2017-01-26"),
+            ("BLACKLIST-ACCIDENT", ent, "A1", "approved", "新城区应急管理局 王五", "BLACKLIST-ACCIDENT@2023-10-01"),
+        ]
         assert export_cases(s, "2024-04", "2024-12") == []
         bl = export_blacklist(s)
-        assert [(r["trigger"], r["state"], r["notified_on"]) for r in bl] == [
-            ("accident_liability", "notified", dt.date(2024, 3, 6))
-        ]
+        assert [
+            (r["trigger"], r["state"], r["notified_on"], r["ground"], r["penalty_id"], r["decided_by"]) for r in bl
+        ] == [("accident_liability", "notified", dt.date(2024, 3, 22), "BLACKLIST-ACCIDENT", "P1", COUNTY)]
         assert bl[0]["scopes"].count(";") == 10
         assert export_blacklist(s, "2024-04", "2024-04") == []
+
+
+def test_cli_penalty_ingest_listing_decision_and_export(cli, capsys, sqlite_engine, tmp_path):
+    """Order No. 11 through the CLI: a penalty submitted with Chinese headers, the listing case
+    for its authority, the approval, the notice, the export with the new columns (CSV, xlsx)."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    ENT = EID  # a valid credit code: the penalty row is checked like any submission
+    w, run = cli
+    w.enterprise(ENT)
+    w.accident("A1", enterprise_id=ENT, occurred=sh(2024, 3, 5, 10), deaths=3)
+    w.accident("A2", enterprise_id=ENT, occurred=sh(2024, 9, 2, 10), deaths=3)
+    assert run("escalate", "--from", "2024-03", "--to", "2024-09") == 0
+    assert "blacklist_awaiting_penalty=1" in capsys.readouterr().out
+    assert run("cases", "list", "--state", "awaiting_approval", "--json") == 0
+    assert not [c for c in json.loads(capsys.readouterr().out) if c["kind"] == "blacklist"]  # no penalty yet
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "penalty_2024-10.csv").write_text(
+        "处罚编号,统一社会信用代码,处罚机关,处罚日期,处罚依据类型,处罚依据编号,罚款金额,处罚决定书文号\n"
+        f"P1,{ENT},{COUNTY},2024-10-08,accident,A2,600000,新应急罚〔2024〕9号\n"
+        f"P2,{ENT},999999,2024-10-08,accident,A2,600000,新应急罚〔2024〕10号\n",
+        encoding="utf-8",
+    )
+    assert run("ingest", str(inbox), "--received-at", "2024-10-09 10:00", "--no-docs") == 0
+    with Session(sqlite_engine) as s:
+        from sqlalchemy import select
+
+        from safegov.db.models import Penalty, Rejection
+
+        assert [p.penalty_id for p in s.scalars(select(Penalty))] == ["P1"]
+        assert "unknown_authority" in {r.rule for r in s.scalars(select(Rejection))}  # P2 quarantined
+    capsys.readouterr()
+    assert run("escalate", "--from", "2024-09", "--to", "2024-09") == 0
+    (listing,) = cases(sqlite_engine, kind="blacklist")
+    assert (listing.state, listing.deciding_unit, listing.details["document_ref"]) == (
+        "awaiting_approval",
+        COUNTY,
+        "新应急罚〔2024〕9号",
+    )
+    assert run("cases", "approve", str(listing.id), "--by", "新城区应急管理局") == 0
+    assert run("escalate", "--from", "2024-09", "--to", "2024-09") == 0
+    out = tmp_path / "blacklist.csv"
+    assert run("export", "blacklist", "--from", "2024-09", "--to", "2024-09", "--format", "csv", "--out", str(out)) == 0
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert (row["state"], row["ground"], row["penalty_id"], row["decided_by"]) == (
+        "notified",
+        "BLACKLIST-ACCIDENT",
+        "P1",
+        COUNTY,
+    )
+    xlsx = tmp_path / "blacklist.xlsx"
+    assert (
+        run("export", "blacklist", "--from", "2024-09", "--to", "2024-09", "--format", "xlsx", "--out", str(xlsx)) == 0
+    )
+    sheet = load_workbook(xlsx).active
+    headers = [c.value for c in sheet[1]]
+    assert {"列入依据（规则编号）", "行政处罚编号", "决定机关或决定人"} <= set(headers)
+    out = tmp_path / "cases.csv"
+    assert run("export", "cases", "--from", "2024-09", "--to", "2024-09", "--format", "csv", "--out", str(out)) == 0
+    rows = {r["rule_id"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert rows["BLACKLIST-ACCIDENT"]["legal_basis"] == "BLACKLIST-ACCIDENT@2023-10-01"
+    assert rows["BLACKLIST-ACCIDENT"]["decided_by"] == "新城区应急管理局"
 
 
 def test_blacklist_cli_scopes_advance_and_remind(cli, capsys, sqlite_engine):

@@ -282,7 +282,8 @@ def test_planted_accidents(demo, rows):
     assert [d["unit_code"] for d in summary["dual_interviews"]] == ["150622"]
     others = [a for a in summary["accidents"] if not a["story"]]
     assert all(a["grade"] == "general" and a["report"] == "on_time" for a in others)
-    assert {b["trigger"] for b in summary["blacklist_expected"]} == {"larger_accident", "concealed_report"}
+    # MEM Order No. 11: the single larger accident is no ground; the concealed report at a chemical works is.
+    assert {b["trigger"] for b in summary["blacklist_expected"]} == {"concealed_report"}
 
 
 def test_planted_overdue_major_hazard(demo, rows):

@@ -43,7 +43,7 @@ def _as_dba(session: Session) -> None:
 @pytest.fixture
 def audited(engine):
     """Real changes through the product: March's local committee meetings evaluated (every
-    unit missed them), escalated (cases), a larger accident listing an enterprise (blacklist),
+    unit missed them), escalated (cases), a major accident making an enterprise a blacklist candidate,
     and the chain signed."""
     from safegov.accountability.escalation import escalate
     from safegov.evaluation.engine import evaluate_period
@@ -56,7 +56,8 @@ def audited(engine):
     for unit in ("150000", LEAGUE, COUNTY):
         world.posts(unit)
     world.enterprise()
-    world.accident("A1", enterprise_id=ENT, occurred=sh(2024, 3, 5, 10), deaths=3)
+    # A major (重大) accident: a blacklist ground under MEM Order No. 11 (a single larger one is not).
+    world.accident("A1", enterprise_id=ENT, occurred=sh(2024, 3, 5, 10), deaths=10)
     register = load_register()
     evaluate_period(engine, register, "SC-MEET-LOCAL", "2024-03", as_of=sh(2024, 4, 20), run_id="t", historical=False)
     escalate(engine, register, "2024-03", "2024-03", as_of=sh(2024, 4, 20))

@@ -197,10 +197,24 @@ class AccidentScan:
 
 def accident_specs(run: RuleRun) -> list[CaseSpec]:
     """The cases the register's accident rules justify for the accidents of the run's range:
-    accident by accident, each rule in the register's order."""
+    accident by accident, each rule in the register's order, in the version in force on the
+    accident's day."""
     rules = declared(run.register, "accident")
     scan = AccidentScan(run, rules)
-    return [spec for a in scan.in_range() for rule, entry in rules for spec in rule.handler(scan, a, entry)]
+    return [
+        _based(spec, entry)
+        for a in scan.in_range()
+        for rule, entry in rules
+        # Each accident is judged by the version of the rule in force on its day.
+        if run.register.rule_in_force(entry.id, scan.day(a)) is entry
+        for spec in rule.handler(scan, a, entry)
+    ]
+
+
+def _based(spec: CaseSpec, entry: AccountabilityRule) -> CaseSpec:
+    """The spec with the version it rests on (``legal_basis``: ``rule_id@valid_from``)."""
+    spec.details["legal_basis"] = entry.legal_basis
+    return spec
 
 
 def _dual_interview(

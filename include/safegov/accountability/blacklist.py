@@ -1,8 +1,20 @@
 """The blacklist (安全生产严重失信主体名单), SPEC §7, 〔十九〕, MEM Order No. 11 of 2023.
 
+Grounds are register data (``BLACKLIST-*`` under ``accountability_rules``), each in the
+version of the national rule in force on the day of the facts (``Register.rule_in_force``):
+from 2023-10-01 MEM Order No. 11 (art. 2 industries; a 特别重大/重大 accident, 2 or more 较大
+accidents at the enterprise within 12 months, 瞒报/谎报), before that 安监总办〔2017〕49号
+(a 较大 or worse accident, 瞒报/谎报, a major hazard left unrectified). A ground makes a
+``candidate``. Its listing is decided through the approval step: a ``blacklist`` case whose
+deciding office is, under Order No. 11, the authority that imposed the administrative
+penalty the listing follows (谁处罚、谁决定、谁负责, art. 4; no case until the ``penalty``
+record is in) and, under the 2017 rules, the region. An approved case notifies the enterprise
+(with the penalty decision's document reference recorded), a rejected one withdraws the
+candidate.
+
 Lifecycle, every transition dated (``on``), kept in ``blacklist_event`` and the audit log:
 
-    candidate ──notify──▶ notified ──(deadline passes)──────────────▶ listed ──▶ expired
+    candidate ──approved──▶ notified ──(deadline passes)──────────────▶ listed ──▶ expired
                              │                                           │  ▲
                              └─object─▶ objection ─dismissed────────────┘  │ revoke (false material)
                                             └─upheld─▶ withdrawn          ▼  │
@@ -35,15 +47,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from safegov.accountability.accidents import accident_facts
-from safegov.accountability.cases import queue_mail
+from safegov.accountability.accidents import accident_facts, accident_grade
+from safegov.accountability.cases import CaseDirectory, CaseSpec, ensure_cases, make_key, queue_mail, withdraw_cases
 from safegov.accountability.hazards import MAJOR_HAZARD_OVERDUE
+from safegov.accountability.rules import declared, register_rule
 from safegov.core.errors import SafegovError
-from safegov.core.grades import GRADE_RANK
+from safegov.core.grades import GRADE_NAMES
 from safegov.core.periods import TZ, add_months, add_working_days, local_date
 from safegov.db import audit
 from safegov.db.engine import insert_for, session_scope
-from safegov.db.models import Accident, BlacklistEntry, BlacklistEvent, Case, Enterprise, Hazard
+from safegov.db.models import (
+    Accident,
+    BlacklistEntry,
+    BlacklistEvent,
+    Case,
+    Department,
+    Enterprise,
+    Hazard,
+    Penalty,
+    Unit,
+)
+from safegov.register.obligations import BlacklistRule, Register, get_register
 
 SCOPES: dict[str, str] = {
     "operations": "经营",
@@ -72,8 +96,14 @@ Scope = Literal[
     "qualification_review",
 ]
 TRIGGERS = ("accident_liability", "false_report", "hazard_unrectified")
+# The register's ground kind → the entry's trigger (the names exports and pages know).
+GROUND_TRIGGERS = {"accident": "accident_liability", "false_report": "false_report", "hazard": "hazard_unrectified"}
+BLACKLIST_ACCIDENT = "BLACKLIST-ACCIDENT"
+BLACKLIST_FALSE_REPORT = "BLACKLIST-FALSE-REPORT"
+BLACKLIST_HAZARD = "BLACKLIST-HAZARD"
+LISTING_STEP = "listing"
 TRIGGER_NAMES = {
-    "accident_liability": "对较大及以上生产安全事故负有责任",
+    "accident_liability": "发生生产安全事故（依事实发生时施行的规定）",
     "false_report": "瞒报、谎报生产安全事故",
     "hazard_unrectified": "重大事故隐患经执法后仍未整改",
 }
@@ -89,22 +119,16 @@ class _Strict(BaseModel):
 
 
 class Trigger(_Strict):
-    enabled: bool = True
+    """The restrictions an entry of one trigger takes; what makes a candidate is register
+    data (the ``BLACKLIST-*`` grounds, dated)."""
+
     scopes: tuple[Scope, ...] | None = None  # None: the default scopes
 
 
-class AccidentTrigger(Trigger):
-    min_grade: Literal["larger", "major", "especially_major"] = "larger"
-
-
-class HazardTrigger(Trigger):
-    after_days: int = Field(default=30, ge=0, le=3650)
-
-
 class Triggers(_Strict):
-    accident_liability: AccidentTrigger = AccidentTrigger()
+    accident_liability: Trigger = Trigger()
     false_report: Trigger = Trigger()
-    hazard_unrectified: HazardTrigger = HazardTrigger()
+    hazard_unrectified: Trigger = Trigger()
 
 
 class BlacklistConfig(_Strict):
@@ -184,6 +208,11 @@ def entry_dict(e: BlacklistEntry) -> dict[str, Any]:
         "revoked_on": e.revoked_on,
         "scopes": list(e.scopes or []),
         "historical": e.historical,
+        "ground": e.ground,
+        "legal_basis": e.legal_basis,
+        "penalty_id": e.penalty_id,
+        "decided_by": e.decided_by,
+        "document_ref": e.document_ref,
     }
 
 
@@ -293,77 +322,160 @@ def _queue_notified(
     )
 
 
-# --------------------------------------------------------------------------- triggers
+# --------------------------------------------------------------------------- grounds
+
+
+class GroundScan:
+    """What one run's blacklist grounds look at: the accidents whose day lies in [lo, hi]
+    (and, for a repeat ground, the earlier ones in its window), the enterprises' industries."""
+
+    def __init__(self, session: Session, register: Register, lo: dt.date, hi: dt.date, as_of_day: dt.date):
+        self.session, self.register, self.lo, self.hi, self.as_of_day = session, register, lo, hi, as_of_day
+        back = max(
+            (
+                e.params.repeat.within_months
+                for _r, e in declared(register, "blacklist")
+                if isinstance(e, BlacklistRule) and e.params.repeat
+            ),
+            default=0,
+        )
+        first = add_months(lo, -back) - dt.timedelta(days=1)
+        self.accidents = list(
+            session.scalars(
+                select(Accident)
+                .where(
+                    Accident.enterprise_id.is_not(None),
+                    Accident.occurred_at >= dt.datetime.combine(first, dt.time(), TZ),
+                    Accident.occurred_at < dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), TZ),
+                )
+                .order_by(Accident.occurred_at, Accident.accident_id)
+            )
+        )
+        self._industry: dict[str, str | None] = {}
+
+    def day(self, a: Accident) -> dt.date:
+        return local_date(a.occurred_at)
+
+    def in_range(self) -> list[Accident]:
+        return [a for a in self.accidents if self.lo <= self.day(a) <= self.hi]
+
+    def version(self, entry: BlacklistRule, day: dt.date) -> bool:
+        """True when ``entry`` is the version of its ground in force on ``day``."""
+        return self.register.rule_in_force(entry.id, day) is entry
+
+    def in_scope(self, entry: BlacklistRule, enterprise_id: str) -> bool:
+        """The enterprise's industry is one the version applies to (Order No. 11 art. 2); an
+        enterprise outside the registry or without an industry is outside a listed scope."""
+        industries = entry.params.industries
+        if industries is None:
+            return True
+        if enterprise_id not in self._industry:
+            self._industry[enterprise_id] = self.session.scalar(
+                select(Enterprise.industry).where(Enterprise.enterprise_id == enterprise_id)
+            )
+        industry = self._industry[enterprise_id]
+        return industry is not None and (industry in industries or industry in industries.values())
+
+
+def _ground(entry: BlacklistRule, enterprise_id: str, ref: str, on: dt.date, why: str, **facts: Any) -> dict[str, Any]:
+    return {
+        "enterprise_id": enterprise_id,
+        "trigger": GROUND_TRIGGERS[entry.params.ground],
+        "trigger_ref": ref,
+        "candidate_on": on,
+        "why": why,
+        "ground": entry.id,
+        "legal_basis": entry.legal_basis,
+        "decided_by": entry.params.deciding_unit,
+        **facts,
+    }
+
+
+@register_rule(BLACKLIST_ACCIDENT, subject="blacklist")
+def blacklist_accident(scan: GroundScan, entry: BlacklistRule) -> list[dict[str, Any]]:
+    """An accident of one of the version's grades at an enterprise in its industries, or the
+    ``repeat.count``-th accident of ``repeat.grade`` there within ``repeat.within_months``."""
+    p, out = entry.params, []
+    for a in scan.in_range():
+        day = scan.day(a)
+        if not scan.version(entry, day) or not scan.in_scope(entry, a.enterprise_id):
+            continue
+        grade = accident_grade(a)
+        if grade in p.grades:
+            why = f"{GRADE_NAMES[grade]}生产安全事故{a.accident_id}"
+            out.append(_ground(entry, a.enterprise_id, a.accident_id, day, why, accidents=[a.accident_id]))
+        elif p.repeat and grade == p.repeat.grade:
+            # The earlier ones of the same grade at the enterprise whose day + the window
+            # reaches this one's day (inclusive): with this one, at least ``count``.
+            window = [
+                b
+                for b in scan.accidents
+                if b.enterprise_id == a.enterprise_id
+                and (scan.day(b), b.accident_id) < (day, a.accident_id)
+                and accident_grade(b) == grade
+                and day <= add_months(scan.day(b), p.repeat.within_months)
+            ]
+            if len(window) + 1 >= p.repeat.count:
+                ids = [b.accident_id for b in window] + [a.accident_id]
+                count = f"{len(ids)}起{GRADE_NAMES[grade]}生产安全事故"
+                why = f"{p.repeat.within_months}个月内累计发生{count}（{'、'.join(ids)}）"
+                out.append(_ground(entry, a.enterprise_id, a.accident_id, day, why, accidents=ids))
+    return out
+
+
+@register_rule(BLACKLIST_FALSE_REPORT, subject="blacklist")
+def blacklist_false_report(scan: GroundScan, entry: BlacklistRule) -> list[dict[str, Any]]:
+    """A concealed (瞒报) or falsified (谎报: declared below its figures' grade) report."""
+    names = {"concealed": "瞒报", "under_graded": "谎报（报告等级低于实际等级）"}
+    out = []
+    for a in scan.in_range():
+        day = scan.day(a)
+        if not scan.version(entry, day) or not scan.in_scope(entry, a.enterprise_id):
+            continue
+        false = [v for v in accident_facts(a)["violations"] if v in entry.params.violations]
+        if false:
+            why = f"事故{a.accident_id}{'、'.join(names[v] for v in false)}"
+            out.append(_ground(entry, a.enterprise_id, a.accident_id, day, why, accidents=[a.accident_id]))
+    return out
+
+
+@register_rule(BLACKLIST_HAZARD, subject="blacklist")
+def blacklist_hazard(scan: GroundScan, entry: BlacklistRule) -> list[dict[str, Any]]:
+    """A major hazard still not rectified ``after_days`` calendar days after its deadline
+    although an enforcement case was opened for it; judged by the version in force on the
+    deadline, the candidate day (deadline + after_days + 1) in range and reached."""
+    n = entry.params.after_days or 0
+    d_lo, d_hi = scan.lo - dt.timedelta(days=n + 1), min(scan.hi, scan.as_of_day) - dt.timedelta(days=n + 1)
+    rows = scan.session.execute(
+        select(Hazard.hazard_id, Hazard.enterprise_id, Hazard.deadline, Hazard.rectified_on)
+        .join(
+            Case,
+            (Case.rule_id == MAJOR_HAZARD_OVERDUE) & (Case.step == "enforcement") & (Case.period == Hazard.hazard_id),
+        )
+        .where(
+            Hazard.grade == "major",
+            Hazard.deadline.between(d_lo, d_hi),
+            Case.state.in_(("open", "approved", "closed")),
+        )
+    ).all()
+    out = []
+    for hid, eid, deadline, rectified in rows:
+        day = deadline + dt.timedelta(days=n + 1)
+        if not scan.version(entry, deadline) or not scan.in_scope(entry, eid):
+            continue
+        if rectified is None or rectified >= day:
+            why = f"重大事故隐患{hid}整改期限{deadline}后{n}日仍未整改（已建议执法措施）"
+            out.append(_ground(entry, eid, hid, day, why, hazards=[hid]))
+    return out
 
 
 def trigger_facts(
-    session: Session, lo: dt.date, hi: dt.date, as_of_day: dt.date, cfg: BlacklistConfig
+    session: Session, register: Register, lo: dt.date, hi: dt.date, as_of_day: dt.date
 ) -> list[dict[str, Any]]:
-    """The (enterprise, trigger, ref, candidate_on) that the records justify in [lo, hi]."""
-    out: list[dict[str, Any]] = []
-    t = cfg.triggers
-    if t.accident_liability.enabled or t.false_report.enabled:
-        start = dt.datetime.combine(lo, dt.time(), TZ)
-        end = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(), TZ)
-        for a in session.scalars(
-            select(Accident).where(
-                Accident.enterprise_id.is_not(None), Accident.occurred_at >= start, Accident.occurred_at < end
-            )
-        ):
-            f = accident_facts(a)
-            if t.accident_liability.enabled and GRADE_RANK[f["grade"]] >= GRADE_RANK[t.accident_liability.min_grade]:
-                out.append(
-                    {
-                        "enterprise_id": a.enterprise_id,
-                        "trigger": "accident_liability",
-                        "trigger_ref": a.accident_id,
-                        "candidate_on": f["day"],
-                        "why": f"{f['grade']} accident {a.accident_id}",
-                    }
-                )
-            false = [v for v in f["violations"] if v in ("concealed", "under_graded")]
-            if t.false_report.enabled and false:
-                out.append(
-                    {
-                        "enterprise_id": a.enterprise_id,
-                        "trigger": "false_report",
-                        "trigger_ref": a.accident_id,
-                        "candidate_on": f["day"],
-                        "why": f"{', '.join(false)} report of accident {a.accident_id}",
-                    }
-                )
-    if t.hazard_unrectified.enabled:
-        # Candidate on deadline + after_days + 1; the day must be in range and reached.
-        n = t.hazard_unrectified.after_days
-        d_lo, d_hi = lo - dt.timedelta(days=n + 1), min(hi, as_of_day) - dt.timedelta(days=n + 1)
-        rows = session.execute(
-            select(Hazard.hazard_id, Hazard.enterprise_id, Hazard.deadline, Hazard.rectified_on)
-            .join(
-                Case,
-                (Case.rule_id == MAJOR_HAZARD_OVERDUE)
-                & (Case.step == "enforcement")
-                & (Case.period == Hazard.hazard_id),
-            )
-            .where(
-                Hazard.grade == "major",
-                Hazard.deadline.between(d_lo, d_hi),
-                Case.state.in_(("open", "approved", "closed")),
-            )
-        ).all()
-        for hid, eid, deadline, rectified in rows:
-            day = deadline + dt.timedelta(days=n + 1)
-            if rectified is None or rectified >= day:
-                out.append(
-                    {
-                        "enterprise_id": eid,
-                        "trigger": "hazard_unrectified",
-                        "trigger_ref": hid,
-                        "candidate_on": day,
-                        "why": f"major hazard {hid} not rectified {n} days after its deadline {deadline} "
-                        "despite enforcement",
-                    }
-                )
-    return out
+    """The grounds (enterprise, trigger, ref, candidate_on, ground, legal_basis …) that the
+    records justify in [lo, hi], each by the version of its rule in force on its date."""
+    scan = GroundScan(session, register, lo, hi, as_of_day)
+    return [g for rule, entry in declared(register, "blacklist") for g in rule.handler(scan, entry)]
 
 
 def sync_triggers(
@@ -375,14 +487,17 @@ def sync_triggers(
     historical: bool = False,
     run_id: str | None = None,
     config: BlacklistConfig | None = None,
+    register: Register | None = None,
 ) -> dict[str, int]:
-    """Make a ``candidate`` entry exist for every trigger in range; withdraw candidates and
-    notified entries whose trigger went away. Idempotent on (enterprise, trigger, ref)."""
+    """Make a ``candidate`` entry exist for every ground in range; withdraw candidates and
+    notified entries whose ground went away (and their listing cases). Idempotent on
+    (enterprise, trigger, ref)."""
     cfg = config or get_config()
+    register = register or get_register()
     at = as_of if as_of.tzinfo else as_of.replace(tzinfo=TZ)
     counts = {"candidates": 0, "withdrawn": 0}
     with session_scope(engine) as session:
-        facts = trigger_facts(session, lo, hi, local_date(at), cfg)
+        facts = trigger_facts(session, register, lo, hi, local_date(at))
         want = {(f["enterprise_id"], f["trigger"], f["trigger_ref"]): f for f in facts}
         existing = {
             (e.enterprise_id, e.trigger, e.trigger_ref): e
@@ -408,6 +523,9 @@ def sync_triggers(
                         "candidate_on": f["candidate_on"],
                         "scopes": cfg.scopes_for(f["trigger"]),
                         "historical": historical,
+                        "ground": f["ground"],
+                        "legal_basis": f["legal_basis"],
+                        "decided_by": f["decided_by"],
                     }
                     for f in new
                 ],
@@ -442,12 +560,14 @@ def sync_triggers(
                         "on": f["candidate_on"],
                         "scopes": list(e.scopes or []),
                         "why": f["why"],
+                        "legal_basis": f["legal_basis"],
                         "historical": historical,
                         "run_id": run_id,
                     },
                     at,
                 )
             counts["candidates"] = len(new)
+        gone = []
         for k, e in existing.items():
             if k not in want and lo <= e.candidate_on <= hi and e.state in ("candidate", "notified"):
                 _move(
@@ -456,11 +576,180 @@ def sync_triggers(
                     "withdrawn",
                     on=local_date(at),
                     by="escalate",
-                    reason="the trigger no longer holds",
+                    reason="the ground no longer holds",
                     at=at,
                 )
                 counts["withdrawn"] += 1
+                if e.ground:
+                    gone.append(make_key(e.ground, e.enterprise_id, e.trigger_ref, LISTING_STEP))
+        if gone:
+            rows = session.execute(
+                select(Case.id, Case.state).where(
+                    Case.case_key.in_(gone), Case.state.in_(("awaiting_approval", "unreviewed"))
+                )
+            ).all()
+            withdraw_cases(
+                session, [(cid, st) for cid, st in rows], at=at, reason="the blacklist ground no longer holds"
+            )
     return counts
+
+
+# --------------------------------------------------------------------------- the listing decision
+
+
+def _penalty_for(session: Session, e: BlacklistEntry, basis_ids: list[str], on: dt.date) -> Penalty | None:
+    """The administrative penalty a listing follows: against the entry's enterprise, for one
+    of the ground's accidents (or its hazard), decided by ``on``; the earliest such."""
+    kind = "hazard" if e.trigger == "hazard_unrectified" else "accident"
+    return session.scalars(
+        select(Penalty)
+        .where(
+            Penalty.enterprise_id == e.enterprise_id,
+            Penalty.basis_kind == kind,
+            Penalty.basis_id.in_(basis_ids),
+            Penalty.decided_on <= on,
+        )
+        .order_by(Penalty.decided_on, Penalty.penalty_id)
+    ).first()
+
+
+def _authority_unit(session: Session, decided_by: str) -> str | None:
+    """The unit whose office decides for an authority: a unit code itself, or a department's unit."""
+    if session.get(Unit, decided_by) is not None:
+        return decided_by
+    return session.scalar(select(Department.unit_code).where(Department.department_id == decided_by))
+
+
+def _listing_decisions(
+    session: Session,
+    register: Register,
+    on: dt.date,
+    *,
+    at: dt.datetime,
+    historical: bool,
+    run_id: str | None,
+    config: BlacklistConfig,
+) -> dict[str, int]:
+    """Candidates with a ground: open the listing case once the listing can be decided (the
+    penalty is in where the version requires one), notify on approval, withdraw on rejection."""
+    counts = {"awaiting_penalty": 0, "cases": 0, "approved": 0, "rejected": 0}
+    candidates = session.scalars(
+        select(BlacklistEntry)
+        .where(
+            BlacklistEntry.state == "candidate",
+            BlacklistEntry.candidate_on <= on,
+            BlacklistEntry.ground.is_not(None),
+        )
+        .order_by(BlacklistEntry.id)
+    ).all()
+    directory = CaseDirectory(session)
+    for e in candidates:
+        key = make_key(e.ground, e.enterprise_id, e.trigger_ref, LISTING_STEP)
+        case = session.scalars(select(Case).where(Case.case_key == key)).first()
+        if case is None:
+            version = _version(register, e.legal_basis)
+            basis_ids = _ground_basis(session, register, e)
+            penalty = None
+            if version.params.requires_penalty:
+                penalty = _penalty_for(session, e, basis_ids, on)
+                if penalty is None:
+                    counts["awaiting_penalty"] += 1
+                    continue
+                e.penalty_id, e.decided_by = penalty.penalty_id, penalty.decided_by
+            deciding = _authority_unit(session, e.decided_by) if e.decided_by else None
+            if deciding is None:
+                raise SafegovError(
+                    f"blacklist entry {e.id}: the deciding authority {e.decided_by!r} "
+                    "is neither a unit nor a department"
+                )
+            details = {
+                "entry_id": e.id,
+                "enterprise_id": e.enterprise_id,
+                "trigger": e.trigger,
+                "legal_basis": e.legal_basis,
+                "source": version.source,
+                "basis_ids": basis_ids,
+                "penalty_id": e.penalty_id,
+                "document_ref": penalty.document_ref if penalty else None,
+                "decided_by": e.decided_by,
+                "why": _why(session, e),
+            }
+            county = session.scalar(select(Enterprise.county_code).where(Enterprise.enterprise_id == e.enterprise_id))
+            spec = CaseSpec(
+                "blacklist",
+                e.ground,
+                "enterprise",
+                e.enterprise_id,
+                e.trigger_ref,
+                LISTING_STEP,
+                e.candidate_on,
+                county,
+                deciding,
+                [],
+                details,
+            )
+            ensure_cases(
+                session, [spec], at=at, run_id=run_id, historical=historical or e.historical, directory=directory
+            )
+            counts["cases"] += 1
+            continue
+        if case.state == "approved":
+            day = max(e.candidate_on, local_date(case.decided_at) if case.decided_at else on)
+            if day > on:
+                continue
+            ref = (case.details or {}).get("document_ref")
+            e.document_ref = ref
+            notify(
+                session,
+                e.id,
+                on=day,
+                by=case.decided_by or "approval",
+                run_id=run_id,
+                historical=historical or e.historical,
+                config=config,
+                reason=f"listing approved by {case.decided_by} (case {case.id})"
+                + (f"; penalty decision {ref}" if ref else ""),
+            )
+            counts["approved"] += 1
+        elif case.state in ("rejected", "withdrawn"):
+            _move(
+                session,
+                e,
+                "withdrawn",
+                on=on,
+                by=case.decided_by or "approval",
+                reason=f"listing {case.state}: {case.decision_reason or ''}".strip(": "),
+                at=at,
+            )
+            counts["rejected"] += 1
+    return counts
+
+
+def _version(register: Register, legal_basis: str | None) -> BlacklistRule:
+    """The register version an entry rests on (``rule_id@valid_from``)."""
+    rule_id, _, since = (legal_basis or "").partition("@")
+    for v in register.rule_versions(rule_id):
+        if v.valid_from.isoformat() == since and isinstance(v, BlacklistRule):
+            return v
+    raise SafegovError(f"blacklist ground {legal_basis!r} is not in the register (was a version removed?)")
+
+
+def _ground_basis(session: Session, register: Register, e: BlacklistEntry) -> list[str]:
+    """The accidents (or the hazard) the entry's ground rests on: for a repeat ground, each
+    accident in its window, so a penalty for any of them carries the listing."""
+    day = e.candidate_on
+    for g in trigger_facts(session, register, day, day, day):
+        if (g["enterprise_id"], g["trigger"], g["trigger_ref"]) == (e.enterprise_id, e.trigger, e.trigger_ref):
+            return list(g.get("accidents") or g.get("hazards") or [e.trigger_ref])
+    return [e.trigger_ref]
+
+
+def _why(session: Session, e: BlacklistEntry) -> str | None:
+    return session.scalar(
+        select(BlacklistEvent.reason)
+        .where(BlacklistEvent.entry_id == e.id, BlacklistEvent.to_state == "candidate")
+        .order_by(BlacklistEvent.id)
+    )
 
 
 # --------------------------------------------------------------------------- lifecycle
@@ -476,6 +765,7 @@ def notify(
     run_id: str | None = None,
     historical: bool = False,
     config: BlacklistConfig | None = None,
+    reason: str = "enterprise notified before listing",
 ) -> BlacklistEntry:
     """Tell the enterprise (告知): starts the objection window and queues the email."""
     cfg = config or get_config()
@@ -488,7 +778,7 @@ def notify(
         "notified",
         on=on,
         by=by,
-        reason="enterprise notified before listing",
+        reason=reason,
         at=at,
         notified_on=on,
         objection_deadline=add_working_days(on, cfg.objection_working_days),
@@ -571,19 +861,33 @@ def advance_blacklist(
     historical: bool = False,
     run_id: str | None = None,
     config: BlacklistConfig | None = None,
+    register: Register | None = None,
+    at: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Move entries whose dates have come (idempotent; run daily or per escalation run).
 
-    candidate (candidate_on ≤ on) → notified on ``on``; notified with the objection
-    deadline passed → listed the day after the deadline; listed with ``expires_on`` ≤ on →
-    expired on ``expires_on``.
+    A candidate with a register ground (candidate_on ≤ on) gets its listing case once the
+    listing can be decided, and is notified on the day its case was approved (withdrawn if
+    it was rejected); a candidate without one (made before grounds were dated) is notified
+    on ``on``. Notified with the objection deadline passed → listed the day after the
+    deadline; listed with ``expires_on`` ≤ on → expired on ``expires_on``.
     """
     cfg = config or get_config()
+    register = register or get_register()
     counts = {"notified": 0, "listed": 0, "expired": 0}
     with session_scope(engine) as session:
+        decided = _listing_decisions(
+            session, register, on, at=at or _at(on), historical=historical, run_id=run_id, config=cfg
+        )
+        counts |= {k: v for k, v in decided.items() if k != "approved"}
+        counts["notified"] += decided["approved"]
         for e in session.scalars(
             select(BlacklistEntry)
-            .where(BlacklistEntry.state == "candidate", BlacklistEntry.candidate_on <= on)
+            .where(
+                BlacklistEntry.state == "candidate",
+                BlacklistEntry.candidate_on <= on,
+                BlacklistEntry.ground.is_(None),
+            )
             .order_by(BlacklistEntry.id)
         ):
             notify(session, e.id, on=on, by="advance", run_id=run_id, historical=historical or e.historical, config=cfg)

@@ -49,7 +49,9 @@ from safegov.register.obligations import Obligation, get_register
 
 log = logging.getLogger(__name__)
 
-NEEDS_APPROVAL = frozenset({"interview", "admonishment", "dual_interview"})
+# A blacklist listing is decided by the authority the rule names (Order No. 11 art. 4): it
+# waits for that office's approval like a case that names a person.
+NEEDS_APPROVAL = frozenset({"interview", "admonishment", "dual_interview", "blacklist"})
 # States in which a case is still in force (a later cure withdraws it).
 ACTIVE_STATES = ("open", "awaiting_approval", "unreviewed", "approved")
 # Every state a case can be in (the i18n table of the dashboard has a Chinese name for each).
@@ -61,6 +63,7 @@ TEMPLATES = {
     "dual_interview": "case_dual_interview",
     "reporting_violation": "case_reporting_violation",
     "enforcement": "case_enforcement",
+    "blacklist": "case_blacklist",
 }
 REGION = "150000"
 # Backfilled (historical) cases: queue their notices as suppressed outbox rows (True), or
@@ -241,7 +244,8 @@ def recipients(case: Case, directory: CaseDirectory) -> list[tuple[str, str | No
         found = directory.leader(person)
         if found is not None:
             add(person, found.email)
-    if case.subject_kind == "enterprise" or case.kind == "enforcement":
+    # A blacklist decision reaches the enterprise through the blacklist's own notice (告知).
+    if (case.subject_kind == "enterprise" and case.kind != "blacklist") or case.kind == "enforcement":
         eid = case.subject_id if case.subject_kind == "enterprise" else (case.details or {}).get("enterprise_id")
         if eid:
             add(f"enterprise:{eid}", directory.enterprise(eid)[1])

@@ -10,7 +10,9 @@ simply run again):
 1. the ladder for every obligation that has one (``ladder``: notice, 约谈, 诫勉谈话);
 2. the accountability rules the register declares (``rules``), by what they judge:
    accidents (``accidents``: 双约谈, reporting violations), then hazards (``hazards``);
-3. the blacklist's triggers and its dated lifecycle (``blacklist``).
+3. the blacklist's grounds (the ``BLACKLIST-*`` rules, by the version in force on each
+   fact's date), the listing decisions (a ``blacklist`` case for the deciding authority)
+   and the dated lifecycle (``blacklist``).
 
 Ranges. A periodic obligation's period belongs to the range when its *last day* lies in
 [first day of ``from_key``, last day of ``to_key``], so month-by-month runs handle each
@@ -129,6 +131,14 @@ def escalate(
                 **kw,
             )
         step(part, f"{subject}_")
-    step(blacklist.sync_triggers(engine, lo, hi, as_of=at, historical=historical, run_id=run_id), "blacklist_")
-    step(blacklist.advance_blacklist(engine, on=as_of_day, historical=historical, run_id=run_id), "blacklist_")
+    step(
+        blacklist.sync_triggers(engine, lo, hi, as_of=at, historical=historical, run_id=run_id, register=register),
+        "blacklist_",
+    )
+    step(
+        blacklist.advance_blacklist(
+            engine, on=as_of_day, historical=historical, run_id=run_id, register=register, at=at
+        ),
+        "blacklist_",
+    )
     return total

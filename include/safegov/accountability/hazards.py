@@ -46,8 +46,16 @@ DEPARTMENT_STEP = "admonishment-department"
 
 
 def hazard_specs(run: RuleRun) -> list[CaseSpec]:
-    """The cases the register's hazard rules justify for the run's range."""
-    return [spec for rule, entry in declared(run.register, "hazard") for spec in rule.handler(run, entry)]
+    """The cases the register's hazard rules justify for the run's range (the version of
+    each rule in force on the hazard's deadline)."""
+    out = []
+    for rule, entry in declared(run.register, "hazard"):
+        for spec in rule.handler(run, entry):
+            # A hazard is judged by the version of the rule in force on its deadline.
+            if run.register.rule_in_force(entry.id, spec.period_start) is entry:
+                spec.details["legal_basis"] = entry.legal_basis
+                out.append(spec)
+    return out
 
 
 class SupervisingDepartments:

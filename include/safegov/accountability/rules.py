@@ -7,7 +7,13 @@ the code that judges the facts, registered here under the same id with ``@regist
 - ``subject="accident"``: ``handler(scan, accident, rule) -> list[CaseSpec]`` judges one
   accident of an ``accidents.AccidentScan`` (双约谈, reporting violations);
 - ``subject="hazard"``: ``handler(run, rule) -> list[CaseSpec]`` judges the hazards of a
-  ``RuleRun``'s range at once (诫勉谈话 and enforcement for overdue major hazards).
+  ``RuleRun``'s range at once (诫勉谈话 and enforcement for overdue major hazards);
+- ``subject="blacklist"``: ``handler(scan, rule) -> list[Ground]`` finds the blacklist
+  candidates of a ``blacklist.GroundScan`` (〔十九〕, the national rule then in force).
+
+A rule id may have several dated versions in the register; each is passed to its handler,
+which judges only the facts whose date that version is in force on
+(``Register.rule_in_force``).
 
 The escalation runs the rules the register declares, in the register's order. A declared
 rule without a handler is an error, never skipped; ``tests/accountability/test_accountability_rule_meta.py``
@@ -27,7 +33,7 @@ from safegov.core.errors import SafegovError
 from safegov.org.directory import PostDirectory
 from safegov.register.obligations import AccountabilityRule, Register
 
-Subject = Literal["accident", "hazard"]
+Subject = Literal["accident", "hazard", "blacklist"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ def _name(handler: Callable[..., Any]) -> str:
 
 
 def declared(register: Register, subject: Subject) -> list[tuple[Rule, AccountabilityRule]]:
-    """The register's rules about ``subject`` with their handlers, in the register's order."""
+    """The register's rules about ``subject`` with their handlers, in the register's order
+    (every version of a rule: each judges the facts of its own dates)."""
     out = []
     for entry in register.accountability_rules:
         rule = RULES.get(entry.id)

@@ -402,6 +402,22 @@ class Milestone(_Record, Base):
     __table_args__ = (UniqueConstraint("unit_code", "record_id"),)
 
 
+class Penalty(_Record, Base):
+    """An administrative penalty decision (行政处罚决定); a blacklist listing under MEM Order
+    No. 11 of 2023 follows one and is decided by its ``decided_by`` authority."""
+
+    __tablename__ = "penalty"
+    id: Mapped[intpk]
+    penalty_id: Mapped[record_id] = mapped_column(unique=True)
+    enterprise_id: Mapped[credit_code] = mapped_column(index=True)
+    decided_by: Mapped[str] = mapped_column(String(64))  # unit code or department id
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    basis_kind: Mapped[short]
+    basis_id: Mapped[str | None] = mapped_column(String(64))
+    amount_cny: Mapped[float | None]
+    document_ref: Mapped[str] = mapped_column(String(200))
+
+
 # --------------------------------------------------------------------------- evaluations (§5)
 
 
@@ -529,6 +545,14 @@ class BlacklistEntry(Base):
     revoked_on: Mapped[dt.date | None] = mapped_column(Date)
     scopes: Mapped[list[Any]] = mapped_column(JSON)
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The register's ground and the version it rests on (``rule_id@valid_from``), the penalty
+    # decision the listing follows and the authority that decides it (Order No. 11 art. 4),
+    # and the decision's document reference recorded at approval.
+    ground: Mapped[str | None] = mapped_column(String(40))
+    legal_basis: Mapped[str | None] = mapped_column(String(60))
+    penalty_id: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    document_ref: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("enterprise_id", "trigger", "trigger_ref"),)
 
@@ -637,6 +661,7 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "accident": Accident,
     "complaint": Complaint,
     "milestone": Milestone,
+    "penalty": Penalty,
     "enterprise": Enterprise,
     "leader": Leader,
     "department": Department,

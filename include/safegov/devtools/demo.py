@@ -59,6 +59,7 @@ LOAD_ORDER = (
     "risk_assessment",
     "hazard",
     "accident",
+    "penalty",
     "complaint",
 )
 
@@ -765,6 +766,35 @@ class Generator:
             self.stats.rows[tag.partition(":")[0]] += len(rows)
         return out
 
+    def penalty_rows(self) -> list[tuple]:
+        """The administrative penalty (行政处罚决定) for each planted accident, decided by its
+        county 30 days after it, when that day lies in the generated range: under MEM Order
+        No. 11 a blacklist listing follows one and is decided by the authority that imposed it."""
+        last = parse_period(self.months[-1]).last
+        rows = []
+        for a in self.accidents:
+            if not a.get("story") or not a["enterprise_id"]:
+                continue
+            day = a["occurred_at"].date() + dt.timedelta(days=30)
+            if day > last:
+                continue
+            n = len(rows) + 1
+            rows.append(
+                (
+                    f"P{a['unit_code']}-{day:%Y%m}-{n:02d}",
+                    a["enterprise_id"],
+                    a["unit_code"],
+                    day.isoformat(),
+                    "accident",
+                    a["accident_id"],
+                    "300000",
+                    f"{self.unit_names[a['unit_code']]}应急罚〔{day.year}〕{n}号",
+                    _at(day + dt.timedelta(days=2), "10:00:00"),
+                )
+            )
+        self.stats.rows["penalty"] += len(rows)
+        return rows
+
     def _accident_row(self, a: dict) -> tuple:
         return (
             a["accident_id"],
@@ -1428,6 +1458,13 @@ def write_demo(
                 write_csv(add(rt, file_name(tag, key)), HEADERS[rt], rows[tag])
     if accidents:  # a short demo may have none; an empty file would be refused
         write_jsonl(add("accident", f"accident_{gen.months[0]}_{gen.months[-1]}.jsonl"), "accident", accidents)
+    penalties = gen.penalty_rows()
+    if penalties:  # submitted with Chinese headers (config/aliases.yaml)
+        write_csv(
+            add("penalty", f"penalty_{gen.months[0]}_{gen.months[-1]}.csv"),
+            _chinese_headers(HEADERS["penalty"], config_dir),
+            penalties,
+        )
     order = {rt: i for i, rt in enumerate(LOAD_ORDER)}
     files.sort(key=lambda f: (order[f[0]], f[1]))
     for b in gen.bad_rows:  # bad rows are only ever planted in the plain monthly files
@@ -1509,7 +1546,9 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
     ]
     story_acc = {a["story"]: a for a in accidents if a["story"]}
     blacklist = []
-    for key, trigger in (("larger_accident", "larger_accident"), ("concealed_accident", "concealed_report")):
+    # MEM Order No. 11 (from 2023-10-01): a single larger accident is no ground; a concealed
+    # report at an enterprise of its art. 2 industries (the planted one is a chemical works) is.
+    for key, trigger in (("concealed_accident", "concealed_report"),):
         if key in story_acc:
             blacklist.append(
                 {
@@ -1522,11 +1561,11 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
     blacklist.extend(
         {
             "enterprise_id": a["enterprise_id"],
-            "trigger": "larger_accident" if a["grade"] != "general" else "concealed_report",
+            "trigger": "major_accident" if a["grade"] in ("major", "especially_major") else "concealed_report",
             "accident_id": a["accident_id"],
         }
         for a in accidents
-        if not a["story"] and (a["grade"] != "general" or a["report"] == "concealed")
+        if not a["story"] and (a["grade"] in ("major", "especially_major") or a["report"] == "concealed")
     )
     term_changes = []
     for post, chain in gen.holders.items():

@@ -61,6 +61,7 @@ RULE_UNKNOWN = {  # registry → rule
     "leader": "unknown_leader",
     "enterprise": "unknown_enterprise",
     "department": "unknown_department",
+    "authority": "unknown_authority",
 }
 
 # 〔四〕 五落实: responsibility, funds, measures, time limit, contingency plan.
@@ -202,6 +203,11 @@ class Registries:
     enterprise_county: dict[str, str] = field(default_factory=dict)
     # leader_id → list of (term_start, term_end or None)
     terms: dict[str, list[tuple[dt.date, dt.date | None]]] = field(default_factory=dict)
+
+    @property
+    def authority(self) -> frozenset[str]:
+        """Who may impose a penalty: a unit (its government) or a department of the registry."""
+        return self.unit | self.department
 
 
 def load_registries(session: Session | Connection) -> Registries:

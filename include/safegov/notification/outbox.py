@@ -68,6 +68,7 @@ TEMPLATES = (
     "case_dual_interview",
     "case_reporting_violation",
     "case_enforcement",
+    "case_blacklist",
     "blacklist_notified",
     "approval_reminder",
     "digest",

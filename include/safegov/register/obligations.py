@@ -184,11 +184,15 @@ class LadderStep(_Strict):
 
 
 class Ladder(_Strict):
-    """Escalation ladder for misses (SPEC §6, policy)."""
+    """Escalation ladder for misses (SPEC §6, policy). ``source`` and ``valid_from`` date it
+    like an accountability rule (one version per ladder: a ladder that changes gets a new
+    name); a case on it rests on ``ladder:<name>@<valid_from>``."""
 
     notice: LadderStep = LadderStep(consecutive=1)
     interview: LadderStep = LadderStep(consecutive=2, count=3, within_months=12, needs_approval=True)
     admonishment: LadderStep = LadderStep(consecutive=3, while_open="interview", needs_approval=True)
+    source: str | None = Field(default=None, min_length=8)
+    valid_from: dt.date | None = None
 
 
 # --------------------------------------------------------------------------- accountability rules
@@ -227,7 +231,35 @@ class DualInterviewParams(_Strict):
         return _known_roles(v)
 
 
-class DualInterviewRule(_Cited):
+class _Dated(_Strict):
+    """When a rule version is law: its legal source and the days it is in force.
+
+    ``source`` names the document and article (the decision, a national regulation);
+    ``valid_from`` and ``valid_to`` are inclusive days (Asia/Shanghai), ``valid_to`` None =
+    still in force. A fact is judged by the version in force on its date (the accident's
+    day, the hazard's deadline): ``Register.rule_in_force`` is the one place that chooses.
+    """
+
+    source: str = Field(min_length=8, description="document name and article, in Chinese")
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _span(self):
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    @property
+    def legal_basis(self) -> str:
+        """``rule_id@valid_from``: the version a case rests on (exports, case details)."""
+        return f"{self.id}@{self.valid_from.isoformat()}"  # type: ignore[attr-defined]
+
+
+class DualInterviewRule(_Cited, _Dated):
     """双约谈 of a unit's party secretary and government head after an accident 〔十七〕."""
 
     trigger: Literal["accident_grade"]
@@ -260,7 +292,7 @@ class ReportingViolationParams(_Strict):
         return v
 
 
-class ReportingViolationRule(_Cited):
+class ReportingViolationRule(_Cited, _Dated):
     """An accident reported late, under-graded or concealed 〔十五〕."""
 
     trigger: Literal["accident_report"]
@@ -280,7 +312,7 @@ class HazardOverdueParams(_Strict):
     deciding_level: Level = "league"  # decided by the level above the county (分级管理)
 
 
-class HazardOverdueRule(_Cited):
+class HazardOverdueRule(_Cited, _Dated):
     """A hazard not rectified by its deadline: 诫勉谈话 of its responsible person 〔十七〕 and,
     while it stays unrectified, enforcement against the enterprise 〔十八〕."""
 
@@ -288,10 +320,76 @@ class HazardOverdueRule(_Cited):
     params: HazardOverdueParams
 
 
+class BlacklistRepeat(_Strict):
+    """``count`` accidents of at least ``grade`` at the same enterprise, the last within
+    ``within_months`` calendar months of the first (inclusive)."""
+
+    grade: str
+    count: int = Field(ge=2, le=100)
+    within_months: int = Field(ge=1, le=120)
+
+    @field_validator("grade")
+    @classmethod
+    def _grade(cls, v):
+        return _known_grades((v,))[0]
+
+
+class BlacklistParams(_Strict):
+    """What makes an enterprise a blacklist candidate under one version of a ground, and
+    what its listing then needs (安全生产严重失信主体名单 / 安全生产不良记录“黑名单”)."""
+
+    # accident: an accident of one of ``grades`` (by its figures, SPEC §8), or ``repeat``;
+    # false_report: a report with one of ``violations`` (safegov.accountability.accidents);
+    # hazard: a major hazard unrectified ``after_days`` after its deadline despite enforcement.
+    ground: Literal["accident", "false_report", "hazard"]
+    grades: tuple[str, ...] = ()
+    repeat: BlacklistRepeat | None = None
+    violations: tuple[Literal["concealed", "under_graded", "late"], ...] = ()
+    after_days: int | None = Field(default=None, ge=0, le=3650)
+    # Industry codes of the enterprise registry (code → name in the source's words); None:
+    # every industry. An enterprise whose industry is not listed is never a candidate.
+    industries: dict[str, str] | None = None
+    # Listing follows an administrative penalty (``penalty`` records) and is decided by the
+    # authority that imposed it (Order No. 11 art. 4); False: decided by ``deciding_unit``.
+    requires_penalty: bool
+    deciding_unit: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+    @field_validator("grades")
+    @classmethod
+    def _grades(cls, v):
+        return _known_grades(v)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        wants = {
+            "accident": ("grades", "repeat"),
+            "false_report": ("violations",),
+            "hazard": ("after_days",),
+        }[self.ground]
+        if not any(getattr(self, k) for k in wants) and not (self.ground == "hazard" and self.after_days == 0):
+            raise ValueError(f"a {self.ground} ground needs {' or '.join(wants)}")
+        others = {"grades", "repeat", "violations", "after_days"} - set(wants)
+        extra = sorted(k for k in others if getattr(self, k) not in ((), None))
+        if extra:
+            raise ValueError(f"a {self.ground} ground takes no {', '.join(extra)}")
+        if self.requires_penalty == (self.deciding_unit is not None):
+            raise ValueError(
+                "deciding_unit is for grounds listed without a penalty (requires_penalty: false), and needed there"
+            )
+        return self
+
+
+class BlacklistRule(_Cited, _Dated):
+    """A blacklist ground 〔十九〕 in the version of the national rule then in force."""
+
+    trigger: Literal["blacklist"]
+    params: BlacklistParams
+
+
 AccountabilityRule = Annotated[
-    DualInterviewRule | ReportingViolationRule | HazardOverdueRule, Field(discriminator="trigger")
+    DualInterviewRule | ReportingViolationRule | HazardOverdueRule | BlacklistRule, Field(discriminator="trigger")
 ]
-TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue")
+TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue", "blacklist")
 
 
 # --------------------------------------------------------------------------- the register
@@ -312,11 +410,11 @@ class Register(_Strict):
             seen.add(ob.id)
             if ob.ladder is not None and ob.ladder not in self.ladders:
                 raise ValueError(f"obligation {ob.id}: ladder {ob.ladder!r} is not defined under ladders")
+        obligation_ids = set(seen)
         for rule in self.accountability_rules:
             # Cases of obligations and of rules share one rule id namespace (case_key, rule_id).
-            if rule.id in seen:
+            if rule.id in obligation_ids:
                 raise ValueError(f"duplicate rule id {rule.id}: obligations and accountability rules share ids")
-            seen.add(rule.id)
             if isinstance(rule, ReportingViolationRule):
                 ob = next((o for o in self.obligations if o.id == rule.params.deadline_of), None)
                 hours = ob.params.get("report_within_hours") if ob else None
@@ -325,6 +423,7 @@ class Register(_Strict):
                         f"accountability rule {rule.id}: params.deadline_of {rule.params.deadline_of!r} "
                         "is not an obligation with params.report_within_hours > 0"
                     )
+        _check_versions(self.accountability_rules)
         return self
 
     def get(self, obligation_id: str) -> Obligation:
@@ -334,10 +433,39 @@ class Register(_Strict):
         raise KeyError(f"no obligation {obligation_id!r} in the register")
 
     def rule(self, rule_id: str) -> AccountabilityRule:
-        for rule in self.accountability_rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(f"no accountability rule {rule_id!r} in the register")
+        """The latest version of ``rule_id`` (its parameters as they stand now)."""
+        versions = self.rule_versions(rule_id)
+        if not versions:
+            raise KeyError(f"no accountability rule {rule_id!r} in the register")
+        return versions[-1]
+
+    def rule_versions(self, rule_id: str) -> list[AccountabilityRule]:
+        """Every version of ``rule_id``, oldest first."""
+        return sorted((r for r in self.accountability_rules if r.id == rule_id), key=lambda r: r.valid_from)
+
+    def rule_in_force(self, rule_id: str, day: dt.date) -> AccountabilityRule | None:
+        """The version of ``rule_id`` in force on ``day`` (the date of the facts judged), or None
+        when the rule was not law that day. The one place where a rule's version is chosen."""
+        if not any(r.id == rule_id for r in self.accountability_rules):
+            raise KeyError(f"no accountability rule {rule_id!r} in the register")
+        return next((r for r in self.accountability_rules if r.id == rule_id and r.in_force(day)), None)
+
+    def legal_basis(self, rule_id: str, day: dt.date | None) -> str | None:
+        """What a case of ``rule_id`` on ``day`` rests on: ``rule_id@valid_from`` of the
+        accountability rule's version in force that day, or ``ladder:<name>@<valid_from>`` of
+        an obligation's ladder; None when no version was in force, the ladder is undated or the
+        id is no longer in the register."""
+        if any(r.id == rule_id for r in self.accountability_rules):
+            version = self.rule_in_force(rule_id, day) if day else None
+            return version.legal_basis if version else None
+        ob = next((o for o in self.obligations if o.id == rule_id), None)
+        if ob is None:  # a case of an obligation since taken out of the register
+            return None
+        name = ob.ladder
+        ladder = self.ladders.get(name) if name else None
+        if ladder is None or ladder.valid_from is None:
+            return None
+        return f"ladder:{name}@{ladder.valid_from.isoformat()}"
 
     def is_accountability_rule(self, rule_id: str) -> bool:
         """True for an accountability rule's id, False for an obligation's; KeyError for neither."""
@@ -352,6 +480,30 @@ class Register(_Strict):
 
     def by_cadence(self, cadence: Cadence | str) -> list[Obligation]:
         return [ob for ob in self.obligations if ob.cadence == Cadence(cadence)]
+
+
+def _check_versions(rules: tuple[AccountabilityRule, ...]) -> None:
+    """Versions of one rule id: the same trigger, no overlap and no gap between them (a gap
+    would leave facts judged by no version of a rule that continued)."""
+    by_id: dict[str, list[AccountabilityRule]] = {}
+    for rule in rules:
+        by_id.setdefault(rule.id, []).append(rule)
+    for rule_id, versions in by_id.items():
+        versions.sort(key=lambda r: r.valid_from)
+        triggers = {v.trigger for v in versions}
+        if len(triggers) > 1:
+            raise ValueError(f"accountability rule {rule_id}: versions have different triggers {sorted(triggers)}")
+        for before, after in zip(versions, versions[1:]):
+            if before.valid_to is None or before.valid_to >= after.valid_from:
+                raise ValueError(
+                    f"accountability rule {rule_id}: versions overlap: valid_from {before.valid_from} "
+                    f"(valid_to {before.valid_to or 'open'}) and valid_from {after.valid_from}"
+                )
+            if before.valid_to + dt.timedelta(days=1) != after.valid_from:
+                raise ValueError(
+                    f"accountability rule {rule_id}: gap between versions: valid_to {before.valid_to} "
+                    f"and the next valid_from {after.valid_from}"
+                )
 
 
 def _describe(path: Path, data: Any, err: ValidationError) -> str:

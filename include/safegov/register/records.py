@@ -22,7 +22,8 @@ class Column:
     required: bool = False
     values: tuple[str, ...] | None = None  # allowed values
     min: float | None = None
-    # Registry membership: "unit", "county", "leader", "enterprise", "department".
+    # Registry membership: "unit", "county", "leader", "enterprise", "department", or
+    # "authority" (a unit or a department: who imposed a penalty).
     references: str | None = None
 
 
@@ -58,6 +59,9 @@ BODIES = ("safety_committee", "party_standing_committee", "government_executive_
 # 〔四〕 法定代表人和实际控制人同为安全生产第一责任人: an enterprise's hazard self-inspection
 # counts only when one of these two led it.
 FIRST_RESPONSIBLE_ROLES = ("legal_representative", "actual_controller")
+# What a penalty decision punishes: an accident, a hazard (ids of those records) or another
+# violation (basis_id free or blank).
+PENALTY_BASES = ("accident", "hazard", "other")
 
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt
@@ -200,6 +204,25 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("milestone", required=True, values=("enforcement_agency", "rescue_team", "rescue_base")),
                 C("achieved_on", "date", required=True),
                 C("doc_ref", required=True),
+            ),
+        ),
+        # An administrative penalty decision (行政处罚决定) against an enterprise: under MEM Order
+        # No. 11 of 2023 (art. 3, art. 4) a blacklist listing follows one and is decided by the
+        # authority that imposed it (谁处罚、谁决定、谁负责). ``decided_by``: the unit code of
+        # the deciding government level or a department id of the registry.
+        RecordType(
+            "penalty",
+            key=("penalty_id",),
+            date_column="decided_on",
+            columns=(
+                C("penalty_id", required=True),
+                C("enterprise_id", "credit_code", required=True, references="enterprise"),
+                C("decided_by", required=True, references="authority"),
+                C("decided_on", "date", required=True),
+                C("basis_kind", required=True, values=PENALTY_BASES),
+                C("basis_id"),
+                C("amount_cny", "float", min=0),
+                C("document_ref", required=True),
             ),
         ),
         RecordType(

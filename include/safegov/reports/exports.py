@@ -220,6 +220,8 @@ CASES_COLUMNS = (
     "state",
     "opened_on",
     "historical",
+    "decided_by",
+    "legal_basis",
 )
 BLACKLIST_COLUMNS = (
     "enterprise_id",
@@ -231,6 +233,9 @@ BLACKLIST_COLUMNS = (
     "expires_on",
     "removed_on",
     "scopes",
+    "ground",
+    "penalty_id",
+    "decided_by",
 )
 
 
@@ -244,10 +249,16 @@ def export_cases(
     session, from_key: str | None = None, to_key: str | None = None, *, where: Sequence[Any] = ()
 ) -> list[dict[str, Any]]:
     """Cases whose period (or event day: accident day, hazard deadline, ticket due date)
-    starts in [from_key, to_key]; ``persons`` are the leader ids (or names) joined by ``;``."""
+    starts in [from_key, to_key]; ``persons`` are the leader ids (or names) joined by ``;``;
+    ``decided_by`` who approved or rejected it; ``legal_basis`` the rule version it rests on
+    (``rule_id@valid_from``: as recorded when the case was opened, else the register's version
+    in force on its date)."""
     from sqlalchemy import select
 
     from safegov.db.models import Case
+    from safegov.register.obligations import get_register
+
+    register = get_register()
 
     lo, hi = _day_bounds(from_key, to_key)
     stmt = select(Case).where(*where).order_by(Case.period_start, Case.id)
@@ -270,6 +281,10 @@ def export_cases(
             "unit_code": c.unit_code,
             "deciding_unit": c.deciding_unit,
             "step": c.step,
+            "decided_by": c.decided_by or "",
+            "legal_basis": (c.details or {}).get("legal_basis")
+            or register.legal_basis(c.rule_id, c.period_start)
+            or "",
         }
         for c in session.scalars(stmt)
     ]
@@ -279,7 +294,9 @@ def export_blacklist(
     session, from_key: str | None = None, to_key: str | None = None, *, where: Sequence[Any] = ()
 ) -> list[dict[str, Any]]:
     """Blacklist entries whose trigger day (candidate_on) lies in [from_key, to_key]
-    (both optional: the whole list); ``scopes`` joined by ``;``."""
+    (both optional: the whole list); ``scopes`` joined by ``;``; ``ground`` the register's
+    ground, ``penalty_id`` the penalty decision the listing follows and ``decided_by`` the
+    authority deciding it (a unit code or a department id)."""
     from sqlalchemy import select
 
     from safegov.db.models import BlacklistEntry
@@ -301,8 +318,12 @@ def export_blacklist(
             "expires_on": e.expires_on,
             "removed_on": e.removed_on,
             "scopes": ";".join(e.scopes or []),
+            "ground": e.ground or "",
+            "penalty_id": e.penalty_id or "",
+            "decided_by": e.decided_by or "",
             "trigger_ref": e.trigger_ref,
             "entry_id": e.id,
+            "legal_basis": e.legal_basis or "",
         }
         for e in session.scalars(stmt)
     ]

@@ -161,6 +161,8 @@ class Enterprise(Base):
     raw_row_id: Mapped[int | None] = mapped_column(BigInteger)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
+    # 〔八〕 安全生产监管主体: the department with safety duties that supervises it (None: none named).
+    supervising_department_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 # --------------------------------------------------------------------------- submissions (§3)
@@ -402,6 +404,24 @@ class Milestone(_Record, Base):
     __table_args__ = (UniqueConstraint("unit_code", "record_id"),)
 
 
+class Plan(_Record, Base):
+    """A year's enforcement plan (执法计划, 〔八〕) of a unit, or of one of its departments."""
+
+    __tablename__ = "plan"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_plan_eval", "effective_on", "unit_code"),
+    )
+
+
 # --------------------------------------------------------------------------- evaluations (§5)
 
 
@@ -637,6 +657,7 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "accident": Accident,
     "complaint": Complaint,
     "milestone": Milestone,
+    "plan": Plan,
     "enterprise": Enterprise,
     "leader": Leader,
     "department": Department,

@@ -52,6 +52,7 @@ LOAD_ORDER = (
     "leader",
     "enterprise",
     "milestone",
+    "plan",
     "meeting",
     "inspection",
     "bulletin",
@@ -227,6 +228,16 @@ class Story:
     hazard_county: str = "150627"  # 伊金霍洛旗: a major hazard past its deadline, never rectified
     hazard_offset: int = 4
     rescue_team_missing: str = "152900"  # 阿拉善盟 never reports its rescue team (RESCUE-TEAM-2017)
+    # 〔八〕 ENT-SUPERVISOR: the overdue-hazard enterprise names no supervising department (missed);
+    # the missing-self-checks enterprise is given one only after the grace (met_late).
+    unsupervised_story: str = "overdue_hazard"
+    supervised_late_story: str = "missing_selfchecks"
+    supervised_late_on: str = "2026-02-10"
+    # 〔八〕 enforcement plans of the year before ``until``'s: 兴和县 has none (ENFORCE-PLAN-UNIT
+    # missed); one league department has none, another sends its plan late (ENFORCE-PLAN-DEPT).
+    plan_missing_county: str = "150924"
+    plan_missing_department: str = "D150300-01"
+    plan_late_department: str = "D150200-01"
     # (post or department, offset in months, day) where the holder changes mid-period.
     term_changes: tuple[tuple[str, int, int], ...] = (
         ("150102:government_head", 8, 16),
@@ -671,23 +682,96 @@ class Generator:
             for lid, name, unit, role, dept, email, s, e in self.leaders
         ]
         ent_rows = [
-            (
-                e.eid,
-                e.name,
-                e.county,
-                e.industry,
-                "true" if e.high_risk else "false",
-                e.rep,
-                f"safety@{e.eid.lower()}.example.com",
-                _iso(e.registered_on),
-                _iso(e.closed_on),
-                recv(e.registered_on, e.closed_on),
+            self._enterprise_row(
+                e, "" if self._unsupervised(e) else self.supervisor_of(e), recv(e.registered_on, e.closed_on)
             )
             for e in self.enterprises
         ]
         for rt, rows in (("department", dept_rows), ("leader", leader_rows), ("enterprise", ent_rows)):
             self.stats.rows[rt] += len(rows)
         return {"department": dept_rows, "leader": leader_rows, "enterprise": ent_rows}
+
+    @staticmethod
+    def _enterprise_row(e: Ent, supervisor: str, received: str) -> tuple:
+        return (
+            e.eid,
+            e.name,
+            e.county,
+            e.industry,
+            "true" if e.high_risk else "false",
+            e.rep,
+            f"safety@{e.eid.lower()}.example.com",
+            _iso(e.registered_on),
+            _iso(e.closed_on),
+            supervisor,
+            received,
+        )
+
+    def supervisor_of(self, e: Ent) -> str:
+        """〔八〕 监管主体: the first department with safety duties of the enterprise's county, else
+        of its league/city, else of the region."""
+        if not hasattr(self, "_duty_depts"):
+            self._duty_depts: dict[str, list[str]] = defaultdict(list)
+            for dep_id, unit, _name, _industry, duty in self.departments:
+                if duty:
+                    self._duty_depts[unit].append(dep_id)
+        for unit in (e.county, e.county[:4] + "00", self.region):
+            if self._duty_depts.get(unit):
+                return self._duty_depts[unit][0]
+        raise ValueError(f"no department with safety duties above {e.county}")
+
+    def _unsupervised(self, e: Ent) -> bool:
+        """Named in the registry without a supervising department (the story's two enterprises)."""
+        return bool(self.story) and e.story in (self.story.unsupervised_story, self.story.supervised_late_story)
+
+    def supervision_update_rows(self) -> list[tuple]:
+        """The late-named enterprise again, now with its supervising department (received after
+        the grace of the year before ``until``'s)."""
+        if not self.story:
+            return []
+        e = self.story_ents[self.story.supervised_late_story]
+        when = dt.date.fromisoformat(self.story.supervised_late_on)
+        if not self.range_first <= when <= self.range_last:
+            return []
+        row = self._enterprise_row(e, self.supervisor_of(e), _at(when, "10:00:00"))
+        self.stats.rows["enterprise"] += 1
+        self.stats.late["enterprise"] += 1
+        return [row]
+
+    def plan_rows(self) -> dict[str, list[tuple]]:
+        """〔八〕 enforcement plans per year of the range: one per unit (department_id blank) and
+        one per department with safety duties, approved before the year (or the range) starts."""
+        out: dict[str, list[tuple]] = {}
+        years = sorted({int(k[:4]) for k in self.months})
+        story_year = int(self.last.key[:4]) - 1
+        for year in years:
+            start = max(dt.date(year, 1, 1), self.range_first)
+            approved = start - dt.timedelta(days=12)
+            rows = []
+            owners = [(u.code, "", self.unit_names[u.code]) for u in self.units]
+            owners += [(d[1], d[0], d[2]) for d in self.departments if d[4]]
+            for unit, dept, name in owners:
+                received = _at(approved + dt.timedelta(days=3), "10:00:00")
+                if self.story and year == story_year:
+                    if (dept or unit) in (self.story.plan_missing_county, self.story.plan_missing_department):
+                        continue
+                    if dept == self.story.plan_late_department:
+                        received = _at(dt.date(year + 1, 3, 2), "10:00:00")
+                        self.stats.late["plan"] += 1
+                rows.append(
+                    (
+                        f"PLAN-{year}-{dept or unit}",
+                        unit,
+                        dept,
+                        start.isoformat(),
+                        approved.isoformat(),
+                        f"{name}〔{year}〕执法计划",
+                        received,
+                    )
+                )
+            out[str(year)] = rows
+            self.stats.rows["plan"] += len(rows)
+        return out
 
     def milestone_rows(self) -> list[tuple]:
         """Milestones of 2017–2018 (〔九〕〔十三〕); one league never reports its rescue team."""
@@ -1405,7 +1489,12 @@ def write_demo(
     regs = gen.registry_rows()
     for rt in ("department", "leader", "enterprise"):
         write_csv(add(rt, f"{rt}_registry.csv"), HEADERS[rt], regs[rt])
+    update = gen.supervision_update_rows()
+    if update:  # sorts after enterprise_registry.csv: loaded after it
+        write_csv(add("enterprise", "enterprise_supervision_update.csv"), HEADERS["enterprise"], update)
     write_xlsx(add("milestone", "milestone_2017-2018.xlsx"), "milestone", gen.milestone_rows())
+    for year, plan_rows in gen.plan_rows().items():
+        write_csv(add("plan", f"plan_{year}.csv"), HEADERS["plan"], plan_rows)
     gb_month = gen.months[len(gen.months) // 2]
     accidents: list[tuple] = []
     for key in gen.months:
@@ -1473,6 +1562,51 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
             "expect": "missed (historical)",
         }
     )
+    # 〔八〕 (issue 16): supervising bodies and enforcement plans of the year before until's.
+    story_year = str(int(gen.last.key[:4]) - 1)
+    for key, status, reason in (
+        (story.unsupervised_story, "missed", "unsupervised: 1"),
+        (story.supervised_late_story, "met_late", "late_records"),
+    ):
+        e = gen.story_ents[key]
+        known.append(
+            {
+                "obligation_id": "ENT-SUPERVISOR",
+                "subject_kind": "unit",
+                "subject_id": e.county,
+                "periods": [story_year],
+                "reason": reason,
+                "status": status,
+                "enterprise_id": e.eid,
+                "name": e.name,
+                "expect": f"{status}: {e.name} names no supervising department in time",
+            }
+        )
+    known.append(
+        {
+            "obligation_id": "ENFORCE-PLAN-UNIT",
+            "subject_kind": "unit",
+            "subject_id": story.plan_missing_county,
+            "periods": [story_year],
+            "reason": "no_records",
+            "expect": "missed, notice",
+        }
+    )
+    for dept, status, reason in (
+        (story.plan_missing_department, "missed", "no_records"),
+        (story.plan_late_department, "met_late", "late_records"),
+    ):
+        known.append(
+            {
+                "obligation_id": "ENFORCE-PLAN-DEPT",
+                "subject_kind": "department",
+                "subject_id": dept,
+                "periods": [story_year],
+                "reason": reason,
+                "status": status,
+                "expect": status,
+            }
+        )
     hazard_month = gen._offset_month(story.hazard_offset)
     hz = gen.story_ents["overdue_hazard"]
     overdue = None

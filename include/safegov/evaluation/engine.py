@@ -532,7 +532,8 @@ def reevaluate_touched(
             day = q.as_date(t.get("record_date"))
             if rt in REGISTRY_SUBJECT_KINDS:
                 for ob in register.obligations:
-                    if ob.subject.kind in REGISTRY_SUBJECT_KINDS[rt]:
+                    # … and the obligations judged on the registry itself (ENT-SUPERVISOR 〔八〕).
+                    if ob.subject.kind in REGISTRY_SUBJECT_KINDS[rt] or ob.evidence.record_type == rt:
                         s = _subject_of(ob, t, leaders)
                         if s:
                             registry_subjects[ob.id].add(s)

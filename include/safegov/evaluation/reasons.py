@@ -23,6 +23,9 @@ REASONS: dict[str, str] = {
     "registered_in_period": "期间内新登记",
     "closed": "已注销",
     "closed_in_period": "期间内注销",
+    # 〔八〕 supervising bodies
+    "unsupervised": "企业未明确安全生产监管主体",
+    "no_enterprises": "辖区内无在册企业",
     # hazards and 12350 tickets
     "rectified_late": "逾期整改",
     "not_rectified": "逾期未整改",

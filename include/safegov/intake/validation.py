@@ -66,8 +66,9 @@ RULE_UNKNOWN = {  # registry → rule
 # 〔四〕 五落实: responsibility, funds, measures, time limit, contingency plan.
 FIVE_ELEMENTS = ("responsible_person", "funds_cny", "measures", "deadline", "contingency_plan")
 # Dates that legitimately lie ahead of the submission (a rectification deadline, a term's
-# planned end); every other date must not be after the row's received time.
-FORWARD_DATES = frozenset({"deadline", "term_end"})
+# planned end, the first day of next year's enforcement plan); every other date must not be
+# after the row's received time.
+FORWARD_DATES = frozenset({"deadline", "term_end", "effective_on"})
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "是", "有", "已", "√", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "否", "无", "未", "×", "0.0"})

@@ -42,6 +42,8 @@ RECORD_LABELS = {
     "hazard": "隐患整改记录（hazard）",
     "complaint": "举报办结记录（complaint）",
     "milestone": "建设完成记录（milestone）",
+    "plan": "年度执法计划（plan）",
+    "enterprise": "企业监管主体登记（enterprise）",
 }
 
 
@@ -75,7 +77,10 @@ def due_dates_for(on: dt.date, offset: int, horizon_days: int = 60, tighter: Ite
 
 
 def _unit_role(ob: Obligation) -> str:
-    """Whose duty a unit-level obligation is: the party or the government, else the safety office."""
+    """Whose duty a unit-level obligation is: the register's ``params.responsible_role`` when
+    it names one, else the party or the government by the body, else the safety office."""
+    if "responsible_role" in ob.params:
+        return ob.params["responsible_role"]
     body = ob.evidence.where.get("body")
     if body == "party_standing_committee":
         return "party_secretary"
@@ -86,6 +91,8 @@ def _unit_role(ob: Obligation) -> str:
 
 def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.date, period_key: str | None) -> Any:
     """(select of subject key, count) for the obligation's evidence in [first, last]."""
+    if ob.rule == "supervision":
+        return _supervised_counties(session, last)
     ev = ob.evidence
     model = RECORD_MODELS[ev.record_type]
     conds = []
@@ -117,6 +124,12 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
             .where(*conds)
             .group_by(Leader.unit_code, Leader.role)
         )
+    elif kind == "department" and hasattr(model, "department_id"):  # a record naming its department (a plan)
+        q = (
+            select(model.department_id.label("k"), func.count().label("n"))
+            .where(*conds, model.department_id.is_not(None))
+            .group_by(model.department_id)
+        )
     elif kind == "department":
         q = (
             select(Leader.department_id.label("k"), func.count().label("n"))
@@ -128,6 +141,27 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
     else:
         raise ValueError(kind)
     return {k: n for k, n in session.execute(q)}
+
+
+def _supervised_counties(session: Session, due: dt.date) -> dict[str, int]:
+    """Unit → 1 unless an enterprise of it open on ``due`` names no supervising department
+    with safety duties (ENT-SUPERVISOR 〔八〕, the rule ``supervision``): only the units with
+    an unsupervised enterprise are reminded."""
+    open_on_due = and_(Enterprise.registered_on <= due, or_(Enterprise.closed_on.is_(None), Enterprise.closed_on > due))
+    unsupervised = set(
+        session.scalars(
+            select(Enterprise.county_code)
+            .outerjoin(
+                Department,
+                and_(
+                    Department.department_id == Enterprise.supervising_department_id, Department.safety_duty.is_(True)
+                ),
+            )
+            .where(open_on_due, Department.department_id.is_(None))
+            .distinct()
+        )
+    )
+    return {code: 1 for code in session.scalars(select(Unit.code)) if code not in unsupervised}
 
 
 def _subjects(

@@ -203,6 +203,21 @@ RECORD_TYPES: dict[str, RecordType] = {
             ),
         ),
         RecordType(
+            # 〔八〕 制定执法计划: a year's enforcement plan of a unit (department_id blank) or of
+            # one of its departments with safety duties; placed by the first day it applies.
+            "plan",
+            key=("unit_code", "record_id"),
+            date_column="effective_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("department_id", references="department"),
+                C("effective_on", "date", required=True),
+                C("approved_on", "date", required=True),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
             "enterprise",
             key=("enterprise_id",),
             registry=True,
@@ -216,6 +231,8 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("contact_email", "email"),
                 C("registered_on", "date", required=True),
                 C("closed_on", "date"),
+                # 〔八〕 明确每个生产经营单位安全生产监管主体: the department that supervises it.
+                C("supervising_department_id", references="department"),
             ),
             order=(("registered_on", "closed_on"),),
         ),

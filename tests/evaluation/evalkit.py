@@ -32,7 +32,9 @@ from safegov.db.models import (
     RawRow,
     RecordVersion,
     RiskAssessment,
+    Staff,
     SubmissionFile,
+    Training,
     Unit,
 )
 
@@ -300,6 +302,39 @@ class Builder:
             milestone=kind,
             achieved_on=day,
             doc_ref="doc",
+        )
+
+    def staff(
+        self,
+        staff_id,
+        joined_on="2015-01-01",
+        left_on=None,
+        unit_code=COUNTY,
+        department_id=None,
+        certified_on="2015-01-01",
+    ):
+        self._add(
+            Staff(
+                staff_id=staff_id,
+                name=f"执法人员{staff_id}",
+                unit_code=unit_code,
+                department_id=department_id,
+                certified_on=d(certified_on) if certified_on else None,
+                joined_on=d(joined_on),
+                left_on=d(left_on) if left_on else None,
+            )
+        )
+
+    def training(self, staff_id, trained_on, received_at=None):
+        day = d(trained_on)
+        return self._rec(
+            Training,
+            day,
+            received_at,
+            record_id=f"TR{next(self._ids)}",
+            staff_id=staff_id,
+            trained_on=day,
+            course="轮训",
         )
 
     def plan(self, unit_code, effective_on, department_id=None, received_at=None, approved_on=None):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safegov.core.periods import TZ
-from safegov.db.models import Department, Enterprise, Leader, OutboxMessage, Plan
+from safegov.db.models import Department, Enterprise, Leader, OutboxMessage, Plan, Staff, Training
 from safegov.register.obligations import get_register
 
 COUNTY, OTHER = "150102", "150103"
@@ -62,6 +62,30 @@ def world(engine):
                 ),
             ]
         )
+        # 〔九〕 S1 trained in 2023, S2 last in 2021 (outside 2022..2024), S3 joined in 2023 (first cycle).
+        for sid, dept, joined in (("S1", "D1", "2015-01-01"), ("S2", None, "2015-01-01"), ("S3", None, "2023-01-01")):
+            s.add(
+                Staff(
+                    staff_id=sid,
+                    name=f"执法{sid}",
+                    unit_code=COUNTY,
+                    department_id=dept,
+                    certified_on=dt.date(2015, 3, 1),
+                    joined_on=dt.date.fromisoformat(joined),
+                )
+            )
+        for rid, sid, day in (("T1", "S1", dt.date(2023, 5, 1)), ("T2", "S2", dt.date(2021, 5, 1))):
+            s.add(
+                Training(
+                    record_id=rid,
+                    staff_id=sid,
+                    trained_on=day,
+                    course="轮训",
+                    received_at=dt.datetime(2023, 6, 1, tzinfo=TZ),
+                    raw_row_id=1,
+                    content_hash="h",
+                )
+            )
         for rid, dept in (("P1", None), ("P2", "D1")):
             s.add(
                 Plan(
@@ -103,3 +127,8 @@ def test_only_the_department_without_a_plan_is_reminded(world):
 def test_the_unit_with_its_own_plan_is_not_reminded(world):
     reminded = _reminded(world, "ENFORCE-PLAN-UNIT")
     assert COUNTY not in reminded and OTHER in reminded and "150000" in reminded
+
+
+def test_only_the_officer_without_training_in_the_window_is_reminded(world):
+    # S2's unit has its safety office director SO1; S1 trained; S3 is in its first cycle.
+    assert _reminded(world, "STAFF-ROTATION-TRAINING") == {"S2": ("SO1", "remind-5")}

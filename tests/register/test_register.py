@@ -49,6 +49,7 @@ ISSUE16_IDS = {
     "ENT-SUPERVISOR": ("八",),
     "ENFORCE-PLAN-UNIT": ("八",),
     "ENFORCE-PLAN-DEPT": ("八",),
+    "STAFF-ROTATION-TRAINING": ("九",),
 }
 
 
@@ -80,6 +81,7 @@ def test_issue16_clauses_carry_their_article(oid, articles):
         ("ENT-SUPERVISOR", "yearly", 1, "unit"),
         ("ENFORCE-PLAN-UNIT", "yearly", 1, "unit"),
         ("ENFORCE-PLAN-DEPT", "yearly", 1, "department"),
+        ("STAFF-ROTATION-TRAINING", "yearly", 1, "staff"),
     ],
 )
 def test_register_encodes_the_spec_table(oid, cadence, quota, kind):

@@ -10,7 +10,7 @@ import pytest
 
 from safegov.core.periods import TZ
 
-ISSUE16 = ["ENT-SUPERVISOR", "ENFORCE-PLAN-UNIT", "ENFORCE-PLAN-DEPT"]
+ISSUE16 = ["ENT-SUPERVISOR", "ENFORCE-PLAN-UNIT", "ENFORCE-PLAN-DEPT", "STAFF-ROTATION-TRAINING"]
 
 
 @pytest.mark.parametrize("oid", ISSUE16)

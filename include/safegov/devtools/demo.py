@@ -49,8 +49,10 @@ HEADERS: dict[str, tuple[str, ...]] = {name: rt.column_names + ("received_at",) 
 # reference departments). ``write_demo`` returns its files in this order.
 LOAD_ORDER = (
     "department",
+    "staff",
     "leader",
     "enterprise",
+    "training",
     "milestone",
     "plan",
     "meeting",
@@ -238,6 +240,11 @@ class Story:
     plan_missing_county: str = "150924"
     plan_missing_department: str = "D150300-01"
     plan_late_department: str = "D150200-01"
+    # 〔九〕 STAFF-ROTATION-TRAINING: an officer untrained since 2021 (missed 2024 and 2025 →
+    # notice, then interview) and one whose 2025 training is reported after the grace (met_late).
+    untrained_officer: str = "S-150924-1"
+    late_trained_officer: str = "S-D150200-01-1"
+    late_training_received: str = "2026-02-15"
     # (post or department, offset in months, day) where the holder changes mid-period.
     term_changes: tuple[tuple[str, int, int], ...] = (
         ("150102:government_head", 8, 16),
@@ -371,6 +378,7 @@ class Generator:
         rng = self._rng("world")
         self._build_weak(rng)
         self._build_departments(rng, departments)
+        self._build_staff()
         self._build_leaders(rng)
         self._build_enterprises(rng, enterprises)
         self._build_accidents()
@@ -431,6 +439,78 @@ class Generator:
         for j in range(len(REGION_DEPTS) + 5, len(lst), 37):
             lst[j][4] = False
         self.departments = [tuple(d) for d in lst]
+
+    def _build_staff(self) -> None:
+        """〔九〕 enforcement officers: one per unit, two per department with safety duties, each
+        certified 60 days after joining (凡进必考、持证上岗)."""
+        rng = self._rng("staff")
+        self.staff: list[tuple] = []  # staff_id, name, unit, department, certified_on, certificate_no, joined_on
+        self.officers_of: dict[str, list[str]] = defaultdict(list)
+        owners = [(u.code, u.code, "") for u in self.units]
+        owners += [(d[0], d[1], d[0]) for d in self.departments if d[4] for _ in (1, 2)]
+        for owner, unit, dept in owners:
+            n = len(self.officers_of[owner]) + 1
+            sid = f"S-{owner}-{n}"
+            joined = self.range_first - dt.timedelta(days=rng.randint(400, 4000))
+            if self.story and sid in (self.story.untrained_officer, self.story.late_trained_officer):
+                joined = dt.date(2015, 3, 1)
+            certified = joined + dt.timedelta(days=60)
+            self.staff.append(
+                (
+                    sid,
+                    self._name(rng),
+                    unit,
+                    dept,
+                    certified,
+                    f"蒙安执〔{certified.year}〕{len(self.staff) + 1:04d}",
+                    joined,
+                )
+            )
+            self.officers_of[owner].append(sid)
+
+    def staff_rows(self) -> list[tuple]:
+        base = self.range_first - dt.timedelta(days=30)
+        rows = [
+            (
+                sid,
+                name,
+                unit,
+                dept,
+                _iso(cert),
+                no,
+                _iso(joined),
+                "",
+                _at(max(base, cert) + dt.timedelta(days=1), "09:00:00"),
+            )
+            for sid, name, unit, dept, cert, no, joined in self.staff
+        ]
+        self.stats.rows["staff"] += len(rows)
+        return rows
+
+    def training_rows(self) -> list[tuple]:
+        """Induction 20 days after joining, then a rotation every 700 days (inside every 3-year
+        window), up to 10 days before the range ends; the story's two officers as planted."""
+        last = self.range_last - dt.timedelta(days=10)
+        rows = []
+        for sid, _name, _unit, _dept, _cert, _no, joined in self.staff:
+            days = []
+            day = joined + dt.timedelta(days=20)
+            while day <= last:
+                days.append((day, day + dt.timedelta(days=5)))
+                day += dt.timedelta(days=700)
+            if self.story and sid == self.story.untrained_officer:
+                days = [(d, r) for d, r in days if d < dt.date(2021, 1, 1)]
+            if self.story and sid == self.story.late_trained_officer:
+                late = dt.date.fromisoformat(self.story.late_training_received)
+                days = [(d, r) for d, r in days if d < dt.date(2023, 1, 1)]
+                if late <= self.range_last:
+                    days.append((dt.date(late.year - 1, 6, 1), late))
+                    self.stats.late["training"] += 1
+            for n, (d, r) in enumerate(days, 1):
+                course = "入职培训" if n == 1 else "安全监管执法轮训"
+                rows.append((f"TR-{sid}-{n}", sid, d.isoformat(), course, f"结业〔{d.year}〕{n}", _at(r, "10:00:00")))
+        self.stats.rows["training"] += len(rows)
+        return rows
 
     def _build_leaders(self, rng: random.Random) -> None:
         """Every post of every unit plus each department's head, as chains of terms."""
@@ -1040,6 +1120,7 @@ class Generator:
                         TARGETS[int(rng.random() * len(TARGETS))],
                         str(int(rng.random() * 9)),
                         f"督查报告〔{key}〕{code}",
+                        "",  # a leader's inspection names no enforcement officers
                         ctx.recv(day, rng),
                     ],
                     obligation,
@@ -1087,6 +1168,7 @@ class Generator:
                 TARGETS[int(rng.random() * len(TARGETS))],
                 str(int(rng.random() * 6)),
                 f"检查报告〔{key}〕{did}",
+                ";".join(self.officers_of.get(did, ())),  # 〔九〕 certified officers of the department
                 ctx.recv(day, rng),
             ]
             if duty:
@@ -1489,6 +1571,8 @@ def write_demo(
     regs = gen.registry_rows()
     for rt in ("department", "leader", "enterprise"):
         write_csv(add(rt, f"{rt}_registry.csv"), HEADERS[rt], regs[rt])
+    write_csv(add("staff", "staff_registry.csv"), HEADERS["staff"], gen.staff_rows())
+    write_csv(add("training", "training_history.csv"), HEADERS["training"], gen.training_rows())
     update = gen.supervision_update_rows()
     if update:  # sorts after enterprise_registry.csv: loaded after it
         write_csv(add("enterprise", "enterprise_supervision_update.csv"), HEADERS["enterprise"], update)
@@ -1605,6 +1689,22 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
                 "reason": reason,
                 "status": status,
                 "expect": status,
+            }
+        )
+    years = [str(int(story_year) - 1), story_year]
+    for sid, status, periods, reason in (
+        (story.untrained_officer, "missed", years, "no_records"),
+        (story.late_trained_officer, "met_late", [story_year], "late_records"),
+    ):
+        known.append(
+            {
+                "obligation_id": "STAFF-ROTATION-TRAINING",
+                "subject_kind": "staff",
+                "subject_id": sid,
+                "periods": periods,
+                "reason": reason,
+                "status": status,
+                "expect": "missed two years running: notice, then interview" if status == "missed" else status,
             }
         )
     hazard_month = gen._offset_month(story.hazard_offset)

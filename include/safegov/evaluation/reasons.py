@@ -26,6 +26,9 @@ REASONS: dict[str, str] = {
     # 〔八〕 supervising bodies
     "unsupervised": "企业未明确安全生产监管主体",
     "no_enterprises": "辖区内无在册企业",
+    # 〔九〕 enforcement staff
+    "not_in_service": "不在岗",
+    "first_cycle": "入职未满一个轮训周期",
     # hazards and 12350 tickets
     "rectified_late": "逾期整改",
     "not_rectified": "逾期未整改",

@@ -25,7 +25,8 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from safegov.core.periods import TZ, Cadence, CalendarRangeError, add_working_days, periods_between
-from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Unit
+from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Staff, Training, Unit
+from safegov.evaluation.rules.rolling_training import window_first
 from safegov.notification.outbox import get_notification_config, queue_many
 from safegov.org.directory import PostDirectory
 from safegov.register.obligations import Obligation, Register
@@ -44,6 +45,7 @@ RECORD_LABELS = {
     "milestone": "建设完成记录（milestone）",
     "plan": "年度执法计划（plan）",
     "enterprise": "企业监管主体登记（enterprise）",
+    "training": "执法人员轮训记录（training）",
 }
 
 
@@ -93,6 +95,14 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
     """(select of subject key, count) for the obligation's evidence in [first, last]."""
     if ob.rule == "supervision":
         return _supervised_counties(session, last)
+    if ob.rule == "rolling_training":  # trainings in the window ending on the due date 〔九〕
+        lo = window_first(last, int(ob.params["window_years"]))
+        q = (
+            select(Training.staff_id, func.count())
+            .where(Training.trained_on >= lo, Training.trained_on <= last)
+            .group_by(Training.staff_id)
+        )
+        return dict(session.execute(q).all())
     ev = ob.evidence
     model = RECORD_MODELS[ev.record_type]
     conds = []
@@ -201,6 +211,25 @@ def _subjects(
                     "subject_name": name,
                     "unit_code": unit,
                     "recipient": person.leader_id if person else f"{unit}:department_head:{dep_id}",
+                    "person": person,
+                    "email": person.email if person else None,
+                }
+            )
+    elif kind == "staff":
+        # Officers in service on the due date past their first cycle; their department's head,
+        # else their unit's safety office, is reminded.
+        lo = window_first(due, int(ob.params["window_years"]))
+        q = select(Staff.staff_id, Staff.name, Staff.unit_code, Staff.department_id).where(
+            Staff.joined_on <= lo, or_(Staff.left_on.is_(None), Staff.left_on > due)
+        )
+        for sid, name, unit, dep_id in session.execute(q):
+            person = d.department_head(dep_id, due) if dep_id else d.office(unit, due)
+            out.append(
+                {
+                    "subject_id": sid,
+                    "subject_name": f"{name}（{sid}）",
+                    "unit_code": unit,
+                    "recipient": person.leader_id if person else f"{unit}:safety_office_director",
                     "person": person,
                     "email": person.email if person else None,
                 }

@@ -113,6 +113,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "hazard": ("事故隐患", "hazard"),
     "accident": ("生产安全事故", "accident"),
     "ticket": ("12350举报", "12350 ticket"),
+    "staff": ("执法人员", "enforcement officer"),
     "no": ("否", "no"),
 }
 

@@ -28,6 +28,13 @@ AS_OF = dt.datetime(2026, 3, 1, 12, tzinfo=TZ)
         ("ENFORCE-PLAN-UNIT", "unit", COUNTY, {"2025": "missed"}, [("2025", "notice", "open")]),
         ("ENFORCE-PLAN-DEPT", "department", "D1", {"2024": "met", "2025": "missed"}, [("2025", "notice", "open")]),
         ("ENFORCE-PLAN-DEPT", "department", "D1", {"2025": "exempt"}, []),
+        (
+            "STAFF-ROTATION-TRAINING",
+            "staff",
+            "S1",
+            {"2024": "missed", "2025": "missed"},
+            [("2024", "notice", "open"), ("2025", "interview", "awaiting_approval"), ("2025", "notice", "open")],
+        ),
     ],
 )
 def test_yearly_clause_misses_escalate(world, register, engine, ob_id, kind, subject, statuses, expected):

@@ -12,6 +12,7 @@ from safegov.evaluation.rules import (
     count,
     hazard_deadline,
     milestone,
+    rolling_training,
     supervision,
     ticket_conclusion,
 )
@@ -19,7 +20,8 @@ from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.register.obligations import Obligation
 
 RULES: dict[str, RuleKind] = {
-    m.RULE.name: m.RULE for m in (count, milestone, hazard_deadline, accident_report, ticket_conclusion, supervision)
+    m.RULE.name: m.RULE
+    for m in (count, milestone, hazard_deadline, accident_report, ticket_conclusion, supervision, rolling_training)
 }
 
 

@@ -1,5 +1,5 @@
-"""clause records (issue 16): the enterprise's supervising department 〔八〕 and the
-enforcement plan 〔八〕
+"""clause records (issue 16): the enterprise's supervising department 〔八〕, the
+enforcement plan 〔八〕, enforcement staff, their training and an inspection's officers 〔九〕
 
 Revision ID: 0004_clause_records
 Revises: 0003
@@ -54,8 +54,49 @@ def upgrade() -> None:
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.create_index("ix_plan_eval", ["effective_on", "unit_code"], unique=False)
 
+    op.create_table(
+        "staff",
+        sa.Column("staff_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("unit_code", sa.String(length=6), nullable=False),
+        sa.Column("department_id", sa.String(length=64), nullable=True),
+        sa.Column("certified_on", sa.Date(), nullable=True),
+        sa.Column("certificate_no", sa.String(length=64), nullable=True),
+        sa.Column("joined_on", sa.Date(), nullable=False),
+        sa.Column("left_on", sa.Date(), nullable=True),
+        sa.Column("received_at", safegov.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("raw_row_id", sa.BigInteger(), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("staff_id", name=op.f("pk_staff")),
+    )
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_staff_unit_code"), ["unit_code"], unique=False)
+
+    op.create_table(
+        "training",
+        _id(),
+        sa.Column("staff_id", sa.String(length=64), nullable=False),
+        sa.Column("record_id", sa.String(length=64), nullable=False),
+        sa.Column("trained_on", sa.Date(), nullable=False),
+        sa.Column("course", sa.String(length=200), nullable=False),
+        sa.Column("certificate_ref", sa.String(length=200), nullable=True),
+        *_record_columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training")),
+        sa.UniqueConstraint("staff_id", "record_id", name=op.f("uq_training_staff_id_record_id")),
+    )
+    with op.batch_alter_table("training", schema=None) as batch_op:
+        batch_op.create_index("ix_training_eval", ["staff_id", "trained_on"], unique=False)
+
+    with op.batch_alter_table("inspection", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("officer_ids", sa.Text(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("inspection", schema=None) as batch_op:
+        batch_op.drop_column("officer_ids")
+    op.drop_table("training")
+    op.drop_table("staff")
     op.drop_table("plan")
     with op.batch_alter_table("enterprise", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_enterprise_supervising_department_id"))

@@ -28,7 +28,7 @@ import datetime as dt
 from sqlalchemy import String, and_, case, func, or_, select
 
 from safegov.db.models import Evaluation, Leader, Staff, Training
-from safegov.evaluation.queries import PERIOD_TABLE, changed_only, fill_temp
+from safegov.evaluation.queries import PERIOD_TABLE, changed_only, fill_temp, per_subject_and_period
 from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.evaluation.rules.count import period_rows
 from safegov.evaluation.sqlfn import int_literal, ordered_concat, text_literal, typed_null
@@ -62,20 +62,16 @@ def training_query(ob: Obligation, dialect: str, subject_ids: list[str] | None =
     ).select_from(st.join(P, P.c.obligation_id == ob.id).join(tr, in_window))
     if subject_ids is not None:
         inner = inner.where(st.c.staff_id.in_(subject_ids))
-    if dialect != "postgresql":
-        inner = inner.order_by(st.c.staff_id, P.c.period, tr.c.record_id)  # feeds group_concat in order
-    J = inner.subquery("j")
-    A = (
-        select(
-            J.c.subject_id,
-            J.c.period,
+    A = per_subject_and_period(
+        inner,
+        dialect,
+        (st.c.staff_id, P.c.period, tr.c.record_id),
+        lambda J: (
             func.count().label("n"),
             func.sum(J.c.on_time).label("n_on_time"),
             ordered_concat(J.c.rid).label("ids"),
             ordered_concat(J.c.rid_on_time).label("ids_on_time"),
-        )
-        .group_by(J.c.subject_id, J.c.period)
-        .subquery("agg")
+        ),
     )
     # Who answers: the department's head, else the unit's safety office, on the due date.
     lt = Leader.__table__.alias("holder")

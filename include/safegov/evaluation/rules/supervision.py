@@ -26,7 +26,7 @@ from __future__ import annotations
 from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from safegov.db.models import Department, Enterprise, Evaluation, RecordVersion, Unit
-from safegov.evaluation.queries import PERIOD_TABLE, changed_only, fill_temp, holders
+from safegov.evaluation.queries import PERIOD_TABLE, changed_only, fill_temp, holders, per_subject_and_period
 from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.evaluation.rules.count import period_rows
 from safegov.evaluation.sqlfn import ordered_concat, text_literal, typed_null
@@ -72,21 +72,17 @@ def supervision_query(ob: Obligation, dialect: str, subject_ids: list[str] | Non
     )
     if subject_ids is not None:
         inner = inner.where(u.c.code.in_(subject_ids))
-    if dialect != "postgresql":
-        inner = inner.order_by(u.c.code, P.c.period, e.c.enterprise_id)  # feeds group_concat in order
-    J = inner.subquery("j")
-    A = (
-        select(
-            J.c.subject_id,
-            J.c.period,
+    A = per_subject_and_period(
+        inner,
+        dialect,
+        (u.c.code, P.c.period, e.c.enterprise_id),
+        lambda J: (
             func.count().label("n"),
             func.sum(J.c.sup).label("n_sup"),
             func.sum(J.c.late).label("n_late"),
             ordered_concat(J.c.rid_unsup).label("ids_unsup"),
             ordered_concat(J.c.rid_late).label("ids_late"),
-        )
-        .group_by(J.c.subject_id, J.c.period)
-        .subquery("agg")
+        ),
     )
     H = holders(ob, subject_ids)
     frm = (

@@ -20,6 +20,7 @@ Same seed + until → byte-identical files.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -804,6 +805,22 @@ class Generator:
         """Named in the registry without a supervising department (the story's two enterprises)."""
         return bool(self.story) and e.story in (self.story.unsupervised_story, self.story.supervised_late_story)
 
+    def opened_rows(self) -> list[tuple]:
+        """The first registry version of each enterprise that closes, sent when it registered:
+        its supervising department (〔八〕) was known then, not only with the closing row."""
+        base = self.range_first - dt.timedelta(days=30)
+        rows = [
+            self._enterprise_row(
+                dataclasses.replace(e, closed_on=None),
+                "" if self._unsupervised(e) else self.supervisor_of(e),
+                _at(max(e.registered_on, base) + dt.timedelta(days=1), "09:00:00"),
+            )
+            for e in self.enterprises
+            if e.closed_on is not None
+        ]
+        self.stats.rows["enterprise"] += len(rows)
+        return rows
+
     def supervision_update_rows(self) -> list[tuple]:
         """The late-named enterprise again, now with its supervising department (received after
         the grace of the year before ``until``'s)."""
@@ -1573,6 +1590,8 @@ def write_demo(
         write_csv(add(rt, f"{rt}_registry.csv"), HEADERS[rt], regs[rt])
     write_csv(add("staff", "staff_registry.csv"), HEADERS["staff"], gen.staff_rows())
     write_csv(add("training", "training_history.csv"), HEADERS["training"], gen.training_rows())
+    # Sorts before enterprise_registry.csv: the first versions are loaded before the closing ones.
+    write_csv(add("enterprise", "enterprise_opened.csv"), HEADERS["enterprise"], gen.opened_rows())
     update = gen.supervision_update_rows()
     if update:  # sorts after enterprise_registry.csv: loaded after it
         write_csv(add("enterprise", "enterprise_supervision_update.csv"), HEADERS["enterprise"], update)

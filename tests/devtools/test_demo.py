@@ -13,6 +13,7 @@ import pytest
 
 from safegov.core.creditcode import is_valid_credit_code
 from safegov.core.periods import grace_ends_on, parse_period
+from safegov.intake.validation import FORWARD_DATES
 from safegov.register.records import RECORD_TYPES, record_type_for_filename
 
 UNTIL, SEED = "2026-10", 7  # as in conftest.py
@@ -191,12 +192,7 @@ def test_rows_are_valid_except_the_planted_bad_ones(demo, rows):
                 v = r.get(c.name, "")
                 if c.required and v == "":
                     problems.append(f"{c.name} missing")
-                if (
-                    v
-                    and c.type in ("date", "datetime")
-                    and v[:10] > received
-                    and c.name not in ("deadline", "term_end")
-                ):
+                if v and c.type in ("date", "datetime") and v[:10] > received and c.name not in FORWARD_DATES:
                     problems.append(f"{c.name} {v} after received {received}")
                 if v and c.references in ("unit", "county") and v not in units:
                     problems.append(f"{c.name} {v} unknown")

@@ -28,9 +28,13 @@ from safegov.db.models import (
     Leader,
     Meeting,
     Milestone,
+    Plan,
     RawRow,
+    RecordVersion,
     RiskAssessment,
+    Staff,
     SubmissionFile,
+    Training,
     Unit,
 )
 
@@ -104,7 +108,15 @@ class Builder:
             Department(department_id=department_id, unit_code=unit_code, name=department_id, safety_duty=safety_duty)
         )
 
-    def enterprise(self, enterprise_id=ENT, county_code=COUNTY, registered_on="2020-01-01", closed_on=None):
+    def enterprise(
+        self,
+        enterprise_id=ENT,
+        county_code=COUNTY,
+        registered_on="2020-01-01",
+        closed_on=None,
+        supervising_department_id=None,
+        received_at=None,
+    ):
         self._add(
             Enterprise(
                 enterprise_id=enterprise_id,
@@ -112,6 +124,24 @@ class Builder:
                 county_code=county_code,
                 registered_on=d(registered_on),
                 closed_on=d(closed_on) if closed_on else None,
+                supervising_department_id=supervising_department_id,
+                received_at=at(received_at) if received_at else None,
+            )
+        )
+
+    def registry_version(self, record_type, key, version, received_at, **values):
+        """A version in ``record_version`` (what ingestion keeps of every registry row)."""
+        n = next(self._ids)
+        self._add(
+            RecordVersion(
+                record_type=record_type,
+                natural_key=key,
+                version=version,
+                content_hash=f"v{n}",
+                values=values,
+                received_at=at(received_at),
+                raw_row_id=n,
+                recorded_at=at(received_at),
             )
         )
 
@@ -274,7 +304,54 @@ class Builder:
             doc_ref="doc",
         )
 
-    def quarantined(self, record_type, record_date, unit_code=None, enterprise_id=None, leader_id=None):
+    def staff(
+        self,
+        staff_id,
+        joined_on="2015-01-01",
+        left_on=None,
+        unit_code=COUNTY,
+        department_id=None,
+        certified_on="2015-01-01",
+    ):
+        self._add(
+            Staff(
+                staff_id=staff_id,
+                name=f"执法人员{staff_id}",
+                unit_code=unit_code,
+                department_id=department_id,
+                certified_on=d(certified_on) if certified_on else None,
+                joined_on=d(joined_on),
+                left_on=d(left_on) if left_on else None,
+            )
+        )
+
+    def training(self, staff_id, trained_on, received_at=None):
+        day = d(trained_on)
+        return self._rec(
+            Training,
+            day,
+            received_at,
+            record_id=f"TR{next(self._ids)}",
+            staff_id=staff_id,
+            trained_on=day,
+            course="轮训",
+        )
+
+    def plan(self, unit_code, effective_on, department_id=None, received_at=None, approved_on=None):
+        day = d(effective_on)
+        return self._rec(
+            Plan,
+            day,
+            received_at,
+            record_id=f"PL{next(self._ids)}",
+            unit_code=unit_code,
+            department_id=department_id,
+            effective_on=day,
+            approved_on=d(approved_on) if approved_on else day,
+            doc_ref="执法计划",
+        )
+
+    def quarantined(self, record_type, record_date, unit_code=None, enterprise_id=None, leader_id=None, values=None):
         with Session(self.engine) as s, s.begin():
             if self._file_id is None:
                 f = SubmissionFile(
@@ -293,7 +370,7 @@ class Builder:
                 row_number=next(self._ids),
                 record_type=record_type,
                 received_at=at("2024-01-01 00:00"),
-                values={},
+                values=values or {},
                 status="quarantined",
                 unit_code=unit_code,
                 enterprise_id=enterprise_id,

@@ -13,7 +13,15 @@ from safegov.register.obligations import RegisterError, load_register
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTER = ROOT / "config" / "obligations.yaml"
-DECISION = ROOT.parent / "shared" / "reference" / "decision-2017-zh.txt"
+# ../shared beside the main checkout; a worktree (…/wt/<branch>) finds it one level further up.
+DECISION = next(
+    (
+        p / "shared" / "reference" / "decision-2017-zh.txt"
+        for p in ROOT.parents
+        if (p / "shared" / "reference").is_dir()
+    ),
+    ROOT.parent / "shared" / "reference" / "decision-2017-zh.txt",
+)
 
 SPEC_IDS = {
     "SC-MEET-REGION",
@@ -36,11 +44,23 @@ SPEC_IDS = {
     "RESCUE-TEAM-2017",
     "RESCUE-BASES-2018",
 }
+# Issue 16: the checkable clauses added after the SPEC §4 catalogue, with their articles.
+ISSUE16_IDS = {
+    "ENT-SUPERVISOR": ("八",),
+    "ENFORCE-PLAN-UNIT": ("八",),
+    "ENFORCE-PLAN-DEPT": ("八",),
+    "STAFF-ROTATION-TRAINING": ("九",),
+}
 
 
 def test_shipped_register_has_every_obligation_of_the_spec():
     register = load_register(REGISTER)
-    assert {ob.id for ob in register.obligations} == SPEC_IDS
+    assert {ob.id for ob in register.obligations} == SPEC_IDS | set(ISSUE16_IDS)
+
+
+@pytest.mark.parametrize("oid, articles", sorted(ISSUE16_IDS.items()))
+def test_issue16_clauses_carry_their_article(oid, articles):
+    assert load_register(REGISTER).get(oid).article == articles
 
 
 @pytest.mark.parametrize(
@@ -58,6 +78,10 @@ def test_shipped_register_has_every_obligation_of_the_spec():
         ("ENT-RISK-ASSESS", "quarterly", 1, "enterprise"),
         ("HAZARD-RECTIFY", "event", 1, "hazard"),
         ("RESCUE-BASES-2018", "once", 2, "unit"),
+        ("ENT-SUPERVISOR", "yearly", 1, "unit"),
+        ("ENFORCE-PLAN-UNIT", "yearly", 1, "unit"),
+        ("ENFORCE-PLAN-DEPT", "yearly", 1, "department"),
+        ("STAFF-ROTATION-TRAINING", "yearly", 1, "staff"),
     ],
 )
 def test_register_encodes_the_spec_table(oid, cadence, quota, kind):

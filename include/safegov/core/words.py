@@ -69,6 +69,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "hazard": ("事故隐患", "hazard"),
     "accident": ("生产安全事故", "accident"),
     "ticket": ("12350举报", "12350 ticket"),
+    "staff": ("执法人员", "enforcement officer"),
     # case kinds (问责方式)
     "reminder": ("提醒", "reminder"),
     "notice": ("通报", "notice"),
@@ -106,6 +107,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "record:enterprise": ("企业登记", "enterprise"),
     "record:leader": ("领导干部登记", "leader"),
     "record:department": ("部门登记", "department"),
+    "record:penalty": ("行政处罚决定", "administrative penalty"),
+    "record:plan": ("执法计划", "enforcement plan"),
+    "record:staff": ("执法人员登记", "enforcement staff"),
+    "record:training": ("执法人员培训记录", "staff training"),
     # why a submitted row was quarantined (safegov.intake.validation / pipeline rules)
     "rule:required": ("必填项为空", "required value missing"),
     "rule:missing_column": ("缺少必需的列", "required column missing"),
@@ -123,6 +128,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule:unknown_leader": ("领导编号不存在", "unknown leader"),
     "rule:unknown_enterprise": ("企业不在登记名录中", "unknown enterprise"),
     "rule:unknown_department": ("部门编号不存在", "unknown department"),
+    "rule:unknown_authority": ("处罚决定机关不存在", "unknown deciding authority"),
+    "rule:unknown_staff": ("执法人员编号不存在", "unknown enforcement officer"),
+    "rule:uncertified_officer": ("执法人员未持证或不在岗", "officer not certified or not in service"),
     "rule:record_type": ("记录类型无法识别", "unknown record type"),
     "rule:unreadable_row": ("该行无法读取", "unreadable row"),
     "rule:ambiguous_column": ("两列含义相同", "ambiguous column"),

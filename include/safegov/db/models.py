@@ -144,6 +144,24 @@ class Department(Base):
     version: Mapped[int] = mapped_column(default=1)
 
 
+class Staff(Base):
+    """An enforcement officer (安全监管执法人员, 〔九〕) of a unit or one of its departments."""
+
+    __tablename__ = "staff"
+    staff_id: Mapped[record_id] = mapped_column(primary_key=True)
+    name: Mapped[name]
+    unit_code: Mapped[unit_code] = mapped_column(index=True)
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    certified_on: Mapped[dt.date | None] = mapped_column(Date)  # 持证上岗: None = no certificate
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_at: Mapped[moment | None]
+    raw_row_id: Mapped[int | None] = mapped_column(BigInteger)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=1)
+
+
 class Enterprise(Base):
     """An enterprise (生产经营单位) keyed by its unified social credit code."""
 
@@ -161,6 +179,8 @@ class Enterprise(Base):
     raw_row_id: Mapped[int | None] = mapped_column(BigInteger)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
+    # 〔八〕 安全生产监管主体: the department with safety duties that supervises it (None: none named).
+    supervising_department_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 # --------------------------------------------------------------------------- submissions (§3)
@@ -280,6 +300,7 @@ class Inspection(_Record, Base):
     targets: Mapped[str] = mapped_column(Text)
     issues_found: Mapped[int]
     report_ref: Mapped[str] = mapped_column(String(200))
+    officer_ids: Mapped[str | None] = mapped_column(Text)  # 〔九〕 staff ids joined by ';'
 
     __table_args__ = (Index("ix_inspection_eval", "leader_id", "led_on"),)
 
@@ -416,6 +437,41 @@ class Penalty(_Record, Base):
     basis_id: Mapped[str | None] = mapped_column(String(64))
     amount_cny: Mapped[float | None]
     document_ref: Mapped[str] = mapped_column(String(200))
+
+
+class Plan(_Record, Base):
+    """A year's enforcement plan (执法计划, 〔八〕) of a unit, or of one of its departments."""
+
+    __tablename__ = "plan"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_plan_eval", "effective_on", "unit_code"),
+    )
+
+
+class Training(_Record, Base):
+    """A training of an enforcement officer (入职培训 / 轮训, 〔九〕)."""
+
+    __tablename__ = "training"
+    id: Mapped[intpk]
+    staff_id: Mapped[record_id]
+    record_id: Mapped[record_id]
+    trained_on: Mapped[dt.date] = mapped_column(Date)
+    course: Mapped[str] = mapped_column(String(200))
+    certificate_ref: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("staff_id", "record_id"),
+        Index("ix_training_eval", "staff_id", "trained_on"),
+    )
 
 
 # --------------------------------------------------------------------------- evaluations (§5)
@@ -662,6 +718,9 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "complaint": Complaint,
     "milestone": Milestone,
     "penalty": Penalty,
+    "plan": Plan,
+    "training": Training,
+    "staff": Staff,
     "enterprise": Enterprise,
     "leader": Leader,
     "department": Department,

@@ -20,6 +20,7 @@ Same seed + until → byte-identical files.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -49,9 +50,12 @@ HEADERS: dict[str, tuple[str, ...]] = {name: rt.column_names + ("received_at",) 
 # reference departments). ``write_demo`` returns its files in this order.
 LOAD_ORDER = (
     "department",
+    "staff",
     "leader",
     "enterprise",
+    "training",
     "milestone",
+    "plan",
     "meeting",
     "inspection",
     "bulletin",
@@ -228,6 +232,21 @@ class Story:
     hazard_county: str = "150627"  # 伊金霍洛旗: a major hazard past its deadline, never rectified
     hazard_offset: int = 4
     rescue_team_missing: str = "152900"  # 阿拉善盟 never reports its rescue team (RESCUE-TEAM-2017)
+    # 〔八〕 ENT-SUPERVISOR: the overdue-hazard enterprise names no supervising department (missed);
+    # the missing-self-checks enterprise is given one only after the grace (met_late).
+    unsupervised_story: str = "overdue_hazard"
+    supervised_late_story: str = "missing_selfchecks"
+    supervised_late_on: str = "2026-02-10"
+    # 〔八〕 enforcement plans of the year before ``until``'s: 兴和县 has none (ENFORCE-PLAN-UNIT
+    # missed); one league department has none, another sends its plan late (ENFORCE-PLAN-DEPT).
+    plan_missing_county: str = "150924"
+    plan_missing_department: str = "D150300-01"
+    plan_late_department: str = "D150200-01"
+    # 〔九〕 STAFF-ROTATION-TRAINING: an officer untrained since 2021 (missed 2024 and 2025 →
+    # notice, then interview) and one whose 2025 training is reported after the grace (met_late).
+    untrained_officer: str = "S-150924-1"
+    late_trained_officer: str = "S-D150200-01-1"
+    late_training_received: str = "2026-02-15"
     # (post or department, offset in months, day) where the holder changes mid-period.
     term_changes: tuple[tuple[str, int, int], ...] = (
         ("150102:government_head", 8, 16),
@@ -361,6 +380,7 @@ class Generator:
         rng = self._rng("world")
         self._build_weak(rng)
         self._build_departments(rng, departments)
+        self._build_staff()
         self._build_leaders(rng)
         self._build_enterprises(rng, enterprises)
         self._build_accidents()
@@ -421,6 +441,78 @@ class Generator:
         for j in range(len(REGION_DEPTS) + 5, len(lst), 37):
             lst[j][4] = False
         self.departments = [tuple(d) for d in lst]
+
+    def _build_staff(self) -> None:
+        """〔九〕 enforcement officers: one per unit, two per department with safety duties, each
+        certified 60 days after joining (凡进必考、持证上岗)."""
+        rng = self._rng("staff")
+        self.staff: list[tuple] = []  # staff_id, name, unit, department, certified_on, certificate_no, joined_on
+        self.officers_of: dict[str, list[str]] = defaultdict(list)
+        owners = [(u.code, u.code, "") for u in self.units]
+        owners += [(d[0], d[1], d[0]) for d in self.departments if d[4] for _ in (1, 2)]
+        for owner, unit, dept in owners:
+            n = len(self.officers_of[owner]) + 1
+            sid = f"S-{owner}-{n}"
+            joined = self.range_first - dt.timedelta(days=rng.randint(400, 4000))
+            if self.story and sid in (self.story.untrained_officer, self.story.late_trained_officer):
+                joined = dt.date(2015, 3, 1)
+            certified = joined + dt.timedelta(days=60)
+            self.staff.append(
+                (
+                    sid,
+                    self._name(rng),
+                    unit,
+                    dept,
+                    certified,
+                    f"蒙安执〔{certified.year}〕{len(self.staff) + 1:04d}",
+                    joined,
+                )
+            )
+            self.officers_of[owner].append(sid)
+
+    def staff_rows(self) -> list[tuple]:
+        base = self.range_first - dt.timedelta(days=30)
+        rows = [
+            (
+                sid,
+                name,
+                unit,
+                dept,
+                _iso(cert),
+                no,
+                _iso(joined),
+                "",
+                _at(max(base, cert) + dt.timedelta(days=1), "09:00:00"),
+            )
+            for sid, name, unit, dept, cert, no, joined in self.staff
+        ]
+        self.stats.rows["staff"] += len(rows)
+        return rows
+
+    def training_rows(self) -> list[tuple]:
+        """Induction 20 days after joining, then a rotation every 700 days (inside every 3-year
+        window), up to 10 days before the range ends; the story's two officers as planted."""
+        last = self.range_last - dt.timedelta(days=10)
+        rows = []
+        for sid, _name, _unit, _dept, _cert, _no, joined in self.staff:
+            days = []
+            day = joined + dt.timedelta(days=20)
+            while day <= last:
+                days.append((day, day + dt.timedelta(days=5)))
+                day += dt.timedelta(days=700)
+            if self.story and sid == self.story.untrained_officer:
+                days = [(d, r) for d, r in days if d < dt.date(2021, 1, 1)]
+            if self.story and sid == self.story.late_trained_officer:
+                late = dt.date.fromisoformat(self.story.late_training_received)
+                days = [(d, r) for d, r in days if d < dt.date(2023, 1, 1)]
+                if late <= self.range_last:
+                    days.append((dt.date(late.year - 1, 6, 1), late))
+                    self.stats.late["training"] += 1
+            for n, (d, r) in enumerate(days, 1):
+                course = "入职培训" if n == 1 else "安全监管执法轮训"
+                rows.append((f"TR-{sid}-{n}", sid, d.isoformat(), course, f"结业〔{d.year}〕{n}", _at(r, "10:00:00")))
+        self.stats.rows["training"] += len(rows)
+        return rows
 
     def _build_leaders(self, rng: random.Random) -> None:
         """Every post of every unit plus each department's head, as chains of terms."""
@@ -672,23 +764,112 @@ class Generator:
             for lid, name, unit, role, dept, email, s, e in self.leaders
         ]
         ent_rows = [
-            (
-                e.eid,
-                e.name,
-                e.county,
-                e.industry,
-                "true" if e.high_risk else "false",
-                e.rep,
-                f"safety@{e.eid.lower()}.example.com",
-                _iso(e.registered_on),
-                _iso(e.closed_on),
-                recv(e.registered_on, e.closed_on),
+            self._enterprise_row(
+                e, "" if self._unsupervised(e) else self.supervisor_of(e), recv(e.registered_on, e.closed_on)
             )
             for e in self.enterprises
         ]
         for rt, rows in (("department", dept_rows), ("leader", leader_rows), ("enterprise", ent_rows)):
             self.stats.rows[rt] += len(rows)
         return {"department": dept_rows, "leader": leader_rows, "enterprise": ent_rows}
+
+    @staticmethod
+    def _enterprise_row(e: Ent, supervisor: str, received: str) -> tuple:
+        return (
+            e.eid,
+            e.name,
+            e.county,
+            e.industry,
+            "true" if e.high_risk else "false",
+            e.rep,
+            f"safety@{e.eid.lower()}.example.com",
+            _iso(e.registered_on),
+            _iso(e.closed_on),
+            supervisor,
+            received,
+        )
+
+    def supervisor_of(self, e: Ent) -> str:
+        """〔八〕 监管主体: the first department with safety duties of the enterprise's county, else
+        of its league/city, else of the region."""
+        if not hasattr(self, "_duty_depts"):
+            self._duty_depts: dict[str, list[str]] = defaultdict(list)
+            for dep_id, unit, _name, _industry, duty in self.departments:
+                if duty:
+                    self._duty_depts[unit].append(dep_id)
+        for unit in (e.county, e.county[:4] + "00", self.region):
+            if self._duty_depts.get(unit):
+                return self._duty_depts[unit][0]
+        raise ValueError(f"no department with safety duties above {e.county}")
+
+    def _unsupervised(self, e: Ent) -> bool:
+        """Named in the registry without a supervising department (the story's two enterprises)."""
+        return bool(self.story) and e.story in (self.story.unsupervised_story, self.story.supervised_late_story)
+
+    def opened_rows(self) -> list[tuple]:
+        """The first registry version of each enterprise that closes, sent when it registered:
+        its supervising department (〔八〕) was known then, not only with the closing row."""
+        base = self.range_first - dt.timedelta(days=30)
+        rows = [
+            self._enterprise_row(
+                dataclasses.replace(e, closed_on=None),
+                "" if self._unsupervised(e) else self.supervisor_of(e),
+                _at(max(e.registered_on, base) + dt.timedelta(days=1), "09:00:00"),
+            )
+            for e in self.enterprises
+            if e.closed_on is not None
+        ]
+        self.stats.rows["enterprise"] += len(rows)
+        return rows
+
+    def supervision_update_rows(self) -> list[tuple]:
+        """The late-named enterprise again, now with its supervising department (received after
+        the grace of the year before ``until``'s)."""
+        if not self.story:
+            return []
+        e = self.story_ents[self.story.supervised_late_story]
+        when = dt.date.fromisoformat(self.story.supervised_late_on)
+        if not self.range_first <= when <= self.range_last:
+            return []
+        row = self._enterprise_row(e, self.supervisor_of(e), _at(when, "10:00:00"))
+        self.stats.rows["enterprise"] += 1
+        self.stats.late["enterprise"] += 1
+        return [row]
+
+    def plan_rows(self) -> dict[str, list[tuple]]:
+        """〔八〕 enforcement plans per year of the range: one per unit (department_id blank) and
+        one per department with safety duties, approved before the year (or the range) starts."""
+        out: dict[str, list[tuple]] = {}
+        years = sorted({int(k[:4]) for k in self.months})
+        story_year = int(self.last.key[:4]) - 1
+        for year in years:
+            start = max(dt.date(year, 1, 1), self.range_first)
+            approved = start - dt.timedelta(days=12)
+            rows = []
+            owners = [(u.code, "", self.unit_names[u.code]) for u in self.units]
+            owners += [(d[1], d[0], d[2]) for d in self.departments if d[4]]
+            for unit, dept, name in owners:
+                received = _at(approved + dt.timedelta(days=3), "10:00:00")
+                if self.story and year == story_year:
+                    if (dept or unit) in (self.story.plan_missing_county, self.story.plan_missing_department):
+                        continue
+                    if dept == self.story.plan_late_department:
+                        received = _at(dt.date(year + 1, 3, 2), "10:00:00")
+                        self.stats.late["plan"] += 1
+                rows.append(
+                    (
+                        f"PLAN-{year}-{dept or unit}",
+                        unit,
+                        dept,
+                        start.isoformat(),
+                        approved.isoformat(),
+                        f"{name}〔{year}〕执法计划",
+                        received,
+                    )
+                )
+            out[str(year)] = rows
+            self.stats.rows["plan"] += len(rows)
+        return out
 
     def milestone_rows(self) -> list[tuple]:
         """Milestones of 2017–2018 (〔九〕〔十三〕); one league never reports its rescue team."""
@@ -986,6 +1167,7 @@ class Generator:
                         TARGETS[int(rng.random() * len(TARGETS))],
                         str(int(rng.random() * 9)),
                         f"督查报告〔{key}〕{code}",
+                        "",  # a leader's inspection names no enforcement officers
                         ctx.recv(day, rng),
                     ],
                     obligation,
@@ -1033,6 +1215,7 @@ class Generator:
                 TARGETS[int(rng.random() * len(TARGETS))],
                 str(int(rng.random() * 6)),
                 f"检查报告〔{key}〕{did}",
+                ";".join(self.officers_of.get(did, ())),  # 〔九〕 certified officers of the department
                 ctx.recv(day, rng),
             ]
             if duty:
@@ -1435,7 +1618,16 @@ def write_demo(
     regs = gen.registry_rows()
     for rt in ("department", "leader", "enterprise"):
         write_csv(add(rt, f"{rt}_registry.csv"), HEADERS[rt], regs[rt])
+    write_csv(add("staff", "staff_registry.csv"), HEADERS["staff"], gen.staff_rows())
+    write_csv(add("training", "training_history.csv"), HEADERS["training"], gen.training_rows())
+    # Sorts before enterprise_registry.csv: the first versions are loaded before the closing ones.
+    write_csv(add("enterprise", "enterprise_opened.csv"), HEADERS["enterprise"], gen.opened_rows())
+    update = gen.supervision_update_rows()
+    if update:  # sorts after enterprise_registry.csv: loaded after it
+        write_csv(add("enterprise", "enterprise_supervision_update.csv"), HEADERS["enterprise"], update)
     write_xlsx(add("milestone", "milestone_2017-2018.xlsx"), "milestone", gen.milestone_rows())
+    for year, plan_rows in gen.plan_rows().items():
+        write_csv(add("plan", f"plan_{year}.csv"), HEADERS["plan"], plan_rows)
     gb_month = gen.months[len(gen.months) // 2]
     accidents: list[tuple] = []
     for key in gen.months:
@@ -1510,6 +1702,67 @@ def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: S
             "expect": "missed (historical)",
         }
     )
+    # 〔八〕 (issue 16): supervising bodies and enforcement plans of the year before until's.
+    story_year = str(int(gen.last.key[:4]) - 1)
+    for key, status, reason in (
+        (story.unsupervised_story, "missed", "unsupervised: 1"),
+        (story.supervised_late_story, "met_late", "late_records"),
+    ):
+        e = gen.story_ents[key]
+        known.append(
+            {
+                "obligation_id": "ENT-SUPERVISOR",
+                "subject_kind": "unit",
+                "subject_id": e.county,
+                "periods": [story_year],
+                "reason": reason,
+                "status": status,
+                "enterprise_id": e.eid,
+                "name": e.name,
+                "expect": f"{status}: {e.name} names no supervising department in time",
+            }
+        )
+    known.append(
+        {
+            "obligation_id": "ENFORCE-PLAN-UNIT",
+            "subject_kind": "unit",
+            "subject_id": story.plan_missing_county,
+            "periods": [story_year],
+            "reason": "no_records",
+            "expect": "missed, notice",
+        }
+    )
+    for dept, status, reason in (
+        (story.plan_missing_department, "missed", "no_records"),
+        (story.plan_late_department, "met_late", "late_records"),
+    ):
+        known.append(
+            {
+                "obligation_id": "ENFORCE-PLAN-DEPT",
+                "subject_kind": "department",
+                "subject_id": dept,
+                "periods": [story_year],
+                "reason": reason,
+                "status": status,
+                "expect": status,
+            }
+        )
+    years = [str(int(story_year) - 1), story_year]
+    for sid, status, periods, reason in (
+        (story.untrained_officer, "missed", years, "no_records"),
+        (story.late_trained_officer, "met_late", [story_year], "late_records"),
+    ):
+        known.append(
+            {
+                "obligation_id": "STAFF-ROTATION-TRAINING",
+                "subject_kind": "staff",
+                "subject_id": sid,
+                "periods": periods,
+                "reason": reason,
+                "status": status,
+                "expect": "missed two years running: notice, then interview" if status == "missed" else status,
+            }
+        )
     hazard_month = gen._offset_month(story.hazard_offset)
     hz = gen.story_ents["overdue_hazard"]
     overdue = None

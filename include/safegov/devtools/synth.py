@@ -119,6 +119,10 @@ def write_synth(
         path = out / f"{rt}_registry.csv"
         write_csv(path, HEADERS[rt], regs[rt])
         chunk.append(path)
+    # 〔九〕 department inspections name their certified officers: the staff registry goes too.
+    path = out / "staff_registry.csv"
+    write_csv(path, HEADERS["staff"], gen.staff_rows())
+    chunk.append(path)
     path = out / "milestone_2017-2018.csv"
     write_csv(path, HEADERS["milestone"], gen.milestone_rows())
     chunk.append(path)

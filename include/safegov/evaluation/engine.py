@@ -541,7 +541,8 @@ def reevaluate_touched(
             day = q.as_date(t.get("record_date"))
             if rt in REGISTRY_SUBJECT_KINDS:
                 for ob in register.obligations:
-                    if ob.subject.kind in REGISTRY_SUBJECT_KINDS[rt]:
+                    # … and the obligations judged on the registry itself (ENT-SUPERVISOR 〔八〕).
+                    if ob.subject.kind in REGISTRY_SUBJECT_KINDS[rt] or ob.evidence.record_type == rt:
                         s = _subject_of(ob, t, leaders)
                         if s:
                             registry_subjects[ob.id].add(s)
@@ -554,6 +555,12 @@ def reevaluate_touched(
                     value = t.get(rule.event_filter_column)
                     if value:
                         events[ob.id].add(value)
+                    continue
+                if ob.subject.kind == "staff" and day is not None:
+                    # A training names its officer only in its own columns, not in the hints: re-decide
+                    # the whole of each year whose rolling window holds its date ("*": every subject).
+                    for k in range(int(ob.params.get("window_years", 1))):
+                        targets[(ob.id, str(day.year + k))].add("*")
                     continue
                 subject = _subject_of(ob, t, leaders)
                 if not subject:
@@ -584,7 +591,7 @@ def reevaluate_touched(
         period = _once_period(ob) if ob.cadence is Cadence.ONCE else parse_period(key)
         # A file touching thousands of subjects (a province-wide monthly upload) is cheaper
         # as the whole period's statement; untouched rows that did not change are not written.
-        subject_ids = sorted(subjects_) if len(subjects_) <= MAX_SUBJECT_FILTER else None
+        subject_ids = sorted(subjects_) if len(subjects_) <= MAX_SUBJECT_FILTER and "*" not in subjects_ else None
         counts, changed = _evaluate_one(
             engine, ob, [period], as_of=as_of, run_id=run_id, historical=historical, subject_ids=subject_ids
         )

@@ -229,6 +229,16 @@ def holders(ob: Obligation, subject_ids: list[str] | None = None):
     return stmt.subquery("hold")
 
 
+def per_subject_and_period(inner, dialect: str, order_by: Sequence[Any], aggregates) -> Any:
+    """GROUP BY subject_id, period over ``inner`` (a select with those two columns), with the
+    ``aggregates(J)`` columns of its subquery ``J``. SQLite's group_concat follows the input
+    order, so ``order_by`` (subject, period, record id) feeds ``ordered_concat`` in order there."""
+    if dialect != "postgresql":
+        inner = inner.order_by(*order_by)
+    J = inner.subquery("j")
+    return select(J.c.subject_id, J.c.period, *aggregates(J)).group_by(J.c.subject_id, J.c.period).subquery("agg")
+
+
 # --------------------------------------------------------------------------- diff
 
 

@@ -23,6 +23,12 @@ REASONS: dict[str, str] = {
     "registered_in_period": "期间内新登记",
     "closed": "已注销",
     "closed_in_period": "期间内注销",
+    # 〔八〕 supervising bodies
+    "unsupervised": "企业未明确安全生产监管主体",
+    "no_enterprises": "辖区内无在册企业",
+    # 〔九〕 enforcement staff
+    "not_in_service": "不在岗",
+    "first_cycle": "入职未满一个轮训周期",
     # hazards and 12350 tickets
     "rectified_late": "逾期整改",
     "not_rectified": "逾期未整改",

@@ -79,8 +79,9 @@ log = logging.getLogger(__name__)
 
 PROCESSED = "processed"
 REJECTED = "rejected"
-# Registries first: later rows of the same run refer to them (leaders to departments).
-TYPE_ORDER = ("enterprise", "department", "leader")
+# Registries first: later rows of the same run refer to them (leaders, enterprises by their
+# supervising department 〔八〕 and enforcement staff 〔九〕 to departments).
+TYPE_ORDER = ("department", "staff", "enterprise", "leader")
 RULE_RECORD_TYPE = "record_type"
 RULE_UNREADABLE_ROW = "unreadable_row"
 RULE_AMBIGUOUS = "ambiguous_column"

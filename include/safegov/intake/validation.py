@@ -54,6 +54,8 @@ RULE_FUTURE = "future_date"
 RULE_CREDIT_CODE = "credit_code"
 RULE_FIVE_ELEMENTS = "five_elements"
 RULE_LEADER_IN_OFFICE = "leader_not_in_office"
+# 〔九〕 持证上岗: an inspection naming an officer not certified and in service on led_on.
+RULE_UNCERTIFIED_OFFICER = "uncertified_officer"
 RULE_DUPLICATE_KEY = "duplicate_key"
 RULE_UNKNOWN = {  # registry → rule
     "unit": "unknown_unit",
@@ -62,13 +64,15 @@ RULE_UNKNOWN = {  # registry → rule
     "enterprise": "unknown_enterprise",
     "department": "unknown_department",
     "authority": "unknown_authority",
+    "staff": "unknown_staff",
 }
 
 # 〔四〕 五落实: responsibility, funds, measures, time limit, contingency plan.
 FIVE_ELEMENTS = ("responsible_person", "funds_cny", "measures", "deadline", "contingency_plan")
 # Dates that legitimately lie ahead of the submission (a rectification deadline, a term's
-# planned end); every other date must not be after the row's received time.
-FORWARD_DATES = frozenset({"deadline", "term_end"})
+# planned end, the first day of next year's enforcement plan); every other date must not be
+# after the row's received time.
+FORWARD_DATES = frozenset({"deadline", "term_end", "effective_on"})
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "是", "有", "已", "√", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "否", "无", "未", "×", "0.0"})
@@ -203,6 +207,17 @@ class Registries:
     enterprise_county: dict[str, str] = field(default_factory=dict)
     # leader_id → list of (term_start, term_end or None)
     terms: dict[str, list[tuple[dt.date, dt.date | None]]] = field(default_factory=dict)
+    staff: frozenset[str] = frozenset()
+    # staff_id → (certified_on or None, joined_on, left_on or None) 〔九〕
+    staff_service: dict[str, tuple[dt.date | None, dt.date, dt.date | None]] = field(default_factory=dict)
+
+    def officer_certified(self, staff_id: str, day: dt.date) -> bool:
+        """凡进必考、持证上岗: certified by ``day`` and in service on it (joined_on ≤ day ≤ left_on)."""
+        found = self.staff_service.get(staff_id)
+        if found is None:
+            return False
+        certified_on, joined_on, left_on = found
+        return certified_on is not None and certified_on <= day and in_term(joined_on, left_on, day)
 
     @property
     def authority(self) -> frozenset[str]:
@@ -214,13 +229,19 @@ def load_registries(session: Session | Connection) -> Registries:
     """Registry membership now (a Session or a Connection inside the file's transaction)."""
     from sqlalchemy import select
 
-    from safegov.db.models import Department, Enterprise, Leader, Unit
+    from safegov.db.models import Department, Enterprise, Leader, Staff, Unit
 
     units = session.execute(select(Unit.code, Unit.level)).all()
     terms: dict[str, list[tuple[dt.date, dt.date | None]]] = {}
     for leader_id, start, end in session.execute(select(Leader.leader_id, Leader.term_start, Leader.term_end)):
         terms.setdefault(leader_id, []).append((start, end))
     enterprise_county = {e: c for e, c in session.execute(select(Enterprise.enterprise_id, Enterprise.county_code))}
+    staff = {
+        sid: (certified, joined, left)
+        for sid, certified, joined, left in session.execute(
+            select(Staff.staff_id, Staff.certified_on, Staff.joined_on, Staff.left_on)
+        )
+    }
     return Registries(
         unit=frozenset(c for c, _ in units),
         county=frozenset(c for c, lvl in units if lvl == "county"),
@@ -229,6 +250,8 @@ def load_registries(session: Session | Connection) -> Registries:
         enterprise_county=enterprise_county,
         department=frozenset(d for (d,) in session.execute(select(Department.department_id))),
         terms=terms,
+        staff=frozenset(staff),
+        staff_service=staff,
     )
 
 
@@ -357,12 +380,40 @@ def _custom_expectations() -> dict[str, type]:
         success_keys: ClassVar[tuple[str, ...]] = ("column_A", "column_B", "ignore_row_if", "mostly")
         ignore_row_if: str = "either_value_is_missing"
 
+    class ColumnPairOfficersCertified(ColumnPairMapMetricProvider):
+        condition_metric_name = "column_pair_values.safegov_officers_certified"
+        condition_domain_keys = ColumnPairLeaderInOffice.condition_domain_keys
+
+        @column_pair_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column_A, column_B, **kwargs):
+            reg = _active_registries()
+            out = np.ones(len(column_A), dtype=bool)
+            for i, (ids, on) in enumerate(zip(column_A.tolist(), column_B.tolist())):
+                day = on.date() if isinstance(on, dt.datetime) else on
+                officers = [o.strip() for o in str(ids).replace("；", ";").split(";") if o.strip()]
+                out[i] = all(reg.officer_certified(o, day) for o in officers)
+            return out
+
+    class ExpectColumnPairValuesToBeCertifiedOfficers(ColumnPairMapExpectation):
+        """column_A (staff ids joined by ';') are each certified and in service on column_B."""
+
+        map_metric: ClassVar[str] = "column_pair_values.safegov_officers_certified"
+        success_keys: ClassVar[tuple[str, ...]] = ("column_A", "column_B", "ignore_row_if", "mostly")
+        ignore_row_if: str = "either_value_is_missing"
+
     _CUSTOM.update(
         credit_code=ExpectColumnValuesToBeValidCreditCode,
         parse_as=ExpectColumnValuesToParseAs,
         in_registry=ExpectColumnValuesToBeInSafegovRegistry,
         leader_in_office=ExpectColumnPairValuesToBeLeaderInOffice,
-        _metrics=(ColumnValuesValidCreditCode, ColumnValuesParseAs, ColumnValuesInRegistry, ColumnPairLeaderInOffice),
+        officers_certified=ExpectColumnPairValuesToBeCertifiedOfficers,
+        _metrics=(
+            ColumnValuesValidCreditCode,
+            ColumnValuesParseAs,
+            ColumnValuesInRegistry,
+            ColumnPairLeaderInOffice,
+            ColumnPairOfficersCertified,
+        ),
     )
     return _CUSTOM
 
@@ -470,6 +521,13 @@ def build_suite(rt: RecordType, present: Iterable[str] | None = None, name: str 
             "leader_id",
             "the leader holds no post on led_on (outside term_start..term_end)",
         )
+        if "officer_ids" in present:
+            add(
+                custom["officers_certified"](column_A="officer_ids", column_B="led_on"),
+                RULE_UNCERTIFIED_OFFICER,
+                "officer_ids",
+                "an officer is not certified (持证上岗) or not in service on led_on 〔九〕",
+            )
     add(
         gxe.ExpectColumnValuesToBeNull(column="_dup_of"),
         RULE_DUPLICATE_KEY,

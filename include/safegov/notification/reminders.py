@@ -32,7 +32,8 @@ from safegov.core.periods import (
     periods_between,
     working_days_between,
 )
-from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Unit
+from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Staff, Training, Unit
+from safegov.evaluation.rules.rolling_training import window_first
 from safegov.notification.outbox import get_notification_config, queue_many
 from safegov.org.directory import PostDirectory
 from safegov.register.obligations import Obligation, Register
@@ -49,6 +50,9 @@ RECORD_LABELS = {
     "hazard": "隐患整改记录（hazard）",
     "complaint": "举报办结记录（complaint）",
     "milestone": "建设完成记录（milestone）",
+    "plan": "年度执法计划（plan）",
+    "enterprise": "企业监管主体登记（enterprise）",
+    "training": "执法人员轮训记录（training）",
 }
 
 
@@ -82,7 +86,10 @@ def due_dates_for(on: dt.date, offset: int, horizon_days: int = 60, tighter: Ite
 
 
 def _unit_role(ob: Obligation) -> str:
-    """Whose duty a unit-level obligation is: the party or the government, else the safety office."""
+    """Whose duty a unit-level obligation is: the register's ``params.responsible_role`` when
+    it names one, else the party or the government by the body, else the safety office."""
+    if "responsible_role" in ob.params:
+        return ob.params["responsible_role"]
     body = ob.evidence.where.get("body")
     if body == "party_standing_committee":
         return "party_secretary"
@@ -93,6 +100,16 @@ def _unit_role(ob: Obligation) -> str:
 
 def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.date, period_key: str | None) -> Any:
     """(select of subject key, count) for the obligation's evidence in [first, last]."""
+    if ob.rule == "supervision":
+        return _supervised_counties(session, last)
+    if ob.rule == "rolling_training":  # trainings in the window ending on the due date 〔九〕
+        lo = window_first(last, int(ob.params["window_years"]))
+        q = (
+            select(Training.staff_id, func.count())
+            .where(Training.trained_on >= lo, Training.trained_on <= last)
+            .group_by(Training.staff_id)
+        )
+        return dict(session.execute(q).all())
     ev = ob.evidence
     model = RECORD_MODELS[ev.record_type]
     conds = []
@@ -124,6 +141,12 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
             .where(*conds)
             .group_by(Leader.unit_code, Leader.role)
         )
+    elif kind == "department" and hasattr(model, "department_id"):  # a record naming its department (a plan)
+        q = (
+            select(model.department_id.label("k"), func.count().label("n"))
+            .where(*conds, model.department_id.is_not(None))
+            .group_by(model.department_id)
+        )
     elif kind == "department":
         q = (
             select(Leader.department_id.label("k"), func.count().label("n"))
@@ -135,6 +158,27 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
     else:
         raise ValueError(kind)
     return {k: n for k, n in session.execute(q)}
+
+
+def _supervised_counties(session: Session, due: dt.date) -> dict[str, int]:
+    """Unit → 1 unless an enterprise of it open on ``due`` names no supervising department
+    with safety duties (ENT-SUPERVISOR 〔八〕, the rule ``supervision``): only the units with
+    an unsupervised enterprise are reminded."""
+    open_on_due = and_(Enterprise.registered_on <= due, or_(Enterprise.closed_on.is_(None), Enterprise.closed_on > due))
+    unsupervised = set(
+        session.scalars(
+            select(Enterprise.county_code)
+            .outerjoin(
+                Department,
+                and_(
+                    Department.department_id == Enterprise.supervising_department_id, Department.safety_duty.is_(True)
+                ),
+            )
+            .where(open_on_due, Department.department_id.is_(None))
+            .distinct()
+        )
+    )
+    return {code: 1 for code in session.scalars(select(Unit.code)) if code not in unsupervised}
 
 
 def _subjects(
@@ -174,6 +218,25 @@ def _subjects(
                     "subject_name": name,
                     "unit_code": unit,
                     "recipient": person.leader_id if person else f"{unit}:department_head:{dep_id}",
+                    "person": person,
+                    "email": person.email if person else None,
+                }
+            )
+    elif kind == "staff":
+        # Officers in service on the due date past their first cycle; their department's head,
+        # else their unit's safety office, is reminded.
+        lo = window_first(due, int(ob.params["window_years"]))
+        q = select(Staff.staff_id, Staff.name, Staff.unit_code, Staff.department_id).where(
+            Staff.joined_on <= lo, or_(Staff.left_on.is_(None), Staff.left_on > due)
+        )
+        for sid, name, unit, dep_id in session.execute(q):
+            person = d.department_head(dep_id, due) if dep_id else d.office(unit, due)
+            out.append(
+                {
+                    "subject_id": sid,
+                    "subject_name": f"{name}（{sid}）",
+                    "unit_code": unit,
+                    "recipient": person.leader_id if person else f"{unit}:safety_office_director",
                     "person": person,
                     "email": person.email if person else None,
                 }

@@ -26,11 +26,16 @@ from safegov.org.roles import ROLES
 from safegov.register.records import RECORD_TYPES
 
 ARTICLES = ("一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十").split()
-SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket"]
+SubjectKind = Literal["unit", "post", "department", "enterprise", "hazard", "accident", "ticket", "staff"]
 Level = Literal["region", "league", "county"]
 # How the evaluation engine decides; "count" is the general quota rule. Each value has one
 # rule module in safegov.evaluation.rules (tests/evaluation/test_evaluation_rule_meta.py checks both ways).
-Rule = Literal["count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone"]
+Rule = Literal[
+    "count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone", "supervision", "rolling_training"
+]
+# Rules whose evidence is a registry (``RecordType.registry``), not submitted records: the
+# ``supervision`` rule reads the enterprise registry's supervising department 〔八〕.
+REGISTRY_RULES = {"supervision": "enterprise"}
 
 
 class RegisterError(ValueError):
@@ -85,9 +90,12 @@ class Evidence(_Strict):
     @field_validator("record_type")
     @classmethod
     def _known_type(cls, v):
-        if v not in RECORD_TYPES or RECORD_TYPES[v].registry:
+        if v not in RECORD_TYPES or (RECORD_TYPES[v].registry and v not in REGISTRY_RULES.values()):
             evidence_types = sorted(k for k, t in RECORD_TYPES.items() if not t.registry)
-            raise ValueError(f"unknown record type {v!r}; expected one of {evidence_types}")
+            raise ValueError(
+                f"unknown record type {v!r}; expected one of {evidence_types} "
+                f"(or a registry read by a rule: {REGISTRY_RULES})"
+            )
         return v
 
     @model_validator(mode="after")
@@ -169,6 +177,19 @@ class Obligation(_Cited):
             raise ValueError(f"due_on is only for once obligations, not {self.cadence.value}")
         if self.quota_max is not None and self.quota_max < self.quota:
             raise ValueError(f"quota_max {self.quota_max} is below quota {self.quota}")
+        registry = RECORD_TYPES[self.evidence.record_type].registry
+        if registry != (self.rule in REGISTRY_RULES):
+            raise ValueError(f"evidence.record_type {self.evidence.record_type!r} does not go with rule {self.rule!r}")
+        if self.rule in REGISTRY_RULES and self.evidence.record_type != REGISTRY_RULES[self.rule]:
+            raise ValueError(f"rule {self.rule} reads the {REGISTRY_RULES[self.rule]} registry")
+        if self.rule == "supervision" and self.subject.kind != "unit":
+            raise ValueError("rule supervision judges units (the counties' enterprises)")
+        if (self.rule == "rolling_training") != (self.subject.kind == "staff"):
+            raise ValueError("rule rolling_training goes with staff subjects, and only with them")
+        if self.rule == "rolling_training":
+            years = self.params.get("window_years")
+            if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 10:
+                raise ValueError("rule rolling_training needs params.window_years, an integer 1..10")
         event_kinds = {"hazard", "accident", "ticket"}
         if (self.cadence is Cadence.EVENT) != (self.subject.kind in event_kinds):
             raise ValueError("event cadence goes with hazard, accident and ticket subjects, and only with them")

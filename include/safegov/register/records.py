@@ -95,6 +95,9 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("targets", required=True),
                 C("issues_found", "int", required=True, min=0),
                 C("report_ref", required=True),
+                # 〔九〕 持证上岗: the enforcement officers of the inspection (staff ids joined by ';'),
+                # each certified and in service on led_on, else the row is quarantined.
+                C("officer_ids"),
             ),
         ),
         RecordType(
@@ -226,6 +229,52 @@ RECORD_TYPES: dict[str, RecordType] = {
             ),
         ),
         RecordType(
+            # 〔八〕 制定执法计划: a year's enforcement plan of a unit (department_id blank) or of
+            # one of its departments with safety duties; placed by the first day it applies.
+            "plan",
+            key=("unit_code", "record_id"),
+            date_column="effective_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("department_id", references="department"),
+                C("effective_on", "date", required=True),
+                C("approved_on", "date", required=True),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
+            # 〔九〕 定期轮训: a training (入职培训 or 轮训) of an enforcement staff member.
+            "training",
+            key=("staff_id", "record_id"),
+            date_column="trained_on",
+            columns=(
+                C("record_id", required=True),
+                C("staff_id", required=True, references="staff"),
+                C("trained_on", "date", required=True),
+                C("course", required=True),
+                C("certificate_ref"),
+            ),
+        ),
+        RecordType(
+            # 〔九〕 安全监管执法人员: an enforcement officer of a unit or one of its departments,
+            # certified (凡进必考、持证上岗) on certified_on with certificate_no.
+            "staff",
+            key=("staff_id",),
+            registry=True,
+            columns=(
+                C("staff_id", required=True),
+                C("name", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("department_id", references="department"),
+                C("certified_on", "date"),
+                C("certificate_no"),
+                C("joined_on", "date", required=True),
+                C("left_on", "date"),
+            ),
+            order=(("joined_on", "left_on"),),
+        ),
+        RecordType(
             "enterprise",
             key=("enterprise_id",),
             registry=True,
@@ -239,6 +288,8 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("contact_email", "email"),
                 C("registered_on", "date", required=True),
                 C("closed_on", "date"),
+                # 〔八〕 明确每个生产经营单位安全生产监管主体: the department that supervises it.
+                C("supervising_department_id", references="department"),
             ),
             order=(("registered_on", "closed_on"),),
         ),

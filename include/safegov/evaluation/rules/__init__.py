@@ -7,12 +7,21 @@ no module here is an ``UnknownRule`` error. The names agree with ``Rule`` in
 
 from __future__ import annotations
 
-from safegov.evaluation.rules import accident_report, count, hazard_deadline, milestone, ticket_conclusion
+from safegov.evaluation.rules import (
+    accident_report,
+    count,
+    hazard_deadline,
+    milestone,
+    rolling_training,
+    supervision,
+    ticket_conclusion,
+)
 from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.register.obligations import Obligation
 
 RULES: dict[str, RuleKind] = {
-    m.RULE.name: m.RULE for m in (count, milestone, hazard_deadline, accident_report, ticket_conclusion)
+    m.RULE.name: m.RULE
+    for m in (count, milestone, hazard_deadline, accident_report, ticket_conclusion, supervision, rolling_training)
 }
 
 

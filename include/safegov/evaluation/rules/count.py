@@ -109,6 +109,10 @@ def evidence(ob: Obligation) -> EvidenceSpec:
         lt, source = _leader_join(t, date_col)
         subject_col = lt.c.unit_code + text_literal(":") + lt.c.role
         filters.append(lt.c.role.in_(list(ob.subject.roles)))
+    elif kind == "department" and "department_id" in t.c:
+        # A record that names its department (an enforcement plan 〔八〕) counts for it.
+        subject_col = t.c.department_id
+        filters.append(t.c.department_id.isnot(None))
     elif kind == "department":
         lt, source = _leader_join(t, date_col)
         subject_col = lt.c.department_id
@@ -161,6 +165,10 @@ def quarantined(ob: Obligation):
         subject_col = r.c.unit_code
     elif kind == "enterprise":
         subject_col = r.c.enterprise_id
+    elif kind == "department" and "department_id" in RECORD_MODELS[ob.evidence.record_type].__table__.c:
+        raw_dept = r.c["values"]["department_id"].as_string()
+        subject_col = raw_dept
+        filters.append(raw_dept.isnot(None))
     elif kind in ("post", "department"):
         lt = Leader.__table__.alias("qleader")
         source = r.join(lt, lt.c.leader_id == r.c.leader_id)
@@ -175,9 +183,11 @@ def quarantined(ob: Obligation):
     # The hints carry no body or milestone column: read the raw value where it is stored
     # under its canonical name, and drop rows that plainly name another kind.
     for col, value in ob.evidence.where.items():
+        raw = r.c["values"][col].as_string()
         if isinstance(value, str):
-            raw = r.c["values"][col].as_string()
             filters.append(or_(raw.is_(None), raw == value))
+        elif value is None:  # e.g. a unit's own plan: a row naming a department is not one
+            filters.append(or_(raw.is_(None), raw == ""))
     return (
         select(
             subject_col.label("subject_id"),
@@ -409,7 +419,7 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
 # --------------------------------------------------------------------------- the run
 
 
-def _period_rows(ob: Obligation, periods: Iterable[Period], as_of: dt.datetime) -> list[dict[str, Any]]:
+def period_rows(ob: Obligation, periods: Iterable[Period], as_of: dt.datetime) -> list[dict[str, Any]]:
     rows = []
     by_period_column = ob.evidence.period_column is not None
     for p in periods:
@@ -453,7 +463,7 @@ def plan(run: RuleRun) -> Plan | None:
     if not run.periods:
         return None
     conn = run.session.connection()
-    fill_temp(conn, PERIOD_TABLE, _period_rows(run.ob, run.periods, run.as_of))
+    fill_temp(conn, PERIOD_TABLE, period_rows(run.ob, run.periods, run.as_of))
     temps = [PERIOD_TABLE]
     params: dict[str, Any] = {}
     if places_by_day(run.ob):

@@ -2,9 +2,9 @@
 
 One shape for the escalation's approval form (``safegov_escalation.approve_cases``) and the
 history review (``safegov_history_review.review_history``): **批准** or **驳回** (an old
-**Approve** answer still counts), no default option; skipped when the upstream task listed nothing; assigned to the users of the
-offices that decide (``safegov.airflow.tasks.approvers``); at expiry the task fails (the
-operators are alerted) and nothing is decided by the clock. A subclass says which offices,
+**Approve** answer still counts), no default option; skipped when the upstream task listed
+nothing; assigned to the users of the offices that decide (``safegov.airflow.tasks.approvers``);
+at expiry the task fails (the operators are alerted) and nothing is decided by the clock. A subclass says which offices,
 what the body is, what the timeout says, and how the answer is applied (``answer``).
 """
 

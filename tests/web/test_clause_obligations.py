@@ -45,5 +45,5 @@ def test_a_county_without_supervising_bodies_is_in_januarys_bulletin(seeded, tmp
         jan = {(r["section"], r["key"]): r["value"] for r in csv.DictReader(f)}
     assert jan[("missed", "ENT-SUPERVISOR")] == "1"
     md = (tmp_path / "jan" / "150102.md").read_text(encoding="utf-8")
-    assert "ENT-SUPERVISOR 每个生产经营单位明确安全生产监管主体" in md
+    assert "每个生产经营单位明确安全生产监管主体（ENT-SUPERVISOR）" in md
     assert "ENT-SUPERVISOR" not in (tmp_path / "dec" / "150102.md").read_text(encoding="utf-8")

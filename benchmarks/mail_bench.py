@@ -54,7 +54,7 @@ def _items(n: int, now: dt.datetime) -> list[dict]:
                 "article": ["五"],
                 "subject_name": "新城区",
                 "period": period,
-                "due_on": "—",
+                "due_on": "2024-03-31",
                 "required": 1,
                 "counted": 0,
                 "reason": "no_records",

@@ -48,22 +48,33 @@ def engine(request, tmp_path):
         pytest.skip("PostgreSQL not reachable")
     from safegov.db.engine import scratch_schema
 
-    with scratch_schema(PG_URL, "t") as eng:
+    with scratch_schema(PG_URL, "t", prepare=request.getfixturevalue("_pg_migration").replay) as eng:
         yield eng
+
+
+@pytest.fixture(scope="session")
+def _pg_migration():
+    """Alembic's statements for an empty schema, recorded once per test process and replayed
+    into each test's schema (a third of the time of migrating each; tests/db/test_db.py
+    checks that both give the same catalogue)."""
+    from safegov.db.engine import record_migration
+
+    return record_migration(PG_URL)
 
 
 @pytest.fixture
-def twin_engine(engine, tmp_path):
+def twin_engine(engine, tmp_path, request):
     """A second, empty compliance DB on the same backend as ``engine``."""
-    from safegov.db.engine import make_engine, migrate, scratch_schema
+    from safegov.db.engine import make_engine, scratch_schema
 
     if engine.dialect.name == "sqlite":
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), tmp_path / "twin.db")
         eng = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
-        migrate(eng)
         yield eng
         eng.dispose()
         return
-    with scratch_schema(engine.url.set(query={}).render_as_string(hide_password=False), "t") as eng:
+    url = engine.url.set(query={}).render_as_string(hide_password=False)
+    with scratch_schema(url, "t", prepare=request.getfixturevalue("_pg_migration").replay) as eng:
         yield eng
 
 

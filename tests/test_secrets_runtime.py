@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from distributed.embedded import airflow_env  # noqa: E402
 from distributed.scenario import FAKE_SENDGRID_KEY, LEADERS, MONTH, NOW, enterprises, write_small_inbox  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# xdist_group: the embedded run is a module fixture of minutes; one worker runs the module, once.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("secrets_runtime")]
 
 KEY_RE = re.compile(r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")

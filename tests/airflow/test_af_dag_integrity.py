@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from afhelpers import DAGS, ROOT, airflow_env
 
+# xdist_group: the DAG folder is parsed once (a module fixture), by one worker.
+pytestmark = pytest.mark.xdist_group("dag_integrity")
+
 EXPECTED_DAGS = {
     "safegov_ingest",
     "safegov_monthly",

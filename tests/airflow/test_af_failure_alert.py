@@ -48,6 +48,9 @@ def _alerts(engine):
 
 
 @pytest.mark.slow
+# One backend: the DAG run is what is tested here; the callback's queueing and sending on
+# both backends is test_the_callback_queues_and_sends_at_once.
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_failed_run_emails_each_operator_once(engine, airflow_home, mailserver, tmp_path):
     env = airflow_env(airflow_home, SAFEGOV_DATABASE_URL=url_of(engine), SAFEGOV_SENDGRID_HOST=mailserver.url)
     proc = subprocess.run(

@@ -70,3 +70,53 @@ def test_naive_datetime_is_refused(session):
     )
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
+
+
+# What a schema is made of, by name and definition with the schema's own name taken out:
+# tables and columns, constraints, indexes, triggers, functions, sequences, and the rows that
+# migrations write (the version table).
+CATALOGUE = {
+    "columns": """
+        select table_name, column_name, data_type, is_nullable, coalesce(column_default, '')
+        from information_schema.columns where table_schema = current_schema()""",
+    "constraints": """
+        select conrelid::regclass::text, conname, pg_get_constraintdef(c.oid)
+        from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+        where n.nspname = current_schema()""",
+    "indexes": """
+        select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema()""",
+    "triggers": """
+        select tgrelid::regclass::text, tgname, pg_get_triggerdef(t.oid)
+        from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and not t.tgisinternal""",
+    "functions": """
+        select proname, prosrc from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = current_schema()""",
+    "sequences": """
+        select sequence_name, data_type, start_value, increment
+        from information_schema.sequences where sequence_schema = current_schema()""",
+    "version": f"select version_num from {VERSION_TABLE}",
+}
+
+
+def _catalogue(engine) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        schema = conn.exec_driver_sql("select current_schema()").scalar()
+        return {
+            part: sorted(tuple(str(v).replace(f"{schema}.", "") for v in row) for row in conn.exec_driver_sql(sql))
+            for part, sql in CATALOGUE.items()
+        }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_replayed_migration_builds_the_schema_alembic_builds(engine):
+    """The ``engine`` fixture's PostgreSQL schemas are built by replaying Alembic's recorded
+    statements (tests/conftest.py): they must be the schema that Alembic itself builds."""
+    from safegov.db.engine import scratch_schema
+
+    with scratch_schema(engine.url.render_as_string(hide_password=False).split("?")[0], "alembic") as migrated:
+        want = _catalogue(migrated)
+    got = _catalogue(engine)
+    assert got == want
+    assert len(want["columns"]) > 100 and want["triggers"] and want["functions"] and want["version"]

@@ -16,6 +16,9 @@ from safegov.core.periods import grace_ends_on, parse_period
 from safegov.intake.validation import FORWARD_DATES
 from safegov.register.records import RECORD_TYPES, record_type_for_filename
 
+# xdist_group: the demo and its rows are written once, by the one worker that runs this module.
+pytestmark = pytest.mark.xdist_group("demo")
+
 UNTIL, SEED = "2026-10", 7  # as in conftest.py
 
 STORY_DOC = Path(__file__).resolve().parents[2] / "include" / "safegov" / "devtools" / "demo_story.md"

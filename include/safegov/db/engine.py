@@ -95,9 +95,7 @@ def migrate(engine: Engine | None = None, revision: str = "head") -> None:
 
 
 @contextmanager
-def scratch_schema(
-    url: str, prefix: str = "scratch", prepare: Callable[[Engine], None] = migrate
-) -> Iterator[Engine]:
+def scratch_schema(url: str, prefix: str = "scratch", prepare: Callable[[Engine], None] = migrate) -> Iterator[Engine]:
     """A migrated engine on a new schema of the PostgreSQL database ``url`` (its
     ``search_path``), the schema dropped with everything in it afterwards: for tests and
     benchmarks that share one server without seeing each other's rows. ``prepare`` builds

@@ -53,6 +53,10 @@ RECORD_LABELS = {
     "plan": "年度执法计划（plan）",
     "enterprise": "企业监管主体登记（enterprise）",
     "training": "执法人员轮训记录（training）",
+    "budget": "安全生产专项资金预算（budget）",
+    "safety_cost": "企业安全生产费用提取记录（safety_cost）",
+    "referral": "事故情况报送记录（referral）",
+    "assessment": "重点行业领域安全状况评估公告（assessment）",
 }
 
 

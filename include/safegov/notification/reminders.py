@@ -33,8 +33,8 @@ from safegov.core.periods import (
     working_days_between,
 )
 from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Staff, Training, Unit
-from safegov.evaluation.rules.rolling_training import window_first
 from safegov.evaluation.rules.count import QUALITY_POSITIVE
+from safegov.evaluation.rules.rolling_training import window_first
 from safegov.notification.outbox import get_notification_config, queue_many
 from safegov.org.directory import PostDirectory
 from safegov.register.obligations import Obligation, Register

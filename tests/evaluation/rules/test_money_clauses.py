@@ -100,12 +100,28 @@ def enterprise(build, industry, enterprise_id=ENT, registered_on="2020-01-01", c
 #  as_of, status, reason, counted)
 BUDGET = [
     ("met", [(COUNTY, "2024", "2024-01-20", None)], [], AFTER, "met", None, 1),
-    ("approved the December before: the fiscal year's", [(COUNTY, "2024", "2023-12-28", None)], [], AFTER, "met", None, 1),
+    (
+        "approved the December before: the fiscal year's",
+        [(COUNTY, "2024", "2023-12-28", None)],
+        [],
+        AFTER,
+        "met",
+        None,
+        1,
+    ),
     ("sent on the last moment of grace", [(COUNTY, "2024", "2024-01-20", ON_TIME)], [], AFTER, "met", None, 1),
     ("sent after grace: met_late", [(COUNTY, "2024", "2024-01-20", LATE)], [], AFTER, "met_late", "late_records", 1),
     ("approved on the grace's last day", [(COUNTY, "2024", "2025-01-08", ON_TIME)], [], AFTER, "met", None, 1),
     ("no budget", [], [], AFTER, "missed", "no_records", 0),
-    ("next year's budget is not this year's", [(COUNTY, "2025", "2024-12-20", None)], [], AFTER, "missed", "no_records", 0),
+    (
+        "next year's budget is not this year's",
+        [(COUNTY, "2025", "2024-12-20", None)],
+        [],
+        AFTER,
+        "missed",
+        "no_records",
+        0,
+    ),
     ("another unit's budget", [(LEAGUE, "2024", "2024-01-20", None)], [], AFTER, "missed", "no_records", 0),
     ("quarantined budget row", [], [("2024-01-20", {})], AFTER, "missed", "evidence_rejected", 0),
     ("grace running", [(COUNTY, "2024", "2024-01-20", None)], [], at("2025-01-08 23:00"), "pending", None, 1),
@@ -146,7 +162,19 @@ COST_LATE = "2025-02-06 00:00+08:00"
 # (case, industry, registered_on, closed_on, reports as (fiscal_year, reported_on, extracted,
 #  received_at), quarantined, period, as_of, status, reason, counted)
 COST = [
-    ("coal mine extracts: met", "coal_mining", None, None, [("2024", "2025-01-15", 1e5, None)], 0, "2024", AFTER, "met", None, 1),
+    (
+        "coal mine extracts: met",
+        "coal_mining",
+        None,
+        None,
+        [("2024", "2025-01-15", 1e5, None)],
+        0,
+        "2024",
+        AFTER,
+        "met",
+        None,
+        1,
+    ),
     (
         "reported on the last moment of grace",
         "coal_mining",
@@ -203,10 +231,34 @@ COST = [
     ("quarantined report", "coal_mining", None, None, [], 1, "2024", AFTER, "missed", "evidence_rejected", 0),
     ("retail is no high-risk industry", "retail", None, None, [], 0, "2024", AFTER, "exempt", "not_high_risk", 0),
     ("no industry in the registry", None, None, None, [], 0, "2024", AFTER, "exempt", "not_high_risk", 0),
-    ("gas supply is named by neither rule", "gas_supply", None, None, [], 0, "2024", AFTER, "exempt", "not_high_risk", 0),
+    (
+        "gas supply is named by neither rule",
+        "gas_supply",
+        None,
+        None,
+        [],
+        0,
+        "2024",
+        AFTER,
+        "exempt",
+        "not_high_risk",
+        0,
+    ),
     # 电力生产与供应 joined with 财资〔2022〕136号 from 2022-11-21: judged by the version in
     # force on 31 December.
-    ("power in 2021: 财企〔2012〕16号, exempt", "power", None, None, [], 0, "2021", AFTER, "exempt", "not_high_risk", 0),
+    (
+        "power in 2021: 财企〔2012〕16号, exempt",
+        "power",
+        None,
+        None,
+        [],
+        0,
+        "2021",
+        AFTER,
+        "exempt",
+        "not_high_risk",
+        0,
+    ),
     ("power in 2022: 财资〔2022〕136号, owed", "power", None, None, [], 0, "2022", AFTER, "missed", "no_records", 0),
     (
         "registered in the year: not owed",
@@ -221,7 +273,19 @@ COST = [
         "registered_in_period",
         0,
     ),
-    ("closed in the year: not owed", "coal_mining", None, "2024-06-30", [], 0, "2024", AFTER, "exempt", "closed_in_period", 0),
+    (
+        "closed in the year: not owed",
+        "coal_mining",
+        None,
+        "2024-06-30",
+        [],
+        0,
+        "2024",
+        AFTER,
+        "exempt",
+        "closed_in_period",
+        0,
+    ),
     (
         "grace running",
         "coal_mining",
@@ -235,7 +299,19 @@ COST = [
         None,
         0,
     ),
-    ("decided when grace ends", "coal_mining", None, None, [], 0, "2024", at("2025-02-06 00:00"), "missed", "no_records", 0),
+    (
+        "decided when grace ends",
+        "coal_mining",
+        None,
+        None,
+        [],
+        0,
+        "2024",
+        at("2025-02-06 00:00"),
+        "missed",
+        "no_records",
+        0,
+    ),
 ]
 
 
@@ -262,7 +338,10 @@ def test_safety_cost_scope_follows_the_registry_industry(build, register):
     enterprise(build, "coal_mining")
     enterprise(build, "food_processing", enterprise_id=ENT2)
     evaluate_period(build.engine, register, "ENT-SAFETY-COST", "2024", as_of=AFTER, run_id="t")
-    assert (build.evaluation("ENT-SAFETY-COST", ENT, "2024").status, build.evaluation("ENT-SAFETY-COST", ENT2, "2024").reason) == (
+    assert (
+        build.evaluation("ENT-SAFETY-COST", ENT, "2024").status,
+        build.evaluation("ENT-SAFETY-COST", ENT2, "2024").reason,
+    ) == (
         "missed",
         "not_high_risk",
     )

@@ -15,13 +15,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from safegov.core.periods import periods_between
 from safegov.register.obligations import Obligation, get_register, load_register
 
-if TYPE_CHECKING:
-    from safegov.devtools.demo import Generator
+# ``gen`` below is the demo's ``Generator`` (safegov.devtools.demo), not imported: demo imports
+# this module.
+Generator = Any
 
 RECORD_TYPES = ("budget", "safety_cost", "referral", "assessment")
 # A referral's recipient → the obligation it answers.

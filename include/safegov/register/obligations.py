@@ -341,7 +341,12 @@ def _industry_scopes(raw: Any) -> tuple[IndustryScope, ...]:
     try:
         return _scopes_cached(json.dumps(raw, default=str, sort_keys=True))
     except ValidationError as e:
-        raise ValueError(f"params.high_risk_industries: {e}") from None
+        parts = []
+        for err in e.errors():
+            steps = (f"[{x}]" if isinstance(x, int) else f".{x}" for x in err["loc"])
+            where = "params.high_risk_industries" + "".join(steps)
+            parts.append(f"{where}: {err['msg']}")
+        raise ValueError("; ".join(parts)) from None
 
 
 class DualInterviewRule(_Cited, _Dated):

@@ -481,3 +481,35 @@ def test_key_industry_assessment(build, register, case, rows, as_of, status, rea
 def test_a_quarantined_assessment_is_evidence_rejected(build, register):
     build.quarantined("assessment", "2024-09-10", unit_code=REGION)
     assert verdict(build, register, "KEY-INDUSTRY-ASSESS", REGION, "2024").reason == "evidence_rejected"
+
+
+# --------------------------------------------------------------------------- late arrivals
+
+
+def test_a_late_budget_redecides_its_fiscal_year_not_the_year_of_its_approval(build, register):
+    """Approved on 28 December 2024 for 2025 and sent after 2025's grace: the miss of 2025 (not
+    of 2024) becomes met_late on re-evaluation of the touched row."""
+    from safegov.evaluation.engine import reevaluate_touched
+
+    as_of = at("2026-03-01 00:00")
+    for year in ("2024", "2025"):
+        evaluate_period(build.engine, register, "SAFETY-FUND-BUDGET", year, as_of=as_of, run_id="t")
+    budget(build, COUNTY, "2025", "2024-12-28", received_at="2026-02-01 10:00")
+    touched = [{"record_type": "budget", "unit_code": COUNTY, "record_date": d("2024-12-28")}]
+    reevaluate_touched(build.engine, register, touched, as_of=as_of, run_id="late")
+    assert build.evaluation("SAFETY-FUND-BUDGET", COUNTY, "2025").status == "met_late"
+    assert build.evaluation("SAFETY-FUND-BUDGET", COUNTY, "2024").status == "missed"
+
+
+def test_a_late_safety_cost_report_cures_the_enterprise_year(build, register):
+    from safegov.evaluation.engine import reevaluate_touched
+
+    as_of = at("2026-03-01 00:00")
+    enterprise(build, "coal_mining")
+    evaluate_period(build.engine, register, "ENT-SAFETY-COST", "2024", as_of=as_of, run_id="t")
+    assert build.evaluation("ENT-SAFETY-COST", ENT, "2024").status == "missed"
+    safety_cost(build, "2024", "2025-03-01", received_at="2025-03-01 10:00")
+    touched = [{"record_type": "safety_cost", "enterprise_id": ENT, "record_date": d("2025-03-01")}]
+    reevaluate_touched(build.engine, register, touched, as_of=as_of, run_id="late")
+    assert build.evaluation("ENT-SAFETY-COST", ENT, "2024").status == "met_late"
+    assert [h.status for h in build.history("ENT-SAFETY-COST", ENT)] == ["missed", "met_late"]

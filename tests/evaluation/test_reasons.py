@@ -15,7 +15,9 @@ from safegov.evaluation.reasons import reason_zh
         ("late_records", "按时完成但逾期报送"),
         ("below_quota: 1 of 2", "完成数量不足（已计入1，应为2）"),
         ("late_report,concealed", "迟报、瞒报"),
-        ("not_published", "not_published"),  # no text yet: shown as stored, never hidden
+        ("not_published", "未向社会公告"),  # 〔四〕 risk results, 〔十六〕 assessments
+        ("not_a_known_code", "not_a_known_code"),  # no text: shown as stored, never hidden
+        ("nothing_extracted,not_high_risk", "未提取安全生产费用（提取额为0）、非高危行业企业，无需提取安全生产费用"),
         (None, ""),
     ],
 )

@@ -50,6 +50,12 @@ ISSUE16_IDS = {
     "ENFORCE-PLAN-UNIT": ("八",),
     "ENFORCE-PLAN-DEPT": ("八",),
     "STAFF-ROTATION-TRAINING": ("九",),
+    # items 3, 6: 〔十〕 the safety fund and safety costs, 〔十六〕 referrals and assessments
+    "SAFETY-FUND-BUDGET": ("十",),
+    "ENT-SAFETY-COST": ("十",),
+    "ACCIDENT-REFERRAL-DISCIPLINE": ("十六",),
+    "ACCIDENT-REFERRAL-ORG": ("十六",),
+    "KEY-INDUSTRY-ASSESS": ("十六",),
 }
 
 

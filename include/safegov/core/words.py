@@ -111,6 +111,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "record:plan": ("执法计划", "enforcement plan"),
     "record:staff": ("执法人员登记", "enforcement staff"),
     "record:training": ("执法人员培训记录", "staff training"),
+    # 〔十〕〔十六〕 (issue 16 items 3, 6): record types and a referral's recipients
+    "record:budget": ("安全生产专项资金预算", "safety fund budget"),
+    "record:safety_cost": ("企业安全生产费用提取记录", "enterprise safety costs"),
+    "record:referral": ("事故情况报送纪检组织部门记录", "accident referral"),
+    "record:assessment": ("重点行业领域安全状况评估公告", "key industry assessment"),
+    "recipient:discipline_inspection": ("同级纪检监察机关", "discipline inspection body"),
+    "recipient:organisation": ("同级党委组织部门", "organisation department"),
     # why a submitted row was quarantined (safegov.intake.validation / pipeline rules)
     "rule:required": ("必填项为空", "required value missing"),
     "rule:missing_column": ("缺少必需的列", "required column missing"),

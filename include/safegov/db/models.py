@@ -474,6 +474,84 @@ class Training(_Record, Base):
     )
 
 
+# 〔十〕〔十六〕 (issue 16 items 3, 6)
+
+
+class Budget(_Record, Base):
+    """The safety fund's line in a unit's budget for a fiscal year (安全生产专项资金列入财政预算, 〔十〕)."""
+
+    __tablename__ = "budget"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    fiscal_year: Mapped[period_key]
+    fund_cny: Mapped[float]
+    approved_on: Mapped[dt.date] = mapped_column(Date)
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_budget_eval", "fiscal_year", "unit_code"),
+    )
+
+
+class SafetyCost(_Record, Base):
+    """What an enterprise extracted and used of its safety costs in a fiscal year (企业安全生产费用, 〔十〕)."""
+
+    __tablename__ = "safety_cost"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    enterprise_id: Mapped[credit_code]
+    fiscal_year: Mapped[period_key]
+    extracted_cny: Mapped[float]
+    used_cny: Mapped[float | None]
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "record_id"),
+        Index("ix_safety_cost_eval", "fiscal_year", "enterprise_id"),
+    )
+
+
+class Referral(_Record, Base):
+    """A quarter's accident information sent to the discipline inspection body or the
+    organisation department of the same level (向纪检监察机关、组织部门报送事故情况, 〔十六〕)."""
+
+    __tablename__ = "referral"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    period: Mapped[period_key]
+    recipient: Mapped[str] = mapped_column(String(32))
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    accident_count: Mapped[int]
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_referral_eval", "period", "unit_code"),
+    )
+
+
+class Assessment(_Record, Base):
+    """An assessment of a key industry's safety, announced to the public (重点行业领域安全生产状况
+    评估、公告, 〔十六〕)."""
+
+    __tablename__ = "assessment"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    industry: Mapped[str] = mapped_column(String(64))
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_assessment_eval", "assessed_on", "unit_code"),
+    )
+
+
 # --------------------------------------------------------------------------- evaluations (§5)
 
 
@@ -720,6 +798,10 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "penalty": Penalty,
     "plan": Plan,
     "training": Training,
+    "budget": Budget,
+    "safety_cost": SafetyCost,
+    "referral": Referral,
+    "assessment": Assessment,
     "staff": Staff,
     "enterprise": Enterprise,
     "leader": Leader,

@@ -41,6 +41,8 @@ from safegov.core.periods import (
     period_of,
     periods_between,
 )
+from safegov.devtools.demo_money import RECORD_TYPES as DEMO_MONEY_TYPES
+from safegov.devtools.demo_money import write_money_demo
 from safegov.register.records import RECORD_TYPES
 
 # Column order of every file: the contract's columns, then the row's own received time.
@@ -65,6 +67,7 @@ LOAD_ORDER = (
     "accident",
     "penalty",
     "complaint",
+    *DEMO_MONEY_TYPES,  # 〔十〕〔十六〕 (issue 16 items 3, 6)
 )
 
 # What ``Generator.month`` returns, in file order; "hazard:rectified" holds the follow-up
@@ -1657,11 +1660,14 @@ def write_demo(
             _chinese_headers(HEADERS["penalty"], config_dir),
             penalties,
         )
+    money_known = write_money_demo(gen, add, write_csv, HEADERS, config_dir)  # 〔十〕〔十六〕
     order = {rt: i for i, rt in enumerate(LOAD_ORDER)}
     files.sort(key=lambda f: (order[f[0]], f[1]))
-    for b in gen.bad_rows:  # bad rows are only ever planted in the plain monthly files
+    for b in gen.bad_rows:  # bad rows are only ever planted in plain files named <type>_<month or year>
         b["file"] = file_name(b["record_type"], b["month"])
-    return _summary(gen, inbox, files, story, seed)
+    summary = _summary(gen, inbox, files, story, seed)
+    summary["known_misses"] += money_known
+    return summary
 
 
 def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: Story, seed: int) -> dict:

@@ -29,6 +29,10 @@ REASONS: dict[str, str] = {
     # 〔九〕 enforcement staff
     "not_in_service": "不在岗",
     "first_cycle": "入职未满一个轮训周期",
+    # 〔十〕 safety costs, 〔十六〕 assessments announced
+    "not_high_risk": "非高危行业企业，无需提取安全生产费用",
+    "nothing_extracted": "未提取安全生产费用（提取额为0）",
+    "not_published": "未向社会公告",
     # hazards and 12350 tickets
     "rectified_late": "逾期整改",
     "not_rectified": "逾期未整改",

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from safegov.core.creditcode import is_valid_credit_code
 from safegov.org.directory import in_term
-from safegov.register.records import RECORD_TYPES, RecordType
+from safegov.register.records import PERIOD_TYPES, RECORD_TYPES, RecordType
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -79,6 +79,9 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "否", "无", "未", "×"
 
 _CODE_RE = r"^\d{6}$"
 _PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+# Period keys by column type: a month (a bulletin's period), a quarter (a referral's 〔十六〕),
+# a year (a budget's fiscal year 〔十〕), as ``safegov.core.periods`` spells them.
+_PERIOD_RES = {"period": _PERIOD_RE, "quarter": r"^\d{4}-Q[1-4]$", "year": r"^\d{4}$"}
 _EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _INT_RE = r"^[+-]?\d+(\.0*)?$"
 _OFFSET_RE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
@@ -97,7 +100,7 @@ def coerce_series(raw: pd.Series, type_: str) -> pd.Series:
     import pandas as pd
 
     s = raw.astype("object")
-    if type_ in ("str", "code", "period", "email"):
+    if type_ in ("str", "code", *PERIOD_TYPES, "email"):
         return s
     if type_ == "credit_code":
         return s.where(s.isna(), s.astype(str).str.upper())
@@ -160,7 +163,7 @@ def typed_frame(
     df["_row"] = raw["_row"].astype("int64")
     for col in rt.columns:
         src = raw[col.name] if col.name in raw.columns else pd.Series(None, index=raw.index, dtype="object")
-        if col.type not in ("str", "code", "period", "email", "credit_code"):
+        if col.type not in ("str", "code", *PERIOD_TYPES, "email", "credit_code"):
             df[f"{col.name}__raw"] = src.astype("object")
         df[col.name] = coerce_series(src, col.type)
     if "received_at" in raw.columns:
@@ -321,8 +324,8 @@ def _custom_expectations() -> dict[str, type]:
         def _pandas(cls, column, type_, **kwargs):
             typed = coerce_series(column, type_)
             ok = typed.notna()
-            if type_ in ("code", "period", "email"):
-                pattern = {"code": _CODE_RE, "period": _PERIOD_RE, "email": _EMAIL_RE}[type_]
+            if type_ in ("code", *PERIOD_TYPES, "email"):
+                pattern = {"code": _CODE_RE, "email": _EMAIL_RE, **_PERIOD_RES}[type_]
                 ok = column.astype("string").str.fullmatch(pattern).fillna(False).astype(bool)
             return ok.to_numpy(dtype=bool)
 
@@ -434,7 +437,7 @@ def build_suite(rt: RecordType, present: Iterable[str] | None = None, name: str 
 
     for col in rt.columns:
         c = col.name
-        raw = f"{c}__raw" if col.type not in ("str", "code", "period", "email", "credit_code") else c
+        raw = f"{c}__raw" if col.type not in ("str", "code", *PERIOD_TYPES, "email", "credit_code") else c
         if col.required:
             if c not in present:
                 add(

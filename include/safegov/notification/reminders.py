@@ -33,6 +33,7 @@ from safegov.core.periods import (
     working_days_between,
 )
 from safegov.db.models import RECORD_MODELS, Department, Enterprise, Leader, OutboxMessage, Staff, Training, Unit
+from safegov.evaluation.rules.count import QUALITY_POSITIVE
 from safegov.evaluation.rules.rolling_training import window_first
 from safegov.notification.outbox import get_notification_config, queue_many
 from safegov.org.directory import PostDirectory
@@ -53,6 +54,10 @@ RECORD_LABELS = {
     "plan": "年度执法计划（plan）",
     "enterprise": "企业监管主体登记（enterprise）",
     "training": "执法人员轮训记录（training）",
+    "budget": "安全生产专项资金预算（budget）",
+    "safety_cost": "企业安全生产费用提取记录（safety_cost）",
+    "referral": "事故情况报送记录（referral）",
+    "assessment": "重点行业领域安全状况评估公告（assessment）",
 }
 
 
@@ -126,6 +131,9 @@ def _counts(session: Session, ob: Obligation, first: dt.date | None, last: dt.da
         conds.append(getattr(model, c).is_not(None))
     if ev.record_type == "hazard_inspection":
         conds.append(model.led_by_role.in_(FIRST_RESPONSIBLE_ROLES))
+    for (rt, col), _reason in QUALITY_POSITIVE.items():  # 〔十〕 a report extracting nothing
+        if rt == ev.record_type:
+            conds.append(getattr(model, col) > 0)
     kind = ob.subject.kind
     if kind == "unit":
         q = select(model.unit_code.label("k"), func.count().label("n")).where(*conds).group_by(model.unit_code)
@@ -245,6 +253,9 @@ def _subjects(
         q = select(Enterprise.enterprise_id, Enterprise.name, Enterprise.county_code, Enterprise.contact_email).where(
             Enterprise.registered_on <= due, or_(Enterprise.closed_on.is_(None), Enterprise.closed_on >= (first or due))
         )
+        industries = ob.industries_on(due)
+        if industries is not None:  # 〔十〕 only the high-risk industries of the rule in force
+            q = q.where(Enterprise.industry.in_(sorted(industries)))
         for eid, name, county, email in session.execute(q):
             out.append(
                 {

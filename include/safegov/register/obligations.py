@@ -12,13 +12,14 @@ id and the field.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from safegov.core.grades import GRADES
 from safegov.core.periods import Cadence
@@ -193,7 +194,26 @@ class Obligation(_Cited):
         event_kinds = {"hazard", "accident", "ticket"}
         if (self.cadence is Cadence.EVENT) != (self.subject.kind in event_kinds):
             raise ValueError("event cadence goes with hazard, accident and ticket subjects, and only with them")
+        if "high_risk_industries" in self.params:
+            if self.subject.kind != "enterprise":
+                raise ValueError("params.high_risk_industries scopes enterprise subjects only")
+            _industry_scopes(self.params["high_risk_industries"])
         return self
+
+    @property
+    def industry_scopes(self) -> tuple[IndustryScope, ...]:
+        """The dated industry lists that put an enterprise in scope (〔十〕 高危行业), oldest
+        first; () when every enterprise is."""
+        raw = self.params.get("high_risk_industries")
+        return _industry_scopes(raw) if raw is not None else ()
+
+    def industries_on(self, day: dt.date) -> frozenset[str] | None:
+        """The industries in scope on ``day`` (the version in force then; empty when none
+        is), None when the obligation has no industry scope."""
+        scopes = self.industry_scopes
+        if not scopes:
+            return None
+        return next((frozenset(s.industries) for s in scopes if s.in_force(day)), frozenset())
 
 
 class LadderStep(_Strict):
@@ -278,6 +298,55 @@ class _Dated(_Strict):
     def legal_basis(self) -> str:
         """``rule_id@valid_from``: the version a case rests on (exports, case details)."""
         return f"{self.id}@{self.valid_from.isoformat()}"  # type: ignore[attr-defined]
+
+
+class IndustryScope(_Strict):
+    """The industries a national rule names, while it is in force (〔十〕: the 高危行业 whose
+    enterprises extract safety costs, 财企〔2012〕16号 and then 财资〔2022〕136号 art. 2).
+    ``industries``: the enterprise registry's industry code → the rule's words."""
+
+    source: str = Field(min_length=8, description="document name and article, in Chinese")
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    industries: dict[str, str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _span(self):
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+_INDUSTRY_SCOPES = TypeAdapter(tuple[IndustryScope, ...])
+
+
+@lru_cache(maxsize=64)
+def _scopes_cached(key: str) -> tuple[IndustryScope, ...]:
+    scopes = _INDUSTRY_SCOPES.validate_python(json.loads(key))
+    for earlier, later in zip(scopes, scopes[1:], strict=False):
+        if earlier.valid_to is None or later.valid_from <= earlier.valid_to:
+            raise ValueError(
+                f"high_risk_industries: the version from {later.valid_from} overlaps the one from "
+                f"{earlier.valid_from}; list versions oldest first, each ending before the next begins"
+            )
+    return scopes
+
+
+def _industry_scopes(raw: Any) -> tuple[IndustryScope, ...]:
+    """``params.high_risk_industries`` validated (ValueError naming the field); cached by
+    its JSON text, as the register is frozen and read on every evaluation run."""
+    try:
+        return _scopes_cached(json.dumps(raw, default=str, sort_keys=True))
+    except ValidationError as e:
+        parts = []
+        for err in e.errors():
+            steps = (f"[{x}]" if isinstance(x, int) else f".{x}" for x in err["loc"])
+            where = "params.high_risk_industries" + "".join(steps)
+            parts.append(f"{where}: {err['msg']}")
+        raise ValueError("; ".join(parts)) from None
 
 
 class DualInterviewRule(_Cited, _Dated):

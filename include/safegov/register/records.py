@@ -12,7 +12,11 @@ from typing import Literal
 from safegov.core.grades import GRADES
 from safegov.org.roles import ROLES
 
-ColumnType = Literal["str", "int", "float", "bool", "date", "datetime", "period", "code", "credit_code", "email"]
+ColumnType = Literal[
+    "str", "int", "float", "bool", "date", "datetime", "period", "quarter", "year", "code", "credit_code", "email"
+]
+# Column types holding a period key: a month (``period``), a quarter (2025-Q1), a year (2025).
+PERIOD_TYPES = ("period", "quarter", "year")
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class RecordType:
     @property
     def period_column(self) -> str | None:
         """The column holding the period key a record reports on (a bulletin's ``period``), if any."""
-        return next((c.name for c in self.columns if c.type == "period"), None)
+        return next((c.name for c in self.columns if c.type in PERIOD_TYPES), None)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -62,6 +66,8 @@ FIRST_RESPONSIBLE_ROLES = ("legal_representative", "actual_controller")
 # What a penalty decision punishes: an accident, a hazard (ids of those records) or another
 # violation (basis_id free or blank).
 PENALTY_BASES = ("accident", "hazard", "other")
+# 〔十六〕 who receives a referral of accident information: 同级纪检监察机关, 组织部门.
+REFERRAL_RECIPIENTS = ("discipline_inspection", "organisation")
 
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt
@@ -255,6 +261,69 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("course", required=True),
                 C("certificate_ref"),
             ),
+        ),
+        # ---- 〔十〕〔十六〕 (issue 16 items 3, 6): the safety fund, safety costs, referrals of
+        # accident information and assessments of key industries.
+        RecordType(
+            # 〔十〕 设立安全生产专项资金,列入财政预算: the fund's line in a unit's budget for a
+            # fiscal year (placed by fiscal_year, a year key such as 2025).
+            "budget",
+            key=("unit_code", "record_id"),
+            date_column="approved_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("fiscal_year", "year", required=True),
+                C("fund_cny", "float", required=True, min=1),
+                C("approved_on", "date", required=True),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
+            # 〔十〕 企业安全生产费用提取: what an enterprise extracted (and used) in a fiscal year.
+            "safety_cost",
+            key=("enterprise_id", "record_id"),
+            date_column="reported_on",
+            columns=(
+                C("record_id", required=True),
+                C("enterprise_id", "credit_code", required=True, references="enterprise"),
+                C("fiscal_year", "year", required=True),
+                C("extracted_cny", "float", required=True, min=0),
+                C("used_cny", "float", min=0),
+                C("reported_on", "date", required=True),
+            ),
+        ),
+        RecordType(
+            # 〔十六〕 定期向同级纪检监察机关、组织部门报送事故情况: one referral of a quarter's
+            # accident information to one recipient (placed by period, a quarter key).
+            "referral",
+            key=("unit_code", "record_id"),
+            date_column="sent_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("period", "quarter", required=True),
+                C("recipient", required=True, values=REFERRAL_RECIPIENTS),
+                C("sent_on", "date", required=True),
+                C("accident_count", "int", required=True, min=0),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
+            # 〔十六〕 重点行业领域安全生产状况定期评估、公告: an assessment of one key industry,
+            # announced (published_on) to the public.
+            "assessment",
+            key=("unit_code", "record_id"),
+            date_column="assessed_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("industry", required=True),
+                C("assessed_on", "date", required=True),
+                C("published_on", "date"),
+                C("doc_ref", required=True),
+            ),
+            order=(("assessed_on", "published_on"),),
         ),
         RecordType(
             # 〔九〕 安全监管执法人员: an enforcement officer of a unit or one of its departments,

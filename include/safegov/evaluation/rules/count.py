@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, String, and_, bindparam, case, cast, func, or_, select
+from sqlalchemy import Date, String, and_, bindparam, case, cast, func, not_, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from safegov.core.periods import (
@@ -48,7 +48,7 @@ from safegov.core.periods import (
     grace_ends_at,
     grace_ends_on,
 )
-from safegov.db.models import RECORD_MODELS, Evaluation, Leader, RawRow
+from safegov.db.models import RECORD_MODELS, Enterprise, Evaluation, Leader, RawRow
 from safegov.evaluation.queries import (
     DAY_TABLE,
     PERIOD_TABLE,
@@ -67,6 +67,9 @@ from safegov.register.records import FIRST_RESPONSIBLE_ROLES
 # `where` columns that are quality conditions (the record is of the right kind but does not
 # count) rather than identity filters (the record is of another kind): reason per column.
 QUALITY_WHERE = {("hazard_inspection", "archived"): "not_archived"}
+# Amounts that must be above zero for the record to count (〔十〕 a safety-cost report that
+# extracted nothing is no extraction): reason per column.
+QUALITY_POSITIVE = {("safety_cost", "extracted_cny"): "nothing_extracted"}
 
 
 # --------------------------------------------------------------------------- evidence
@@ -134,6 +137,9 @@ def evidence(ob: Obligation) -> EvidenceSpec:
         quality.append((f"not_{col.removesuffix('_on')}", t.c[col].isnot(None)))
     if ev.record_type == "hazard_inspection":
         quality.append(("not_led_by_responsible_person", t.c.led_by_role.in_(FIRST_RESPONSIBLE_ROLES)))
+    for (rt, col), reason in QUALITY_POSITIVE.items():
+        if rt == ev.record_type:
+            quality.append((reason, t.c[col] > 0))
 
     id_col = t.c.record_id if "record_id" in t.c else next(iter(t.primary_key.columns))
     cols = [
@@ -313,9 +319,26 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
         (and_(S.c.scope_to.isnot(None), S.c.scope_to < P.c.p_last), text_literal("closed_in_period")),
         else_=typed_null(String),
     )
-    frm = S.join(P, P.c.obligation_id == ob.id).outerjoin(
-        A, and_(A.c.subject_id == S.c.subject_id, A.c.period == P.c.period)
-    )
+    frm = S.join(P, P.c.obligation_id == ob.id)
+    scopes = ob.industry_scopes
+    if scopes:
+        # 〔十〕 高危行业: out of scope unless the version in force on the due date names the
+        # enterprise's industry (an enterprise without one is named by none).
+        ent = Enterprise.__table__.alias("scope_ent")
+        frm = frm.join(ent, ent.c.enterprise_id == S.c.subject_id)
+        industry = func.coalesce(ent.c.industry, text_literal(""))
+        named = or_(
+            *[
+                and_(
+                    P.c.due_on >= s.valid_from,
+                    P.c.due_on <= s.valid_to if s.valid_to else true(),
+                    industry.in_(sorted(s.industries)),
+                )
+                for s in scopes
+            ]
+        )
+        exempt_reason = case((not_(named), text_literal("not_high_risk")), else_=exempt_reason)
+    frm = frm.outerjoin(A, and_(A.c.subject_id == S.c.subject_id, A.c.period == P.c.period))
     if Q is not None:
         frm = frm.outerjoin(Q, and_(Q.c.subject_id == S.c.subject_id, Q.c.period == P.c.period))
     has_holder = not (

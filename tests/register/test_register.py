@@ -50,6 +50,7 @@ ISSUE16_IDS = {
     "ENFORCE-PLAN-UNIT": ("八",),
     "ENFORCE-PLAN-DEPT": ("八",),
     "STAFF-ROTATION-TRAINING": ("九",),
+    "ACCIDENT-REPORT-CHAIN": ("十五",),
 }
 
 

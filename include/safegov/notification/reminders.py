@@ -53,6 +53,9 @@ RECORD_LABELS = {
     "plan": "年度执法计划（plan）",
     "enterprise": "企业监管主体登记（enterprise）",
     "training": "执法人员轮训记录（training）",
+    # 〔十五〕 ACCIDENT-REPORT-CHAIN has no reminder offsets: its windows are hours, and
+    # reminders go out once a day; the label names the record in any other message.
+    "accident_report": "事故信息报送记录（accident_report）",
 }
 
 

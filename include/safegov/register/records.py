@@ -22,8 +22,9 @@ class Column:
     required: bool = False
     values: tuple[str, ...] | None = None  # allowed values
     min: float | None = None
-    # Registry membership: "unit", "county", "leader", "enterprise", "department", or
-    # "authority" (a unit or a department: who imposed a penalty).
+    # Registry membership: "unit", "county", "leader", "enterprise", "department",
+    # "authority" (a unit or a department: who imposed a penalty), "party" (the same
+    # membership: who sent or received an accident report) or "accident" (a loaded accident).
     references: str | None = None
 
 
@@ -62,6 +63,9 @@ FIRST_RESPONSIBLE_ROLES = ("legal_representative", "actual_controller")
 # What a penalty decision punishes: an accident, a hazard (ids of those records) or another
 # violation (basis_id free or blank).
 PENALTY_BASES = ("accident", "hazard", "other")
+# 〔十五〕 where an accident became known: its county's own report (``unit``, or blank), a
+# department's report, a 12350 ticket, a later bulletin, the media.
+KNOWN_FROM = ("unit", "department", "hotline", "bulletin", "media")
 
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt
@@ -180,8 +184,30 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("declared_grade", values=GRADES),
                 C("concealed", "bool"),
                 C("description", required=True),
+                # 〔十五〕 漏报: how the accident became known — blank or ``unit``: the responsible
+                # unit's own report; otherwise another source (a department's report, a 12350
+                # ticket, a later bulletin, the media), ``source_ref`` naming it. An accident known
+                # from another source that its county never reported is ``omitted``.
+                C("known_from", values=KNOWN_FROM),
+                C("source_ref"),
+                # 〔十五〕 较大涉险: goes straight to the region (第一时间上报自治区政府和自治区安委办).
+                C("near_miss_larger", "bool"),
             ),
             order=(("occurred_at", "known_at"), ("known_at", "reported_at"), ("occurred_at", "reported_at")),
+        ),
+        RecordType(
+            # 〔十五〕 归口直报 and Decree 493 art. 10–11: one hop of an accident's report up the
+            # chain — who (a unit's safety office or a department) told whom, when. A re-sent
+            # hop replaces the earlier version.
+            "accident_report",
+            key=("accident_id", "reporter", "reported_to"),
+            date_column="reported_at",
+            columns=(
+                C("accident_id", required=True, references="accident"),
+                C("reporter", required=True, references="party"),
+                C("reported_to", required=True, references="party"),
+                C("reported_at", "datetime", required=True),
+            ),
         ),
         RecordType(
             "complaint",

@@ -108,3 +108,49 @@ def test_a_resent_hop_replaces_the_earlier_version(db, inbox):
     with Session(db) as s:
         (hop,) = s.scalars(select(AccidentReport)).all()
     assert hop.reported_at == dt.datetime(2024, 3, 10, 2, 0, tzinfo=dt.UTC) and hop.version == 2
+
+
+# --------------------------------------------------------------------------- 〔十三〕 drill (issue 16 item 8)
+
+DRILL = ["record_id", "unit_code", "department_id", "held_on", "plan_ref", "doc_ref"]
+DRILL_ZH = ["记录编号", "单位代码", "部门编号", "召开日期", "演练预案", "文号"]
+
+
+def test_drill_rows_load_or_are_quarantined_with_reasons(db, inbox):
+    from safegov.db.models import Drill
+
+    rows = [
+        ["DR1", "150102", "", "2024-05-10", "综合应急预案", "演练总结〔2024〕1号"],  # the government's own
+        ["DR2", "150102", "D-150102-AJ", "2024-05-11", "危化品专项预案", "演练总结〔2024〕2号"],  # a department's
+        ["DR3", "150199", "", "2024-05-10", "x", "x"],
+        ["DR4", "150102", "D-NOWHERE", "2024-05-10", "x", "x"],
+        ["DR5", "150102", "", "2024-06-02", "x", "x"],
+        ["DR6", "150102", "", "2024-05-10", "", "x"],
+        ["DR7", "150102", "", "10 May", "x", "x"],
+        ["DR1", "150102", "", "2024-05-10", "x", "重复"],
+    ]
+    f = _processed(ingest(db, write_csv(inbox / "drill_2024.csv", DRILL, rows)))
+    assert conserved(db, f.file_id) == (8, 2, 6)
+    assert reasons(db, f.file_id) == {
+        4: {("unit_code", "unknown_unit")},
+        5: {("department_id", "unknown_department")},
+        6: {("held_on", "future_date")},
+        7: {("plan_ref", "required")},
+        8: {("held_on", "type")},
+        9: {("unit_code,record_id", "duplicate_key")},
+    }
+    with Session(db) as s:
+        assert sorted((r.record_id, r.department_id) for r in s.scalars(select(Drill))) == [
+            ("DR1", None),
+            ("DR2", "D-150102-AJ"),
+        ]
+
+
+def test_drill_under_chinese_headers_and_type_name(db, inbox):
+    path = write_csv(
+        inbox / "应急演练_2024.csv",
+        ["记录类型", *DRILL_ZH],
+        [["应急演练", "DR1", "150102", "", "2024-05-10", "综合应急预案", "演练总结〔2024〕1号"]],
+    )
+    f = _processed(ingest(db, path))
+    assert conserved(db, f.file_id) == (1, 1, 0)

@@ -51,6 +51,7 @@ ISSUE16_IDS = {
     "ENFORCE-PLAN-DEPT": ("八",),
     "STAFF-ROTATION-TRAINING": ("九",),
     "ACCIDENT-REPORT-CHAIN": ("十五",),
+    "GOV-EMERGENCY-DRILL": ("十三",),
 }
 
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+import pytest
 from sqlalchemy.orm import Session
 
 from safegov.core.periods import TZ
 
 
-def test_the_picker_offers_the_chain_obligation(as_user):
+@pytest.mark.parametrize("oid", ["ACCIDENT-REPORT-CHAIN", "GOV-EMERGENCY-DRILL"])
+def test_the_picker_offers_the_new_obligations(as_user, oid):
     html = as_user("region_office", "/").text
-    assert '<option value="ACCIDENT-REPORT-CHAIN"' in html
+    assert f'<option value="{oid}"' in html
 
 
 def _seed_march(engine, *, issued_accidents: int | None):
@@ -101,3 +103,17 @@ def test_matching_figures_and_a_missing_bulletin_are_said_so(seeded, tmp_path):
         encoding="utf-8"
     )
     assert "本单位尚未报送本月事故信息通报，暂无法核对。" in (tmp_path / "150202.md").read_text(encoding="utf-8")
+
+
+def test_a_county_without_a_drill_is_in_januarys_bulletin(seeded, tmp_path):
+    from safegov.evaluation.engine import evaluate_period
+    from safegov.register.obligations import get_register
+    from safegov.reports.bulletin import draft_bulletins
+
+    evaluate_period(
+        seeded, get_register(), "GOV-EMERGENCY-DRILL", "2024", as_of=dt.datetime(2025, 6, 1, tzinfo=TZ), run_id="t"
+    )
+    # 2024's grace ends 2025-01-08: the miss is January's news.
+    draft_bulletins(seeded, "2025-01", out_dir=tmp_path, unit_codes={"150102"}, formats=("md",))
+    md = (tmp_path / "150102.md").read_text(encoding="utf-8")
+    assert "各级政府每年至少组织1次生产安全事故应急演练（GOV-EMERGENCY-DRILL）" in md

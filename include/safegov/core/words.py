@@ -146,6 +146,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "known_from:hotline": ("12350举报", "a 12350 ticket"),
     "known_from:bulletin": ("事后通报", "a later bulletin"),
     "known_from:media": ("媒体报道", "the media"),
+    # 〔十三〕 emergency drills (issue 16 item 8)
+    "record:drill": ("应急演练记录", "emergency drill"),
 }
 
 CASE_KINDS = (

@@ -402,6 +402,24 @@ class Accident(_Record, Base):
     near_miss_larger: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class Drill(_Record, Base):
+    """An emergency drill (应急演练, 〔十三〕 定期组织演练) of a unit's government or a department."""
+
+    __tablename__ = "drill"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    plan_ref: Mapped[str] = mapped_column(String(200))
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_drill_eval", "held_on", "unit_code"),
+    )
+
+
 class AccidentReport(_Record, Base):
     """One hop of an accident's report (事故信息报送) 〔十五〕: ``reporter`` (a unit's safety
     office by its code, or a department by its id) told ``reported_to`` at ``reported_at``."""
@@ -736,6 +754,7 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "hazard": Hazard,
     "accident": Accident,
     "accident_report": AccidentReport,
+    "drill": Drill,
     "complaint": Complaint,
     "milestone": Milestone,
     "penalty": Penalty,

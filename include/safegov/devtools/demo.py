@@ -41,7 +41,7 @@ from safegov.core.periods import (
     period_of,
     periods_between,
 )
-from safegov.devtools import demo_reports
+from safegov.devtools import demo_drills, demo_reports
 from safegov.register.records import RECORD_TYPES
 
 # Column order of every file: the contract's columns, then the row's own received time.
@@ -57,6 +57,7 @@ LOAD_ORDER = (
     "training",
     "milestone",
     "plan",
+    "drill",
     "meeting",
     "inspection",
     "bulletin",
@@ -1635,6 +1636,7 @@ def write_demo(
     for year, plan_rows in gen.plan_rows().items():
         write_csv(add("plan", f"plan_{year}.csv"), HEADERS["plan"], plan_rows)
     demo_reports.write(gen, add, write_csv, HEADERS["accident_report"])  # 〔十五〕 before the accidents are written
+    demo_drills.write(gen, add, write_csv, HEADERS["drill"])  # 〔十三〕
     gb_month = gen.months[len(gen.months) // 2]
     accidents: list[tuple] = []
     for key in gen.months:

@@ -56,6 +56,7 @@ RECORD_LABELS = {
     # 〔十五〕 ACCIDENT-REPORT-CHAIN has no reminder offsets: its windows are hours, and
     # reminders go out once a day; the label names the record in any other message.
     "accident_report": "事故信息报送记录（accident_report）",
+    "drill": "应急演练记录（drill）",
 }
 
 

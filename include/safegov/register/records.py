@@ -196,6 +196,21 @@ RECORD_TYPES: dict[str, RecordType] = {
             order=(("occurred_at", "known_at"), ("known_at", "reported_at"), ("occurred_at", "reported_at")),
         ),
         RecordType(
+            # 〔十三〕 定期组织演练: an emergency drill (应急演练) of a unit's government (department_id
+            # blank) or of one of its departments, naming the contingency plan drilled.
+            "drill",
+            key=("unit_code", "record_id"),
+            date_column="held_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("department_id", references="department"),
+                C("held_on", "date", required=True),
+                C("plan_ref", required=True),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
             # 〔十五〕 归口直报 and Decree 493 art. 10–11: one hop of an accident's report up the
             # chain — who (a unit's safety office or a department) told whom, when. A re-sent
             # hop replaces the earlier version.

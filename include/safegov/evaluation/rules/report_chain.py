@@ -48,7 +48,6 @@ from safegov.evaluation.rules.base import Plan, RuleKind, RuleRun
 from safegov.org.units import is_unit_code, unit_at_level
 from safegov.register.obligations import Obligation
 
-REGION = "150000"
 # Grades that go on from the league/city to the region (Decree 493 art. 10 (一)(二)).
 TO_REGION_GRADES = frozenset({"larger", "major", "especially_major"})
 MISSED_REASONS = ("omitted", "forward_missing", "direct_missing", "office_not_told")
@@ -141,7 +140,8 @@ def judge_chain(
             v.reasons.append(late)
 
     forward = dt.timedelta(hours=params.forward_within_hours)
-    league = unit_at_level(county, "league")
+    # The county's league/city and the region, from the code (GB/T 2260).
+    league, region = unit_at_level(county, "league"), unit_at_level(county, "region") or ""
     omitted = is_omitted(county, known_from, hops, unit_of)
     if omitted:
         v.reasons.append("omitted")
@@ -150,8 +150,8 @@ def judge_chain(
         judge(to_league, county_learned_at + forward, "forward_late", "forward_missing")
         if grade in TO_REGION_GRADES and to_league is not None:
             by = to_league.reported_at + forward
-            to_region = first(league, REGION)
-            direct = first(county, REGION)
+            to_region = first(league, region)
+            direct = first(county, region)
             if (
                 direct is not None
                 and direct.reported_at <= by
@@ -160,7 +160,7 @@ def judge_chain(
                 to_region = direct  # 越级上报: the region knew in time
             judge(to_region, by, "forward_late", "forward_missing")
     if near_miss_larger and not omitted:
-        direct = first(county, REGION)
+        direct = first(county, region)
         judge(
             direct, county_learned_at + dt.timedelta(hours=params.direct_within_hours), "direct_late", "direct_missing"
         )

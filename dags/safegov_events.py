@@ -1,6 +1,6 @@
 """Event-driven evaluation and late data — triggered by the record assets.
 
-`safegov_events` — scheduled on `safegov://records/{accident,hazard,complaint,milestone}`
+`safegov_events` — scheduled on `safegov://records/{accident,accident_report,hazard,complaint,milestone}`
 (any of them): evaluates the event obligations (hazard deadlines 〔四〕〔十八〕, accident
 reports 〔十五〕, 12350 tickets 〔二十〕, the one-off milestones) with
 `safegov.evaluation.engine.evaluate_events`.

@@ -56,6 +56,8 @@ ISSUE16_IDS = {
     "ACCIDENT-REFERRAL-DISCIPLINE": ("十六",),
     "ACCIDENT-REFERRAL-ORG": ("十六",),
     "KEY-INDUSTRY-ASSESS": ("十六",),
+    "ACCIDENT-REPORT-CHAIN": ("十五",),
+    "GOV-EMERGENCY-DRILL": ("十三",),
 }
 
 

@@ -13,7 +13,10 @@
   (exactly 1 h is on time); under-graded (谎报) = declared grade below the grade of the
   figures the report carried when it was made (``figures_as_reported``: the record's version
   current at ``reported_at``) — deaths that rise in the 30-day 补报 of Decree 493 art. 13 do
-  not make a truthful report false; grade_not_declared = no declared grade; concealed.
+  not make a truthful report false; grade_not_declared = no declared grade; concealed;
+  omitted (漏报) = known from another source (``known_from``: a department's report, a 12350
+  ticket, a later bulletin, the media) and never reported by any party of its county (its
+  ``accident_report`` hops; ``safegov.evaluation.rules.report_chain.is_omitted``).
   Subject: the enterprise when the accident names one, else its county; no person named, so
   no approval. Decided by the safety office of the level the accident's grade gives (分级管理,
   the rule's ``deciding_level``: county for 一般, league/city for 较大, region for 重大+).
@@ -38,6 +41,7 @@ from safegov.accountability.rules import Rule, RuleRun, declared, register_rule
 from safegov.core.grades import GRADE_NAMES, GRADE_RANK, grade_of
 from safegov.core.periods import TZ, add_months, local_date, to_local
 from safegov.db.models import Accident, RecordVersion
+from safegov.evaluation.rules.report_chain import hops_of, is_omitted, party_units
 from safegov.org.units import is_unit_code, unit_at_level
 from safegov.register.obligations import AccountabilityRule, DualInterviewRule, ReportingViolationRule
 
@@ -86,7 +90,7 @@ def figures_as_reported(session: Session, accidents: list[Accident]) -> dict[str
 
 
 def accident_facts(
-    a: Accident, *, within_hours: float | None = None, reported: Figures | None = None
+    a: Accident, *, within_hours: float | None = None, reported: Figures | None = None, omitted: bool = False
 ) -> dict[str, Any]:
     """Computed grade and reporting violations of one accident (〔十五〕, Decree 493).
 
@@ -95,7 +99,8 @@ def accident_facts(
     when that is blank), ``under_graded`` (the declared grade is below the grade of
     ``reported``, the figures the report carried — ``figures_as_reported`` — or of the
     current figures when not given), ``grade_not_declared`` and ``concealed`` — the reasons of
-    the ACCIDENT-REPORT-TIMELY evaluation (``late_report`` there).
+    the ACCIDENT-REPORT-TIMELY evaluation (``late_report`` there) — and ``omitted`` (漏报) when
+    the caller found it so (``AccidentScan.omitted``; ACCIDENT-REPORT-CHAIN's reason).
     """
     grade = accident_grade(a)
     reported_grade = grade_of(*reported) if reported is not None else grade
@@ -109,6 +114,8 @@ def accident_facts(
         violations.append("grade_not_declared")
     if a.concealed:
         violations.append("concealed")
+    if omitted:
+        violations.append("omitted")
     return {
         "grade": grade,
         "reported_grade": reported_grade,
@@ -146,6 +153,7 @@ class AccidentScan:
         self._day = {a.accident_id: local_date(a.occurred_at) for a in self.accidents}
         self._index: dict[tuple[str, str], dict[str, list[Accident]]] = {}
         self._reported: dict[str, Figures] | None = None
+        self._omitted: set[str] | None = None
 
     def reported(self, a: Accident) -> Figures:
         """The figures ``a``'s report carried when it was made (``figures_as_reported``),
@@ -153,6 +161,20 @@ class AccidentScan:
         if self._reported is None:
             self._reported = figures_as_reported(self.run.session, self.in_range())
         return self._reported[a.accident_id]
+
+    def omitted(self, a: Accident) -> bool:
+        """漏报 〔十五〕: known from another source and never reported by its county (the run's
+        accidents' hops read at the first call)."""
+        if self._omitted is None:
+            accidents = self.in_range()
+            hops = hops_of(self.run.session, [b.accident_id for b in accidents])
+            unit_of = party_units(self.run.session)
+            self._omitted = {
+                b.accident_id
+                for b in accidents
+                if is_omitted(b.unit_code, b.known_from, hops.get(b.accident_id, []), unit_of)
+            }
+        return a.accident_id in self._omitted
 
     def in_range(self) -> list[Accident]:
         return [a for a in self.accidents if self.run.lo <= self.day(a) <= self.run.hi]
@@ -270,12 +292,19 @@ def dual_interview_league(scan: AccidentScan, a: Accident, entry: DualInterviewR
 
 @register_rule(REPORTING_VIOLATION, subject="accident")
 def reporting_violation(scan: AccidentScan, a: Accident, entry: ReportingViolationRule) -> list[CaseSpec]:
-    """An accident reported late, under-graded or concealed 〔十五〕: a case against the
-    enterprise named in the report, else the county, decided by the level its grade gives."""
-    f = accident_facts(a, within_hours=scan.run.register.report_within_hours(entry), reported=scan.reported(a))
+    """An accident reported late, under-graded, concealed or omitted 〔十五〕: a case against the
+    enterprise named in the report, else the county, decided by the level its grade gives.
+    An accident only omitted (漏报) is the county's: its office never reported it."""
+    f = accident_facts(
+        a,
+        within_hours=scan.run.register.report_within_hours(entry),
+        reported=scan.reported(a),
+        omitted=scan.omitted(a),
+    )
     if not f["violations"]:
         return []
-    kind, sid = ("enterprise", a.enterprise_id) if a.enterprise_id else ("unit", a.unit_code)
+    only_omitted = f["violations"] == ["omitted"]
+    kind, sid = ("enterprise", a.enterprise_id) if a.enterprise_id and not only_omitted else ("unit", a.unit_code)
     level = entry.params.deciding_level[f["grade"]]
     # An accident recorded above that level (a league's own) is decided by its own unit.
     deciding = unit_at_level(a.unit_code, level) or a.unit_code

@@ -142,6 +142,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule:unreadable_row": ("该行无法读取", "unreadable row"),
     "rule:ambiguous_column": ("两列含义相同", "ambiguous column"),
     "rule:cell_too_long": ("单元格内容过长", "cell too long"),
+    # ---- 〔十五〕 accident reports up the chain (issue 16 item 5): record type, quarantine
+    # reasons and where an accident became known (accident.known_from)
+    "record:accident_report": ("事故信息报送记录", "accident report"),
+    "rule:unknown_accident": ("事故编号不存在", "unknown accident"),
+    "rule:unknown_party": ("报送单位或接收单位不存在", "unknown reporter or recipient"),
+    "rule:reported_before_occurred": ("报送时间早于事故发生时间", "reported before the accident occurred"),
+    "known_from:unit": ("属地单位报告", "the county's own report"),
+    "known_from:department": ("部门报告", "a department's report"),
+    "known_from:hotline": ("12350举报", "a 12350 ticket"),
+    "known_from:bulletin": ("事后通报", "a later bulletin"),
+    "known_from:media": ("媒体报道", "the media"),
+    # 〔十三〕 emergency drills (issue 16 item 8)
+    "record:drill": ("应急演练记录", "emergency drill"),
 }
 
 CASE_KINDS = (

@@ -394,6 +394,44 @@ class Accident(_Record, Base):
     declared_grade: Mapped[str | None] = mapped_column(String(20))
     concealed: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text)
+    # 〔十五〕 漏报: where it became known (None or "unit": its county's own report) and the
+    # document that told of it (a ticket id, a bulletin's reference).
+    known_from: Mapped[str | None] = mapped_column(String(20))
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+    # 〔十五〕 较大涉险: reported straight to the region as well.
+    near_miss_larger: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Drill(_Record, Base):
+    """An emergency drill (应急演练, 〔十三〕 定期组织演练) of a unit's government or a department."""
+
+    __tablename__ = "drill"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    unit_code: Mapped[unit_code]
+    department_id: Mapped[str | None] = mapped_column(String(64))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    plan_ref: Mapped[str] = mapped_column(String(200))
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", "record_id"),
+        Index("ix_drill_eval", "held_on", "unit_code"),
+    )
+
+
+class AccidentReport(_Record, Base):
+    """One hop of an accident's report (事故信息报送) 〔十五〕: ``reporter`` (a unit's safety
+    office by its code, or a department by its id) told ``reported_to`` at ``reported_at``."""
+
+    __tablename__ = "accident_report"
+    id: Mapped[intpk]
+    accident_id: Mapped[record_id] = mapped_column(index=True)
+    reporter: Mapped[str] = mapped_column(String(64))
+    reported_to: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[moment]
+
+    __table_args__ = (UniqueConstraint("accident_id", "reporter", "reported_to"),)
 
 
 class Complaint(_Record, Base):
@@ -793,6 +831,8 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "risk_assessment": RiskAssessment,
     "hazard": Hazard,
     "accident": Accident,
+    "accident_report": AccidentReport,
+    "drill": Drill,
     "complaint": Complaint,
     "milestone": Milestone,
     "penalty": Penalty,

@@ -41,6 +41,7 @@ from safegov.core.periods import (
     period_of,
     periods_between,
 )
+from safegov.devtools import demo_drills, demo_reports
 from safegov.devtools.demo_money import RECORD_TYPES as DEMO_MONEY_TYPES
 from safegov.devtools.demo_money import write_money_demo
 from safegov.register.records import RECORD_TYPES
@@ -58,6 +59,7 @@ LOAD_ORDER = (
     "training",
     "milestone",
     "plan",
+    "drill",
     "meeting",
     "inspection",
     "bulletin",
@@ -65,6 +67,7 @@ LOAD_ORDER = (
     "risk_assessment",
     "hazard",
     "accident",
+    "accident_report",
     "penalty",
     "complaint",
     *DEMO_MONEY_TYPES,  # 〔十〕〔十六〕 (issue 16 items 3, 6)
@@ -993,6 +996,9 @@ class Generator:
             a["declared_grade"],
             "true" if a["concealed"] else "false",
             a["description"],
+            a.get("known_from", ""),  # 〔十五〕 planted by demo_reports: an accident known from a 12350 ticket
+            a.get("source_ref", ""),
+            "",  # near_miss_larger
             a["received_at"].strftime("%Y-%m-%d %H:%M:%S"),
         )
 
@@ -1182,7 +1188,8 @@ class Generator:
                 issued = p.last + dt.timedelta(days=1 + int(rng.random() * 3))
                 prefix = {"county": code, "league": code[:4], "region": code[:2]}[level]
                 accs = [a for a in self._accidents_by_month.get(key, []) if a["unit_code"].startswith(prefix)]
-                shown = [a for a in accs if not a["concealed"]]
+                # Neither a concealed accident nor one its county never reported (demo_reports).
+                shown = [a for a in accs if not a["concealed"] and not a.get("known_from")]
                 emit(
                     "bulletin",
                     bulletins,
@@ -1631,6 +1638,8 @@ def write_demo(
     write_xlsx(add("milestone", "milestone_2017-2018.xlsx"), "milestone", gen.milestone_rows())
     for year, plan_rows in gen.plan_rows().items():
         write_csv(add("plan", f"plan_{year}.csv"), HEADERS["plan"], plan_rows)
+    demo_reports.write(gen, add, write_csv, HEADERS["accident_report"])  # 〔十五〕 before the accidents are written
+    demo_drills.write(gen, add, write_csv, HEADERS["drill"])  # 〔十三〕
     gb_month = gen.months[len(gen.months) // 2]
     accidents: list[tuple] = []
     for key in gen.months:

@@ -44,6 +44,15 @@ REASONS: dict[str, str] = {
     "under_graded": "谎报（低报等级）",
     "grade_not_declared": "未报告事故等级",
     "concealed": "瞒报",
+    # 〔十五〕 accident reports up the chain (Decree 493 art. 10–11; ACCIDENT-REPORT-CHAIN)
+    "omitted": "漏报",
+    "forward_missing": "未逐级上报",
+    "forward_late": "逐级上报超过时限",
+    "direct_missing": "较大涉险未直报自治区",
+    "direct_late": "较大涉险未第一时间直报自治区",
+    "office_not_told": "部门未向同级安委办报告",
+    "not_simultaneous": "部门未同时向同级安委办报告",
+    "not_in_force": "事故发生时条例尚未施行",
 }
 
 

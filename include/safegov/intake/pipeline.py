@@ -1159,6 +1159,10 @@ def _hints(f: _File, positions: Sequence[int], registries) -> dict[str, list[str
     if None in unit:
         county = registries.enterprise_county
         unit = [u if u is not None or e is None else county.get(e) for u, e in zip(unit, ent)]
+    if None in unit and "accident_id" in f.values:  # an accident report 〔十五〕: its accident's county
+        accidents = registries.accidents
+        found = f.take(f.values["accident_id"], positions)
+        unit = [u if u is not None or not a else accidents.get(a, (None,))[0] for u, a in zip(unit, found)]
     leader = judged(first("leader_id", "chaired_by"), lambda leader: leader if len(leader) <= 64 else None)
     return {"unit_code": unit, "enterprise_id": ent, "leader_id": leader}
 

@@ -65,7 +65,12 @@ RULE_UNKNOWN = {  # registry → rule
     "department": "unknown_department",
     "authority": "unknown_authority",
     "staff": "unknown_staff",
+    # 〔十五〕 accident reports: the accident, and who sent or received each hop.
+    "accident": "unknown_accident",
+    "party": "unknown_party",
 }
+# 〔十五〕 an accident report dated before the accident occurred.
+RULE_REPORT_BEFORE_ACCIDENT = "reported_before_occurred"
 
 # 〔四〕 五落实: responsibility, funds, measures, time limit, contingency plan.
 FIVE_ELEMENTS = ("responsible_person", "funds_cny", "measures", "deadline", "contingency_plan")
@@ -222,6 +227,18 @@ class Registries:
         certified_on, joined_on, left_on = found
         return certified_on is not None and certified_on <= day and in_term(joined_on, left_on, day)
 
+    # accident_id → (county code, occurred_at) 〔十五〕: the accidents a report may name
+    accidents: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
+
+    @property
+    def accident(self) -> frozenset[str]:
+        return frozenset(self.accidents)
+
+    @property
+    def party(self) -> frozenset[str]:
+        """Who sends or receives an accident report: a unit (its safety office) or a department."""
+        return self.unit | self.department
+
     @property
     def authority(self) -> frozenset[str]:
         """Who may impose a penalty: a unit (its government) or a department of the registry."""
@@ -232,7 +249,7 @@ def load_registries(session: Session | Connection) -> Registries:
     """Registry membership now (a Session or a Connection inside the file's transaction)."""
     from sqlalchemy import select
 
-    from safegov.db.models import Department, Enterprise, Leader, Staff, Unit
+    from safegov.db.models import Accident, Department, Enterprise, Leader, Staff, Unit
 
     units = session.execute(select(Unit.code, Unit.level)).all()
     terms: dict[str, list[tuple[dt.date, dt.date | None]]] = {}
@@ -255,6 +272,12 @@ def load_registries(session: Session | Connection) -> Registries:
         terms=terms,
         staff=frozenset(staff),
         staff_service=staff,
+        accidents={
+            aid: (unit, occurred)
+            for aid, unit, occurred in session.execute(
+                select(Accident.accident_id, Accident.unit_code, Accident.occurred_at)
+            )
+        },
     )
 
 
@@ -292,6 +315,7 @@ def _custom_expectations() -> dict[str, type]:
     from typing import ClassVar
 
     import numpy as np
+    import pandas as pd
     from great_expectations.execution_engine import PandasExecutionEngine
     from great_expectations.expectations.expectation import ColumnMapExpectation, ColumnPairMapExpectation
     from great_expectations.expectations.metrics.map_metric_provider import (
@@ -404,7 +428,31 @@ def _custom_expectations() -> dict[str, type]:
         success_keys: ClassVar[tuple[str, ...]] = ("column_A", "column_B", "ignore_row_if", "mostly")
         ignore_row_if: str = "either_value_is_missing"
 
+    class ColumnPairReportedAfterAccident(ColumnPairMapMetricProvider):
+        condition_metric_name = "column_pair_values.safegov_reported_after_accident"
+        condition_domain_keys = ColumnPairLeaderInOffice.condition_domain_keys
+
+        @column_pair_condition_partial(engine=PandasExecutionEngine)
+        def _pandas(cls, column_A, column_B, **kwargs):
+            accidents = _active_registries().accidents
+            out = np.ones(len(column_A), dtype=bool)
+            for i, (aid, at) in enumerate(zip(column_A.tolist(), column_B.tolist())):
+                found = accidents.get(aid)
+                if found is None:
+                    continue  # unknown accidents are reported by the registry expectation
+                occurred = found[1] if found[1].tzinfo else found[1].replace(tzinfo=dt.UTC)
+                out[i] = pd.Timestamp(at).to_pydatetime() >= occurred
+            return out
+
+    class ExpectColumnPairValuesToBeReportedAfterAccident(ColumnPairMapExpectation):
+        """column_B (reported_at) is not before the accident column_A names occurred 〔十五〕."""
+
+        map_metric: ClassVar[str] = "column_pair_values.safegov_reported_after_accident"
+        success_keys: ClassVar[tuple[str, ...]] = ("column_A", "column_B", "ignore_row_if", "mostly")
+        ignore_row_if: str = "either_value_is_missing"
+
     _CUSTOM.update(
+        reported_after_accident=ExpectColumnPairValuesToBeReportedAfterAccident,
         credit_code=ExpectColumnValuesToBeValidCreditCode,
         parse_as=ExpectColumnValuesToParseAs,
         in_registry=ExpectColumnValuesToBeInSafegovRegistry,
@@ -416,6 +464,7 @@ def _custom_expectations() -> dict[str, type]:
             ColumnValuesInRegistry,
             ColumnPairLeaderInOffice,
             ColumnPairOfficersCertified,
+            ColumnPairReportedAfterAccident,
         ),
     )
     return _CUSTOM
@@ -531,6 +580,13 @@ def build_suite(rt: RecordType, present: Iterable[str] | None = None, name: str 
                 "officer_ids",
                 "an officer is not certified (持证上岗) or not in service on led_on 〔九〕",
             )
+    if rt.name == "accident_report" and {"accident_id", "reported_at"} <= present:
+        add(
+            custom["reported_after_accident"](column_A="accident_id", column_B="reported_at"),
+            RULE_REPORT_BEFORE_ACCIDENT,
+            "reported_at",
+            "the report is dated before the accident occurred 〔十五〕",
+        )
     add(
         gxe.ExpectColumnValuesToBeNull(column="_dup_of"),
         RULE_DUPLICATE_KEY,

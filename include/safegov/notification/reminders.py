@@ -58,6 +58,10 @@ RECORD_LABELS = {
     "safety_cost": "企业安全生产费用提取记录（safety_cost）",
     "referral": "事故情况报送记录（referral）",
     "assessment": "重点行业领域安全状况评估公告（assessment）",
+    # 〔十五〕 ACCIDENT-REPORT-CHAIN has no reminder offsets: its windows are hours, and
+    # reminders go out once a day; the label names the record in any other message.
+    "accident_report": "事故信息报送记录（accident_report）",
+    "drill": "应急演练记录（drill）",
 }
 
 

@@ -32,8 +32,18 @@ Level = Literal["region", "league", "county"]
 # How the evaluation engine decides; "count" is the general quota rule. Each value has one
 # rule module in safegov.evaluation.rules (tests/evaluation/test_evaluation_rule_meta.py checks both ways).
 Rule = Literal[
-    "count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone", "supervision", "rolling_training"
+    "count",
+    "hazard_deadline",
+    "accident_report",
+    "ticket_conclusion",
+    "milestone",
+    "supervision",
+    "rolling_training",
+    "report_chain",
 ]
+# 〔十五〕 / Decree 493 art. 10–11: the parameters of the ``report_chain`` rule, each a positive
+# number of hours or minutes.
+REPORT_CHAIN_PARAMS = ("forward_within_hours", "direct_within_hours", "simultaneous_within_minutes")
 # Rules whose evidence is a registry (``RecordType.registry``), not submitted records: the
 # ``supervision`` rule reads the enterprise registry's supervising department 〔八〕.
 REGISTRY_RULES = {"supervision": "enterprise"}
@@ -160,6 +170,11 @@ class Obligation(_Cited):
     due_on: dt.date | None = None  # one-off obligations
     params: dict[str, Any] = Field(default_factory=dict)  # rule-specific (hours, working days)
     policy: bool = False  # the figure is policy, not law (SPEC marks it so)
+    # A duty taken from a national regulation (not the decision) is dated: its document and
+    # article, and the days it is in force (inclusive; valid_to None = still in force).
+    source: str | None = Field(default=None, min_length=8)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
 
     @field_validator("reminder_offsets")
     @classmethod
@@ -191,6 +206,17 @@ class Obligation(_Cited):
             years = self.params.get("window_years")
             if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 10:
                 raise ValueError("rule rolling_training needs params.window_years, an integer 1..10")
+        if (self.source is None) != (self.valid_from is None):
+            raise ValueError("source and valid_from go together: a regulation's duty is dated")
+        if self.valid_to is not None and (self.valid_from is None or self.valid_to < self.valid_from):
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        if self.rule == "report_chain":
+            if self.subject.kind != "accident":
+                raise ValueError("rule report_chain judges accidents")
+            for name in REPORT_CHAIN_PARAMS:
+                value = self.params.get(name)
+                if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                    raise ValueError(f"rule report_chain needs params.{name}, a number > 0")
         event_kinds = {"hazard", "accident", "ticket"}
         if (self.cadence is Cadence.EVENT) != (self.subject.kind in event_kinds):
             raise ValueError("event cadence goes with hazard, accident and ticket subjects, and only with them")

@@ -26,8 +26,9 @@ class Column:
     required: bool = False
     values: tuple[str, ...] | None = None  # allowed values
     min: float | None = None
-    # Registry membership: "unit", "county", "leader", "enterprise", "department", or
-    # "authority" (a unit or a department: who imposed a penalty).
+    # Registry membership: "unit", "county", "leader", "enterprise", "department",
+    # "authority" (a unit or a department: who imposed a penalty), "party" (the same
+    # membership: who sent or received an accident report) or "accident" (a loaded accident).
     references: str | None = None
 
 
@@ -68,6 +69,9 @@ FIRST_RESPONSIBLE_ROLES = ("legal_representative", "actual_controller")
 PENALTY_BASES = ("accident", "hazard", "other")
 # 〔十六〕 who receives a referral of accident information: 同级纪检监察机关, 组织部门.
 REFERRAL_RECIPIENTS = ("discipline_inspection", "organisation")
+# 〔十五〕 where an accident became known: its county's own report (``unit``, or blank), a
+# department's report, a 12350 ticket, a later bulletin, the media.
+KNOWN_FROM = ("unit", "department", "hotline", "bulletin", "media")
 
 RECORD_TYPES: dict[str, RecordType] = {
     rt.name: rt
@@ -186,8 +190,45 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("declared_grade", values=GRADES),
                 C("concealed", "bool"),
                 C("description", required=True),
+                # 〔十五〕 漏报: how the accident became known — blank or ``unit``: the responsible
+                # unit's own report; otherwise another source (a department's report, a 12350
+                # ticket, a later bulletin, the media), ``source_ref`` naming it. An accident known
+                # from another source that its county never reported is ``omitted``.
+                C("known_from", values=KNOWN_FROM),
+                C("source_ref"),
+                # 〔十五〕 较大涉险: goes straight to the region (第一时间上报自治区政府和自治区安委办).
+                C("near_miss_larger", "bool"),
             ),
             order=(("occurred_at", "known_at"), ("known_at", "reported_at"), ("occurred_at", "reported_at")),
+        ),
+        RecordType(
+            # 〔十三〕 定期组织演练: an emergency drill (应急演练) of a unit's government (department_id
+            # blank) or of one of its departments, naming the contingency plan drilled.
+            "drill",
+            key=("unit_code", "record_id"),
+            date_column="held_on",
+            columns=(
+                C("record_id", required=True),
+                C("unit_code", "code", required=True, references="unit"),
+                C("department_id", references="department"),
+                C("held_on", "date", required=True),
+                C("plan_ref", required=True),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
+            # 〔十五〕 归口直报 and Decree 493 art. 10–11: one hop of an accident's report up the
+            # chain — who (a unit's safety office or a department) told whom, when. A re-sent
+            # hop replaces the earlier version.
+            "accident_report",
+            key=("accident_id", "reporter", "reported_to"),
+            date_column="reported_at",
+            columns=(
+                C("accident_id", required=True, references="accident"),
+                C("reporter", required=True, references="party"),
+                C("reported_to", required=True, references="party"),
+                C("reported_at", "datetime", required=True),
+            ),
         ),
         RecordType(
             "complaint",

@@ -6,13 +6,19 @@ one month, covering the office's own unit and every unit under it:
 1. accidents by county (occurred in the month, Asia/Shanghai);
 2. reporting violations: the month's evaluations of ``ACCIDENT-REPORT-TIMELY`` with reason
    ``late_report`` (迟报), ``under_graded`` (谎报/低报等级), ``grade_not_declared``
-   (未报告事故等级) and ``concealed`` (瞒报);
+   (未报告事故等级) and ``concealed`` (瞒报); and of ``ACCIDENT-REPORT-CHAIN`` (missed or
+   met_late) with the chain's reasons: ``omitted`` (漏报), hops missing or late, a department
+   that did not tell its safety office at the same time, 较大涉险 not sent straight to the region;
 3. obligations found missed in the month: evaluations ``missed`` whose grace ended in the
    month (their due date when they have no grace), e.g. the March bulletin reports the
    February meetings not held (grace ends early March). The bulletin is drafted at the
    start of the next month, when the month's own periods are still in grace;
 4. cases opened in the month, by kind;
-5. the audit chain's latest signed checkpoint (数据存证), with the command that checks a
+5. reconciliation (通报数字核对, 〔十五〕): the figures of the bulletin the office issued for the
+   month (its ``bulletin`` record: accidents, late and concealed reports) against the accident
+   records and evaluations, each difference listed in words with the accidents that explain
+   it (known from another source than the county's own report, concealed);
+6. the audit chain's latest signed checkpoint (数据存证), with the command that checks a
    database against it (``safegov.db.checkpoint``).
 
 Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv,docx}``; the
@@ -32,14 +38,14 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ, Cadence, add_working_days, parse_period
 from safegov.db.checkpoint import Checkpoint
 from safegov.db.checkpoint import latest as latest_checkpoint
-from safegov.db.models import Accident, Case, Evaluation
+from safegov.db.models import Accident, Bulletin, Case, Evaluation
 from safegov.org.tree import UnitTree
 from safegov.reports.exports import csv_writer
 from safegov.reports.official_document import Heading, OfficialDocument, Paragraph, Table, chinese_date, render_docx
@@ -51,6 +57,18 @@ VIOLATIONS = {
     "grade_not_declared": "未报告事故等级",
     "concealed": "瞒报",
 }
+# 〔十五〕 the chain's reasons (ACCIDENT-REPORT-CHAIN, Decree 493 art. 10–11), in section 二 too.
+CHAIN_OBLIGATION = "ACCIDENT-REPORT-CHAIN"
+CHAIN_VIOLATIONS = {
+    "omitted": "漏报",
+    "forward_missing": "未逐级上报",
+    "forward_late": "逐级上报超过时限",
+    "office_not_told": "部门未向同级安委办报告",
+    "not_simultaneous": "部门未同时向同级安委办报告",
+    "direct_missing": "较大涉险未直报自治区",
+    "direct_late": "较大涉险未第一时间直报自治区",
+}
+ALL_VIOLATIONS = VIOLATIONS | CHAIN_VIOLATIONS
 KINDS = {
     "reminder": "提醒",
     "notice": "通知",
@@ -72,9 +90,15 @@ class Figures:
     unit_name: str
     period: str
     accidents_by_county: dict[str, dict[str, float]] = field(default_factory=dict)
-    violations: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in VIOLATIONS})
+    violations: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in ALL_VIOLATIONS})
     missed_by_obligation: dict[str, list[str]] = field(default_factory=dict)  # obligation → subject ids
     cases_by_kind: dict[str, int] = field(default_factory=dict)
+    # The office's own issued bulletin for the month: (accidents, late, concealed), None: not issued.
+    issued: tuple[int, int, int] | None = None
+    # Accidents under the office known from another source than the county's report (漏报
+    # candidates) and concealed ones: what explains a bulletin that counts fewer.
+    not_from_unit: list[str] = field(default_factory=list)
+    concealed: list[str] = field(default_factory=list)
 
     @property
     def accidents_total(self) -> int:
@@ -102,9 +126,19 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
     end = dt.datetime.combine(month.last + dt.timedelta(days=1), dt.time(), TZ)
 
     accidents = session.execute(
-        select(Accident.unit_code, Accident.deaths, Accident.serious_injuries, Accident.direct_loss_10k_cny).where(
-            Accident.occurred_at >= start, Accident.occurred_at < end
-        )
+        select(
+            Accident.unit_code,
+            Accident.deaths,
+            Accident.serious_injuries,
+            Accident.direct_loss_10k_cny,
+            Accident.accident_id,
+            Accident.known_from,
+            Accident.concealed,
+        ).where(Accident.occurred_at >= start, Accident.occurred_at < end)
+    ).all()
+    b = Bulletin
+    issued = session.execute(
+        select(b.unit_code, b.accidents_reported, b.late_reports, b.concealed_reports).where(b.period == period_key)
     ).all()
     evals = session.execute(
         select(
@@ -115,10 +149,15 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
             Evaluation.unit_code,
             func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on),
         )
-        .where(Evaluation.status == "missed")
         .where(
             or_(
-                Evaluation.obligation_id == ACCIDENT_OBLIGATION,
+                Evaluation.status == "missed",
+                and_(Evaluation.obligation_id == CHAIN_OBLIGATION, Evaluation.status == "met_late"),
+            )
+        )
+        .where(
+            or_(
+                Evaluation.obligation_id.in_((ACCIDENT_OBLIGATION, CHAIN_OBLIGATION)),
                 func.coalesce(Evaluation.grace_ends_on, Evaluation.due_on).between(month.first, month.last),
             )
         )
@@ -135,8 +174,12 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
             covering[u].append(office)
     figs = {o: Figures(o, tree.name(o), period_key) for o in offices}
 
-    for unit, deaths, injuries, loss in accidents:
+    for unit, deaths, injuries, loss, accident_id, known_from, concealed in accidents:
         for office in covering.get(unit, ()):
+            if known_from not in (None, "", "unit"):
+                figs[office].not_from_unit.append(accident_id)
+            if concealed:
+                figs[office].concealed.append(accident_id)
             row = figs[office].accidents_by_county.setdefault(
                 unit, {"accidents": 0, "deaths": 0, "serious_injuries": 0, "direct_loss_10k_cny": 0.0}
             )
@@ -147,12 +190,13 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
     for obligation, subject, period, reason, unit, _decided_on in evals:
         if unit is None:
             continue
-        if obligation == ACCIDENT_OBLIGATION:
+        if obligation in (ACCIDENT_OBLIGATION, CHAIN_OBLIGATION):
             if period != period_key:
                 continue
             reasons = {r.strip() for r in (reason or "").replace(";", ",").split(",") if r.strip()}
+            known = VIOLATIONS if obligation == ACCIDENT_OBLIGATION else CHAIN_VIOLATIONS
             for office in covering.get(unit, ()):
-                for r in reasons & set(VIOLATIONS):
+                for r in reasons & set(known):
                     figs[office].violations[r].append(subject)
             continue
         for office in covering.get(unit, ()):
@@ -160,7 +204,12 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
     for kind, unit in cases:
         for office in covering.get(unit, ()):
             figs[office].cases_by_kind[kind] = figs[office].cases_by_kind.get(kind, 0) + 1
+    for unit, n_accidents, n_late, n_concealed in issued:
+        if unit in figs:
+            figs[unit].issued = (n_accidents, n_late, n_concealed)
     for f in figs.values():
+        f.not_from_unit.sort()
+        f.concealed.sort()
         for k in f.violations:
             f.violations[k] = sorted(set(f.violations[k]))
         f.missed_by_obligation = {k: sorted(v) for k, v in sorted(f.missed_by_obligation.items())}
@@ -231,6 +280,39 @@ def cases_table(f: Figures) -> Table | None:
     return Table(("类型", "件数"), rows, frozenset({1}))
 
 
+# 〔十五〕 the issued bulletin's figures (``bulletin`` record) and their words, in its column order.
+RECONCILED = ("accidents_reported", "late_reports", "concealed_reports")
+RECONCILED_WORDS = ("事故起数", "迟报起数", "瞒报起数")
+
+
+def _recorded(f: Figures) -> tuple[int, int, int]:
+    """What the records say for the issued bulletin's three figures."""
+    return f.accidents_total, len(f.violations["late_report"]), len(f.violations["concealed"])
+
+
+def reconciliation(f: Figures) -> list[str]:
+    """Section 五: the office's issued bulletin against the accident records 〔十五〕, each
+    difference in words, with the accidents that explain a shortfall (known from another
+    source than the county's own report: 可能漏报; concealed: 瞒报)."""
+    if f.issued is None:
+        return ["本单位尚未报送本月事故信息通报，暂无法核对。"]
+    diffs = [
+        f"{label}通报{issued}起、事故记录{recorded}起，相差{abs(issued - recorded)}起"
+        for label, issued, recorded in zip(RECONCILED_WORDS, f.issued, _recorded(f))
+        if issued != recorded
+    ]
+    if not diffs:
+        return ["本月已报送通报的事故起数、迟报起数、瞒报起数与事故记录一致。"]
+    lines = ["本月已报送通报与事故记录不一致：" + "；".join(diffs) + "。"]
+    if f.not_from_unit:
+        lines.append(
+            f"经其他渠道获知、属地未报告的事故（可能漏报）{len(f.not_from_unit)}起：事故编号{'、'.join(f.not_from_unit)}。"
+        )
+    if f.concealed:
+        lines.append(f"经核查认定瞒报的事故{len(f.concealed)}起：事故编号{'、'.join(f.concealed)}。")
+    return lines
+
+
 def _markdown_table(t: Table) -> list[str]:
     align = "|".join("---:" if i in t.numeric else "---" for i in range(len(t.header)))
     return [f"| {' | '.join(t.header)} |", f"|{align}|"] + [f"| {' | '.join(r)} |" for r in t.rows]
@@ -278,7 +360,7 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
     if (table := accidents_table(f, tree)) is not None:
         lines += [*_markdown_table(table), ""]
     lines += ["## 二、事故信息报告情况", ""]
-    for k, label in VIOLATIONS.items():
+    for k, label in ALL_VIOLATIONS.items():
         ids = f.violations[k]
         lines.append(f"- {label}：{len(ids)} 起" + (f"（{'、'.join(ids)}）" if ids else ""))
     lines += ["", "## 三、本月认定的未履行职责情况", ""]
@@ -291,6 +373,8 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
         lines += _markdown_table(table)
     else:
         lines.append("本月未新立案件。")
+    lines += ["", "## 五、通报数字核对", ""]
+    lines += reconciliation(f)
     lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", "", f"> {anchor_line(anchor)}", ""]
     return "\n".join(lines)
 
@@ -314,7 +398,7 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
     if (table := accidents_table(f, tree)) is not None:
         parts.append(_html_table(table))
     parts.append("<h2>二、事故信息报告情况</h2><ul>")
-    for k, label in VIOLATIONS.items():
+    for k, label in ALL_VIOLATIONS.items():
         ids = f.violations[k]
         parts.append(f"<li>{e(label)}：{len(ids)} 起" + (f"（{e('、'.join(ids))}）" if ids else "") + "</li>")
     parts.append("</ul><h2>三、本月认定的未履行职责情况</h2>")
@@ -327,6 +411,9 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
         parts.append(_html_table(table))
     else:
         parts.append("<p>本月未新立案件。</p>")
+    parts.append('<h2>五、通报数字核对</h2><div id="reconciliation">')
+    parts += [f"<p>{e(line)}</p>" for line in reconciliation(f)]
+    parts.append("</div>")
     parts.append("<p>（本通报为系统生成草稿，经安委办审核后印发。）</p>")
     parts.append(f'<p class="anchor" id="audit-anchor"><small>{e(anchor_line(anchor))}</small></p></body></html>')
     return "\n".join(parts)
@@ -375,6 +462,11 @@ def addressees(unit_code: str, tree: UnitTree) -> str:
 HAN_ORDINALS = "一二三四五六七八九十"
 
 
+def han_ordinal(i: int) -> str:
+    """The (i + 1)-th Chinese ordinal up to 19: 一 … 十, 十一 … 十九."""
+    return HAN_ORDINALS[i] if i < 10 else "十" + HAN_ORDINALS[i - 10]
+
+
 def official_document(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) -> OfficialDocument:
     """The bulletin as a 公文: the sections of the HTML draft with 一、（一）1. headings, its
     tables cell for cell."""
@@ -391,9 +483,9 @@ def official_document(f: Figures, tree: UnitTree, anchor: Checkpoint | None = No
     if (table := accidents_table(f, tree)) is not None:
         body += [Heading(2, "（二）分地区情况。", "各旗县（市、区）事故情况见下表。"), table]
     body.append(Heading(1, "二、事故信息报告情况"))
-    for i, (k, label) in enumerate(VIOLATIONS.items()):
+    for i, (k, label) in enumerate(ALL_VIOLATIONS.items()):
         ids = f.violations[k]
-        body.append(Heading(2, f"（{HAN_ORDINALS[i]}）{label}。", f"共{len(ids)}起。"))
+        body.append(Heading(2, f"（{han_ordinal(i)}）{label}。", f"共{len(ids)}起。"))
         body += [Heading(3, f"{j}.", f"事故编号{accident_id}。") for j, accident_id in enumerate(ids, start=1)]
     body.append(Heading(1, "三、本月认定的未履行职责情况"))
     if (table := missed_table(f, tree)) is not None:
@@ -406,6 +498,8 @@ def official_document(f: Figures, tree: UnitTree, anchor: Checkpoint | None = No
         body += [Paragraph(f"本月新立问责案件{sum(f.cases_by_kind.values())}件，详见下表。"), table]
     else:
         body.append(Paragraph("本月未新立案件。"))
+    body.append(Heading(1, "五、通报数字核对"))
+    body += [Paragraph(line) for line in reconciliation(f)]
     return OfficialDocument(
         issuer=issuing_office(f.unit_code, tree),
         number=document_number(f.unit_code, tree, issued),
@@ -428,8 +522,11 @@ def render_csv(f: Figures, anchor: Checkpoint | None = None) -> str:
     for code in sorted(f.accidents_by_county):
         for k, v in f.accidents_by_county[code].items():
             w.writerow([f.unit_code, f.period, f"county_{k}", code, round(v, 1) if isinstance(v, float) else v])
-    for k in VIOLATIONS:
+    for k in ALL_VIOLATIONS:
         w.writerow([f.unit_code, f.period, "reporting", k, len(f.violations[k])])
+    if f.issued is not None:
+        for key, issued, recorded in zip(RECONCILED, f.issued, _recorded(f)):
+            w.writerow([f.unit_code, f.period, "reconciliation", key, issued - recorded])
     for ob, subjects in f.missed_by_obligation.items():
         w.writerow([f.unit_code, f.period, "missed", ob, len(subjects)])
     for kind in sorted(f.cases_by_kind):

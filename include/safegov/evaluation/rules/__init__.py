@@ -12,6 +12,7 @@ from safegov.evaluation.rules import (
     count,
     hazard_deadline,
     milestone,
+    report_chain,
     rolling_training,
     supervision,
     ticket_conclusion,
@@ -21,7 +22,16 @@ from safegov.register.obligations import Obligation
 
 RULES: dict[str, RuleKind] = {
     m.RULE.name: m.RULE
-    for m in (count, milestone, hazard_deadline, accident_report, ticket_conclusion, supervision, rolling_training)
+    for m in (
+        count,
+        milestone,
+        hazard_deadline,
+        accident_report,
+        ticket_conclusion,
+        supervision,
+        rolling_training,
+        report_chain,
+    )
 }
 
 

@@ -39,6 +39,8 @@ OPEN_CASE_STATES = ("open", "awaiting_approval")
 ID_COLUMNS = ("record_id", "hazard_id", "accident_id", "ticket_id", "enterprise_id", "leader_id", "department_id")
 ESCALATION_DAG = "safegov_escalation"
 ESCALATION_APPROVAL_TASK = "approve_cases"  # the HITL task of dags/safegov_escalation.py
+PER_PAGE = 200  # rows of a list page and of an API page unless ``per_page`` says otherwise
+MAX_PER_PAGE = 1000  # an API client asks for at most this many rows at once
 
 
 def unit_clause(col, scope: Scope):
@@ -57,6 +59,53 @@ def enterprise_clause(col, scope: Scope):
     if scope.kind == "none" or not scope.units:
         return false()
     return col.in_(select(Enterprise.enterprise_id).where(Enterprise.county_code.in_(sorted(scope.units))))
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a long list (分页): its rows, which page of how many, and how many rows the
+    whole list holds. The lists behind it are ordered on a unique key last, so the pages
+    cover every row exactly once."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_row(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_row(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+        }
+
+
+def paginate(session: Session, stmt, *, page: int, per_page: int, clamp: bool) -> tuple[int, int, list[Any]]:
+    """(total, page, rows) of page ``page`` of ``stmt``. ``clamp`` moves a page past the end to
+    the last one (a page a person reads after the list shrank); the API does not, so a
+    client walking the pages until one is empty never gets a row twice."""
+    total = int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    if clamp:
+        page = min(page, max(1, -(-total // per_page)))
+    rows = session.execute(stmt.offset((page - 1) * per_page).limit(per_page)).all() if total else []
+    return total, page, list(rows)
 
 
 # --------------------------------------------------------------------------- heatmap
@@ -390,26 +439,16 @@ def case_json(c: Case) -> dict[str, Any]:
     return d
 
 
-def open_cases(session: Session, scope: Scope, *, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
-    rows = session.scalars(
+def open_cases(session: Session, scope: Scope, *, page: int = 1, per_page: int = PER_PAGE, clamp: bool = False) -> Page:
+    """The scope's open cases, a page at a time."""
+    stmt = (
         select(Case)
         .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
         # Cases waiting for an office's decision first: they are what someone must act on.
         .order_by(case((Case.state == "awaiting_approval", 0), else_=1), Case.opened_on.desc(), Case.id.desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return [case_json(c) for c in rows]
-
-
-def count_open_cases(session: Session, scope: Scope) -> int:
-    """How many open cases the scope holds (the pages of ``/cases``)."""
-    q = (
-        select(func.count())
-        .select_from(Case)
-        .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
     )
-    return int(session.scalar(q) or 0)
+    total, page, rows = paginate(session, stmt, page=page, per_page=per_page, clamp=clamp)
+    return Page([case_json(c) for (c,) in rows], total, page, per_page)
 
 
 def cases_by_kind_month(
@@ -491,23 +530,32 @@ def blacklist_search(q: str):
     )
 
 
-def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+def blacklist(
+    session: Session,
+    scope: Scope,
+    *,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
+) -> Page:
+    """The scope's blacklist entries (those matching the search ``q``), a page at a time."""
     stmt = (
         select(BlacklistEntry, Enterprise.name, Enterprise.county_code)
         .join(Enterprise, Enterprise.enterprise_id == BlacklistEntry.enterprise_id, isouter=True)
         .where(enterprise_clause(BlacklistEntry.enterprise_id, scope))
-        .order_by(BlacklistEntry.state, BlacklistEntry.enterprise_id)
-        .limit(limit)
+        .order_by(BlacklistEntry.state, BlacklistEntry.enterprise_id, BlacklistEntry.id)
     )
     if q:
         stmt = stmt.where(blacklist_search(q))
+    total, page, rows = paginate(session, stmt, page=page, per_page=per_page, clamp=clamp)
     out = []
-    for entry, name, county in session.execute(stmt):
+    for entry, name, county in rows:
         d = _row_dict(entry)
         d["enterprise_name"] = name
         d["county_code"] = county
         out.append(d)
-    return out
+    return Page(out, total, page, per_page)
 
 
 # --------------------------------------------------------------------------- data quality
@@ -583,14 +631,23 @@ def mask_email(addr: str | None) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+OUTBOX_STATES = ("pending", "failed", "dead")  # what the outbox page lists: mail not (yet) delivered
+
+
 def outbox(
-    session: Session, scope: Scope, *, states=("pending", "failed", "dead"), limit: int = 500
-) -> list[dict[str, Any]]:
+    session: Session,
+    scope: Scope,
+    *,
+    states=OUTBOX_STATES,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
+) -> Page:
+    """The scope's undelivered mail in ``states``, a page at a time."""
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.state.in_(states))
-        .order_by(OutboxMessage.state, OutboxMessage.created_at.desc())
-        .limit(limit)
+        .order_by(OutboxMessage.state, OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
     if scope.kind != "all":
         units = sorted(scope.units or ())
@@ -606,8 +663,9 @@ def outbox(
             if units
             else false()
         )
+    total, page, rows = paginate(session, stmt, page=page, per_page=per_page, clamp=clamp)
     out = []
-    for m in session.scalars(stmt):
+    for (m,) in rows:
         out.append(
             {
                 "id": m.id,
@@ -627,4 +685,4 @@ def outbox(
                 "created_at": m.created_at.isoformat() if m.created_at else None,
             }
         )
-    return out
+    return Page(out, total, page, per_page)

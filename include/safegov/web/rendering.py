@@ -72,6 +72,13 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
     q["lang"] = other
     path = ctx.request.url.path
     here = path[len(ctx.base) :] if path.startswith(ctx.base) else path
+
+    def page_url(n: int) -> str:
+        """This page's address at page ``n`` of its list: the filter and language stay."""
+        params = dict(ctx.request.query_params)
+        params["page"] = str(n)
+        return f"{ctx.base}{here}?{urlencode(params)}"
+
     resp = state.templates.TemplateResponse(
         ctx.request,
         template,
@@ -81,6 +88,7 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
             "lang": ctx.lang,
             "nav": nav,
             "lang_url": f"{ctx.base}{here}?{urlencode(q)}",
+            "page_url": page_url,
             "scope_label": scope_label(ctx, tree),
             "calendar_banner": calendar_banner(),
             "elapsed_ms": elapsed,

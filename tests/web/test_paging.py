@@ -1,0 +1,151 @@
+"""Long lists page instead of stopping at a fixed number of rows (issue #19): the dashboard's
+cases, blacklist and outbox pages show "第 N / M 页" with links that keep the filter, and their
+JSON API gives ``items`` with ``total``, ``page``, ``per_page`` and ``pages``, the pages together
+holding every row exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy.orm import Session
+
+from plainwords import problems
+
+from .seed import AT, ENT_A, ENT_B, long_blacklist
+from .test_plain_pages import CODES, _many_cases
+
+
+def _many_mails(engine, n: int, state: str) -> None:
+    """``n`` more undelivered mails about 新城区, one second apart."""
+    from safegov.db.models import OutboxMessage
+
+    with Session(engine) as s:
+        for i in range(n):
+            s.add(
+                OutboxMessage(
+                    key=f"bulk-{state}-{i}",
+                    purpose="escalation",
+                    subject_id="150102",
+                    period="2024-02",
+                    recipient="150102",
+                    step="notice",
+                    to_email=f"office{i}@xc.example.cn",
+                    mail_subject="通知",
+                    body_text="…",
+                    state=state,
+                    created_at=AT + dt.timedelta(seconds=i),
+                    attempts=5 if state == "dead" else 0,
+                )
+            )
+        s.commit()
+
+
+def _walk(as_user, path: str, key: str, **params) -> tuple[list, list[dict]]:
+    """Every item of an API list, page by page until an empty one; and the pages' envelopes."""
+    items, envelopes, page = [], [], 1
+    while True:
+        body = as_user("region_office", path, params={**params, "page": page}).json()
+        envelopes.append(body)
+        if not body["items"]:
+            return items, envelopes
+        items += [it[key] for it in body["items"]]
+        page += 1
+
+
+@pytest.mark.parametrize(
+    "path, per_page, fill, total",
+    [
+        ("/api/cases", 40, lambda e: _many_cases(e, 97, opened_on=dt.date(2024, 4, 9)), 100),
+        ("/api/blacklist", 25, lambda e: long_blacklist(e, 59), 61),
+        ("/api/outbox", 7, lambda e: (_many_mails(e, 20, "dead"), _many_mails(e, 12, "pending")), 35),
+    ],
+)
+def test_api_pages_hold_every_row_exactly_once(seeded, as_user, path, per_page, fill, total):
+    fill(seeded)
+    ids, envelopes = _walk(as_user, path, "id", per_page=per_page)
+    assert len(ids) == total and len(set(ids)) == total  # none twice, none left out
+    pages = -(-total // per_page)
+    assert len(envelopes) == pages + 1  # the page after the last is empty, not the last again
+    assert {(e["total"], e["pages"], e["per_page"]) for e in envelopes} == {(total, pages, per_page)}
+    assert [e["page"] for e in envelopes] == list(range(1, pages + 2))
+    assert [len(e["items"]) for e in envelopes[:-1]] == [per_page] * (pages - 1) + [total - per_page * (pages - 1)]
+
+
+def test_the_api_pages_keep_the_filter(seeded, as_user):
+    long_blacklist(seeded, 30)
+    _many_mails(seeded, 15, "dead")
+    found, _ = _walk(as_user, "/api/blacklist", "enterprise_id", q="新城测试企业1", per_page=4)
+    # 新城测试企业1, 10..19 有限公司: the search across pages, and nothing else
+    assert len(found) == 11 and all(code.startswith("91150102MB") for code in found)
+    dead, envelopes = _walk(as_user, "/api/outbox", "state", state="dead", per_page=6)
+    assert dead == ["dead"] * 16 and envelopes[0]["total"] == 16
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/api/cases?per_page=0", 422),
+        ("/api/cases?per_page=1001", 422),  # no page of everything: a client walks the pages
+        ("/api/blacklist?page=0", 422),
+        ("/api/outbox?state=sent", 400),  # delivered mail is not the outbox's
+        ("/outbox?state=nonsense", 400),
+    ],
+)
+def test_bad_page_params_are_refused(as_user, path, status):
+    assert as_user("region_office", path).status_code == status
+
+
+def _rows(html: str, attr: str) -> list[str]:
+    return re.findall(rf'<tr {attr}="([^"]+)"', html)
+
+
+def test_blacklist_page_two_shows_the_next_rows_and_keeps_the_search(seeded, as_user):
+    codes = long_blacklist(seeded, 250)  # + ENT_A, ENT_B = 252 rows: ENT_A (…0102MA…), codes, ENT_B (…0202…)
+    first = as_user("region_office", "/blacklist").text
+    assert "严重失信主体名单 (252)" in first and "第 1 / 2 页（第 1–200 条，共 252 条）" in first
+    assert re.findall(r'data-enterprise="([^"]+)"', first) == [ENT_A, *codes[:199]]
+    second = as_user("region_office", "/blacklist?page=2").text
+    assert "第 2 / 2 页（第 201–252 条，共 252 条）" in second
+    assert re.findall(r'data-enterprise="([^"]+)"', second) == [*codes[199:], ENT_B]
+    assert "新城测试企业199有限公司" in second and "东河化工有限公司" in second and 'rel="next"' not in second
+    # A search of more than a page: the pager's links keep the search and the language.
+    as_user_pages = as_user("region_office", "/blacklist", params={"q": "新城测试企业", "lang": "en"}).text
+    assert "Blacklist (250)" in as_user_pages and "Page 1 of 2 (rows 1–200 of 250)" in as_user_pages
+    href = re.search(r'<a rel="next" href="([^"]+)"', as_user_pages).group(1)
+    assert parse_qs(urlsplit(href.replace("&amp;", "&")).query) == {
+        "q": ["新城测试企业"],
+        "lang": ["en"],
+        "page": ["2"],
+    }
+    # The download beside the table has the same search.
+    assert 'href="/exports/blacklist?format=xlsx&amp;q=' in as_user_pages
+    # A page past the end (the list shrank since) shows the last page.
+    assert "第 2 / 2 页" in as_user("region_office", "/blacklist?page=9").text
+
+
+def test_outbox_page_two_keeps_the_state(seeded, as_user):
+    _many_mails(seeded, 230, "dead")  # + the seed's one dead mail = 231
+    first = as_user("region_office", "/outbox?state=dead").text
+    assert "邮件发件箱 (231)" in first and "第 1 / 2 页（第 1–200 条，共 231 条）" in first
+    href = re.search(r'<a rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(href).query) == {"state": ["dead"], "page": ["2"]}
+    second = as_user("region_office", href).text
+    ids = _rows(second, "data-id")
+    assert len(ids) == 31 and not set(ids) & set(_rows(first, "data-id"))
+    assert set(re.findall(r'data-state="(\w+)"', second)) == {"dead"}
+    # Newest first: page 2 ends with the oldest bulk mail and the seed's dead mail (#3).
+    assert ids[-1] == "3"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", ["/blacklist?page=2", "/outbox?page=2&state=dead", "/cases?page=2"])
+def test_second_pages_read_plainly(seeded, as_user, path, lang):
+    long_blacklist(seeded, 210)
+    _many_mails(seeded, 210, "dead")
+    _many_cases(seeded, 210, opened_on=dt.date(2024, 4, 9))
+    r = as_user("region_office", f"{path}&lang=en" if lang == "en" else path)
+    assert r.status_code == 200 and 'aria-current="page"' in r.text
+    assert problems(r.text, lang, codes=CODES, html=True) == []

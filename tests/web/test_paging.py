@@ -149,3 +149,34 @@ def test_second_pages_read_plainly(seeded, as_user, path, lang):
     r = as_user("region_office", f"{path}&lang=en" if lang == "en" else path)
     assert r.status_code == 200 and 'aria-current="page"' in r.text
     assert problems(r.text, lang, codes=CODES, html=True) == []
+
+
+def test_the_outbox_download_has_every_page_with_the_state(seeded, as_user):
+    """The outbox table's download: every row of the filter (not one page), scoped, masked;
+    the Excel file with the states, purposes and steps in words."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    _many_mails(seeded, 230, "dead")  # 231 dead mails, 230 of them about 新城区
+    page = as_user("region_office", "/outbox?state=dead").text
+    href = re.search(r'id="dl-outbox-csv" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(href).query) == {"format": ["csv"], "state": ["dead"]}
+    resp = as_user("region_office", href)
+    rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    assert len(rows) == 231 and {r["state"] for r in rows} == {"dead"}
+    assert "office7@" not in resp.text and "o***@xc.example.cn" in {r["to_email"] for r in rows}
+    # Xincheng's office: its own mails only (the seed's dead mail is 东河区's); all states.
+    mine = as_user("xincheng_office", "/exports/outbox", params={"format": "csv"}).content.decode("utf-8-sig")
+    assert {r["subject_id"] for r in csv.DictReader(io.StringIO(mine))} == {"150102"}
+    assert len(list(csv.DictReader(io.StringIO(mine)))) == 231  # 230 dead + the pending k1
+    xlsx = as_user("region_office", "/exports/outbox", params={"format": "xlsx", "state": "dead"})
+    assert "filename*=UTF-8''%E9%82%AE%E4%BB%B6%E5%8F%91%E4%BB%B6%E7%AE%B1_" in xlsx.headers["content-disposition"]
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    ids = [c.value for c in ws[2]]
+    first = dict(zip(ids, [c.value for c in ws[3]], strict=True))
+    assert ws.max_row == 2 + 231
+    assert first["state_zh"] == "多次重试后放弃" and first["state"] == "dead"
+    assert first["subject_name"] == "新城区" and first["step_zh"] == "通报"
+    assert [c.value for c in ws[1]][ids.index("created_at_zh")] == "生成时间"

@@ -150,6 +150,11 @@ COLUMNS: dict[str, str] = {
     "unreviewed_admonishments": "未复核的历史诫勉谈话案件",
     "compliance_rate": "履职率",
     "case_count": "案件数",
+    "id": "编号",
+    "recipient": "收件对象编号",
+    "cc": "抄送",
+    "last_status": "最近一次发送的状态码",
+    "next_attempt_at": "下次重试时间",
 }
 
 CASE_KINDS = {k: WORDS[k] for k in CASE_KIND_CODES}

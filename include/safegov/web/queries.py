@@ -634,16 +634,8 @@ def mask_email(addr: str | None) -> str:
 OUTBOX_STATES = ("pending", "failed", "dead")  # what the outbox page lists: mail not (yet) delivered
 
 
-def outbox(
-    session: Session,
-    scope: Scope,
-    *,
-    states=OUTBOX_STATES,
-    page: int = 1,
-    per_page: int = PER_PAGE,
-    clamp: bool = False,
-) -> Page:
-    """The scope's undelivered mail in ``states``, a page at a time."""
+def outbox_select(scope: Scope, states=OUTBOX_STATES):
+    """The scope's mail in ``states``, in the page's order (state, newest first, id last)."""
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.state.in_(states))
@@ -663,26 +655,39 @@ def outbox(
             if units
             else false()
         )
-    total, page, rows = paginate(session, stmt, page=page, per_page=per_page, clamp=clamp)
-    out = []
-    for (m,) in rows:
-        out.append(
-            {
-                "id": m.id,
-                "state": m.state,
-                "purpose": m.purpose,
-                "step": m.step,
-                "subject_id": m.subject_id,
-                "period": m.period,
-                "recipient": m.recipient,
-                "to": mask_email(m.to_email),
-                "cc": [mask_email(c) for c in (m.cc or [])],
-                "subject": m.mail_subject,
-                "attempts": m.attempts,
-                "reason": m.reason,
-                "last_status": m.last_status,
-                "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-                "created_at": m.created_at.isoformat() if m.created_at else None,
-            }
-        )
-    return Page(out, total, page, per_page)
+    return stmt
+
+
+def outbox_json(m: OutboxMessage) -> dict[str, Any]:
+    """A message as the page and the API show it: addresses masked, no body."""
+    return {
+        "id": m.id,
+        "state": m.state,
+        "purpose": m.purpose,
+        "step": m.step,
+        "subject_id": m.subject_id,
+        "period": m.period,
+        "recipient": m.recipient,
+        "to": mask_email(m.to_email),
+        "cc": [mask_email(c) for c in (m.cc or [])],
+        "subject": m.mail_subject,
+        "attempts": m.attempts,
+        "reason": m.reason,
+        "last_status": m.last_status,
+        "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+        "created_at": m.created_at.isoformat() if m.created_at else None,
+    }
+
+
+def outbox(
+    session: Session,
+    scope: Scope,
+    *,
+    states=OUTBOX_STATES,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
+) -> Page:
+    """The scope's undelivered mail in ``states``, a page at a time."""
+    total, page, rows = paginate(session, outbox_select(scope, states), page=page, per_page=per_page, clamp=clamp)
+    return Page([outbox_json(m) for (m,) in rows], total, page, per_page)

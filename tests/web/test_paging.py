@@ -180,3 +180,71 @@ def test_the_outbox_download_has_every_page_with_the_state(seeded, as_user):
     assert first["state_zh"] == "多次重试后放弃" and first["state"] == "dead"
     assert first["subject_name"] == "新城区" and first["step_zh"] == "通报"
     assert [c.value for c in ws[1]][ids.index("created_at_zh")] == "生成时间"
+
+
+def _many_rejected_rows(engine, n: int) -> None:
+    """``n`` more quarantined meeting rows of 东河区 in March 2024 (the cell of its miss)."""
+    from safegov.db.models import RawRow, Rejection, SubmissionFile
+
+    with Session(engine) as s:
+        f = SubmissionFile(
+            file_name="meeting_2024-03_2.csv",
+            sha256="1" * 64,
+            record_type="meeting",
+            received_at=AT,
+            ingested_at=AT,
+            status="processed",
+            rows_total=n,
+            rows_accepted=0,
+            rows_quarantined=n,
+        )
+        s.add(f)
+        s.flush()
+        for i in range(n):
+            rr = RawRow(
+                file_id=f.id,
+                row_number=i + 2,
+                record_type="meeting",
+                received_at=AT,
+                status="quarantined",
+                values={"record_id": f"M-150202-B{i}", "unit_code": "150202", "held_on": "2024-03-12"},
+                unit_code="150202",
+                record_date=dt.date(2024, 3, 12),
+            )
+            s.add(rr)
+            s.flush()
+            s.add(Rejection(raw_row_id=rr.id, column="minutes_ref", rule="required", value="", message="required"))
+        s.commit()
+
+
+CELL = "obligation=SC-MEET-LOCAL&unit=150202&period=2024-03"
+
+
+def test_a_cells_rejected_rows_page(seeded, as_user):
+    """A cell once listed its first 200 rejected rows and no word of the rest."""
+    _many_rejected_rows(seeded, 250)  # + the seed's M-150202-BAD = 251
+    seen, envelopes, page = [], [], 1
+    while True:
+        d = as_user("region_office", f"/api/cell?{CELL}&rejected_page={page}&per_page=100").json()
+        envelopes.append(d["rejected"])
+        if not d["rejected_rows"]:
+            break
+        seen += [r["raw_row_id"] for r in d["rejected_rows"]]
+        page += 1
+    assert len(seen) == len(set(seen)) == 251 and len(envelopes) == 4
+    assert envelopes[0] == {"total": 251, "page": 1, "per_page": 100, "pages": 3}
+    first = as_user("region_office", f"/?{CELL}").text
+    assert "被退回的报送行 (251)" in first
+    assert "第 1 / 2 页（第 1–200 条，共 251 条）" in first
+    href = re.search(r'<a rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert href.endswith("#detail")
+    assert parse_qs(urlsplit(href).query) == {
+        "obligation": ["SC-MEET-LOCAL"],
+        "unit": ["150202"],
+        "period": ["2024-03"],
+        "rejected_page": ["2"],
+    }
+    second = as_user("region_office", href.split("#")[0]).text
+    assert "第 2 / 2 页（第 201–251 条，共 251 条）" in second
+    assert '"M-150202-B199"' in second and '"M-150202-B249"' in second and '"M-150202-B198"' not in second
+    assert problems(second, "zh", codes=CODES, html=True) == []

@@ -87,14 +87,12 @@ class Page:
     def last_row(self) -> int:
         return (self.page - 1) * self.per_page + len(self.items)
 
+    def counts(self) -> dict[str, int]:
+        """Which page of how many, of how many rows (the API's envelope without the rows)."""
+        return {"total": self.total, "page": self.page, "per_page": self.per_page, "pages": self.pages}
+
     def as_json(self) -> dict[str, Any]:
-        return {
-            "items": self.items,
-            "total": self.total,
-            "page": self.page,
-            "per_page": self.per_page,
-            "pages": self.pages,
-        }
+        return {"items": self.items, **self.counts()}
 
 
 def paginate(session: Session, stmt, *, page: int, per_page: int, clamp: bool) -> tuple[int, int, list[Any]]:
@@ -310,9 +308,19 @@ def _evidence_owner(record_type: str, e: Evaluation) -> str | None:
 
 
 def cell_detail(
-    session: Session, scope: Scope, register, obligation_id: str, unit_code: str, period: str
+    session: Session,
+    scope: Scope,
+    register,
+    obligation_id: str,
+    unit_code: str,
+    period: str,
+    *,
+    rejected_page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
 ) -> dict[str, Any]:
-    """One heatmap cell: the evaluations, the records that decided them, rejected rows, cases."""
+    """One heatmap cell: the evaluations, the records that decided them, rejected rows (a page
+    at a time: ``rejected`` says which of how many), cases."""
     evs = session.scalars(
         select(Evaluation)
         .where(
@@ -343,7 +351,8 @@ def cell_detail(
             for r in records_for(session, scope, record_type, [(None, s) for s in event_subjects])
             if r.get(_id_column(RECORD_MODELS[record_type]).name) not in seen
         ]
-    rejected = []
+    rejected: list[dict[str, Any]] = []
+    rejected_total = 0
     if record_type and evs:
         subject_ids = [e.subject_id for e in evs]
         q = (
@@ -358,14 +367,13 @@ def cell_detail(
                 )
             )
             .order_by(RawRow.id)
-            .limit(200)
         )
         # ``period`` matched stored evaluations above, so it is a valid period key.
         p = parse_period(period)
         q = q.where(
             or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last))
         )
-        raws = session.execute(q).all()
+        rejected_total, rejected_page, raws = paginate(session, q, page=rejected_page, per_page=per_page, clamp=clamp)
         reasons = defaultdict(list)
         if raws:
             for r in session.scalars(select(Rejection).where(Rejection.raw_row_id.in_([rr.id for rr, _ in raws]))):
@@ -399,6 +407,7 @@ def cell_detail(
         "evaluations": evaluations,
         "records": records,
         "rejected_rows": rejected,
+        "rejected": Page(rejected, rejected_total, rejected_page, per_page).counts(),
         "cases": [case_json(c) for c in cases],
     }
 

@@ -73,11 +73,12 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
     path = ctx.request.url.path
     here = path[len(ctx.base) :] if path.startswith(ctx.base) else path
 
-    def page_url(n: int) -> str:
-        """This page's address at page ``n`` of its list: the filter and language stay."""
+    def page_url(n: int, key: str = "page", anchor: str = "") -> str:
+        """This page's address at page ``n`` of a list (``key``: the list's page parameter),
+        then ``#anchor``: the filter and language stay."""
         params = dict(ctx.request.query_params)
-        params["page"] = str(n)
-        return f"{ctx.base}{here}?{urlencode(params)}"
+        params[key] = str(n)
+        return f"{ctx.base}{here}?{urlencode(params)}" + (f"#{anchor}" if anchor else "")
 
     resp = state.templates.TemplateResponse(
         ctx.request,

@@ -299,3 +299,34 @@ def seed(engine: Engine, *, extra_enterprises: int = 0) -> None:
                 )
             )
         s.commit()
+
+
+def long_blacklist(engine: Engine, n: int) -> list[str]:
+    """``n`` more listed enterprises of 新城区 (新城测试企业<i>有限公司): a blacklist of more than
+    one page. In the list's order (state, credit code) they come between ENT_A and ENT_B;
+    returns their credit codes in that order."""
+    codes = [f"91150102MB{i:07d}Y" for i in range(n)]
+    with Session(engine) as s:
+        for i, code in enumerate(codes):
+            s.add(
+                Enterprise(
+                    enterprise_id=code,
+                    name=f"新城测试企业{i}有限公司",
+                    county_code="150102",
+                    registered_on=dt.date(2015, 1, 1),
+                )
+            )
+            s.add(
+                BlacklistEntry(
+                    enterprise_id=code,
+                    trigger="false_report",
+                    trigger_ref=f"ACC-X{i}",
+                    state="listed",
+                    candidate_on=dt.date(2024, 3, 20),
+                    listed_on=dt.date(2024, 4, 1),
+                    expires_on=dt.date(2027, 4, 1),
+                    scopes=["bidding"],
+                )
+            )
+        s.commit()
+    return codes

@@ -91,13 +91,13 @@ def test_heatmap_rows_are_the_users_units(as_user, user, role, units):
 
 @pytest.mark.parametrize("user,role,units", SCOPES)
 def test_cases_blacklist_quality_outbox_are_scoped(as_user, user, role, units):
-    cases = as_user(user, "/api/cases", role=role).json()
+    cases = as_user(user, "/api/cases", role=role).json()["items"]
     assert {c["unit_code"] for c in cases} == units & {"150102", "150202"}
-    bl = as_user(user, "/api/blacklist", role=role).json()
+    bl = as_user(user, "/api/blacklist", role=role).json()["items"]
     assert {b["county_code"] for b in bl} == units & {"150102", "150202"}
     q = as_user(user, "/api/quality", role=role).json()
     assert {row["unit_code"] for row in q} == units & {"150202"}
-    out = as_user(user, "/api/outbox", role=role).json()
+    out = as_user(user, "/api/outbox", role=role).json()["items"]
     expected = set()
     if "150102" in units:
         expected.add("k1-pending")
@@ -173,7 +173,7 @@ def test_cell_shows_evidence_records_rejected_rows_and_cases(as_user):
 
 
 def test_open_cases_link_to_the_airflow_approval(as_user):
-    cases = {c["kind"]: c for c in as_user("region_office", "/api/cases").json()}
+    cases = {c["kind"]: c for c in as_user("region_office", "/api/cases").json()["items"]}
     assert cases["interview"]["state"] == "awaiting_approval"
     assert cases["interview"]["links"]["run"] == "/dags/safegov_escalation/runs/scheduled__2024-04-08"
     html = as_user("region_office", "/cases").text
@@ -184,7 +184,7 @@ def test_open_cases_link_to_the_airflow_approval(as_user):
 
 
 def test_outbox_masks_addresses(as_user):
-    rows = as_user("region_office", "/api/outbox").json()
+    rows = as_user("region_office", "/api/outbox").json()["items"]
     tos = {m["id"]: m["to"] for m in rows}
     assert tos[1] == "z***@xc.example.cn"
     assert tos[2] == ""
@@ -192,8 +192,10 @@ def test_outbox_masks_addresses(as_user):
 
 
 def test_blacklist_search(as_user):
-    assert [b["enterprise_id"] for b in as_user("region_office", "/api/blacklist?q=东河").json()] == [ENT_B]
-    assert [b["enterprise_id"] for b in as_user("region_office", "/api/blacklist?q=" + ENT_A[:10]).json()] == [ENT_A]
+    assert [b["enterprise_id"] for b in as_user("region_office", "/api/blacklist?q=东河").json()["items"]] == [ENT_B]
+    assert [b["enterprise_id"] for b in as_user("region_office", "/api/blacklist?q=" + ENT_A[:10]).json()["items"]] == [
+        ENT_A
+    ]
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+LONG_BLACKLIST = 230
 USERS = {"region_office": ("ADMIN", "region-pw-1"), "xincheng_office": ("VIEWER", "county-pw-2")}
 
 
@@ -82,12 +83,14 @@ def airflow(tmp_path_factory):
     from safegov.db.engine import make_engine, migrate
     from safegov.reports.bulletin import draft_bulletins
 
-    from .seed import seed
+    from .seed import long_blacklist, seed
 
     db_url = f"sqlite:///{home / 'safegov.db'}"
     eng = make_engine(db_url)
     migrate(eng)
     seed(eng)
+    # A blacklist of two pages (ENT_A, these 230, ENT_B); no other test reads past its first row.
+    long_blacklist(eng, LONG_BLACKLIST)
     draft_bulletins(eng, "2024-03", out_dir=data / "bulletins" / "2024-03", unit_codes={"150000", "150102", "150202"})
     eng.dispose()
 
@@ -261,7 +264,7 @@ def test_county_user_sees_only_its_county(airflow, browser):
     assert api.get(f"{base}/safegov/api/cell?obligation=SC-MEET-LOCAL&unit=150202&period=2024-03").status == 403
     hm = api.get(f"{base}/safegov/api/heatmap?obligation=SC-MEET-LOCAL").json()
     assert {u["unit_code"] for g in hm["groups"] for u in g["units"]} == {"150102"}
-    assert {c["unit_code"] for c in api.get(f"{base}/safegov/api/cases").json()} == {"150102"}
+    assert {c["unit_code"] for c in api.get(f"{base}/safegov/api/cases").json()["items"]} == {"150102"}
     assert api.get(f"{base}/safegov/bulletins/2024-03/150202.html").status == 404
     page.context.close()
 
@@ -276,3 +279,34 @@ def test_no_login_no_dashboard(airflow):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=10)
     assert err.value.code == 401
+
+
+def test_a_long_list_shows_page_two_with_the_next_rows(airflow, browser):
+    """The blacklist of 232 entries pages: 下一页 shows rows 201–232, the search kept across pages."""
+    base = airflow["base"]
+    page = _login(browser, base, "region_office")
+    frame = _dashboard_frame(page, base)
+    frame.locator('a[data-nav="blacklist"]').click()
+    table = frame.locator("#blacklist-table")
+    pager = frame.locator("#blacklist nav.pager").first
+    assert pager.locator('[aria-current="page"]').inner_text() == "第 1 / 2 页（第 1–200 条，共 232 条）"
+    assert table.locator("tr[data-entry]").count() == 200
+    pager.locator('a[rel="next"]').click()
+    frame.locator('#blacklist nav.pager [aria-current="page"]:has-text("第 2 / 2 页")').first.wait_for()
+    rows = [r.get_attribute("data-enterprise") for r in table.locator("tr[data-entry]").all()]
+    # ENT_A and 199 of the 230 on page 1; the other 31 and ENT_B (东河, code 91150202…) here.
+    assert len(rows) == 32 and rows[0] == "91150102MB0000199Y" and rows[-1] == "91150202MA0000002X"
+    assert "新城测试企业229有限公司" in table.inner_text() and "东河化工有限公司" in table.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-blacklist-page-2.png"), full_page=True)
+
+    # A search of more than a page: page 2 is still the search's, and so is the download.
+    frame.locator("#blacklist input[name=q]").fill("新城测试企业")
+    frame.locator("#blacklist button[type=submit]").click()
+    frame.locator('#blacklist nav.pager [aria-current="page"]:has-text("共 230 条")').first.wait_for()
+    frame.locator('#blacklist nav.pager a[rel="next"]').first.click()
+    frame.locator('#blacklist nav.pager [aria-current="page"]:has-text("第 2 / 2 页")').first.wait_for()
+    rows = [r.get_attribute("data-enterprise") for r in table.locator("tr[data-entry]").all()]
+    assert len(rows) == 30 and rows[0] == "91150102MB0000200Y" and "91150202MA0000002X" not in rows
+    href = frame.locator("#dl-blacklist-xlsx").get_attribute("href")
+    assert "q=%E6%96%B0%E5%9F%8E%E6%B5%8B%E8%AF%95%E4%BC%81%E4%B8%9A" in href  # q=新城测试企业
+    page.context.close()

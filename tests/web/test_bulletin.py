@@ -88,7 +88,8 @@ def test_markdown_is_chinese_and_names_the_counties(seeded, tmp_path):
     md = (tmp_path / "150000.md").read_text(encoding="utf-8")
     assert md.startswith("# 内蒙古自治区安全生产信息通报（2024年3月）")
     assert "新城区（150102）" in md and "东河区（150202）" in md
-    assert "迟报：1 起（ACC-1）" in md and "瞒报：1 起（ACC-2）" in md
+    # Accidents by their enterprise's name (ACC-1 新城煤业, ACC-2 东河化工), the id in brackets.
+    assert "迟报：1 起，新城煤业有限公司（ACC-1）" in md and "瞒报：1 起，东河化工有限公司（ACC-2）" in md
     assert "未报告事故等级：0 起" in md  # a blank declared grade is a reporting violation too
     assert "| 盟市、旗县(市、区)安委会每月至少召开1次会议（SC-MEET-LOCAL） | 1 | 东河区（150202） |" in md
     assert "统计期间 2024年3月1日至2024年3月31日" in md
@@ -147,11 +148,14 @@ def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
     [
         ("150202", "东河区（150202）"),
         ("150202:party_secretary", "东河区党委书记（150202）"),  # a post, not a code pair
-        ("91150102MA0000001X", "91150102MA0000001X"),
+        ("91150102MA0000001X", "新城煤业有限公司（91150102MA0000001X）"),  # by the registry's name
+        ("D-150102-EMERG", "新城区应急管理局（D-150102-EMERG）"),
+        ("91150102MA0000009X", "91150102MA0000009X"),  # no register names it: the code as it is
     ],
 )
 def test_bulletin_subjects_by_name(subject, shown):
     from safegov.org.tree import UnitTree
     from safegov.reports.bulletin import _subject
 
-    assert _subject(subject, UnitTree.from_config()) == shown
+    names = {"91150102MA0000001X": "新城煤业有限公司", "D-150102-EMERG": "新城区应急管理局"}
+    assert _subject(subject, UnitTree.from_config(), names) == shown

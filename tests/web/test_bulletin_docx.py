@@ -140,7 +140,7 @@ def test_head_title_addressees_sections_date_and_notes(seeded, tmp_path):
     second = _paragraph(doc, "（一）迟报。共1起。")
     assert [r.text for r in second.runs] == ["（一）迟报。", "共1起。"]
     assert _fonts(second) == {"楷体_GB2312", None}  # the heading in 楷体, the rest in the body's 仿宋
-    assert "1.事故编号ACC-1。" in texts  # third level
+    assert "1.新城煤业有限公司，事故编号ACC-1。" in texts  # third level: the enterprise by name
     assert "（四）瞒报。共1起。" in texts and "（三）未报告事故等级。共0起。" in texts
     sign = texts.index("内蒙古自治区安全生产委员会办公室", 1)  # 署名, then the 成文日期 below it
     assert texts[sign + 1] == "2024年4月1日"

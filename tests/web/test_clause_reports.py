@@ -82,10 +82,10 @@ def test_the_bulletin_lists_the_omitted_accident_and_reconciles_the_issued_figur
     _seed_march(seeded, issued_accidents=1)
     draft_bulletins(seeded, "2024-03", out_dir=tmp_path, unit_codes={"150102"}, formats=("md", "csv", "html"))
     md = (tmp_path / "150102.md").read_text(encoding="utf-8")
-    assert "- 漏报：1 起（ACC-9）" in md
+    assert "- 漏报：1 起，新城区（ACC-9）" in md  # an accident of no registered enterprise: its county
     assert "## 五、通报数字核对" in md
     assert "本月已报送通报与事故记录不一致：事故起数通报1起、事故记录2起，相差1起。" in md
-    assert "经其他渠道获知、属地未报告的事故（可能漏报）1起：事故编号ACC-9。" in md
+    assert "经其他渠道获知、属地未报告的事故（可能漏报）1起：新城区（ACC-9）。" in md
     with (tmp_path / "150102.csv").open(encoding="utf-8") as f:
         figures = {(r["section"], r["key"]): r["value"] for r in csv.DictReader(f)}
     assert figures[("reporting", "omitted")] == "1"

@@ -72,7 +72,7 @@ def test_the_download_applies_the_page_filter(as_user):
     found = _csv(as_user("region_office", "/exports/blacklist", params={"q": "东河"}))
     assert [r["enterprise_id"] for r in found] == [ENT_B]
     page = as_user("region_office", "/api/blacklist", params={"q": "东河"}).json()
-    assert [r["enterprise_id"] for r in page] == [ENT_B]
+    assert [r["enterprise_id"] for r in page["items"]] == [ENT_B] and page["total"] == 1
 
 
 def test_file_name_is_chinese_and_the_type_is_excel(as_user):

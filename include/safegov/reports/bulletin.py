@@ -21,6 +21,10 @@ one month, covering the office's own unit and every unit under it:
 6. the audit chain's latest signed checkpoint (数据存证), with the command that checks a
    database against it (``safegov.db.checkpoint``).
 
+Units, posts, enterprises and departments are named as the registers name them, the code in
+brackets after the name (新城煤业有限公司（9115…）); a reported accident by its enterprise, else
+its county, the accident id in brackets. The CSV of figures keeps the codes.
+
 Written as ``$SAFEGOV_DATA_DIR/bulletins/<period>/<unit_code>.{md,html,csv,docx}``; the
 ``.docx`` is the same draft as an official document (公文) laid out per GB/T 9704-2012
 (``safegov.reports.official_document``), drawn from the same figures and tables. The
@@ -99,6 +103,10 @@ class Figures:
     # candidates) and concealed ones: what explains a bulletin that counts fewer.
     not_from_unit: list[str] = field(default_factory=list)
     concealed: list[str] = field(default_factory=list)
+    # The registry's names of the enterprises and departments the figures mention (code → name),
+    # and where each reported accident happened (accident id → its enterprise, its county).
+    names: dict[str, str] = field(default_factory=dict)
+    accident_places: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
     @property
     def accidents_total(self) -> int:
@@ -213,7 +221,30 @@ def collect(session: Session, period_key: str, tree: UnitTree) -> dict[str, Figu
         for k in f.violations:
             f.violations[k] = sorted(set(f.violations[k]))
         f.missed_by_obligation = {k: sorted(v) for k, v in sorted(f.missed_by_obligation.items())}
+    names, places = _registry_names(session, figs.values())
+    for f in figs.values():
+        f.names, f.accident_places = names, places
     return figs
+
+
+def _registry_names(session: Session, figs) -> tuple[dict[str, str], dict[str, tuple[str | None, str]]]:
+    """The names of the enterprises and departments among the figures' subjects and the
+    reported accidents' enterprises (``Names.of``, the mails' naming), and each reported
+    accident's enterprise and county: a bulletin names an enterprise, never its bare code."""
+    from safegov.notification.wording import Names
+
+    accident_ids = sorted(
+        {a for f in figs for ids in (*f.violations.values(), f.not_from_unit, f.concealed) for a in ids}
+    )
+    places: dict[str, tuple[str | None, str]] = {}
+    for i in range(0, len(accident_ids), 500):
+        q = select(Accident.accident_id, Accident.enterprise_id, Accident.unit_code).where(
+            Accident.accident_id.in_(accident_ids[i : i + 500])
+        )
+        places.update({aid: (ent, unit) for aid, ent, unit in session.execute(q)})
+    subjects = {s for f in figs for ss in f.missed_by_obligation.values() for s in ss}
+    found = Names.of(session, subjects | {ent for ent, _ in places.values() if ent})
+    return {**found.departments, **found.enterprises}, places
 
 
 # --------------------------------------------------------------------------- rendering
@@ -230,14 +261,33 @@ def _obligation_titles() -> dict[str, str]:
     return {o.id: o.title for o in get_register().obligations}
 
 
-def _subject(s: str, tree: UnitTree) -> str:
-    """A subject by name: a unit, or a post as 新城区党委书记 (code in brackets)."""
+def _subject(s: str, tree: UnitTree, names: dict[str, str] | None = None) -> str:
+    """A subject by name, its code in brackets: a unit, a post as 新城区党委书记, an enterprise
+    or a department by its registry name (``names``). A code no register names stays as it is."""
     from safegov.core.words import word
 
     unit, _, role = s.partition(":")
     if role and unit in tree.names:
         return f"{tree.name(unit)}{word(role)}（{unit}）"
-    return f"{tree.name(s)}（{s}）" if s in tree.names else s
+    if s in tree.names:
+        return f"{tree.name(s)}（{s}）"
+    return f"{names[s]}（{s}）" if names and s in names else s
+
+
+def accident_party(accident_id: str, f: Figures, tree: UnitTree) -> str | None:
+    """Who a reported accident is about in words: its enterprise by name, else its county
+    (an accident of no registered enterprise); None for an accident the figures do not place."""
+    if accident_id not in f.accident_places:
+        return None
+    enterprise, unit = f.accident_places[accident_id]
+    if enterprise and enterprise in f.names:
+        return f.names[enterprise]
+    return tree.name(unit) if unit in tree.names else None
+
+
+def accidents_named(ids: list[str], f: Figures, tree: UnitTree) -> str:
+    """Reported accidents as 新城煤业有限公司（ACC-1）、…, the accident id in brackets."""
+    return "、".join(f"{who}（{a}）" if (who := accident_party(a, f, tree)) else a for a in ids)
 
 
 def accidents_table(f: Figures, tree: UnitTree) -> Table | None:
@@ -267,7 +317,7 @@ def missed_table(f: Figures, tree: UnitTree) -> Table | None:
     titles = _obligation_titles()
     rows = []
     for ob, subjects in f.missed_by_obligation.items():
-        shown = "、".join(_subject(x, tree) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
+        shown = "、".join(_subject(x, tree, f.names) for x in subjects[:10]) + ("等" if len(subjects) > 10 else "")
         rows.append((f"{titles.get(ob, '')}（{ob}）", str(len(subjects)), shown))
     return Table(("履职事项", "未履职数", "对象（前10）"), rows, frozenset({1}))
 
@@ -290,7 +340,7 @@ def _recorded(f: Figures) -> tuple[int, int, int]:
     return f.accidents_total, len(f.violations["late_report"]), len(f.violations["concealed"])
 
 
-def reconciliation(f: Figures) -> list[str]:
+def reconciliation(f: Figures, tree: UnitTree) -> list[str]:
     """Section 五: the office's issued bulletin against the accident records 〔十五〕, each
     difference in words, with the accidents that explain a shortfall (known from another
     source than the county's own report: 可能漏报; concealed: 瞒报)."""
@@ -306,10 +356,10 @@ def reconciliation(f: Figures) -> list[str]:
     lines = ["本月已报送通报与事故记录不一致：" + "；".join(diffs) + "。"]
     if f.not_from_unit:
         lines.append(
-            f"经其他渠道获知、属地未报告的事故（可能漏报）{len(f.not_from_unit)}起：事故编号{'、'.join(f.not_from_unit)}。"
+            f"经其他渠道获知、属地未报告的事故（可能漏报）{len(f.not_from_unit)}起：{accidents_named(f.not_from_unit, f, tree)}。"
         )
     if f.concealed:
-        lines.append(f"经核查认定瞒报的事故{len(f.concealed)}起：事故编号{'、'.join(f.concealed)}。")
+        lines.append(f"经核查认定瞒报的事故{len(f.concealed)}起：{accidents_named(f.concealed, f, tree)}。")
     return lines
 
 
@@ -362,7 +412,7 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
     lines += ["## 二、事故信息报告情况", ""]
     for k, label in ALL_VIOLATIONS.items():
         ids = f.violations[k]
-        lines.append(f"- {label}：{len(ids)} 起" + (f"（{'、'.join(ids)}）" if ids else ""))
+        lines.append(f"- {label}：{len(ids)} 起" + (f"，{accidents_named(ids, f, tree)}" if ids else ""))
     lines += ["", "## 三、本月认定的未履行职责情况", ""]
     if (table := missed_table(f, tree)) is not None:
         lines += _markdown_table(table)
@@ -374,7 +424,7 @@ def render_markdown(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None
     else:
         lines.append("本月未新立案件。")
     lines += ["", "## 五、通报数字核对", ""]
-    lines += reconciliation(f)
+    lines += reconciliation(f, tree)
     lines += ["", "（本通报为系统生成草稿，经安委办审核后印发。）", "", f"> {anchor_line(anchor)}", ""]
     return "\n".join(lines)
 
@@ -400,7 +450,9 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
     parts.append("<h2>二、事故信息报告情况</h2><ul>")
     for k, label in ALL_VIOLATIONS.items():
         ids = f.violations[k]
-        parts.append(f"<li>{e(label)}：{len(ids)} 起" + (f"（{e('、'.join(ids))}）" if ids else "") + "</li>")
+        parts.append(
+            f"<li>{e(label)}：{len(ids)} 起" + (f"，{e(accidents_named(ids, f, tree))}" if ids else "") + "</li>"
+        )
     parts.append("</ul><h2>三、本月认定的未履行职责情况</h2>")
     if (table := missed_table(f, tree)) is not None:
         parts.append(_html_table(table))
@@ -412,7 +464,7 @@ def render_html(f: Figures, tree: UnitTree, anchor: Checkpoint | None = None) ->
     else:
         parts.append("<p>本月未新立案件。</p>")
     parts.append('<h2>五、通报数字核对</h2><div id="reconciliation">')
-    parts += [f"<p>{e(line)}</p>" for line in reconciliation(f)]
+    parts += [f"<p>{e(line)}</p>" for line in reconciliation(f, tree)]
     parts.append("</div>")
     parts.append("<p>（本通报为系统生成草稿，经安委办审核后印发。）</p>")
     parts.append(f'<p class="anchor" id="audit-anchor"><small>{e(anchor_line(anchor))}</small></p></body></html>')
@@ -486,7 +538,10 @@ def official_document(f: Figures, tree: UnitTree, anchor: Checkpoint | None = No
     for i, (k, label) in enumerate(ALL_VIOLATIONS.items()):
         ids = f.violations[k]
         body.append(Heading(2, f"（{han_ordinal(i)}）{label}。", f"共{len(ids)}起。"))
-        body += [Heading(3, f"{j}.", f"事故编号{accident_id}。") for j, accident_id in enumerate(ids, start=1)]
+        body += [
+            Heading(3, f"{j}.", "，".join(filter(None, (accident_party(aid, f, tree), f"事故编号{aid}。"))))
+            for j, aid in enumerate(ids, start=1)
+        ]
     body.append(Heading(1, "三、本月认定的未履行职责情况"))
     if (table := missed_table(f, tree)) is not None:
         count = sum(len(s) for s in f.missed_by_obligation.values())
@@ -499,7 +554,7 @@ def official_document(f: Figures, tree: UnitTree, anchor: Checkpoint | None = No
     else:
         body.append(Paragraph("本月未新立案件。"))
     body.append(Heading(1, "五、通报数字核对"))
-    body += [Paragraph(line) for line in reconciliation(f)]
+    body += [Paragraph(line) for line in reconciliation(f, tree)]
     return OfficialDocument(
         issuer=issuing_office(f.unit_code, tree),
         number=document_number(f.unit_code, tree, issued),

@@ -24,6 +24,7 @@ from safegov.org.tree import UnitTree
 from safegov.register.obligations import Register, get_register
 from safegov.web.auth import Identity, identify
 from safegov.web.i18n import translator
+from safegov.web.queries import MAX_PER_PAGE
 from safegov.web.scope import DashboardUsers, Scope, load_dashboard_users, resolve_scope, users_path
 
 
@@ -111,6 +112,9 @@ def obligation_register(request: Request) -> Register:
 
 
 CtxDep = Annotated[Ctx, Depends(context)]
+# Which page of a long list (``?page=``, from 1) and how many rows on it (``?per_page=``).
+PageQuery = Annotated[int, Query(ge=1)]
+PerPageQuery = Annotated[int, Query(ge=1, le=MAX_PER_PAGE)]
 # Closed when the route function returns, before the response is sent.
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 TreeDep = Annotated[UnitTree, Depends(unit_tree)]

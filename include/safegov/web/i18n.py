@@ -61,6 +61,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "run": ("DAG 运行", "DAG run"),
     "all_required_actions": ("全部待审批事项", "All required actions"),
     "search": ("搜索", "Search"),
+    "all_states": ("全部状态", "All states"),
+    "filter": ("筛选", "Filter"),
     "enterprise": ("企业", "Enterprise"),
     "trigger": ("列入事由", "Trigger"),
     "listed_on": ("列入日期", "Listed on"),
@@ -89,8 +91,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "region": ("自治区", "Region"),
     "pages": ("分页", "Pages"),
+    "first_page": ("首页", "First page"),
     "prev_page": ("上一页", "Previous page"),
     "next_page": ("下一页", "Next page"),
+    "last_page": ("末页", "Last page"),
     "page_of": ("第 %d / %d 页（第 %d–%d 条，共 %d 条）", "Page %d of %d (rows %d–%d of %d)"),
     "file_name": ("文件名", "File"),
     "row_number": ("行号", "Row"),
@@ -146,6 +150,11 @@ COLUMNS: dict[str, str] = {
     "unreviewed_admonishments": "未复核的历史诫勉谈话案件",
     "compliance_rate": "履职率",
     "case_count": "案件数",
+    "id": "编号",
+    "recipient": "收件对象编号",
+    "cc": "抄送",
+    "last_status": "最近一次发送的状态码",
+    "next_attempt_at": "下次重试时间",
 }
 
 CASE_KINDS = {k: WORDS[k] for k in CASE_KIND_CODES}

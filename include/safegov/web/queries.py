@@ -39,6 +39,8 @@ OPEN_CASE_STATES = ("open", "awaiting_approval")
 ID_COLUMNS = ("record_id", "hazard_id", "accident_id", "ticket_id", "enterprise_id", "leader_id", "department_id")
 ESCALATION_DAG = "safegov_escalation"
 ESCALATION_APPROVAL_TASK = "approve_cases"  # the HITL task of dags/safegov_escalation.py
+PER_PAGE = 200  # rows of a list page and of an API page unless ``per_page`` says otherwise
+MAX_PER_PAGE = 1000  # an API client asks for at most this many rows at once
 
 
 def unit_clause(col, scope: Scope):
@@ -57,6 +59,51 @@ def enterprise_clause(col, scope: Scope):
     if scope.kind == "none" or not scope.units:
         return false()
     return col.in_(select(Enterprise.enterprise_id).where(Enterprise.county_code.in_(sorted(scope.units))))
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a long list (分页): its rows, which page of how many, and how many rows the
+    whole list holds. The lists behind it are ordered on a unique key last, so the pages
+    cover every row exactly once."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_row(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_row(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+    def counts(self) -> dict[str, int]:
+        """Which page of how many, of how many rows (the API's envelope without the rows)."""
+        return {"total": self.total, "page": self.page, "per_page": self.per_page, "pages": self.pages}
+
+    def as_json(self) -> dict[str, Any]:
+        return {"items": self.items, **self.counts()}
+
+
+def paginate(session: Session, stmt, *, page: int, per_page: int, clamp: bool) -> tuple[int, int, list[Any]]:
+    """(total, page, rows) of page ``page`` of ``stmt``. ``clamp`` moves a page past the end to
+    the last one (a page a person reads after the list shrank); the API does not, so a
+    client walking the pages until one is empty never gets a row twice."""
+    total = int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    if clamp:
+        page = min(page, max(1, -(-total // per_page)))
+    rows = session.execute(stmt.offset((page - 1) * per_page).limit(per_page)).all() if total else []
+    return total, page, list(rows)
 
 
 # --------------------------------------------------------------------------- heatmap
@@ -261,9 +308,19 @@ def _evidence_owner(record_type: str, e: Evaluation) -> str | None:
 
 
 def cell_detail(
-    session: Session, scope: Scope, register, obligation_id: str, unit_code: str, period: str
+    session: Session,
+    scope: Scope,
+    register,
+    obligation_id: str,
+    unit_code: str,
+    period: str,
+    *,
+    rejected_page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
 ) -> dict[str, Any]:
-    """One heatmap cell: the evaluations, the records that decided them, rejected rows, cases."""
+    """One heatmap cell: the evaluations, the records that decided them, rejected rows (a page
+    at a time: ``rejected`` says which of how many), cases."""
     evs = session.scalars(
         select(Evaluation)
         .where(
@@ -294,7 +351,8 @@ def cell_detail(
             for r in records_for(session, scope, record_type, [(None, s) for s in event_subjects])
             if r.get(_id_column(RECORD_MODELS[record_type]).name) not in seen
         ]
-    rejected = []
+    rejected: list[dict[str, Any]] = []
+    rejected_total = 0
     if record_type and evs:
         subject_ids = [e.subject_id for e in evs]
         q = (
@@ -309,14 +367,13 @@ def cell_detail(
                 )
             )
             .order_by(RawRow.id)
-            .limit(200)
         )
         # ``period`` matched stored evaluations above, so it is a valid period key.
         p = parse_period(period)
         q = q.where(
             or_(RawRow.record_date.is_(None), and_(RawRow.record_date >= p.first, RawRow.record_date <= p.last))
         )
-        raws = session.execute(q).all()
+        rejected_total, rejected_page, raws = paginate(session, q, page=rejected_page, per_page=per_page, clamp=clamp)
         reasons = defaultdict(list)
         if raws:
             for r in session.scalars(select(Rejection).where(Rejection.raw_row_id.in_([rr.id for rr, _ in raws]))):
@@ -350,6 +407,7 @@ def cell_detail(
         "evaluations": evaluations,
         "records": records,
         "rejected_rows": rejected,
+        "rejected": Page(rejected, rejected_total, rejected_page, per_page).counts(),
         "cases": [case_json(c) for c in cases],
     }
 
@@ -390,26 +448,16 @@ def case_json(c: Case) -> dict[str, Any]:
     return d
 
 
-def open_cases(session: Session, scope: Scope, *, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
-    rows = session.scalars(
+def open_cases(session: Session, scope: Scope, *, page: int = 1, per_page: int = PER_PAGE, clamp: bool = False) -> Page:
+    """The scope's open cases, a page at a time."""
+    stmt = (
         select(Case)
         .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
         # Cases waiting for an office's decision first: they are what someone must act on.
         .order_by(case((Case.state == "awaiting_approval", 0), else_=1), Case.opened_on.desc(), Case.id.desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return [case_json(c) for c in rows]
-
-
-def count_open_cases(session: Session, scope: Scope) -> int:
-    """How many open cases the scope holds (the pages of ``/cases``)."""
-    q = (
-        select(func.count())
-        .select_from(Case)
-        .where(Case.state.in_(OPEN_CASE_STATES), unit_clause(Case.unit_code, scope))
     )
-    return int(session.scalar(q) or 0)
+    total, page, rows = paginate(session, stmt, page=page, per_page=per_page, clamp=clamp)
+    return Page([case_json(c) for (c,) in rows], total, page, per_page)
 
 
 def cases_by_kind_month(
@@ -491,23 +539,32 @@ def blacklist_search(q: str):
     )
 
 
-def blacklist(session: Session, scope: Scope, *, q: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+def blacklist(
+    session: Session,
+    scope: Scope,
+    *,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
+) -> Page:
+    """The scope's blacklist entries (those matching the search ``q``), a page at a time."""
     stmt = (
         select(BlacklistEntry, Enterprise.name, Enterprise.county_code)
         .join(Enterprise, Enterprise.enterprise_id == BlacklistEntry.enterprise_id, isouter=True)
         .where(enterprise_clause(BlacklistEntry.enterprise_id, scope))
-        .order_by(BlacklistEntry.state, BlacklistEntry.enterprise_id)
-        .limit(limit)
+        .order_by(BlacklistEntry.state, BlacklistEntry.enterprise_id, BlacklistEntry.id)
     )
     if q:
         stmt = stmt.where(blacklist_search(q))
+    total, page, rows = paginate(session, stmt, page=page, per_page=per_page, clamp=clamp)
     out = []
-    for entry, name, county in session.execute(stmt):
+    for entry, name, county in rows:
         d = _row_dict(entry)
         d["enterprise_name"] = name
         d["county_code"] = county
         out.append(d)
-    return out
+    return Page(out, total, page, per_page)
 
 
 # --------------------------------------------------------------------------- data quality
@@ -583,14 +640,15 @@ def mask_email(addr: str | None) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def outbox(
-    session: Session, scope: Scope, *, states=("pending", "failed", "dead"), limit: int = 500
-) -> list[dict[str, Any]]:
+OUTBOX_STATES = ("pending", "failed", "dead")  # what the outbox page lists: mail not (yet) delivered
+
+
+def outbox_select(scope: Scope, states=OUTBOX_STATES):
+    """The scope's mail in ``states``, in the page's order (state, newest first, id last)."""
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.state.in_(states))
-        .order_by(OutboxMessage.state, OutboxMessage.created_at.desc())
-        .limit(limit)
+        .order_by(OutboxMessage.state, OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
     if scope.kind != "all":
         units = sorted(scope.units or ())
@@ -606,25 +664,39 @@ def outbox(
             if units
             else false()
         )
-    out = []
-    for m in session.scalars(stmt):
-        out.append(
-            {
-                "id": m.id,
-                "state": m.state,
-                "purpose": m.purpose,
-                "step": m.step,
-                "subject_id": m.subject_id,
-                "period": m.period,
-                "recipient": m.recipient,
-                "to": mask_email(m.to_email),
-                "cc": [mask_email(c) for c in (m.cc or [])],
-                "subject": m.mail_subject,
-                "attempts": m.attempts,
-                "reason": m.reason,
-                "last_status": m.last_status,
-                "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-                "created_at": m.created_at.isoformat() if m.created_at else None,
-            }
-        )
-    return out
+    return stmt
+
+
+def outbox_json(m: OutboxMessage) -> dict[str, Any]:
+    """A message as the page and the API show it: addresses masked, no body."""
+    return {
+        "id": m.id,
+        "state": m.state,
+        "purpose": m.purpose,
+        "step": m.step,
+        "subject_id": m.subject_id,
+        "period": m.period,
+        "recipient": m.recipient,
+        "to": mask_email(m.to_email),
+        "cc": [mask_email(c) for c in (m.cc or [])],
+        "subject": m.mail_subject,
+        "attempts": m.attempts,
+        "reason": m.reason,
+        "last_status": m.last_status,
+        "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+        "created_at": m.created_at.isoformat() if m.created_at else None,
+    }
+
+
+def outbox(
+    session: Session,
+    scope: Scope,
+    *,
+    states=OUTBOX_STATES,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    clamp: bool = False,
+) -> Page:
+    """The scope's undelivered mail in ``states``, a page at a time."""
+    total, page, rows = paginate(session, outbox_select(scope, states), page=page, per_page=per_page, clamp=clamp)
+    return Page([outbox_json(m) for (m,) in rows], total, page, per_page)

@@ -72,6 +72,14 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
     q["lang"] = other
     path = ctx.request.url.path
     here = path[len(ctx.base) :] if path.startswith(ctx.base) else path
+
+    def page_url(n: int, key: str = "page", anchor: str = "") -> str:
+        """This page's address at page ``n`` of a list (``key``: the list's page parameter),
+        then ``#anchor``: the filter and language stay."""
+        params = dict(ctx.request.query_params)
+        params[key] = str(n)
+        return f"{ctx.base}{here}?{urlencode(params)}" + (f"#{anchor}" if anchor else "")
+
     resp = state.templates.TemplateResponse(
         ctx.request,
         template,
@@ -81,6 +89,7 @@ def render(ctx: Ctx, template: str, **kw) -> HTMLResponse:
             "lang": ctx.lang,
             "nav": nav,
             "lang_url": f"{ctx.base}{here}?{urlencode(q)}",
+            "page_url": page_url,
             "scope_label": scope_label(ctx, tree),
             "calendar_banner": calendar_banner(),
             "elapsed_ms": elapsed,

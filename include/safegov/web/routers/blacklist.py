@@ -15,7 +15,7 @@ from safegov.accountability import blacklist
 from safegov.core.errors import SafegovError
 from safegov.db.models import BlacklistEntry
 from safegov.web import queries
-from safegov.web.deps import CtxDep, SessionDep
+from safegov.web.deps import CtxDep, PageQuery, PerPageQuery, SessionDep
 from safegov.web.i18n import SCOPES
 from safegov.web.rendering import render
 
@@ -30,10 +30,10 @@ def blacklist_page(
     enterprise_id: str | None = None,
     scope: str | None = None,
     on: str | None = None,
+    page: PageQuery = 1,
 ):
-    rows, check = [], None
+    pg, check = queries.blacklist(session, ctx.scope, q=q, page=page, clamp=True), None
     if not ctx.scope.sees_nothing:
-        rows = queries.blacklist(session, ctx.scope, q=q)
         if enterprise_id and scope:
             check = restriction(session, enterprise_id, scope, on)
             if not check.get("status_code"):
@@ -41,7 +41,8 @@ def blacklist_page(
     return render(
         ctx,
         "blacklist.html",
-        rows=rows,
+        pg=pg,
+        rows=pg.items,
         q=q or "",
         check=check,
         enterprise_id=enterprise_id or "",
@@ -66,8 +67,15 @@ def check_words(session: Session, check: dict[str, Any], t) -> str:
 
 
 @router.get("/api/blacklist")
-def api_blacklist(ctx: CtxDep, session: SessionDep, q: str | None = None):
-    return queries.blacklist(session, ctx.scope, q=q)
+def api_blacklist(
+    ctx: CtxDep,
+    session: SessionDep,
+    q: str | None = None,
+    page: PageQuery = 1,
+    per_page: PerPageQuery = queries.PER_PAGE,
+):
+    """A page of the entries matching ``q`` with the total (``items``, ``total``, ``page``, ``per_page``, ``pages``)."""
+    return queries.blacklist(session, ctx.scope, q=q, page=page, per_page=per_page).as_json()
 
 
 @router.get("/api/blacklist/check")

@@ -3,43 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from safegov.notification.wording import Names
 from safegov.web import queries, svg
-from safegov.web.deps import CtxDep, SessionDep
+from safegov.web.deps import CtxDep, PageQuery, PerPageQuery, SessionDep
 from safegov.web.i18n import CASE_KINDS
 from safegov.web.rendering import render
 
 router = APIRouter()
 
 
-PER_PAGE = 200
-
-
 @router.get("/cases", response_class=HTMLResponse)
-def cases_page(ctx: CtxDep, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1):
+def cases_page(ctx: CtxDep, session: SessionDep, page: PageQuery = 1):
     """Every open case, a page at a time (the page says which rows of how many it shows)."""
-    total = 0 if ctx.scope.sees_nothing else queries.count_open_cases(session, ctx.scope)
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(page, pages)
-    offset = (page - 1) * PER_PAGE
-    rows = queries.open_cases(session, ctx.scope, limit=PER_PAGE, offset=offset) if total else []
-    return render(
-        ctx,
-        "cases.html",
-        rows=rows,
-        names=case_names(session, rows),
-        total=total,
-        page=page,
-        pages=pages,
-        first_row=offset + 1,
-        last_row=offset + len(rows),
-    )
+    pg = queries.open_cases(session, ctx.scope, page=page, clamp=True)
+    return render(ctx, "cases.html", pg=pg, rows=pg.items, names=case_names(session, pg.items))
 
 
 def case_names(session: Session, rows: list[dict]) -> Names:
@@ -49,8 +30,9 @@ def case_names(session: Session, rows: list[dict]) -> Names:
 
 
 @router.get("/api/cases")
-def api_cases(ctx: CtxDep, session: SessionDep):
-    return queries.open_cases(session, ctx.scope)
+def api_cases(ctx: CtxDep, session: SessionDep, page: PageQuery = 1, per_page: PerPageQuery = queries.PER_PAGE):
+    """A page of the open cases with the total (``items``, ``total``, ``page``, ``per_page``, ``pages``)."""
+    return queries.open_cases(session, ctx.scope, page=page, per_page=per_page).as_json()
 
 
 @router.get("/charts/cases.svg")

@@ -1,6 +1,7 @@
 """Downloads of the exports (``safegov export``) from the dashboard tables, as CSV or Excel
 (``/exports/{kind}?format=csv|xlsx&from=&to=``; evaluations also ``obligation=``, the
-blacklist ``q=``, the page's search).
+blacklist ``q=``, the page's search); and of the outbox page's table (``/exports/outbox``,
+``state=`` as on the page).
 
 The files are the command's files, written by the same functions, with the user's unit scope
 added to the export's own SQL (``queries.unit_clause`` / ``enterprise_clause``, as the pages
@@ -19,11 +20,14 @@ from sqlalchemy import func, select
 
 from safegov.core.errors import SafegovError
 from safegov.core.periods import PeriodKeyError
+from safegov.core.words import fmt_datetime, purpose_words, step_words, word
 from safegov.db.models import BlacklistEntry, Case, Enterprise, Evaluation, RawRow
 from safegov.reports.exports import EXPORTS, render_rows, with_names
+from safegov.reports.xlsx import Reading
 from safegov.web import queries
 from safegov.web.deps import CtxDep, SessionDep
 from safegov.web.i18n import spreadsheet_words
+from safegov.web.routers.outbox import states_of
 from safegov.web.scope import Scope
 
 router = APIRouter()
@@ -53,6 +57,58 @@ def scope_conditions(kind: str, scope: Scope) -> list[Any]:
         .where(queries.unit_clause(unit, scope))
     )
     return [RawRow.id.in_(in_scope)]
+
+
+# The outbox page's table as a file: every page of it, addresses masked as on the page.
+OUTBOX_COLUMNS = [
+    "id",
+    "state",
+    "purpose",
+    "step",
+    "subject_id",
+    "period",
+    "recipient",
+    "to_email",
+    "cc",
+    "mail_subject",
+    "attempts",
+    "reason",
+    "last_status",
+    "next_attempt_at",
+    "created_at",
+]
+
+
+# Declared before ``/exports/{kind}``: the outbox is no ``safegov export`` kind, only a page's table.
+@router.get("/exports/outbox")
+def download_outbox(ctx: CtxDep, session: SessionDep, format: str = "csv", state: str | None = None):
+    """The outbox page's rows (all of them, or those of ``state``) as CSV or Excel."""
+    from safegov.notification.wording import Names
+
+    if format not in ("csv", "xlsx"):
+        raise HTTPException(400, f"format {format!r}: expected csv or xlsx")
+    if ctx.scope.sees_nothing:
+        raise HTTPException(403, "your account is not mapped to a unit")
+    states = states_of(state)
+    messages = [queries.outbox_json(m) for m in session.scalars(queries.outbox_select(ctx.scope, states))]
+    rows = [{**m, "to_email": m["to"], "cc": "; ".join(m["cc"]), "mail_subject": m["subject"]} for m in messages]
+    name = "_".join(p for p in (ctx.t("outbox"), state and word(state, ns="outbox")) if p)
+    if format == "csv":
+        return table_file(rows, OUTBOX_COLUMNS, format, name)
+    names = Names.of(session, {r["subject_id"] for r in rows})
+    for r in rows:
+        r["subject_name"] = names.subject(None, r["subject_id"], {}, "zh")
+    columns = [c for col in OUTBOX_COLUMNS for c in ((col, "subject_name") if col == "subject_id" else (col,))]
+    days = Reading(fmt_datetime)
+    worded = {
+        "state": lambda v: word(v, ns="outbox"),
+        "purpose": purpose_words,
+        "step": step_words,
+        "reason": word,
+        "next_attempt_at": days,
+        "created_at": days,
+    }
+    return table_file(rows, columns, format, name, translations=worded)
 
 
 @router.get("/exports/{kind}")
@@ -91,9 +147,17 @@ def download(
     return table_file(rows, columns, format, name)
 
 
-def table_file(rows: list[dict[str, Any]], columns: list[str], format: str, name: str) -> Response:
+def table_file(
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    format: str,
+    name: str,
+    *,
+    translations: dict[str, Any] | None = None,
+) -> Response:
     """``rows`` as a download named ``name.<format>``: CSV with a BOM, or an Excel workbook
-    with Chinese headers (``spreadsheet_words``)."""
+    with Chinese headers (``spreadsheet_words``; ``translations`` in place of its words for
+    a table whose codes read otherwise, as the outbox's states)."""
     if format == "csv":
         # The BOM: Excel on Chinese Windows reads a CSV as UTF-8 only with it (as ``write_rows`` to a file).
         body: bytes = ("\ufeff" + render_rows(rows, columns, "csv")).encode("utf-8")
@@ -101,9 +165,9 @@ def table_file(rows: list[dict[str, Any]], columns: list[str], format: str, name
     else:
         from safegov.reports.xlsx import XLSX_MEDIA_TYPE, write_xlsx
 
-        labels, translations = spreadsheet_words()
+        labels, words = spreadsheet_words()
         buf = io.BytesIO()
-        write_xlsx(rows, columns, buf, labels=labels, translations=translations)
+        write_xlsx(rows, columns, buf, labels=labels, translations=words | (translations or {}))
         body, media_type = buf.getvalue(), XLSX_MEDIA_TYPE
     disposition = f"attachment; filename*=UTF-8''{quote(f'{name}.{format}')}"
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})

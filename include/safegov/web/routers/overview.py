@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from safegov.core.words import fmt_month, fmt_period
 from safegov.notification.wording import Names
 from safegov.web import queries, svg
-from safegov.web.deps import CtxDep, RegisterDep, SessionDep, TreeDep
+from safegov.web.deps import CtxDep, PageQuery, PerPageQuery, RegisterDep, SessionDep, TreeDep
 from safegov.web.i18n import CASE_KINDS
 from safegov.web.rendering import record_words, render
 from safegov.web.routers.exports import table_file
@@ -34,6 +34,7 @@ def overview(
     to: str | None = None,
     unit: str | None = None,
     period: str | None = None,
+    rejected_page: PageQuery = 1,
 ):
     obligations = [(o.id, o.title) for o in register.obligations]
     if not obligation:
@@ -70,8 +71,20 @@ def overview(
         words=ctx.t,
         period_label=lambda p: fmt_period(p, ctx.lang),
     )
-    detail = queries.cell_detail(session, ctx.scope, register, obligation, unit, period) if unit and period else None
+    detail = (
+        queries.cell_detail(
+            session, ctx.scope, register, obligation, unit, period, rejected_page=rejected_page, clamp=True
+        )
+        if unit and period
+        else None
+    )
     known = Names.of(session, detail_ids(detail) if detail else ())
+    rejected = detail["rejected"] if detail else None
+    rejected_pg = (
+        queries.Page(detail["rejected_rows"], rejected["total"], rejected["page"], rejected["per_page"])
+        if detail
+        else None
+    )
     keys, series, names = trend_table(ctx, tree, hm)
     month = lambda k: fmt_month(k, ctx.lang)  # noqa: E731
     trend = svg.line_chart_svg(keys, series, names, title=ctx.t("trend"), key_label=month)
@@ -88,6 +101,7 @@ def overview(
         heatmap=hm,
         legend=legend,
         detail=detail,
+        rejected_pg=rejected_pg,
         trend_svg=trend,
         cases_svg=cases_chart,
         from_=from_,
@@ -172,10 +186,22 @@ def api_heatmap(
 
 
 @router.get("/api/cell")
-def api_cell(obligation: str, unit: str, period: str, ctx: CtxDep, session: SessionDep, register: RegisterDep):
+def api_cell(
+    obligation: str,
+    unit: str,
+    period: str,
+    ctx: CtxDep,
+    session: SessionDep,
+    register: RegisterDep,
+    rejected_page: PageQuery = 1,
+    per_page: PerPageQuery = queries.PER_PAGE,
+):
+    """The cell's detail; its rejected rows a page at a time (``rejected``: total, page, pages)."""
     if not ctx.scope.allows(unit):
         raise HTTPException(403, f"unit {unit} is outside your scope")
-    return queries.cell_detail(session, ctx.scope, register, obligation, unit, period)
+    return queries.cell_detail(
+        session, ctx.scope, register, obligation, unit, period, rejected_page=rejected_page, per_page=per_page
+    )
 
 
 @router.get("/charts/heatmap.svg")

@@ -355,9 +355,8 @@ def reconciliation(f: Figures, tree: UnitTree) -> list[str]:
         return ["本月已报送通报的事故起数、迟报起数、瞒报起数与事故记录一致。"]
     lines = ["本月已报送通报与事故记录不一致：" + "；".join(diffs) + "。"]
     if f.not_from_unit:
-        lines.append(
-            f"经其他渠道获知、属地未报告的事故（可能漏报）{len(f.not_from_unit)}起：{accidents_named(f.not_from_unit, f, tree)}。"
-        )
+        named = accidents_named(f.not_from_unit, f, tree)
+        lines.append(f"经其他渠道获知、属地未报告的事故（可能漏报）{len(f.not_from_unit)}起：{named}。")
     if f.concealed:
         lines.append(f"经核查认定瞒报的事故{len(f.concealed)}起：{accidents_named(f.concealed, f, tree)}。")
     return lines

@@ -39,9 +39,9 @@ def _as_dba(session):
         session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # the append-only trigger is PostgreSQL's
 def test_update_and_delete_are_refused_on_postgresql(session):
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the append-only trigger is PostgreSQL's")
     _fill(session, 2)
     with pytest.raises(Exception, match="append-only: UPDATE refused"):
         session.execute(update(AuditLog).values(action="x"))

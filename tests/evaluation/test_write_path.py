@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -43,11 +44,13 @@ def test_native_append_stores_and_hashes_as_the_general_path(engine):
     assert native[2] == audit.link_hash(head, AT, "evaluation", "k|batch|2024-03..2024-03", "status", _payload())
 
 
+# PostgreSQL only: SQLite has one writer, a stale snapshot cannot write at all.
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_new_rows_that_meet_a_stored_row_fall_back_to_the_upsert(build, register, engine, monkeypatch):
     """A row computed as new (no stored row seen) whose key is stored by the time it is
     written — a concurrent run — is upserted, not refused (PostgreSQL: the plain INSERT
     fails inside a savepoint and the whole batch goes through ON CONFLICT)."""
-    import pytest
     from evalkit import ENT, at
 
     from safegov.db.models import Evaluation
@@ -55,8 +58,6 @@ def test_new_rows_that_meet_a_stored_row_fall_back_to_the_upsert(build, register
     from safegov.evaluation.rules import count
     from safegov.evaluation.sqlfn import text_literal
 
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer: a stale snapshot cannot write at all")
     build.enterprise()
     when = at("2026-06-01 00:00")
     first = evaluate_period(engine, register, "ENT-HAZARD-SELFCHECK", "2024-03", as_of=when, run_id="r1")

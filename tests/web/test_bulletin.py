@@ -115,11 +115,10 @@ def test_period_must_be_a_month(sqlite_engine, tmp_path, bad):
         draft_bulletins(sqlite_engine, bad, out_dir=tmp_path)
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the CLI's wiring; one backend is enough
 def test_cli_report_bulletin(seeded, tmp_path, monkeypatch, capsys):
     from safegov.cli.main import main
 
-    if seeded.dialect.name != "sqlite":
-        pytest.skip("the CLI reads SAFEGOV_DATABASE_URL; one backend is enough")
     monkeypatch.setenv("SAFEGOV_DATABASE_URL", seeded.url.render_as_string(hide_password=False))
     from safegov.core.settings import get_settings
     from safegov.db.engine import get_engine

@@ -292,6 +292,7 @@ def test_dashboard_offers_the_docx_within_scope(seeded, as_user, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # one backend is enough to render
 def test_first_page_renders_as_a_png(seeded, tmp_path):
     """LibreOffice headless → PDF → PNG of page 1, kept in test-artifacts/ to look at."""
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
@@ -299,8 +300,6 @@ def test_first_page_renders_as_a_png(seeded, tmp_path):
         if os.environ.get("CI"):
             pytest.fail("soffice and pdftoppm are required in CI: `make browser-deps` installs them")
         pytest.skip("LibreOffice or poppler-utils not installed (make browser-deps)")
-    if seeded.dialect.name != "sqlite":
-        pytest.skip("one backend is enough to render")
     _draft(seeded, tmp_path, "150000", formats=("docx",))
     profile = (tmp_path / "lo-profile").as_uri()  # a private profile: parallel runs do not share a lock
     subprocess.run(

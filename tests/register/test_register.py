@@ -50,6 +50,7 @@ ISSUE16_IDS = {
     "ENFORCE-PLAN-UNIT": ("八",),
     "ENFORCE-PLAN-DEPT": ("八",),
     "STAFF-ROTATION-TRAINING": ("九",),
+    "LIABILITY-TRAINING-REVIEW": ("十四",),
 }
 
 
@@ -82,6 +83,7 @@ def test_issue16_clauses_carry_their_article(oid, articles):
         ("ENFORCE-PLAN-UNIT", "yearly", 1, "unit"),
         ("ENFORCE-PLAN-DEPT", "yearly", 1, "department"),
         ("STAFF-ROTATION-TRAINING", "yearly", 1, "staff"),
+        ("LIABILITY-TRAINING-REVIEW", "event", 1, "accident"),
     ],
 )
 def test_register_encodes_the_spec_table(oid, cadence, quota, kind):

@@ -135,6 +135,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "rule:unreadable_row": ("该行无法读取", "unreadable row"),
     "rule:ambiguous_column": ("两列含义相同", "ambiguous column"),
     "rule:cell_too_long": ("单元格内容过长", "cell too long"),
+    # 〔十四〕 training reviews of liability accidents, 〔十八〕 penalty recommendations (issue 16 items 4, 7)
+    "record:review": ("安全培训责任倒查记录", "training responsibility review"),
+    "rule:unknown_accident": ("事故编号不存在", "unknown accident"),
+    "penalty_recommendation": ("处罚建议", "penalty recommendation"),
+    "legal_representative": ("法定代表人", "legal representative"),
+    "actual_controller": ("实际控制人", "actual controller"),
 }
 
 CASE_KINDS = (
@@ -146,6 +152,7 @@ CASE_KINDS = (
     "reporting_violation",
     "enforcement",
     "blacklist",
+    "penalty_recommendation",
 )
 
 _STEP_RE = re.compile(r"^(remind|r)-?(\d+)$")

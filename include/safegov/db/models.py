@@ -181,6 +181,8 @@ class Enterprise(Base):
     version: Mapped[int] = mapped_column(default=1)
     # 〔八〕 安全生产监管主体: the department with safety duties that supervises it (None: none named).
     supervising_department_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 〔四〕〔十八〕 实际控制人 (None: not registered).
+    actual_controller: Mapped[str | None] = mapped_column(String(100))
 
 
 # --------------------------------------------------------------------------- submissions (§3)
@@ -394,6 +396,9 @@ class Accident(_Record, Base):
     declared_grade: Mapped[str | None] = mapped_column(String(20))
     concealed: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text)
+    # 〔十四〕 the day the approved investigation report found it a liability accident (责任事故);
+    # None: not (yet) so found.
+    liability_found_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Complaint(_Record, Base):
@@ -472,6 +477,21 @@ class Training(_Record, Base):
         UniqueConstraint("staff_id", "record_id"),
         Index("ix_training_eval", "staff_id", "trained_on"),
     )
+
+
+class Review(_Record, Base):
+    """倒查安全培训责任 〔十四〕: a review of the safety training behind a liability accident."""
+
+    __tablename__ = "review"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    accident_id: Mapped[record_id] = mapped_column(index=True)
+    unit_code: Mapped[unit_code]
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    training_failures: Mapped[int]
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("accident_id", "record_id"),)
 
 
 # --------------------------------------------------------------------------- evaluations (§5)
@@ -720,6 +740,7 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "penalty": Penalty,
     "plan": Plan,
     "training": Training,
+    "review": Review,
     "staff": Staff,
     "enterprise": Enterprise,
     "leader": Leader,

@@ -40,6 +40,9 @@ REASONS: dict[str, str] = {
     "under_graded": "谎报（低报等级）",
     "grade_not_declared": "未报告事故等级",
     "concealed": "瞒报",
+    # 〔十四〕 training reviews of liability accidents
+    "review_late": "逾期倒查安全培训责任",
+    "not_reviewed": "逾期未倒查安全培训责任",
 }
 
 

@@ -65,6 +65,7 @@ RULE_UNKNOWN = {  # registry → rule
     "department": "unknown_department",
     "authority": "unknown_authority",
     "staff": "unknown_staff",
+    "accident": "unknown_accident",  # 〔十四〕 a training review of an accident not on record
 }
 
 # 〔四〕 五落实: responsibility, funds, measures, time limit, contingency plan.
@@ -210,6 +211,7 @@ class Registries:
     staff: frozenset[str] = frozenset()
     # staff_id → (certified_on or None, joined_on, left_on or None) 〔九〕
     staff_service: dict[str, tuple[dt.date | None, dt.date, dt.date | None]] = field(default_factory=dict)
+    accident: frozenset[str] = frozenset()  # 〔十四〕 accident ids on record
 
     def officer_certified(self, staff_id: str, day: dt.date) -> bool:
         """凡进必考、持证上岗: certified by ``day`` and in service on it (joined_on ≤ day ≤ left_on)."""
@@ -229,7 +231,7 @@ def load_registries(session: Session | Connection) -> Registries:
     """Registry membership now (a Session or a Connection inside the file's transaction)."""
     from sqlalchemy import select
 
-    from safegov.db.models import Department, Enterprise, Leader, Staff, Unit
+    from safegov.db.models import Accident, Department, Enterprise, Leader, Staff, Unit
 
     units = session.execute(select(Unit.code, Unit.level)).all()
     terms: dict[str, list[tuple[dt.date, dt.date | None]]] = {}
@@ -252,6 +254,7 @@ def load_registries(session: Session | Connection) -> Registries:
         terms=terms,
         staff=frozenset(staff),
         staff_service=staff,
+        accident=frozenset(session.scalars(select(Accident.accident_id))),
     )
 
 

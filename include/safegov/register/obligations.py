@@ -31,7 +31,14 @@ Level = Literal["region", "league", "county"]
 # How the evaluation engine decides; "count" is the general quota rule. Each value has one
 # rule module in safegov.evaluation.rules (tests/evaluation/test_evaluation_rule_meta.py checks both ways).
 Rule = Literal[
-    "count", "hazard_deadline", "accident_report", "ticket_conclusion", "milestone", "supervision", "rolling_training"
+    "count",
+    "hazard_deadline",
+    "accident_report",
+    "ticket_conclusion",
+    "milestone",
+    "supervision",
+    "rolling_training",
+    "liability_review",
 ]
 # Rules whose evidence is a registry (``RecordType.registry``), not submitted records: the
 # ``supervision`` rule reads the enterprise registry's supervising department 〔八〕.
@@ -190,6 +197,12 @@ class Obligation(_Cited):
             years = self.params.get("window_years")
             if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 10:
                 raise ValueError("rule rolling_training needs params.window_years, an integer 1..10")
+        if self.rule == "liability_review":
+            if self.subject.kind != "accident" or self.evidence.record_type != "review":
+                raise ValueError("rule liability_review judges accidents by their review records")
+            days = self.params.get("review_within_working_days")
+            if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 120:
+                raise ValueError("rule liability_review needs params.review_within_working_days, an integer 1..120")
         event_kinds = {"hazard", "accident", "ticket"}
         if (self.cadence is Cadence.EVENT) != (self.subject.kind in event_kinds):
             raise ValueError("event cadence goes with hazard, accident and ticket subjects, and only with them")
@@ -341,6 +354,24 @@ class HazardOverdueRule(_Cited, _Dated):
     params: HazardOverdueParams
 
 
+class HazardRefusalParams(_Strict):
+    """〔十八〕 拒不采取措施消除事故隐患: a hazard of ``hazard_grade`` on which an enforcement
+    decision was recorded (a ``penalty`` with basis_kind hazard naming it), still not rectified
+    ``after_days`` calendar days after the first such decision."""
+
+    hazard_grade: Literal["general", "major"] = "major"
+    after_days: int = Field(ge=0, le=365)
+    policy: bool = False  # after_days is policy, not law (the decision names no time)
+
+
+class HazardRefusalRule(_Cited, _Dated):
+    """A penalty recommendation against the legal representative and the actual controller of
+    an enterprise that refuses to remove a hazard after enforcement 〔十八〕."""
+
+    trigger: Literal["hazard_refused"]
+    params: HazardRefusalParams
+
+
 class BlacklistRepeat(_Strict):
     """``count`` accidents of at least ``grade`` at the same enterprise, the last within
     ``within_months`` calendar months of the first (inclusive)."""
@@ -408,9 +439,10 @@ class BlacklistRule(_Cited, _Dated):
 
 
 AccountabilityRule = Annotated[
-    DualInterviewRule | ReportingViolationRule | HazardOverdueRule | BlacklistRule, Field(discriminator="trigger")
+    DualInterviewRule | ReportingViolationRule | HazardOverdueRule | HazardRefusalRule | BlacklistRule,
+    Field(discriminator="trigger"),
 ]
-TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue", "blacklist")
+TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue", "hazard_refused", "blacklist")
 
 
 # --------------------------------------------------------------------------- the register

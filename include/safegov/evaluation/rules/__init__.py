@@ -11,6 +11,7 @@ from safegov.evaluation.rules import (
     accident_report,
     count,
     hazard_deadline,
+    liability_review,
     milestone,
     rolling_training,
     supervision,
@@ -21,7 +22,16 @@ from safegov.register.obligations import Obligation
 
 RULES: dict[str, RuleKind] = {
     m.RULE.name: m.RULE
-    for m in (count, milestone, hazard_deadline, accident_report, ticket_conclusion, supervision, rolling_training)
+    for m in (
+        count,
+        milestone,
+        hazard_deadline,
+        accident_report,
+        ticket_conclusion,
+        supervision,
+        rolling_training,
+        liability_review,
+    )
 }
 
 

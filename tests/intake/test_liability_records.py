@@ -115,3 +115,21 @@ def test_enterprise_actual_controller(db, inbox):
     with Session(db) as s:
         e = s.get(Enterprise, ENT_A)
         assert (e.legal_representative, e.actual_controller) == ("张三", "王五")
+
+
+def test_a_review_may_name_an_accident_of_the_same_batch(db, inbox):
+    accidents = write_csv(
+        inbox / "accident_2024-03.csv",
+        ACCIDENT,
+        [["A7", "150102", "2024-03-01 09:00", "2024-03-01 09:40", "1", "0", "50", "x", "2024-05-06"]],
+    )
+    reviews = write_csv(
+        inbox / "review_2024.csv",
+        REVIEW,
+        [["R1", "A7", "150102", "2024-05-20", "0", "x"], ["R2", "A8", "150102", "2024-05-20", "0", "x"]],
+    )
+    report = ingest(db, [accidents, reviews])
+    by_name = {f.name: f for f in report.files}
+    f = by_name["review_2024.csv"]
+    assert conserved(db, f.file_id) == (2, 1, 1)
+    assert reasons(db, f.file_id) == {3: {("accident_id", "unknown_accident")}}

@@ -41,6 +41,7 @@ from safegov.core.periods import (
     period_of,
     periods_between,
 )
+from safegov.devtools import demo_liability
 from safegov.register.records import RECORD_TYPES
 
 # Column order of every file: the contract's columns, then the row's own received time.
@@ -64,6 +65,7 @@ LOAD_ORDER = (
     "hazard",
     "accident",
     "penalty",
+    "review",
     "complaint",
 )
 
@@ -786,6 +788,7 @@ class Generator:
             _iso(e.registered_on),
             _iso(e.closed_on),
             supervisor,
+            demo_liability.actual_controller(e),
             received,
         )
 
@@ -990,6 +993,7 @@ class Generator:
             a["declared_grade"],
             "true" if a["concealed"] else "false",
             a["description"],
+            _iso(a.get("liability_found_on")),  # 〔十四〕 sent again once found (demo_liability)
             a["received_at"].strftime("%Y-%m-%d %H:%M:%S"),
         )
 
@@ -1657,11 +1661,14 @@ def write_demo(
             _chinese_headers(HEADERS["penalty"], config_dir),
             penalties,
         )
+    liability = demo_liability.write(gen, add, config_dir)  # 〔十四〕〔十八〕 (issue 16 items 4, 7)
     order = {rt: i for i, rt in enumerate(LOAD_ORDER)}
     files.sort(key=lambda f: (order[f[0]], f[1]))
     for b in gen.bad_rows:  # bad rows are only ever planted in the plain monthly files
         b["file"] = file_name(b["record_type"], b["month"])
-    return _summary(gen, inbox, files, story, seed)
+    summary = _summary(gen, inbox, files, story, seed)
+    summary["known_misses"] += liability.pop("known_misses")
+    return summary | liability
 
 
 def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: Story, seed: int) -> dict:

@@ -78,7 +78,7 @@ def test_a_department_decided_it_its_unit_approves(world, register, engine):
         upsert(
             s,
             Department.__table__,
-            [{"department_id": "D-LEM", "unit_code": LEAGUE, "name": "市应急管理局", "safety_duty": True, "version": 1}],
+            [{"department_id": "D-LEM", "unit_code": LEAGUE, "name": "市应急局", "safety_duty": True, "version": 1}],
             keys=["department_id"],
         )
     world.hazard("H1")

@@ -29,9 +29,7 @@ AS_OF = dt.datetime(2025, 3, 1, 12, tzinfo=TZ)
 )
 def test_an_unreviewed_liability_accident_is_a_notice(world, register, engine, statuses, expected):
     for accident_id, status in statuses.items():
-        world.evaluation(
-            OB, "accident", accident_id, "2024-09", status, unit_code=COUNTY, due_on=dt.date(2024, 10, 23)
-        )
+        world.evaluation(OB, "accident", accident_id, "2024-09", status, unit_code=COUNTY, due_on=dt.date(2024, 10, 23))
     escalate(engine, register, "2024-09", "2024-09", as_of=AS_OF)
     assert cases(engine, rule_id=OB) == []  # found in September, due in October
     escalate(engine, register, "2024-10", "2024-10", as_of=AS_OF)

@@ -1661,7 +1661,11 @@ def write_demo(
             _chinese_headers(HEADERS["penalty"], config_dir),
             penalties,
         )
-    liability = demo_liability.write(gen, add, config_dir)  # 〔十四〕〔十八〕 (issue 16 items 4, 7)
+    liability = demo_liability.write(  # 〔十四〕〔十八〕 (issue 16 items 4, 7)
+        gen,
+        add,
+        lambda p, rt, rows, zh: write_csv(p, _chinese_headers(HEADERS[rt], config_dir) if zh else HEADERS[rt], rows),
+    )
     order = {rt: i for i, rt in enumerate(LOAD_ORDER)}
     files.sort(key=lambda f: (order[f[0]], f[1]))
     for b in gen.bad_rows:  # bad rows are only ever planted in the plain monthly files

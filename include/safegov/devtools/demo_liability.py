@@ -68,11 +68,12 @@ def review_plan(gen: Any) -> list[dict[str, Any]]:
     return out
 
 
-def write(gen: Any, add: Callable[[str, str], Path], config_dir: Path | None) -> dict[str, Any]:
-    """Write the findings, reviews and the hazard's enforcement decision; returns the summary
-    entries (``liability_reviews``, ``penalty_recommendations``, ``known_misses``)."""
-    from safegov.devtools import demo
-
+def write(
+    gen: Any, add: Callable[[str, str], Path], write_rows: Callable[[Path, str, list[tuple], bool], object]
+) -> dict[str, Any]:
+    """Write the findings, reviews and the hazard's enforcement decision through ``write_rows``
+    (path, record type, rows, Chinese headers or not; the demo's CSV writer); returns the
+    summary entries (``liability_reviews``, ``penalty_recommendations``, ``known_misses``)."""
     span = f"{gen.months[0]}_{gen.months[-1]}"
     plan = review_plan(gen)
     findings, reviews, known = [], [], []
@@ -106,16 +107,14 @@ def write(gen: Any, add: Callable[[str, str], Path], config_dir: Path | None) ->
                 }
             )
     if findings:
-        demo.write_csv(add("accident", f"accident_{span}_findings.csv"), demo.HEADERS["accident"], findings)
+        write_rows(add("accident", f"accident_{span}_findings.csv"), "accident", findings, False)
         gen.stats.rows["accident"] += len(findings)
     if reviews:
-        demo.write_csv(
-            add("review", f"review_{span}.csv"), demo._chinese_headers(demo.HEADERS["review"], config_dir), reviews
-        )
+        write_rows(add("review", f"review_{span}.csv"), "review", reviews, True)
         gen.stats.rows["review"] += len(reviews)
     penalty = _hazard_penalty(gen)
     if penalty:
-        demo.write_csv(add("penalty", f"penalty_hazard_{span}.csv"), demo.HEADERS["penalty"], [penalty["row"]])
+        write_rows(add("penalty", f"penalty_hazard_{span}.csv"), "penalty", [penalty["row"]], False)
         gen.stats.rows["penalty"] += 1
     return {
         "liability_reviews": [

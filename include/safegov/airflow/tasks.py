@@ -92,7 +92,7 @@ RECORDS_ALIAS = AssetAlias("safegov-records")
 # Emitting through an alias lets a task announce evaluations only when it changed some.
 EVALUATIONS_ALIAS = AssetAlias("safegov-evaluations")
 # Record types whose arrival can change an event-driven verdict (hazard/accident/ticket
-# rules and the one-off milestones).
+# rules, the training reviews of liability accidents 〔十四〕 and the one-off milestones).
 EVENT_RECORD_TYPES = ("accident", "hazard", "complaint", "milestone", "review")
 # Each signed head of the audit chain (存证锚点), published outside the compliance database.
 AUDIT_CHECKPOINTS = Asset("safegov://audit/checkpoint", group="safegov")

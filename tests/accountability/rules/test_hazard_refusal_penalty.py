@@ -158,3 +158,17 @@ def test_the_approval_form_names_the_enterprise_and_the_people(world, register, 
         body = approval_body(listed, Names.load(s, [("", c) for c in listed]))
     [row] = [line for line in body.splitlines() if RULE in line]
     assert "| 处罚建议 |" in row and "企业01X" in row and "张三、王五" in row and "事故隐患 H1" in row
+
+
+def test_the_history_review_form_names_the_kind_in_words(world, register, engine):
+    from safegov.accountability.cases import unreviewed_cases
+    from safegov.airflow.tasks import review_body
+
+    enterprise(world, engine)
+    world.hazard("H1")
+    world.penalty("P1", "H1", basis_kind="hazard", decided_on=ENFORCED)
+    escalate(engine, register, "2024-05", "2024-05", as_of=sh(2025, 1, 1, 12), historical=True)
+    with Session(engine) as s:
+        rows = [r for r in unreviewed_cases(s, "2024-05", units={COUNTY, LEAGUE}) if r["rule_id"] == RULE]
+    body = review_body("2024-05", "新城区", rows)
+    assert "| 处罚建议 |" in body and "penalty_recommendation" not in body

@@ -1,8 +1,9 @@
 """Event-driven evaluation and late data — triggered by the record assets.
 
-`safegov_events` — scheduled on `safegov://records/{accident,accident_report,hazard,complaint,milestone}`
+`safegov_events` — scheduled on `safegov://records/{accident,accident_report,hazard,complaint,milestone,review}`
 (any of them): evaluates the event obligations (hazard deadlines 〔四〕〔十八〕, accident
-reports 〔十五〕, 12350 tickets 〔二十〕, the one-off milestones) with
+reports 〔十五〕, training reviews of liability accidents 〔十四〕, 12350 tickets 〔二十〕, the
+one-off milestones) with
 `safegov.evaluation.engine.evaluate_events`.
 
 `safegov_late_data` — scheduled on every record asset: reads the submission file ids from

@@ -116,6 +116,30 @@ CONTEXTS = {
         "reason": None,
         "details": {"document_ref": "内应急罚〔2024〕3号", "penalty_id": "P-1", "why": "重大生产安全事故ACC-1"},
     },
+    # 〔十八〕 HAZARD-REFUSAL-PENALTY (refusal.hazard_refusal_penalty's details)
+    "case_penalty_recommendation": {
+        **CASE,
+        "kind": "penalty_recommendation",
+        "case_kind": "penalty_recommendation",
+        "rule_id": "HAZARD-REFUSAL-PENALTY",
+        "obligation_id": None,
+        "obligation_title": None,
+        "subject_kind": "enterprise",
+        "subject_id": ENT_A,
+        "period": "H-1",
+        "enterprise_id": ENT_A,
+        "hazard_id": "H-1",
+        "persons": ["张三", "王五"],
+        "details": {
+            "why": "hazard not removed 30 days after enforcement",
+            "hazard_id": "H-1",
+            "legal_representative": "张三",
+            "actual_controller": "王五",
+            "penalty_id": "P-1",
+            "document_ref": "新应急责改〔2024〕7号",
+            "enforced_on": "2024-04-01",
+        },
+    },
     "blacklist_notified": {
         "enterprise_id": ENT_A,
         "enterprise_name": "新城煤业有限公司",
@@ -166,6 +190,7 @@ RECIPIENTS = {
     "reminder": "L-150102-PS",
     "blacklist_notified": f"enterprise:{ENT_A}",
     "case_enforcement": f"enterprise:{ENT_A}",
+    "case_penalty_recommendation": f"enterprise:{ENT_A}",
 }
 # Codes with a name in the seeded database: never shown alone.
 CODES = {"150102": "新城区", "150202": "东河区", "150200": "包头市", "L-150102-PS": "张三", ENT_B: "东河化工有限公司"}

@@ -58,6 +58,7 @@ ISSUE16_IDS = {
     "KEY-INDUSTRY-ASSESS": ("十六",),
     "ACCIDENT-REPORT-CHAIN": ("十五",),
     "GOV-EMERGENCY-DRILL": ("十三",),
+    "LIABILITY-TRAINING-REVIEW": ("十四",),
 }
 
 
@@ -90,6 +91,7 @@ def test_issue16_clauses_carry_their_article(oid, articles):
         ("ENFORCE-PLAN-UNIT", "yearly", 1, "unit"),
         ("ENFORCE-PLAN-DEPT", "yearly", 1, "department"),
         ("STAFF-ROTATION-TRAINING", "yearly", 1, "staff"),
+        ("LIABILITY-TRAINING-REVIEW", "event", 1, "accident"),
     ],
 )
 def test_register_encodes_the_spec_table(oid, cadence, quota, kind):

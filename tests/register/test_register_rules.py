@@ -29,6 +29,7 @@ def test_shipped_rules_and_their_parameters():
         "BLACKLIST-FALSE-REPORT",
         "BLACKLIST-FALSE-REPORT",
         "BLACKLIST-HAZARD",
+        "HAZARD-REFUSAL-PENALTY",
     ]
     for r in register.accountability_rules:
         assert r.source and r.valid_from, r.id

@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 
 # A blacklist listing is decided by the authority the rule names (Order No. 11 art. 4): it
 # waits for that office's approval like a case that names a person.
-NEEDS_APPROVAL = frozenset({"interview", "admonishment", "dual_interview", "blacklist"})
+# A penalty recommendation 〔十八〕 names the enterprise's legal representative and actual
+# controller: it waits for the office that imposed the enforcement decision.
+NEEDS_APPROVAL = frozenset({"interview", "admonishment", "dual_interview", "blacklist", "penalty_recommendation"})
 # States in which a case is still in force (a later cure withdraws it).
 ACTIVE_STATES = ("open", "awaiting_approval", "unreviewed", "approved")
 # Every state a case can be in (the i18n table of the dashboard has a Chinese name for each).
@@ -64,6 +66,7 @@ TEMPLATES = {
     "reporting_violation": "case_reporting_violation",
     "enforcement": "case_enforcement",
     "blacklist": "case_blacklist",
+    "penalty_recommendation": "case_penalty_recommendation",
 }
 REGION = "150000"
 # Backfilled (historical) cases: queue their notices as suppressed outbox rows (True), or

@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from safegov.accountability import blacklist
+from safegov.accountability import blacklist, refusal  # noqa: F401 - refusal registers HAZARD-REFUSAL-PENALTY 〔十八〕
 from safegov.accountability.accidents import accident_specs
 from safegov.accountability.cases import CaseDirectory, CaseSpec, existing_cases, reconcile_cases
 from safegov.accountability.hazards import hazard_specs

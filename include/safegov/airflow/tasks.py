@@ -92,9 +92,9 @@ RECORDS_ALIAS = AssetAlias("safegov-records")
 # Emitting through an alias lets a task announce evaluations only when it changed some.
 EVALUATIONS_ALIAS = AssetAlias("safegov-evaluations")
 # Record types whose arrival can change an event-driven verdict (hazard/accident/ticket
-# rules and the one-off milestones).
+# rules, the training reviews of liability accidents 〔十四〕 and the one-off milestones).
 # accident_report: the hops of an accident 〔十五〕 (ACCIDENT-REPORT-CHAIN).
-EVENT_RECORD_TYPES = ("accident", "accident_report", "hazard", "complaint", "milestone")
+EVENT_RECORD_TYPES = ("accident", "accident_report", "hazard", "complaint", "milestone", "review")
 # Each signed head of the audit chain (存证锚点), published outside the compliance database.
 AUDIT_CHECKPOINTS = Asset("safegov://audit/checkpoint", group="safegov")
 
@@ -495,7 +495,6 @@ def decide_task(
 # The most cases the review form lists row by row (a month of a large backfill may hold more:
 # the form then says how many it leaves out of the table; "all" still decides every listed id).
 REVIEW_ROWS = 300
-KIND_NAMES = {"interview": "约谈", "admonishment": "诫勉谈话", "dual_interview": "双约谈"}
 
 
 def list_unreviewed_task(**context) -> dict:
@@ -530,6 +529,8 @@ def list_unreviewed_task(**context) -> dict:
 
 def review_body(period: str, office_name: str, rows: list[Mapping[str, Any]]) -> str:
     """Markdown of the review form: the month's unreviewed cases by name (历史案件复核)."""
+    from safegov.core.words import word  # the case kinds' words (a penalty recommendation 〔十八〕 too)
+
     if not rows:
         return f"{period}：{office_name}及下级没有未复核的历史案件。"
     lines = [
@@ -542,7 +543,7 @@ def review_body(period: str, office_name: str, rows: list[Mapping[str, Any]]) ->
     ]
     for r in rows[:REVIEW_ROWS]:
         lines.append(
-            f"| {r['case_id']} | {KIND_NAMES.get(str(r['kind']), r['kind'])} | "
+            f"| {r['case_id']} | {word(r['kind'])} | "
             f"{r.get('unit_name') or r.get('unit_code') or ''} | {r.get('persons_names') or '（未登记）'} | "
             f"{r.get('why') or ''} | {r['period']} | {r.get('deciding_name') or ''} |"
         )

@@ -155,6 +155,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "known_from:media": ("媒体报道", "the media"),
     # 〔十三〕 emergency drills (issue 16 item 8)
     "record:drill": ("应急演练记录", "emergency drill"),
+    # 〔十四〕 training reviews of liability accidents, 〔十八〕 penalty recommendations (issue 16 items 4, 7)
+    "record:review": ("安全培训责任倒查记录", "training responsibility review"),
+    "penalty_recommendation": ("处罚建议", "penalty recommendation"),
+    "legal_representative": ("法定代表人", "legal representative"),
+    "actual_controller": ("实际控制人", "actual controller"),
 }
 
 CASE_KINDS = (
@@ -166,6 +171,7 @@ CASE_KINDS = (
     "reporting_violation",
     "enforcement",
     "blacklist",
+    "penalty_recommendation",
 )
 
 _STEP_RE = re.compile(r"^(remind|r)-?(\d+)$")

@@ -181,6 +181,8 @@ class Enterprise(Base):
     version: Mapped[int] = mapped_column(default=1)
     # 〔八〕 安全生产监管主体: the department with safety duties that supervises it (None: none named).
     supervising_department_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 〔四〕〔十八〕 实际控制人 (None: not registered).
+    actual_controller: Mapped[str | None] = mapped_column(String(100))
 
 
 # --------------------------------------------------------------------------- submissions (§3)
@@ -401,6 +403,10 @@ class Accident(_Record, Base):
     # 〔十五〕 较大涉险: reported straight to the region as well.
     near_miss_larger: Mapped[bool | None] = mapped_column(Boolean)
 
+    # 〔十四〕 the day the approved investigation report found it a liability accident (责任事故);
+    # None: not (yet) so found.
+    liability_found_on: Mapped[dt.date | None] = mapped_column(Date)
+
 
 class Drill(_Record, Base):
     """An emergency drill (应急演练, 〔十三〕 定期组织演练) of a unit's government or a department."""
@@ -588,6 +594,21 @@ class Assessment(_Record, Base):
         UniqueConstraint("unit_code", "record_id"),
         Index("ix_assessment_eval", "assessed_on", "unit_code"),
     )
+
+
+class Review(_Record, Base):
+    """倒查安全培训责任 〔十四〕: a review of the safety training behind a liability accident."""
+
+    __tablename__ = "review"
+    id: Mapped[intpk]
+    record_id: Mapped[record_id]
+    accident_id: Mapped[record_id] = mapped_column(index=True)
+    unit_code: Mapped[unit_code]
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    training_failures: Mapped[int]
+    doc_ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("accident_id", "record_id"),)
 
 
 # --------------------------------------------------------------------------- evaluations (§5)
@@ -842,6 +863,7 @@ RECORD_MODELS: dict[str, type[Base]] = {
     "safety_cost": SafetyCost,
     "referral": Referral,
     "assessment": Assessment,
+    "review": Review,
     "staff": Staff,
     "enterprise": Enterprise,
     "leader": Leader,

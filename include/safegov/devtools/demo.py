@@ -41,7 +41,7 @@ from safegov.core.periods import (
     period_of,
     periods_between,
 )
-from safegov.devtools import demo_drills, demo_reports
+from safegov.devtools import demo_drills, demo_liability, demo_reports
 from safegov.devtools.demo_money import RECORD_TYPES as DEMO_MONEY_TYPES
 from safegov.devtools.demo_money import write_money_demo
 from safegov.register.records import RECORD_TYPES
@@ -69,6 +69,7 @@ LOAD_ORDER = (
     "accident",
     "accident_report",
     "penalty",
+    "review",
     "complaint",
     *DEMO_MONEY_TYPES,  # 〔十〕〔十六〕 (issue 16 items 3, 6)
 )
@@ -792,6 +793,7 @@ class Generator:
             _iso(e.registered_on),
             _iso(e.closed_on),
             supervisor,
+            demo_liability.actual_controller(e),
             received,
         )
 
@@ -999,6 +1001,7 @@ class Generator:
             a.get("known_from", ""),  # 〔十五〕 planted by demo_reports: an accident known from a 12350 ticket
             a.get("source_ref", ""),
             "",  # near_miss_larger
+            _iso(a.get("liability_found_on")),  # 〔十四〕 sent again once found (demo_liability)
             a["received_at"].strftime("%Y-%m-%d %H:%M:%S"),
         )
 
@@ -1670,13 +1673,19 @@ def write_demo(
             penalties,
         )
     money_known = write_money_demo(gen, add, write_csv, HEADERS, config_dir)  # 〔十〕〔十六〕
+    liability = demo_liability.write(  # 〔十四〕〔十八〕 (issue 16 items 4, 7)
+        gen,
+        add,
+        lambda p, rt, rows, zh: write_csv(p, _chinese_headers(HEADERS[rt], config_dir) if zh else HEADERS[rt], rows),
+    )
     order = {rt: i for i, rt in enumerate(LOAD_ORDER)}
     files.sort(key=lambda f: (order[f[0]], f[1]))
     for b in gen.bad_rows:  # bad rows are only ever planted in plain files named <type>_<month or year>
         b["file"] = file_name(b["record_type"], b["month"])
     summary = _summary(gen, inbox, files, story, seed)
     summary["known_misses"] += money_known
-    return summary
+    summary["known_misses"] += liability.pop("known_misses")
+    return summary | liability
 
 
 def _summary(gen: Generator, inbox: Path, files: list[tuple[str, str]], story: Story, seed: int) -> dict:

@@ -53,6 +53,9 @@ REASONS: dict[str, str] = {
     "office_not_told": "部门未向同级安委办报告",
     "not_simultaneous": "部门未同时向同级安委办报告",
     "not_in_force": "事故发生时条例尚未施行",
+    # 〔十四〕 training reviews of liability accidents
+    "review_late": "逾期倒查安全培训责任",
+    "not_reviewed": "逾期未倒查安全培训责任",
 }
 
 

@@ -838,6 +838,17 @@ def _record_types(
 # --------------------------------------------------------------------------- step 2: validate
 
 
+def _batch_accident_ids(files: list[_File]) -> frozenset[str]:
+    """The accident ids of the accident rows of ``files``."""
+    ids: set[str] = set()
+    for f in files:
+        g = f.groups.get("accident")
+        column = f.values.get("accident_id")
+        if g is not None and column is not None:
+            ids.update(v for v in f.take(column, g.positions) if v)
+    return frozenset(ids)
+
+
 def _validate_and_write(
     engine: Engine,
     batch: list[_File],
@@ -863,6 +874,9 @@ def _validate_and_write(
         return
     with engine.connect() as conn:
         registries = load_registries(conn)
+    # A training review 〔十四〕 or a hop 〔十五〕 may name an accident of the same batch; an
+    # accident row of it quarantined leaves such a record unmatched.
+    registries.batch_accidents = _batch_accident_ids(others)
     variants: dict[tuple, list[tuple[_File, _Group]]] = {}
     for f in others:
         for name, g in f.groups.items():

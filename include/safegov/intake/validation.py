@@ -229,10 +229,14 @@ class Registries:
 
     # accident_id → (county code, occurred_at) 〔十五〕: the accidents a report may name
     accidents: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
+    # The accident ids of the batch being validated: a hop 〔十五〕 or a training review 〔十四〕
+    # may name an accident sent with it (validated together, before either is written).
+    batch_accidents: frozenset[str] = frozenset()
 
     @property
     def accident(self) -> frozenset[str]:
-        return frozenset(self.accidents)
+        """The accident ids a record may name: on record, or in the same batch."""
+        return frozenset(self.accidents) | self.batch_accidents
 
     @property
     def party(self) -> frozenset[str]:

@@ -69,6 +69,7 @@ TEMPLATES = (
     "case_reporting_violation",
     "case_enforcement",
     "case_blacklist",
+    "case_penalty_recommendation",
     "blacklist_notified",
     "approval_reminder",
     "digest",

@@ -62,6 +62,7 @@ RECORD_LABELS = {
     # reminders go out once a day; the label names the record in any other message.
     "accident_report": "事故信息报送记录（accident_report）",
     "drill": "应急演练记录（drill）",
+    "review": "安全培训责任倒查记录（review）",
 }
 
 
@@ -441,6 +442,48 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
                     "email": office.email if office else None,
                 }
                 items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False, on))
+        elif ob.rule == "liability_review":
+            items += _liability_review_items(session, ob, on, d, offset, dues)
+    return items
+
+
+def _liability_review_items(
+    session: Session, ob: Obligation, on: dt.date, d: Directory, offset: int, dues: set[dt.date]
+) -> list[dict[str, Any]]:
+    """〔十四〕 liability accidents whose training review falls due on one of ``dues`` (the N-th
+    working day after the finding) and that no review names yet: the unit's safety office."""
+    from safegov.db.models import Accident, Review
+
+    within = int(ob.params["review_within_working_days"])
+    found: dict[dt.date, dt.date] = {}
+    day = min(dues) - dt.timedelta(days=within * 3)
+    while day <= max(dues):
+        try:
+            due = add_working_days(day, within)
+        except CalendarRangeError:
+            break
+        if due in dues:
+            found[day] = due
+        day += dt.timedelta(days=1)
+    if not found:
+        return []
+    reviewed = select(Review.accident_id)
+    q = select(Accident.accident_id, Accident.unit_code, Accident.liability_found_on).where(
+        Accident.liability_found_on.in_(sorted(found)), Accident.accident_id.not_in(reviewed)
+    )
+    items = []
+    for r in session.execute(q):
+        due = found[r.liability_found_on]
+        office = d.office(r.unit_code, due)
+        s = {
+            "subject_id": r.accident_id,
+            "subject_name": f"{d.unit_names.get(r.unit_code, r.unit_code)}生产安全责任事故（{r.accident_id}）",
+            "unit_code": r.unit_code,
+            "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
+            "person": office,
+            "email": office.email if office else None,
+        }
+        items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False, on))
     return items
 
 

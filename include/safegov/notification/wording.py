@@ -229,6 +229,7 @@ def why_words(why: str | None, lang: str = "zh") -> str:
         (r"a miss while interview (\S+) is open", lambda m: f"约谈（{fmt_period(m[1])}）后仍未履职"),
         (r"major hazard not rectified by its deadline", lambda m: "重大事故隐患逾期未整改"),
         (r"major hazard still not rectified", lambda m: "重大事故隐患经执法后仍未整改"),
+        (r"hazard not removed (\d+) days after enforcement", lambda m: f"执法决定作出{m[1]}日后仍拒不消除事故隐患"),
         (r"a (\w+) \(.*\) accident in the county", lambda m: f"旗县发生{GRADE_NAMES.get(m[1], m[1])}生产安全事故"),
         (r"a (\w+) accident in the league/city", lambda m: f"盟市发生{GRADE_NAMES.get(m[1], m[1])}生产安全事故"),
         (

@@ -40,6 +40,7 @@ Rule = Literal[
     "supervision",
     "rolling_training",
     "report_chain",
+    "liability_review",
 ]
 # 〔十五〕 / Decree 493 art. 10–11: the parameters of the ``report_chain`` rule, each a positive
 # number of hours or minutes.
@@ -217,6 +218,12 @@ class Obligation(_Cited):
                 value = self.params.get(name)
                 if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
                     raise ValueError(f"rule report_chain needs params.{name}, a number > 0")
+        if self.rule == "liability_review":
+            if self.subject.kind != "accident" or self.evidence.record_type != "review":
+                raise ValueError("rule liability_review judges accidents by their review records")
+            days = self.params.get("review_within_working_days")
+            if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 120:
+                raise ValueError("rule liability_review needs params.review_within_working_days, an integer 1..120")
         event_kinds = {"hazard", "accident", "ticket"}
         if (self.cadence is Cadence.EVENT) != (self.subject.kind in event_kinds):
             raise ValueError("event cadence goes with hazard, accident and ticket subjects, and only with them")
@@ -436,6 +443,24 @@ class HazardOverdueRule(_Cited, _Dated):
     params: HazardOverdueParams
 
 
+class HazardRefusalParams(_Strict):
+    """〔十八〕 拒不采取措施消除事故隐患: a hazard of ``hazard_grade`` on which an enforcement
+    decision was recorded (a ``penalty`` with basis_kind hazard naming it), still not rectified
+    ``after_days`` calendar days after the first such decision."""
+
+    hazard_grade: Literal["general", "major"] = "major"
+    after_days: int = Field(ge=0, le=365)
+    policy: bool = False  # after_days is policy, not law (the decision names no time)
+
+
+class HazardRefusalRule(_Cited, _Dated):
+    """A penalty recommendation against the legal representative and the actual controller of
+    an enterprise that refuses to remove a hazard after enforcement 〔十八〕."""
+
+    trigger: Literal["hazard_refused"]
+    params: HazardRefusalParams
+
+
 class BlacklistRepeat(_Strict):
     """``count`` accidents of at least ``grade`` at the same enterprise, the last within
     ``within_months`` calendar months of the first (inclusive)."""
@@ -503,9 +528,10 @@ class BlacklistRule(_Cited, _Dated):
 
 
 AccountabilityRule = Annotated[
-    DualInterviewRule | ReportingViolationRule | HazardOverdueRule | BlacklistRule, Field(discriminator="trigger")
+    DualInterviewRule | ReportingViolationRule | HazardOverdueRule | HazardRefusalRule | BlacklistRule,
+    Field(discriminator="trigger"),
 ]
-TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue", "blacklist")
+TRIGGERS = ("accident_grade", "accident_report", "hazard_overdue", "hazard_refused", "blacklist")
 
 
 # --------------------------------------------------------------------------- the register

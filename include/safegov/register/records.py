@@ -198,6 +198,10 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("source_ref"),
                 # 〔十五〕 较大涉险: goes straight to the region (第一时间上报自治区政府和自治区安委办).
                 C("near_miss_larger", "bool"),
+                # 〔十四〕 生产安全责任事故: the day the investigation report, as approved, found it a
+                # liability accident (责任事故); blank = not (yet) so found. The accident row is
+                # sent again with it once the investigation concludes.
+                C("liability_found_on", "date"),
             ),
             order=(("occurred_at", "known_at"), ("known_at", "reported_at"), ("occurred_at", "reported_at")),
         ),
@@ -367,6 +371,22 @@ RECORD_TYPES: dict[str, RecordType] = {
             order=(("assessed_on", "published_on"),),
         ),
         RecordType(
+            # 〔十四〕 倒查安全培训责任: the safety supervision department's review of the safety
+            # training behind a liability accident (who trained, examined, certified the people
+            # involved), by the unit whose department carried it out.
+            "review",
+            key=("accident_id", "record_id"),
+            date_column="reviewed_on",
+            columns=(
+                C("record_id", required=True),
+                C("accident_id", required=True, references="accident"),
+                C("unit_code", "code", required=True, references="unit"),
+                C("reviewed_on", "date", required=True),
+                C("training_failures", "int", required=True, min=0),
+                C("doc_ref", required=True),
+            ),
+        ),
+        RecordType(
             # 〔九〕 安全监管执法人员: an enforcement officer of a unit or one of its departments,
             # certified (凡进必考、持证上岗) on certified_on with certificate_no.
             "staff",
@@ -400,6 +420,9 @@ RECORD_TYPES: dict[str, RecordType] = {
                 C("closed_on", "date"),
                 # 〔八〕 明确每个生产经营单位安全生产监管主体: the department that supervises it.
                 C("supervising_department_id", references="department"),
+                # 〔四〕〔十八〕 实际控制人: with the legal representative the first responsible person,
+                # and named in a penalty recommendation when the enterprise refuses to remove a hazard.
+                C("actual_controller"),
             ),
             order=(("registered_on", "closed_on"),),
         ),

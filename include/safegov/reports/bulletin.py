@@ -82,6 +82,7 @@ KINDS = {
     "reporting_violation": "迟报瞒报",
     "enforcement": "执法建议",
     "blacklist": "失信名单",
+    "penalty_recommendation": "处罚建议",
 }
 LEVEL_NAMES = {"region": "自治区", "league": "盟市", "county": "旗县（市、区）"}
 

@@ -2,7 +2,8 @@
 
 safegov register check   validate (obligations and accountability rules); prints the first
                          error with file, obligation or rule id and field
-safegov register list    one line per obligation
+safegov register list    one line per obligation, then one per accountability rule version
+                         (its trigger and the days it is in force)
 """
 
 from __future__ import annotations
@@ -25,5 +26,10 @@ def run(args) -> int:
             print(
                 f"{ob.id}\t〔{'、'.join(ob.article)}〕\t{ob.cadence.value}\t{ob.subject.kind}\t"
                 f"quota {ob.quota}\t{ob.title}"
+            )
+        for r in register.accountability_rules:
+            until = r.valid_to.isoformat() if r.valid_to else ""
+            print(
+                f"{r.id}\t〔{'、'.join(r.article)}〕\trule\t{r.trigger}\t{r.valid_from.isoformat()}..{until}\t{r.title}"
             )
     return 0

@@ -11,6 +11,7 @@ from safegov.evaluation.rules import (
     accident_report,
     count,
     hazard_deadline,
+    liability_review,
     milestone,
     report_chain,
     rolling_training,
@@ -31,6 +32,7 @@ RULES: dict[str, RuleKind] = {
         supervision,
         rolling_training,
         report_chain,
+        liability_review,
     )
 }
 

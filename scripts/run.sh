@@ -167,6 +167,27 @@ sys.exit(1 if running else 0)' 2>>"$AIRFLOW_HOME/backfill.log" && break
   say "history backfilled; the periodic DAGs decide their live periods at their next parse"
 }
 
+# ---------------------------------------------------------------- scheduler watchdog
+# `airflow standalone` does not restart a component that exits. On SQLite the scheduler can
+# exit on a metadata conflict it does not recover from (seen on Airflow 3.3.2: a backfill run
+# that `airflow backfill create` committed and then lost to "database is locked" makes its
+# loop raise ObjectDeletedError), and then every queued run waits forever. A scheduler is
+# stateless: a new one takes over the queued runs, so the watchdog starts one, says so, and
+# keeps its output in $AIRFLOW_HOME/scheduler-restarted.log.
+watch_scheduler() {
+  local airflow_bin missing=0
+  airflow_bin="$(command -v airflow)"
+  until curl -fsS "$url/api/v2/monitor/health" >/dev/null 2>&1; do sleep 5; done
+  while sleep 15; do
+    if pgrep -f "$airflow_bin scheduler" >/dev/null; then missing=0; continue; fi
+    missing=$((missing + 1))
+    ((missing < 2)) && continue  # two checks apart: not a scheduler between two start-ups
+    say "the scheduler exited (last lines above); starting a new one (output: $AIRFLOW_HOME/scheduler-restarted.log)"
+    setsid "$airflow_bin" scheduler >>"$AIRFLOW_HOME/scheduler-restarted.log" 2>&1 &
+    missing=0
+  done
+}
+
 # ---------------------------------------------------------------- local SendGrid server
 mail_pid=""
 if [[ "${SAFEGOV_SENDGRID_HOST:-http://127.0.0.1:8025}" == http://127.0.0.1:8025* ]]; then
@@ -193,12 +214,16 @@ say "starting Airflow standalone; the UI will be at $url"
 say "login: admin / $password   (SimpleAuthManager; password file $pwfile)"
 bootstrap "$started" &
 boot_pid=$!
+watch_scheduler &
+watch_pid=$!
 # standalone runs in its own process group so that stopping run.sh stops all its children
 AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True setsid airflow standalone &
 af_pid=$!
 cleanup() {
   trap - EXIT INT TERM
-  kill "$boot_pid" 2>/dev/null || true
+  kill "$boot_pid" "$watch_pid" 2>/dev/null || true
+  # a scheduler the watchdog started runs in its own process group
+  pkill -TERM -f "$(command -v airflow) scheduler" 2>/dev/null || true
   if kill -0 "$af_pid" 2>/dev/null; then
     say "stopping Airflow"
     kill -TERM -- "-$af_pid" 2>/dev/null || true

@@ -432,19 +432,24 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
             )
             for r in session.execute(q):
                 due = received[r.received_on]
-                office = d.office(r.unit_code, due)
-                s = {
-                    "subject_id": r.ticket_id,
-                    "subject_name": f"12350举报（{r.ticket_id}）",
-                    "unit_code": r.unit_code,
-                    "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
-                    "person": office,
-                    "email": office.email if office else None,
-                }
+                s = _office_subject(d, r.unit_code, due, r.ticket_id, f"12350举报（{r.ticket_id}）")
                 items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False, on))
         elif ob.rule == "liability_review":
             items += _liability_review_items(session, ob, on, d, offset, dues)
     return items
+
+
+def _office_subject(d: Directory, unit_code: str, due: dt.date, subject_id: str, subject_name: str) -> dict[str, Any]:
+    """An event's reminder subject answered by the unit's safety office (its director on ``due``)."""
+    office = d.office(unit_code, due)
+    return {
+        "subject_id": subject_id,
+        "subject_name": subject_name,
+        "unit_code": unit_code,
+        "recipient": office.leader_id if office else f"{unit_code}:safety_office_director",
+        "person": office,
+        "email": office.email if office else None,
+    }
 
 
 def _liability_review_items(
@@ -474,15 +479,8 @@ def _liability_review_items(
     items = []
     for r in session.execute(q):
         due = found[r.liability_found_on]
-        office = d.office(r.unit_code, due)
-        s = {
-            "subject_id": r.accident_id,
-            "subject_name": f"{d.unit_names.get(r.unit_code, r.unit_code)}生产安全责任事故（{r.accident_id}）",
-            "unit_code": r.unit_code,
-            "recipient": office.leader_id if office else f"{r.unit_code}:safety_office_director",
-            "person": office,
-            "email": office.email if office else None,
-        }
+        name = f"{d.unit_names.get(r.unit_code, r.unit_code)}生产安全责任事故（{r.accident_id}）"
+        s = _office_subject(d, r.unit_code, due, r.accident_id, name)
         items.append(_item(ob, s, due.isoformat(), due, offset, 0, d, False, on))
     return items
 

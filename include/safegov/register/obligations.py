@@ -333,24 +333,12 @@ class _Dated(_Strict):
         return f"{self.id}@{self.valid_from.isoformat()}"  # type: ignore[attr-defined]
 
 
-class IndustryScope(_Strict):
+class IndustryScope(_Dated):
     """The industries a national rule names, while it is in force (〔十〕: the 高危行业 whose
     enterprises extract safety costs, 财企〔2012〕16号 and then 财资〔2022〕136号 art. 2).
     ``industries``: the enterprise registry's industry code → the rule's words."""
 
-    source: str = Field(min_length=8, description="document name and article, in Chinese")
-    valid_from: dt.date
-    valid_to: dt.date | None = None
     industries: dict[str, str] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _span(self):
-        if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
-        return self
-
-    def in_force(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
 _INDUSTRY_SCOPES = TypeAdapter(tuple[IndustryScope, ...])

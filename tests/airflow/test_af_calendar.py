@@ -174,6 +174,32 @@ def test_the_warning_is_queued_once_per_stage(office, holidays_file, days, enter
         assert r.mail_subject.startswith("【日历预警】2027年法定节假日安排尚未录入")
 
 
+def test_the_warning_waits_for_an_addressable_director_and_is_then_sent_once(task_env, holidays_file):
+    """A first run: the calendar check runs before the leader registry is ingested. Nothing is
+    queued (a message without an address could only fail, and would spend the stage); the
+    next daily run after the director is registered queues it, once."""
+    from safegov.db.models import Leader
+
+    waiting = _watch(dt.date(2026, 12, 3), "scheduled__1")
+    assert waiting == {"on": "2026-12-03", "missing_year": 2027, "stage": "12-01", "queued": 0, "waiting": "no_address"}
+    assert _calendar_rows(task_env) == []
+    with Session(task_env) as s, s.begin():
+        s.add(
+            Leader(
+                leader_id="L-150000-SO",
+                name="张三",
+                unit_code="150000",
+                role="safety_office_director",
+                email="anweiban@example.gov.cn",
+                term_start=dt.date(2020, 1, 1),
+            )
+        )
+    for i, day in enumerate((dt.date(2026, 12, 4), dt.date(2026, 12, 5)), start=2):
+        _watch(day, f"scheduled__{i}")
+    rows = _calendar_rows(task_env)
+    assert [(r.key, r.state, r.to_email) for r in rows] == [(KEY.format("12-01"), "pending", "anweiban@example.gov.cn")]
+
+
 def test_the_warning_names_the_year_and_the_notice(office, holidays_file):
     from safegov.db.models import OutboxMessage
 

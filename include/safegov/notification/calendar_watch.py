@@ -61,6 +61,18 @@ def queue_calendar_warning(
     with Session(engine) as session, session.begin():
         region = region_code(session)
         office = PostDirectory(session).office(region, on)
+        if office is None or not office.email:
+            # Not queued, so not spent: a message without an address could only fail, and the
+            # stage's key would keep the next day's run from sending it. On a first run the
+            # leader registry is still in the inbox; the daily run queues it once it is loaded.
+            log.warning("日历预警暂未发送：自治区安委办主任尚未登记或无电子邮箱，待登记后的下一次检查发送")
+            return {
+                "on": on.isoformat(),
+                "missing_year": alert.year,
+                "stage": alert.stage,
+                "queued": 0,
+                "waiting": "no_address",
+            }
         new = queue(
             session,
             purpose=PURPOSE,
@@ -68,10 +80,10 @@ def queue_calendar_warning(
             period=str(alert.year),
             recipient=f"{region}:{SAFETY_OFFICE_ROLE}",
             step=alert.stage,
-            to_email=office.email if office else None,
+            to_email=office.email,
             template=TEMPLATE,
             context={
-                "recipient_name": office.name if office else None,
+                "recipient_name": office.name,
                 "year": alert.year,
                 "stage": alert.stage,
                 "overdue": alert.stage == "overdue",

@@ -65,11 +65,10 @@ def _pg_migration():
 @pytest.fixture
 def twin_engine(engine, tmp_path, request):
     """A second, empty compliance DB on the same backend as ``engine``."""
-    from safegov.db.engine import make_engine, scratch_schema
+    from safegov.db.engine import scratch_schema
 
     if engine.dialect.name == "sqlite":
-        shutil.copyfile(request.getfixturevalue("_sqlite_template"), tmp_path / "twin.db")
-        eng = make_engine(f"sqlite:///{tmp_path / 'twin.db'}")
+        eng = _sqlite_copy(request, tmp_path, "twin.db")
         yield eng
         eng.dispose()
         return
@@ -114,10 +113,10 @@ def _sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-def _sqlite_copy(request, tmp_path):
+def _sqlite_copy(request, tmp_path, name: str = "safegov.db"):
     from safegov.db.engine import make_engine
 
-    target = tmp_path / "safegov.db"
+    target = tmp_path / name
     shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
     return make_engine(f"sqlite:///{target}")
 

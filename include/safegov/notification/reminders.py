@@ -413,18 +413,7 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
                 }
                 items.append(_item(ob, s, r.deadline.isoformat(), r.deadline, offset, 0, d, False, on))
         elif ob.rule == "ticket_conclusion":
-            within = int(ob.params.get("conclude_within_working_days", 15))
-            received: dict[dt.date, dt.date] = {}
-            lo = min(dues) - dt.timedelta(days=within * 3)
-            day = lo
-            while day <= max(dues):
-                try:
-                    due = add_working_days(day, within)
-                except CalendarRangeError:
-                    break
-                if due in dues:
-                    received[day] = due
-                day += dt.timedelta(days=1)
+            received = _starts_falling_due(dues, int(ob.params.get("conclude_within_working_days", 15)))
             if not received:
                 continue
             q = select(Complaint.ticket_id, Complaint.unit_code, Complaint.received_on).where(
@@ -437,6 +426,23 @@ def _event_items(session: Session, ob: Obligation, on: dt.date, d: Directory) ->
         elif ob.rule == "liability_review":
             items += _liability_review_items(session, ob, on, d, offset, dues)
     return items
+
+
+def _starts_falling_due(dues: set[dt.date], within: int) -> dict[dt.date, dt.date]:
+    """The start days (a ticket received, a liability finding) whose deadline ``within``
+    working days later is one of ``dues``: start day → its due day. The search stops where
+    the official calendar does."""
+    starts: dict[dt.date, dt.date] = {}
+    day = min(dues) - dt.timedelta(days=within * 3)
+    while day <= max(dues):
+        try:
+            due = add_working_days(day, within)
+        except CalendarRangeError:
+            break
+        if due in dues:
+            starts[day] = due
+        day += dt.timedelta(days=1)
+    return starts
 
 
 def _office_subject(d: Directory, unit_code: str, due: dt.date, subject_id: str, subject_name: str) -> dict[str, Any]:
@@ -459,17 +465,7 @@ def _liability_review_items(
     working day after the finding) and that no review names yet: the unit's safety office."""
     from safegov.db.models import Accident, Review
 
-    within = int(ob.params["review_within_working_days"])
-    found: dict[dt.date, dt.date] = {}
-    day = min(dues) - dt.timedelta(days=within * 3)
-    while day <= max(dues):
-        try:
-            due = add_working_days(day, within)
-        except CalendarRangeError:
-            break
-        if due in dues:
-            found[day] = due
-        day += dt.timedelta(days=1)
+    found = _starts_falling_due(dues, int(ob.params["review_within_working_days"]))
     if not found:
         return []
     reviewed = select(Review.accident_id)

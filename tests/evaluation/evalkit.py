@@ -21,7 +21,6 @@ from safegov.db.models import (
     Department,
     Enterprise,
     Evaluation,
-    EvaluationHistory,
     Hazard,
     HazardInspection,
     Inspection,
@@ -37,6 +36,7 @@ from safegov.db.models import (
     Training,
     Unit,
 )
+from safegov.evaluation.engine import Verdict, verdict_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -392,11 +392,19 @@ class Builder:
                 )
             )
 
-    def history(self, obligation_id=None, subject_id=None):
+    def history(self, obligation_id, subject_id, period=None) -> list[Verdict]:
+        """The verdicts of the key in order (``verdict_timeline``); every period of the
+        subject's, in period order, when ``period`` is not given."""
         with Session(self.engine) as s:
-            stmt = select(EvaluationHistory).order_by(EvaluationHistory.id)
-            if obligation_id:
-                stmt = stmt.where(EvaluationHistory.obligation_id == obligation_id)
-            if subject_id:
-                stmt = stmt.where(EvaluationHistory.subject_id == subject_id)
-            return list(s.scalars(stmt))
+            periods = (
+                [period]
+                if period
+                else sorted(
+                    s.scalars(
+                        select(Evaluation.period).where(
+                            Evaluation.obligation_id == obligation_id, Evaluation.subject_id == subject_id
+                        )
+                    )
+                )
+            )
+            return [v for p in periods for v in verdict_timeline(s, obligation_id, subject_id, p)]

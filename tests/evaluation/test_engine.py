@@ -41,7 +41,7 @@ def test_second_run_writes_nothing(build, register):
     first = evaluate_range(build.engine, register, "2024-01", "2024-06", as_of=AFTER, run_id="r1")
     assert first["changed"] > 0
     before = counts(build.engine)
-    assert before[1] == before[0]  # a history row per first status
+    assert before[1] == 0  # a first decision is written once: nothing replaced, nothing archived
     assert audited_changes(build.engine) == before[0]  # and each change in the audit chain
     stamp = build.evaluation("ENT-HAZARD-SELFCHECK", ENT, "2024-03").evaluated_at
     second = evaluate_range(build.engine, register, "2024-01", "2024-06", as_of=AFTER, run_id="r2")
@@ -127,6 +127,17 @@ def test_pending_then_missed_then_cured_keeps_history(build, register, engine):
         ("missed", "met_late", "late"),
     ]
     assert build.history(ob, COUNTY)[-1].evidence == "LATE-1"
+    # The replaced verdicts are archived as they stood, with who replaced them and when.
+    with Session(engine) as s:
+        archived = s.scalars(
+            select(EvaluationHistory).where(EvaluationHistory.subject_id == COUNTY).order_by(EvaluationHistory.id)
+        ).all()
+    assert [(h.status, h.run_id, h.replaced_by_run, h.evidence) for h in archived] == [
+        ("pending", "during-grace", "grace-over", None),
+        ("missed", "grace-over", "late", None),
+    ]
+    assert [h.replaced_at for h in archived] == [at("2024-04-09 00:00"), at("2024-04-15 09:05")]
+    assert [v.current for v in build.history(ob, COUNTY)] == [False, False, True]
     with Session(engine) as s:
         payloads = s.scalars(
             select(AuditLog.payload).where(AuditLog.entity == "evaluation").order_by(AuditLog.id)

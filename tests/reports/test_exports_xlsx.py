@@ -41,7 +41,7 @@ def _seed(s: Session) -> None:
     )
     s.add(
         Evaluation(
-            obligation_id="ob_monthly",
+            obligation_id="ENT-HAZARD-SELFCHECK",
             subject_kind="enterprise",
             subject_id=CODE,
             period="2024-03",

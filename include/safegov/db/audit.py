@@ -87,55 +87,40 @@ def append_many(
     ``native=True``: the caller promises each payload is already plain JSON (dicts with
     string keys in sorted order, lists, str, int, bool, None — what ``json.loads`` of its
     canonical JSON gives back), so the round trip is skipped and the payload is serialised
-    once for the hash and once for storage, as the general path would store and hash it
-    (same text, same hash). The evaluation engine appends millions of changes this way.
+    once, to the canonical text that is hashed and stored (the general path stores the
+    canonical text of the round-tripped value: the same text, the same hash). The evaluation
+    engine appends millions of changes this way.
     """
     lock_chain(session)
     prev = last_hash(session)
-    if native:
-        return _append_native(session, changes, at, prev)
-    # Round-trip the payload through canonical JSON so that what is hashed is what is stored.
-    rows = []
-    for entity, key, action, payload in changes:
-        payload = json.loads(canonical(payload))
-        h = link_hash(prev, at, entity, key, action, payload)
-        rows.append(
-            {
-                "at": at,
-                "entity": entity,
-                "entity_key": key,
-                "action": action,
-                "payload": payload,
-                "prev_hash": prev,
-                "hash": h,
-            }
-        )
-        prev = h
-    if rows:
-        session.execute(AuditLog.__table__.insert(), rows)
-    return prev
+    if not native:
+        # Round-trip each payload through canonical JSON: what is hashed and stored is then
+        # what the JSON column gives back.
+        changes = [(entity, key, action, json.loads(canonical(payload))) for entity, key, action, payload in changes]
+    return _append_native(session, changes, at, prev)
 
 
 def _append_native(
     session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, prev: str
 ) -> str:
-    """``append_many(native=True)``: each payload is serialised once for the hash (its
-    canonical text) and once for storage (the text the JSON column would have written,
-    ``json.dumps`` of the same dict, bound as a string)."""
+    """Append the links: each payload is serialised once, to its canonical text, which is
+    both hashed and stored (bound as a string: the JSON column reads it back as the same
+    value)."""
     from sqlalchemy import Text, bindparam, cast, insert
     from sqlalchemy.types import JSON
 
     table = AuditLog.__table__
     rows = []
     for entity, key, action, payload in changes:
-        h = _link_hash(prev, at, entity, key, action, canonical(payload))
+        text = canonical(payload)
+        h = _link_hash(prev, at, entity, key, action, text)
         rows.append(
             {
                 "at": at,
                 "entity": entity,
                 "entity_key": key,
                 "action": action,
-                "payload_text": json.dumps(payload),
+                "payload_text": text,
                 "prev_hash": prev,
                 "hash": h,
             }

@@ -631,35 +631,44 @@ class Evaluation(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     evidence: Mapped[str | None] = mapped_column(Text)  # deciding record ids joined by ';'
     responsible: Mapped[str | None] = mapped_column(String(64))  # leader_id at the due date
-    unit_code: Mapped[str | None] = mapped_column(String(6), index=True)  # for dashboards/scoping
+    unit_code: Mapped[str | None] = mapped_column(String(6))  # for dashboards/scoping
     evaluated_at: Mapped[moment]
     run_id: Mapped[str | None] = mapped_column(String(250))
     historical: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # Two indexes, as every verdict a first run writes pays for each: the natural key (the
+    # upsert's, the comparison of a re-run, a subject's verdicts) and the dashboard's (one
+    # obligation, a range of periods, grouped by unit and status: the heatmap, the escalation's
+    # misses, the probe whether a period was decided). Readers across obligations name the
+    # register's obligations, so that this index serves them too.
     __table_args__ = (
         UniqueConstraint("obligation_id", "subject_id", "period"),
-        Index("ix_evaluation_period", "period", "obligation_id", "status"),
-        # The dashboard's heatmap: one obligation, a range of periods, grouped by unit.
         Index("ix_evaluation_dashboard", "obligation_id", "period", "unit_code", "status"),
     )
 
 
 class EvaluationHistory(Base):
-    """Each change of an evaluation's status, with the records and run that caused it."""
+    """A verdict that a later run replaced by another status (被取代的评价): the ``evaluation``
+    row as it stood, archived in the transaction that changed it.
+
+    The current verdict lives in ``evaluation`` only, so a first decision is written once; a
+    key's history is its archived verdicts in order, then its current row
+    (``safegov.evaluation.engine.verdict_timeline``). Each change of status is also in the
+    audit chain."""
 
     __tablename__ = "evaluation_history"
     id: Mapped[intpk]
     obligation_id: Mapped[str] = mapped_column(String(40))
-    subject_kind: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[str] = mapped_column(String(80))
     period: Mapped[period_key]
-    previous_status: Mapped[str | None] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))
     counted: Mapped[int]
     reason: Mapped[str | None] = mapped_column(String(200))
     evidence: Mapped[str | None] = mapped_column(Text)
-    changed_at: Mapped[moment]
-    run_id: Mapped[str | None] = mapped_column(String(250))
+    evaluated_at: Mapped[moment]  # when the replaced verdict was written
+    run_id: Mapped[str | None] = mapped_column(String(250))  # the run that wrote it
+    replaced_at: Mapped[moment]
+    replaced_by_run: Mapped[str | None] = mapped_column(String(250))
 
     __table_args__ = (Index("ix_evaluation_history_key", "obligation_id", "subject_id", "period"),)
 

@@ -5,13 +5,16 @@ range of periods) computes every subject × period verdict — ``met``, ``met_la
 ``missed`` (with a reason), ``pending``, ``exempt`` — with counted vs required, due date,
 grace end, the deciding records and the responsible leader, and returns only the rows that
 differ from what is stored. Those are upserted on (obligation_id, subject_id, period) with
-INSERT … SELECT … ON CONFLICT DO UPDATE; each change of status (the first included) is
-appended to ``evaluation_history`` and to the hash-chained audit log in the same transaction
-(one audit link per batch of up to 500 changes of one obligation: the link names its
-``fields`` — subject, period, old and new status, counted, reason, evidence — once and lists
-each change as a row of values; a link per change, or a JSON object per change, would
-dominate a province-scale run). A re-run with nothing changed writes nothing: no row, no
-history, no audit link, ``evaluated_at`` and ``run_id`` stay.
+INSERT … SELECT … ON CONFLICT DO UPDATE (rows new to the table by a plain INSERT … SELECT).
+Each verdict is written once: a stored verdict whose status changes is first archived in
+``evaluation_history`` (the replaced verdicts; a key's history is those, then its current
+row: ``verdict_timeline``), and each change of status, the first decision included, is
+appended to the hash-chained audit log in the same transaction (one audit link per batch of
+up to 500 changes of one obligation: the link names its ``fields`` — subject, period, old
+and new status, counted, reason, evidence — once and lists each change as a row of values; a
+link per change, or a JSON object per change, would dominate a province-scale run). A
+re-run with nothing changed writes nothing: no row, no history, no audit link,
+``evaluated_at`` and ``run_id`` stay.
 
 Airflow calls: ``evaluate_period`` per obligation and period when its grace ends;
 ``evaluate_events`` for hazards, accidents, tickets and the one-off milestones;
@@ -50,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Boolean, Engine, String, and_, bindparam, func, literal, select, text, true
@@ -85,18 +89,19 @@ REGISTRY_SUBJECT_KINDS = {
 # history row of a change. The constant columns of a run (obligation, kind, moment, run) are
 # filled in by ``_from_changed``.
 EVALUATION_COLUMNS = ("obligation_id", "subject_kind", *q.OUT_COLUMNS, "evaluated_at", "run_id", "historical")
-HISTORY_COLUMNS = (
+# A replaced verdict as archived in evaluation_history: the stored row's columns, then the
+# moment and run that replaced it.
+ARCHIVED_COLUMNS = (
     "obligation_id",
-    "subject_kind",
     *q.KEY_COLUMNS,
-    "previous_status",
     "status",
     "counted",
     "reason",
     "evidence",
-    "changed_at",
+    "evaluated_at",
     "run_id",
 )
+HISTORY_COLUMNS = (*ARCHIVED_COLUMNS, "replaced_at", "replaced_by_run")
 # What an upsert rewrites: everything but the natural key.
 UPDATE_COLUMNS = tuple(c for c in EVALUATION_COLUMNS if c not in ("obligation_id", *q.KEY_COLUMNS))
 # One audit change: these fields, in this order (the link lists them once, then the rows).
@@ -111,6 +116,7 @@ __all__ = [
     "periods_for",
     "require_calendar",
     "tune_transaction",
+    "verdict_timeline",
 ]
 
 
@@ -180,6 +186,24 @@ def _from_changed(session: Session, table, names: Sequence[str], constants: dict
     return insert_for(session, table).from_select(list(names), source)
 
 
+def _archive_replaced(session: Session, ob: Obligation, now: dt.datetime, run_id: str | None):
+    """INSERT INTO evaluation_history the stored rows of ``ob`` whose status the changed rows
+    (``q.CHANGED_TABLE``) replace, as they stand, with the moment and run replacing them."""
+    tmp, ev = q.CHANGED_TABLE, Evaluation.__table__
+    on = and_(ev.c.obligation_id == ob.id, ev.c.subject_id == tmp.c.subject_id, ev.c.period == tmp.c.period)
+    source = (
+        select(
+            *[ev.c[n] for n in ARCHIVED_COLUMNS],
+            literal(now, UTCDateTime()).label("replaced_at"),
+            literal(run_id, String()).label("replaced_by_run"),
+        )
+        .select_from(tmp.join(ev, on))
+        .where(tmp.c.old_status.isnot(None), tmp.c.old_status != tmp.c.status)
+        .order_by(tmp.c.period, tmp.c.subject_id)
+    )
+    return insert_for(session, EvaluationHistory.__table__).from_select(list(HISTORY_COLUMNS), source)
+
+
 def _apply(
     session: Session,
     ob: Obligation,
@@ -190,8 +214,9 @@ def _apply(
     run_id: str | None,
     historical: bool,
 ) -> int:
-    """Write the changed rows of ``stmt``: upsert into evaluation, append each change of
-    status to evaluation_history and to the audit log — all in the caller's transaction.
+    """Write the changed rows of ``stmt``: upsert into evaluation, archive each stored verdict
+    whose status changes in evaluation_history and append each change of status (the first
+    decision included) to the audit log — all in the caller's transaction.
 
     The rows go through a temporary table with INSERT … SELECT, so the database does the
     bulk work; only the changes of status come back to Python, streamed, for the
@@ -209,10 +234,8 @@ def _apply(
         "obligation_id": literal(ob.id, String()),
         "subject_kind": literal(ob.subject.kind, String()),
         "evaluated_at": literal(now, UTCDateTime()),
-        "changed_at": literal(now, UTCDateTime()),
         "run_id": literal(run_id, String()),
         "historical": literal(historical, Boolean()),
-        "previous_status": tmp.c.old_status,
     }
     # Rows with no stored row when computed (old_status NULL: evaluation.status is NOT NULL)
     # are new: a plain INSERT (a first run writes only these). ON CONFLICT costs a
@@ -224,6 +247,9 @@ def _apply(
         session, Evaluation.__table__, EVALUATION_COLUMNS, constants, tmp.c.old_status.is_(None), order
     )
     stored = tmp.c.old_status.isnot(None)
+    # The stored verdicts whose status changes are archived before they are overwritten
+    # (a first decision has none: it is written once, to evaluation).
+    conn.execute(_archive_replaced(session, ob, now, run_id))
     if conn.dialect.name == "postgresql":
         # A concurrent run may have committed one of these keys since our snapshot: then
         # fall back to the upsert of every row (what this did before, same result).
@@ -245,8 +271,6 @@ def _apply(
         )
         conn.execute(upsert)
     changed = tmp.c.old_status.is_distinct_from(tmp.c.status)
-    history = (tmp.c.period, tmp.c.subject_id)
-    conn.execute(_from_changed(session, EvaluationHistory.__table__, HISTORY_COLUMNS, constants, changed, history))
 
     changes = conn.execute(
         select(*[tmp.c[f] for f in ("subject_id", "period", "old_status", "status", "counted", "reason", "evidence")])
@@ -279,6 +303,38 @@ def _apply(
         audit.append_many(session, links, now, native=True)
     q.clear_temp(conn, tmp)
     return n
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One verdict of a key's timeline: its status, the one before it, and who wrote it when."""
+
+    previous_status: str | None
+    status: str
+    counted: int
+    reason: str | None
+    evidence: str | None
+    at: dt.datetime
+    run_id: str | None
+    current: bool
+
+
+def verdict_timeline(session: Session, obligation_id: str, subject_id: str, period: str) -> list[Verdict]:
+    """The verdicts of obligation × subject × period in order: the replaced ones
+    (``evaluation_history``), then the current one (``evaluation``); empty when never
+    evaluated. Each change of status is one step; ``previous_status`` of the first is None."""
+    out: list[Verdict] = []
+    for table, current in ((EvaluationHistory.__table__, False), (Evaluation.__table__, True)):
+        where = and_(table.c.obligation_id == obligation_id, table.c.subject_id == subject_id, table.c.period == period)
+        cols = [table.c[n] for n in ("status", "counted", "reason", "evidence", "evaluated_at", "run_id")]
+        for row in session.execute(select(*cols).where(where).order_by(table.c.id)):
+            before = out[-1].status if out else None
+            out.append(
+                Verdict(
+                    before, row.status, row.counted, row.reason, row.evidence, row.evaluated_at, row.run_id, current
+                )
+            )
+    return out
 
 
 def _count_statuses(

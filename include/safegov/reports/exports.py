@@ -360,19 +360,24 @@ def period_keys_overlapping(from_key: str, to_key: str) -> list[str]:
 def export_evaluations(session, from_key: str, to_key: str, *, where: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Evaluations (SPEC §9 columns) whose period overlaps [from_key, to_key]: months, and the
     quarters, halves and years that overlap them (event rows carry the month of the event,
-    one-off obligations the due year), ordered by obligation, period, subject.
+    one-off obligations the due year), ordered by obligation, period, subject; the
+    register's obligations (every evaluation is of one of them).
 
     Values are plain (``due_on`` a date, empty reason/evidence ``None``); ``write_rows``
     formats them. ``evidence``: the deciding record ids joined by ``;``."""
     from sqlalchemy import select
 
     from safegov.db.models import Evaluation
+    from safegov.register.obligations import get_register
 
     keys = period_keys_overlapping(from_key, to_key)
     cols = [getattr(Evaluation, c) for c in EVALUATION_COLUMNS]
+    # Naming the register's obligations lets the dashboard index (obligation, period, …) find
+    # the periods: evaluation keeps no index led by the period (each costs every verdict written).
+    obligations = Evaluation.obligation_id.in_(sorted(o.id for o in get_register().obligations))
     out: list[dict[str, Any]] = []
     for i in range(0, len(keys), 500):
-        stmt = select(*cols).where(Evaluation.period.in_(keys[i : i + 500]), *where)
+        stmt = select(*cols).where(obligations, Evaluation.period.in_(keys[i : i + 500]), *where)
         out += [dict(zip(EVALUATION_COLUMNS, row, strict=True)) for row in session.execute(stmt)]
     out.sort(key=lambda r: (r["obligation_id"], r["period"], r["subject_id"]))
     return out

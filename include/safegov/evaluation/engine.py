@@ -276,7 +276,9 @@ def _apply(
         select(*[tmp.c[f] for f in ("subject_id", "period", "old_status", "status", "counted", "reason", "evidence")])
         .where(changed)
         .order_by(tmp.c.period, tmp.c.subject_id),
-        execution_options={"yield_per": AUDIT_BATCH},
+        # Fetched a whole append's links at a time: a round trip per link would cost as much
+        # as the links themselves (PostgreSQL streams this from a server-side cursor).
+        execution_options={"yield_per": AUDIT_BATCH * AUDIT_LINKS_PER_APPEND},
     )
     links = []
     fields = list(AUDIT_FIELDS)

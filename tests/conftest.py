@@ -53,6 +53,12 @@ def engine(request, tmp_path):
 
 
 @pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostgreSQL database the tests make their schemas in."""
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
 def _pg_migration():
     """Alembic's statements for an empty schema, recorded once per test process and replayed
     into each test's schema (a third of the time of migrating each; tests/db/test_db.py

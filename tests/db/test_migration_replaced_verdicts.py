@@ -74,9 +74,7 @@ def old_database(request, tmp_path):
         finally:
             engine.dispose()
         return
-    from conftest import PG_URL
-
-    with scratch_schema(PG_URL, "m0009", prepare=lambda e: migrate(e, "0008")) as engine:
+    with scratch_schema(request.getfixturevalue("pg_url"), "m0009", prepare=lambda e: migrate(e, "0008")) as engine:
         yield engine
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +16,6 @@ AT = dt.datetime(2024, 4, 9, 0, 0, tzinfo=TZ)
 
 
 def _payload():
-    # Keys in sorted order, plain JSON values: what the engine passes with native=True.
     return {
         "changes": [
             ["E001", "2024-03", None, "missed", 0, "无记录", None],
@@ -28,19 +28,50 @@ def _payload():
     }
 
 
-def test_native_append_stores_and_hashes_as_the_general_path(engine):
+def test_canonical_append_stores_and_hashes_as_the_general_path(engine):
     with Session(engine) as s, s.begin():
         audit.append_many(s, [("evaluation", "k|batch|2024-03..2024-03", "status", _payload())], AT)
         head = audit.last_hash(s)
-        audit.append_many(s, [("evaluation", "k|batch|2024-03..2024-03", "status", _payload())], AT, native=True)
+        text_ = audit.canonical(_payload())
+        audit.append_canonical(s, [("evaluation", "k|batch|2024-03..2024-03", "status", text_)], AT)
     with Session(engine) as s:
         rows = s.execute(text("SELECT CAST(payload AS TEXT), prev_hash, hash FROM audit_log ORDER BY id")).all()
         assert audit.verify(s).ok
     assert len(rows) == 2
-    general, native = rows
-    assert native[0] == general[0] == audit.canonical(_payload())  # stored as hashed
-    assert native[1] == head
-    assert native[2] == audit.link_hash(head, AT, "evaluation", "k|batch|2024-03..2024-03", "status", _payload())
+    general, written = rows
+    assert written[0] == general[0] == audit.canonical(_payload())  # stored as hashed
+    assert written[1] == head
+    assert written[2] == audit.link_hash(head, AT, "evaluation", "k|batch|2024-03..2024-03", "status", _payload())
+
+
+# Values a change can carry: record ids and reasons come from submitted files.
+AWKWARD = [
+    "plain",
+    "",
+    'quote " and backslash \\ and slash /',
+    "controls \x01\x08\t\n\x0b\x0c\r\x1b\x1f end",
+    "del \x7f, nbsp \xa0, line sep \u2028 para \u2029",
+    "中文；全角：记录（一）",
+    "emoji 🚧 and astral 𠀀",
+    "<script>&amp;</script>",
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD, ids=range(len(AWKWARD)))
+def test_the_database_writes_a_change_as_canonical_json(engine, value):
+    """The engine has the database write each change's values as JSON text and hashes that
+    text: it must be exactly ``audit.canonical`` of the values, or the chain would not verify."""
+    from sqlalchemy import Integer, String, cast, literal, null, select
+
+    from safegov.evaluation.sqlfn import json_values
+
+    row = [value, "2024-03", None, "met", 7, value[::-1], None]
+    # Typed as the changed rows' columns are (a bare parameter has no type on PostgreSQL).
+    cols = [cast(literal(v) if v is not None else null(), Integer() if isinstance(v, int) else String()) for v in row]
+    with engine.connect() as conn:
+        written = conn.execute(select(json_values(*cols))).scalar_one()
+    assert written == audit.canonical(row)
+    assert json.loads(written) == row
 
 
 # PostgreSQL only: SQLite has one writer, a stale snapshot cannot write at all.

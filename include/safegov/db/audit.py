@@ -79,40 +79,34 @@ def append(
     return append_many(session, [(entity, entity_key, action, payload)], at)
 
 
-def append_many(
-    session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, *, native: bool = False
-) -> str:
-    """Append several links in order (one read of the chain's head).
+def append_many(session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime) -> str:
+    """Append several links in order (one read of the chain's head). Each payload is
+    round-tripped through canonical JSON, so that what is hashed and stored is what the
+    JSON column gives back."""
+    return append_canonical(
+        session,
+        [(entity, key, action, canonical(json.loads(canonical(payload)))) for entity, key, action, payload in changes],
+        at,
+    )
 
-    ``native=True``: the caller promises each payload is already plain JSON (dicts with
-    string keys in sorted order, lists, str, int, bool, None — what ``json.loads`` of its
-    canonical JSON gives back), so the round trip is skipped and the payload is serialised
-    once, to the canonical text that is hashed and stored (the general path stores the
-    canonical text of the round-tripped value: the same text, the same hash). The evaluation
-    engine appends millions of changes this way.
+
+def append_canonical(session: Session, links: Iterable[tuple[str, str, str, str]], at: dt.datetime) -> str:
+    """Append links whose payloads come as their canonical JSON text (``canonical`` of the
+    payload), hashed and stored as given (bound as a string: the JSON column reads it back
+    as the same value); returns the new head's hash.
+
+    For writers that build the text themselves: the evaluation engine has the database
+    write each change's values as JSON. ``verify`` recomputes the text from the stored
+    value, so a text that is not canonical breaks the chain at once.
     """
-    lock_chain(session)
-    prev = last_hash(session)
-    if not native:
-        # Round-trip each payload through canonical JSON: what is hashed and stored is then
-        # what the JSON column gives back.
-        changes = [(entity, key, action, json.loads(canonical(payload))) for entity, key, action, payload in changes]
-    return _append_native(session, changes, at, prev)
-
-
-def _append_native(
-    session: Session, changes: Iterable[tuple[str, str, str, dict[str, Any]]], at: dt.datetime, prev: str
-) -> str:
-    """Append the links: each payload is serialised once, to its canonical text, which is
-    both hashed and stored (bound as a string: the JSON column reads it back as the same
-    value)."""
     from sqlalchemy import Text, bindparam, cast, insert
     from sqlalchemy.types import JSON
 
+    lock_chain(session)
+    prev = last_hash(session)
     table = AuditLog.__table__
     rows = []
-    for entity, key, action, payload in changes:
-        text = canonical(payload)
+    for entity, key, action, text in links:
         h = _link_hash(prev, at, entity, key, action, text)
         rows.append(
             {

@@ -68,6 +68,7 @@ from safegov.db.engine import insert_for
 from safegov.db.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
 from safegov.evaluation import queries as q
 from safegov.evaluation.rules import RuleRun, rule_for
+from safegov.evaluation.sqlfn import json_values
 from safegov.register.obligations import Obligation, Register
 from safegov.register.records import RECORD_TYPES
 
@@ -272,37 +273,35 @@ def _apply(
         conn.execute(upsert)
     changed = tmp.c.old_status.is_distinct_from(tmp.c.status)
 
+    # Each change's values come as their canonical JSON text, written by the database: the
+    # link's payload is that text put together, with nothing parsed or encoded per value here.
+    values = json_values(
+        *[tmp.c[c] for c in ("subject_id", "period", "old_status", "status", "counted", "reason", "evidence")]
+    )
     changes = conn.execute(
-        select(*[tmp.c[f] for f in ("subject_id", "period", "old_status", "status", "counted", "reason", "evidence")])
-        .where(changed)
-        .order_by(tmp.c.period, tmp.c.subject_id),
+        select(tmp.c.subject_id, tmp.c.period, values).where(changed).order_by(tmp.c.period, tmp.c.subject_id),
         # Fetched a whole append's links at a time: a round trip per link would cost as much
         # as the links themselves (PostgreSQL streams this from a server-side cursor).
         execution_options={"yield_per": AUDIT_BATCH * AUDIT_LINKS_PER_APPEND},
     )
+    # The payload's keys in sorted order, as ``audit.canonical`` writes them.
+    tail = audit.canonical(
+        {"fields": list(AUDIT_FIELDS), "historical": historical, "obligation_id": ob.id, "run_id": run_id}
+    )
     links = []
-    fields = list(AUDIT_FIELDS)
     for batch in changes.partitions(AUDIT_BATCH):
         first, last = batch[0], batch[-1]
         if len(batch) == 1:
             key = f"{ob.id}|{first.subject_id}|{first.period}"
         else:
             key = f"{ob.id}|batch|{first.period}..{last.period}"
-        # Plain JSON values (str, int, None) with the keys in sorted order: what the audit
-        # log's canonical round trip would give back, so ``native=True`` skips it.
-        payload = {
-            "changes": [list(r) for r in batch],
-            "fields": fields,
-            "historical": historical,
-            "obligation_id": ob.id,
-            "run_id": run_id,
-        }
+        payload = '{"changes":[' + ",".join(r[2] for r in batch) + "]," + tail[1:]
         links.append(("evaluation", key, "status", payload))
         if len(links) == AUDIT_LINKS_PER_APPEND:
-            audit.append_many(session, links, now, native=True)
+            audit.append_canonical(session, links, now)
             links = []
     if links:
-        audit.append_many(session, links, now, native=True)
+        audit.append_canonical(session, links, now)
     q.clear_temp(conn, tmp)
     return n
 

@@ -3,7 +3,8 @@ differ between SQLite and PostgreSQL.
 
 Everything else in the engine is portable SQLAlchemy Core; these pieces differ: ordered
 string aggregation, the Asia/Shanghai date and month of a UTC moment, the month key of a
-date, the seconds between two moments, and the maintenance of temporary tables.
+date, the seconds between two moments, a row's values as canonical JSON, and the
+maintenance of temporary tables.
 """
 
 from __future__ import annotations
@@ -31,6 +32,32 @@ def int_literal(value: int):
 def typed_null(type_):
     """NULL of a type, so that both dialects agree on a UNION's or a CASE's column type."""
     return cast(null(), type_)
+
+
+class json_values(FunctionElement):
+    """The values (text, integers, NULL) as one JSON array in the audit log's canonical form
+    (``safegov.db.audit.canonical`` of the list: no spaces, non-ASCII kept, control
+    characters escaped as Python's ``json`` escapes them), written by the database.
+
+    SQLite's ``json_array`` writes exactly that. PostgreSQL's ``json_build_array`` puts a
+    space after each comma, so each value goes through ``to_json`` and the commas are
+    written here. tests/evaluation/test_write_path.py holds both to ``canonical``.
+    """
+
+    type = Text()
+    inherit_cache = True
+    name = "json_values"
+
+
+@compiles(json_values, "postgresql")
+def _jv_pg(element, compiler, **kw):
+    parts = [f"COALESCE(to_json({compiler.process(c, **kw)})::text, 'null')" for c in element.clauses]
+    return "('[' || " + " || ',' || ".join(parts) + " || ']')"
+
+
+@compiles(json_values)
+def _jv_default(element, compiler, **kw):
+    return f"json_array({', '.join(compiler.process(c, **kw) for c in element.clauses)})"
 
 
 class ordered_concat(FunctionElement):

@@ -14,11 +14,13 @@ integer hash (same data on both backends, nothing large in Python), then:
    to the self-inspections counted per enterprise and month (GROUP BY), status met/missed by
    the quota — the least work any engine must do for the largest obligation;
 2. ``evaluate_range`` of every obligation for that month (first run), then again (re-run);
-3. the floor over ten years, then every obligation over ten years (first run), re-run.
+3. the floor over ten years, then every obligation over ten years (first run), re-run;
+4. the dashboard's heatmap of the floor's obligation over the last 24 months.
 
 ``bench(size, work)`` (``make bench``): N = 100,000 × BENCH_SIZE enterprises on SQLite and
-PostgreSQL. Targets: one month ≤ 2 s and ≤ 2× floor; ten years ≤ 2× floor; re-run ≤ first
-run; peak memory ≤ 2 GB.
+PostgreSQL. Targets (issue #20): one month ≤ 2 s and ≤ 2× floor; ten years ≤ 3× floor
+(stretch 2×); re-run ≤ first run; the dashboard's heatmap of 24 months ≤ 0.5 s once ten
+years are evaluated; peak memory ≤ 2 GB.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ ONE_MONTH = "2026-11"  # the last month whose grace is over at AS_OF
 FULL_ENTERPRISES = 100_000
 TARGET_ONE_MONTH = 2.0  # seconds
 TARGET_RSS_MB = 2048
+HEATMAP_MONTHS = 24  # the dashboard's heatmap over two years (issue #20: ≤ 0.5 s at full size)
+TARGET_HEATMAP = 0.5  # seconds
 STATUS_KEYS = ("met", "met_late", "missed", "pending", "exempt")
 FLOOR_OBLIGATION = "ENT-HAZARD-SELFCHECK"  # what floor_sql computes by hand
 
@@ -440,6 +444,29 @@ def time_floor(engine, first: str, last: str) -> tuple[float, dict[str, int]]:
 # --------------------------------------------------------------------------- engine
 
 
+def time_heatmap(engine) -> tuple[float, int]:
+    """The dashboard's heatmap of the floor's obligation over the last ``HEATMAP_MONTHS``
+    months, for a user who sees the whole region: best of three, and its cell count."""
+    from sqlalchemy.orm import Session
+
+    from safegov.core.periods import periods_between
+    from safegov.org.tree import UnitTree
+    from safegov.web.queries import heatmap
+    from safegov.web.scope import Scope
+
+    tree = UnitTree.from_config(Path(__file__).resolve().parents[1] / "config")
+    months = periods_between(FIRST, LAST, "monthly")[-HEATMAP_MONTHS:]
+    best, cells = float("inf"), 0
+    for _ in range(3):
+        with Session(engine) as session, stopwatch() as t:
+            hm = heatmap(
+                session, Scope("bench", "all"), tree, FLOOR_OBLIGATION, from_key=months[0].key, to_key=months[-1].key
+            )
+            cells = sum(len(r.cells) for g in hm.groups for r in g.rows)
+        best = min(best, t[0])
+    return best, cells
+
+
 def time_engine(engine, first: str, last: str, run_id: str, *, historical: bool) -> tuple[float, dict]:
     """``evaluate_range`` over every obligation, one call per obligation (as it loops inside)
     so that the slowest obligations can be named."""
@@ -488,6 +515,9 @@ def measure(backend: str, n: int, work: Path, *, only_one_month: bool = False, l
                 out[f"{label}_{run}"], out[f"{label}_{run}_result"] = seconds, result
                 rows = sum(result[s] for s in STATUS_KEYS)
                 log(f"[{backend}] engine {label} {run}: {seconds:.2f} s, {rows} rows, {result['changed']} changed")
+        if not only_one_month:
+            out["heatmap"] = time_heatmap(engine)
+            log(f"[{backend}] heatmap {HEATMAP_MONTHS} months {out['heatmap'][0]:.3f} s, {out['heatmap'][1]} cells")
         out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -536,8 +566,8 @@ def figures(m: dict) -> list[Figure]:
                 "s",
                 "floor ten years (anti-join + GROUP BY, ENT-HAZARD-SELFCHECK)",
                 floor_y,
-                "≤ 2× floor",
-                first <= 2 * floor_y,
+                "≤ 3× floor (stretch ≤ 2×)",
+                first <= 3 * floor_y,
                 note,
                 {"by_obligation": _slowest(res)},
             )
@@ -560,6 +590,20 @@ def figures(m: dict) -> list[Figure]:
             )
         )
         out += _same_obligation(m, "years", name)
+    if "heatmap" in m:
+        seconds, cells = m["heatmap"]
+        out.append(
+            Figure(
+                "evaluate",
+                f"dashboard heatmap, {HEATMAP_MONTHS} months of {FLOOR_OBLIGATION} ({name})",
+                seconds,
+                "s",
+                target=f"≤ {TARGET_HEATMAP} s",
+                met=seconds <= TARGET_HEATMAP,
+                note=f"{n:,} enterprises, ten years evaluated; {cells:,} unit × month cells; the page's query "
+                "(safegov.web.queries.heatmap, the whole region), best of 3",
+            )
+        )
     return out
 
 
@@ -576,7 +620,7 @@ def _same_obligation(m: dict, label: str, name: str) -> list[Figure]:
     span = "one month" if label == "month" else "ten years"
     note = (
         f"{FLOOR_OBLIGATION} only: the same obligation and tables as the floor; its first run, writing "
-        f"{by_first.get('changed', 0):,} verdicts with history and audit, took {first:.2f} s = {first / floor:.1f}× "
+        f"{by_first.get('changed', 0):,} verdicts with their audit links, took {first:.2f} s = {first / floor:.1f}× "
         f"the floor"
     )
     return [
@@ -615,7 +659,7 @@ def _cause(m: dict, label: str) -> str:
     return (
         f"computing every obligation's verdicts (the re-run) takes {rerun:.1f} s = {rerun / floor:.1f}× the floor "
         f"of one "
-        f"obligation; writing {res['changed']:,} new verdicts to evaluation and evaluation_history and the audit chain "
+        f"obligation; writing {res['changed']:,} new verdicts to evaluation and the audit chain "
         f"takes the other {max(first - rerun, 0):.1f} s; slowest: {_fmt_slowest(res)}"
     )
 

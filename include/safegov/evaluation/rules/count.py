@@ -271,7 +271,10 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
     if subject_ids is not None:
         inner = inner.where(E.c.subject_id.in_(subject_ids))
     if dialect != "postgresql":
-        inner = inner.order_by(E.c.subject_id, P.c.period, E.c.rid)  # feeds group_concat in order
+        # Feeds group_concat in order. The subject is sorted as an expression (``|| ''``):
+        # SQLite would otherwise read the record table in its (subject, record) key order to
+        # skip the sort, every record ever stored, instead of the run's dates by the date index.
+        inner = inner.order_by(E.c.subject_id.concat(text_literal("")), P.c.period, E.c.rid)
     J = inner.subquery("j")
     A = (
         select(

@@ -352,11 +352,17 @@ def _count_statuses(
 
 def tune_transaction(conn) -> None:
     """PostgreSQL settings for an evaluation transaction (this transaction only): sorts and
-    hashes of a province-scale population get 64 MB before spilling to disk, and no JIT
-    compilation, which costs about a second per statement and never pays back here."""
+    hashes of a province-scale population get 64 MB before spilling to disk; no JIT
+    compilation, which costs about a second per statement and never pays back here; and no
+    merge joins. A run joins its computed rows to the stored ones on (subject, period); when
+    the planner's statistics of ``evaluation`` predate the last run's rows (autovacuum has
+    not analyzed them yet: a re-run soon after a first run, late data after a backfill) it
+    merges on the subject alone and filters the period after, subjects × periods² rows
+    (ten years of one obligation at 5,000 enterprises: 71 M rows, 16 s instead of 6.6 s)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
         conn.execute(text("SET LOCAL jit = off"))
+        conn.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
 def _evaluate_one(

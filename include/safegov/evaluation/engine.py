@@ -86,9 +86,8 @@ REGISTRY_SUBJECT_KINDS = {
     "department": ("department",),
     "leader": ("post", "department"),
 }
-# The columns written from the changed rows (``q.CHANGED_TABLE``): the evaluation row and the
-# history row of a change. The constant columns of a run (obligation, kind, moment, run) are
-# filled in by ``_from_changed``.
+# The columns of an evaluation row written from the changed rows (``q.CHANGED_TABLE``). The
+# constant columns of a run (obligation, kind, moment, run) are filled in by ``_from_changed``.
 EVALUATION_COLUMNS = ("obligation_id", "subject_kind", *q.OUT_COLUMNS, "evaluated_at", "run_id", "historical")
 # A replaced verdict as archived in evaluation_history: the stored row's columns, then the
 # moment and run that replaced it.

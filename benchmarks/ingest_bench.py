@@ -366,7 +366,6 @@ def _child_ingest(
     expected: int,
     slice_rows: int | None,
 ) -> dict:
-    from common import peak_rss_mb
     from safegov.db.engine import make_engine
     from safegov.intake.pipeline import ingest_paths
 
@@ -374,7 +373,7 @@ def _child_ingest(
     engine = make_engine(url, **({"connect_args": {"options": options}} if options else {}))
     try:
         ingest_paths(engine, warm, docs_dir=docs_dir, now=NOW)  # GX imported, suites built, caches warm
-        rss_before = peak_rss_mb()
+        rss_before = _own_peak_rss_mb()
         extra = {} if slice_rows is None else {"slice_rows": slice_rows}
         cpu = time.process_time()
         with stopwatch() as t:
@@ -384,11 +383,20 @@ def _child_ingest(
         # depends on (the database server's own work is not in the CPU figure).
         result["cpu_seconds"] = time.process_time() - cpu
         result["load_average"] = os.getloadavg()[0]
-        result["peak_rss_mb"] = peak_rss_mb()
+        result["peak_rss_mb"] = _own_peak_rss_mb()
         result["rss_before_mb"] = rss_before
         return result
     finally:
         engine.dispose()
+
+
+def _own_peak_rss_mb() -> float:
+    """Peak RSS of this process's own address space (VmHWM). Not ``ru_maxrss``: Linux carries
+    that over an exec, so a spawned child would count the parent's RSS at the fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _database(backend: str, work: Path, url: str | None):

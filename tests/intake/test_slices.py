@@ -4,6 +4,8 @@ first, accidents of the batch known to every slice, copies taken once."""
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,3 +172,92 @@ def test_slices_give_the_tables_and_reports_of_one_slice(db, twin_engine, inbox,
     assert reasons(db, files["review_2024.csv"].file_id) == {3: {("accident_id", "unknown_accident")}}
     assert reasons(db, files["accident_report_2024-03.csv"].file_id) == {}
     assert files["meeting_1_resent.csv"].status == "skipped"
+
+
+class _Recorder:
+    """A progress that keeps every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, int]] = []
+
+    def add(self, stage: str, total: int) -> None:
+        self.calls.append(("add", stage, total))
+
+    def advance(self, stage: str, done: int = 1) -> None:
+        self.calls.append(("advance", stage, done))
+
+
+def test_progress_is_told_of_every_file_and_row_whatever_the_slicing(db, twin_engine, inbox, tmp_path):
+    one_inbox = tmp_path / "one"
+    one_inbox.mkdir()
+    with_registries(twin_engine)
+    whole, sliced = _Recorder(), _Recorder()
+    ingest(twin_engine, _batch(one_inbox), slice_rows=10**6, progress=whole)
+    ingest(db, _batch(inbox), slice_rows=1, progress=sliced)
+    assert sorted(sliced.calls) == sorted(whole.calls)
+    assert ("add", "文件 files", 9) in sliced.calls
+    assert sum(n for kind, stage, n in sliced.calls if kind == "advance" and stage == "文件 files") == 9
+
+
+MIXED = ["record_type", *ACCIDENT]
+
+
+@pytest.mark.parametrize("accident_file", ["accident_2024-03.csv", "mixed_2024-03.csv"])
+@pytest.mark.parametrize("accidents_first", [True, False], ids=["accidents-first", "review-first"])
+@pytest.mark.parametrize("slice_rows", [1, 10**6], ids=["slices", "one-slice"])
+def test_a_review_may_name_an_accident_of_another_slice(db, inbox, accident_file, accidents_first, slice_rows):
+    """A review names an accepted accident (A7), a quarantined one (A9), one not sent (A8):
+    only A8 is unknown, in whichever slice and order the accidents come, and whether the
+    file is named as accidents or says so in a record_type column."""
+    rows = [
+        ["A7", "150102", "2024-03-01 09:00", "2024-03-01 09:40", "1", "0", "50", "x", "2024-05-06"],
+        ["A9", "150102", "2024-03-02 09:00", "2024-03-02 09:40", "-1", "0", "5", "y", ""],
+    ]
+    if accident_file.startswith("mixed"):
+        accidents = write_csv(inbox / accident_file, MIXED, [["accident", *r] for r in rows])
+    else:
+        accidents = write_csv(inbox / accident_file, ACCIDENT, rows)
+    review = write_csv(
+        inbox / "review_2024.csv",
+        REVIEW,
+        [
+            ["V1", "A7", "150102", "2024-05-20", "0", "x"],
+            ["V2", "A9", "150102", "2024-05-20", "0", "x"],
+            ["V3", "A8", "150102", "2024-05-20", "0", "x"],
+        ],
+    )
+    hops = write_csv(inbox / "accident_report_2024-03.csv", HOP, [["A9", "150102", "150100", "2024-03-02 10:00"]])
+    files = [accidents, review, hops] if accidents_first else [review, hops, accidents]
+    report = ingest(db, files, slice_rows=slice_rows)
+    by_name = {f.name: f for f in report.files}
+    assert [f.status for f in report.files] == ["processed"] * 3
+    assert reasons(db, by_name[accident_file].file_id) == {3: {("deaths", "min")}}
+    assert conserved(db, by_name["review_2024.csv"].file_id) == (3, 2, 1)
+    assert reasons(db, by_name["review_2024.csv"].file_id) == {4: {("accident_id", "unknown_accident")}}
+    assert conserved(db, by_name["accident_report_2024-03.csv"].file_id) == (1, 1, 0)
+
+
+def test_a_slice_lets_go_of_its_files_before_the_next_is_read(db, inbox, monkeypatch):
+    """Memory is a slice's: when a file is read, no file of an earlier slice is still held."""
+    import safegov.intake.pipeline as pipeline
+
+    read = pipeline._read
+    held: list[weakref.ref] = []
+    alive: list[int] = []
+
+    def reading(*args, **kwargs):
+        alive.append(sum(ref() is not None for ref in held))
+        fr, f = read(*args, **kwargs)
+        if f is not None:
+            held.append(weakref.ref(f))
+        return fr, f
+
+    monkeypatch.setattr(pipeline, "_read", reading)
+    paths = [
+        write_csv(inbox / f"meeting_{k}.csv", MEETING, [[f"M{k}", "150102", "safety_committee", "2024-03-05", "m"]])
+        for k in range(6)
+    ]
+    report = ingest(db, paths, slice_rows=2)
+    assert [f.status for f in report.files] == ["processed"] * 6
+    # Two one-row files make a full slice, written before the next file is read.
+    assert alive == [0, 1, 0, 1, 0, 1]

@@ -397,6 +397,7 @@ def ingest_paths(
                     finished(fr)
                 else:
                     slices.add(f, pending[at + 1 :])
+                    f = None  # the slice holds it for as long as it has to, and no longer
             slices.close()
             pending = later
     finally:

@@ -16,7 +16,7 @@ upsert, history). Figures, per backend (a fresh SQLite file; a throw-away Postgr
   plain table without index, in the same run and database (SQLAlchemy Core executemany:
   the driver's own batch path). Target ≤ 60 s for 1M rows, scaled linearly below that.
 - 200 small files (the demo's shape) against the same rows in one file: what each file
-  costs beyond its rows, now that GX runs once per record type and batch.
+  costs beyond its rows, now that GX runs once per record type and slice of the batch.
 
 And once: the GX validation of all rows (in the 100k-row chunks ingestion uses) against
 :func:`pandas_checks`, the same rules as plain vectorised pandas over the same typed frame;

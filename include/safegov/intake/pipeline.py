@@ -1,13 +1,18 @@
 """Ingestion of submitted files (SPEC §3): every row kept, valid rows loaded, the rest
 quarantined with every reason.
 
-One :func:`ingest_paths` call takes its files as a batch, in three steps:
+One :func:`ingest_paths` call takes its files as a batch, a slice at a time: a slice is a
+run of whole files of at most ``slice_rows`` rows (a larger file alone), read, validated and
+written before the next slice is read, so that memory holds one slice, whatever the batch's
+size (:class:`_Slices`). Each slice goes through three steps:
 
 1. **Read** each file (registries first, then in the order given). Only a regular file is
    read, never through a link (``lstat``, ``O_NOFOLLOW``); a link or special file is moved
    itself to ``rejected/`` with its reason. From an inbox, a file changed less than
    ``inbox_settle_seconds`` ago is left there for the next run (status ``waiting``). The
-   bytes are read once: what is hashed is what is parsed, and after the move the file is
+   bytes are read once (a file that may hold accident rows is also looked at, writing
+   nothing, when a slice before it is written: :class:`_Slices`): what is hashed is what
+   is parsed, and after the move the file is
    checked to be unchanged (else flagged ``changed_after_read``). Refuse it whole if it
    cannot be read (size over the limit — from ``fstat``, before any read —, unknown type
    or encoding, corrupt or DTD-carrying XLSX, duplicate headers, empty): a
@@ -16,12 +21,14 @@ One :func:`ingest_paths` call takes its files as a batch, in three steps:
    accepted in ``submission_file`` (accepted content is taken once; refused content is
    judged again, and its record becomes the accepted one).
 2. **Validate** each record type's rows with Great Expectations (``safegov.intake.validation``)
-   once for the whole batch: the rows of that type from every file form one DataFrame
+   once for the whole slice: the rows of that type from every file form one DataFrame
    whose ``_file`` and ``_row`` columns say where each row came from, so GX's cost per run
    is paid per record type, not per file. Validation writes nothing. Files that carry
    registry rows (enterprise, department, leader) are the exception: they go first, one at
    a time, validated inside their own transaction type by type, because the rows that
    follow — theirs and the other files' — are checked against the registries they update.
+   Files named as registries are read before all others, so they are in the first slices;
+   every slice loads the registries as the slices before it left them.
 3. **Write** each file in its own transaction: its ``submission_file`` row, every row raw
    (``raw_row``: file, row number, received time, values as submitted, best-effort hints),
    a ``rejection`` row per reason, and the valid rows upserted by natural key
@@ -608,7 +615,7 @@ def _not_regular(st: os.stat_result) -> str:
 def _check_cells(f: _File, columns: dict[str, str], limit: int) -> None:
     """Quarantine every row with a cell (known column or not) longer than ``limit``."""
     for i, values in enumerate(f.raw):
-        for column, value in values.items():
+        for column, value in zip(f.csv_header, values) if isinstance(values, tuple) else values.items():
             if isinstance(value, str) and len(value) > limit:
                 f.reasons.setdefault(i, []).append(
                     (
@@ -704,7 +711,9 @@ class _File:
     received: dt.datetime | None  # the call's received_at
     ingested: dt.datetime
     row_numbers: list[int]
-    raw: list[dict[str, Any]]  # values as submitted, one dict per row
+    # Values as submitted, one dict per row — or, for a CSV row with a cell under every
+    # header, a tuple of its cells in the header's order (a third of the dict's size).
+    raw: list[dict[str, Any] | tuple]
     csv_header: list[str] | None  # a CSV file's header: the keys of its full-width rows, in order
     values: dict[str, list[str | None]]  # canonical column → stripped text per row
     present: frozenset[str]  # canonical columns the file has (received_at: only when it counts)
@@ -771,6 +780,12 @@ class _File:
         present = set(columns.values())
         if received is not None:
             present.discard("received_at")
+        raw = [r.values for r in records]
+        if read.format == "csv":
+            # A CSV row's keys are header names in the header's order: as many as the header
+            # are the header itself.
+            width = len(read.header)
+            raw = [tuple(v.values()) if len(v) == width else v for v in raw]
         return cls(
             fr,
             path,
@@ -778,7 +793,7 @@ class _File:
             received,
             ingested,
             [r.row_number for r in records],
-            [r.values for r in records],
+            raw,
             read.header if read.format == "csv" else None,
             values,
             frozenset(present),
@@ -1330,22 +1345,23 @@ _RAW_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _raw_json(f: _File, positions: Sequence[int]) -> list[str]:
-    """Each row's submitted values as JSON text. A full-width CSV row holds the header's
-    keys in order, all text: one template per file, filled with encoded strings, is the
+    """Each row's submitted values as JSON text. A full-width CSV row (a tuple) holds the
+    header's cells in order: one template per file, filled with encoded strings, is the
     same text as the encoder's at a third of its cost."""
     rows = f.take(f.raw, positions)
-    if f.csv_header is None:
+    header = f.csv_header
+    if header is None:
         return list(map(_RAW_JSON, rows))
-    width = len(f.csv_header)
-    template = "{" + ", ".join(encode_basestring(h).replace("%", "%%") + ": %s" for h in f.csv_header) + "}"
+    template = "{" + ", ".join(encode_basestring(h).replace("%", "%%") + ": %s" for h in header) + "}"
     out = []
     for values in rows:
-        try:
-            out.append(
-                template % tuple(map(encode_basestring, values.values())) if len(values) == width else _RAW_JSON(values)
-            )
-        except TypeError:  # a blank cell (None)
+        if not isinstance(values, tuple):
             out.append(_RAW_JSON(values))
+            continue
+        try:
+            out.append(template % tuple(map(encode_basestring, values)))
+        except TypeError:  # a blank cell (None)
+            out.append(_RAW_JSON(dict(zip(header, values))))
     return out
 
 

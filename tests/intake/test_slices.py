@@ -261,3 +261,18 @@ def test_a_slice_lets_go_of_its_files_before_the_next_is_read(db, inbox, monkeyp
     assert [f.status for f in report.files] == ["processed"] * 6
     # Two one-row files make a full slice, written before the next file is read.
     assert alive == [0, 1, 0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("slice_rows", [1, 10**6], ids=["slices", "one-slice"])
+def test_a_registry_file_given_after_the_records_that_name_it_is_written_first(db, inbox, slice_rows):
+    hazards = write_csv(
+        inbox / "hazard_inspection_c.csv", HI, [["R1", ENT_UNREGISTERED, "2024-03-03", "other", "0", "否"]]
+    )
+    meeting = write_csv(inbox / "meeting_1.csv", MEETING, [["M1", "150102", "safety_committee", "2024-03-05", "m1"]])
+    registry = write_csv(
+        inbox / "enterprise_more.csv", ENTERPRISE, [[ENT_UNREGISTERED, "丙建材", "150105", "2015-01-01"]]
+    )
+    report = ingest(db, [hazards, meeting, registry], slice_rows=slice_rows)
+    by_name = {f.name: f for f in report.files}
+    assert conserved(db, by_name["hazard_inspection_c.csv"].file_id) == (1, 1, 0)
+    assert by_name["hazard_inspection_c.csv"].inserted == 1

@@ -952,8 +952,11 @@ class _Slices:
     A slice is a run of whole files of at most ``budget`` rows in all; a file over the
     budget is a slice alone. It is validated (one GX run per record type, as
     :func:`_validate_and_write`) and written as soon as it is full or the next file would
-    overflow it. Registry files are read before the others (:func:`_expand`), so their
-    rows are written, and reloaded as registries, before any slice that refers to them.
+    overflow it. Files named as registries are read before the others (:func:`_expand`),
+    so their rows are written, and reloaded as registries, before any slice that refers to
+    them. A file whose record types come from a ``record_type`` column alone is read in its
+    place: its registry rows go first within its slice, as in any slice, but a slice
+    written before it does not know them (its rows naming them are quarantined as unknown).
 
     A training review 〔十四〕 or an accident-report hop 〔十五〕 may name an accident sent in
     the same batch, in any slice: a slice is validated knowing the accident ids of every

@@ -3,17 +3,20 @@ Great Expectations costs against the same checks written as vectorised pandas.
 
   .venv/bin/python benchmarks/ingest_bench.py [--rows 100000] [--bad 0.02] [--docs]
                                               [--backend sqlite|postgresql|both] [--url URL]
+                                              [--slice-rows N] [--no-extras]
 
 The rows are ``hazard_inspection`` self-checks of 2,000 registered enterprises, 2 % of them
 made invalid (bad date, role, count or check character), written as CSV files of at most
 100,000 rows and ingested in one ``ingest_paths`` call (read, validate, store raw, quarantine,
 upsert, history). Figures, per backend (a fresh SQLite file; a throw-away PostgreSQL schema):
 
+- peak RSS of the ingest, measured in a process of its own (spawned: it holds nothing but
+  the ingest); baseline: the same process just before it. Target ≤ 2 GB at any batch size.
 - rows/s and total seconds. Baseline: a bare executemany INSERT of the same cells into a
   plain table without index, in the same run and database (SQLAlchemy Core executemany:
   the driver's own batch path). Target ≤ 60 s for 1M rows, scaled linearly below that.
 - 200 small files (the demo's shape) against the same rows in one file: what each file
-  costs beyond its rows, now that GX runs once per record type and batch.
+  costs beyond its rows, now that GX runs once per record type and slice of the batch.
 
 And once: the GX validation of all rows (in the 100k-row chunks ingestion uses) against
 :func:`pandas_checks`, the same rules as plain vectorised pandas over the same typed frame;
@@ -40,6 +43,7 @@ from common import Figure, Size, scratch_database, size_from_env, stopwatch
 
 FULL_ROWS = 1_000_000
 TARGET_SECONDS = 60.0  # for FULL_ROWS, issue #7
+TARGET_RSS_MB = 2048  # for any batch size, issue #20
 FILE_ROWS = 100_000  # rows per submitted file
 SMALL_FILES = 200  # the demo: ~200 monthly files, ~23,000 rows
 SMALL_ROWS = 23_000
@@ -290,6 +294,7 @@ def measure(
     docs: bool = False,
     url: str | None = None,
     small_files: int = 0,
+    slice_rows: int | None = None,
 ) -> dict:
     """Ingest ``data`` (files of FILE_ROWS) into a fresh database of ``backend``; the bare
     INSERT baseline; optionally the same rows again as ``small_files`` files."""
@@ -302,16 +307,8 @@ def measure(
         warm = write_files(
             [["W0000001", ents[0], "2024-01-01", "other", "0", "否"]], work / f"warm-{backend}", 1, "warm"
         )
-        ingest_paths(engine, warm, docs_dir=docs_dir, now=NOW)  # suites built, caches warm
         paths = write_files(data, folder, FILE_ROWS, "bench")
-        cpu = time.process_time()
-        with stopwatch() as t:
-            report = ingest_paths(engine, paths, docs_dir=docs_dir, now=NOW)
-        result = _summary(report, t[0], len(data))
-        # This process's CPU and the machine's load: what a wall time on a shared machine
-        # depends on (the database server's own work is not in the CPU figure).
-        result["cpu_seconds"] = time.process_time() - cpu
-        result["load_average"] = os.getloadavg()[0]
+        result = ingest_in_child(engine, paths, warm, docs_dir, len(data), slice_rows=slice_rows)
         result["bare_insert_seconds"] = bare_insert(engine, data)
     result["backend"] = backend
     result["files"] = len(paths)
@@ -338,6 +335,68 @@ def measure(
             **{k: v for k, v in _summary(many_report, t_many[0], len(few)).items() if k == "gx_seconds"},
         }
     return result
+
+
+def ingest_in_child(
+    engine, paths: list[Path], warm: list[Path], docs_dir: Path | None, expected: int, *, slice_rows: int | None
+) -> dict:
+    """The timed ingest in a fresh interpreter of its own, so that its peak RSS is the
+    ingest's alone: this process holds the generated rows, and the pandas comparison
+    builds a typed frame of all of them."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sqlalchemy import text
+
+    options = None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            options = f"-csearch_path={conn.scalar(text('SHOW search_path'))}"
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_child_ingest, url, options, paths, warm, docs_dir, expected, slice_rows).result()
+
+
+def _child_ingest(
+    url: str,
+    options: str | None,
+    paths: list[Path],
+    warm: list[Path],
+    docs_dir: Path | None,
+    expected: int,
+    slice_rows: int | None,
+) -> dict:
+    from safegov.db.engine import make_engine
+    from safegov.intake.pipeline import ingest_paths
+
+    logging.basicConfig(level=logging.ERROR)
+    engine = make_engine(url, **({"connect_args": {"options": options}} if options else {}))
+    try:
+        ingest_paths(engine, warm, docs_dir=docs_dir, now=NOW)  # GX imported, suites built, caches warm
+        rss_before = _own_peak_rss_mb()
+        extra = {} if slice_rows is None else {"slice_rows": slice_rows}
+        cpu = time.process_time()
+        with stopwatch() as t:
+            report = ingest_paths(engine, paths, docs_dir=docs_dir, now=NOW, **extra)
+        result = _summary(report, t[0], expected)
+        # This process's CPU and the machine's load: what a wall time on a shared machine
+        # depends on (the database server's own work is not in the CPU figure).
+        result["cpu_seconds"] = time.process_time() - cpu
+        result["load_average"] = os.getloadavg()[0]
+        result["peak_rss_mb"] = _own_peak_rss_mb()
+        result["rss_before_mb"] = rss_before
+        return result
+    finally:
+        engine.dispose()
+
+
+def _own_peak_rss_mb() -> float:
+    """Peak RSS of this process's own address space (VmHWM). Not ``ru_maxrss``: Linux carries
+    that over an exec, so a spawned child would count the parent's RSS at the fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _database(backend: str, work: Path, url: str | None):
@@ -407,6 +466,19 @@ def figures(m: dict, size_note: str, target_s: float) -> list[Figure]:
             note,
         ),
     ]
+    out.append(
+        Figure(
+            "ingest",
+            f"ingest {n:,} rows, peak RSS of the ingesting process ({name})",
+            m["peak_rss_mb"],
+            "MB",
+            "the same process before the ingest (GX imported, one warm-up file ingested)",
+            m["rss_before_mb"],
+            f"≤ {TARGET_RSS_MB:,} MB, independent of the batch's size",
+            m["peak_rss_mb"] <= TARGET_RSS_MB,
+            f"{m['files']} file(s) of ≤ {FILE_ROWS:,} rows; measured in a process of its own that does nothing else",
+        )
+    )
     if "small" in m:
         s = m["small"]
         out.append(
@@ -457,6 +529,8 @@ def run(
     bad: float = 0.02,
     docs: bool = False,
     url: str | None = None,
+    slice_rows: int | None = None,
+    extras: bool = True,
 ) -> list[Figure]:
     logging.basicConfig(level=logging.ERROR)
     import_seconds = warm_gx()
@@ -472,10 +546,18 @@ def run(
     out: list[Figure] = []
     for backend in backends:
         m = measure(
-            backend, data, ents, work, docs=docs, url=url, small_files=SMALL_FILES if backend == "sqlite" else 0
+            backend,
+            data,
+            ents,
+            work,
+            docs=docs,
+            url=url,
+            small_files=SMALL_FILES if backend == "sqlite" and extras else 0,
+            slice_rows=slice_rows,
         )
         out.extend(figures(m, size_note, target_s))
-    out.append(gx_figure(gx_against_pandas(data, ents), import_seconds))
+    if extras:
+        out.append(gx_figure(gx_against_pandas(data, ents), import_seconds))
     return out
 
 
@@ -490,13 +572,24 @@ def main(argv=None) -> int:
     ap.add_argument("--docs", action="store_true", help="also write GX Data Docs")
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file / PostgreSQL schema)")
+    ap.add_argument("--slice-rows", type=int, default=None, help="ingest_paths(slice_rows=…) (default: its own)")
+    ap.add_argument("--no-extras", action="store_true", help="only the big ingest: no small files, no GX vs pandas")
     args = ap.parse_args(argv)
 
     size = Size(f"{args.rows} rows", args.rows / FULL_ROWS)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     with tempfile.TemporaryDirectory(prefix="safegov-ingestbench-") as tmp:
         os.environ.setdefault("SAFEGOV_DATA_DIR", str(Path(tmp) / "data"))
-        out = run(size, Path(tmp), backends=backends, bad=args.bad, docs=args.docs, url=args.url)
+        out = run(
+            size,
+            Path(tmp),
+            backends=backends,
+            bad=args.bad,
+            docs=args.docs,
+            url=args.url,
+            slice_rows=args.slice_rows,
+            extras=not args.no_extras,
+        )
     for f in out:
         ratio = f"  ratio {f.ratio:.2f}" if f.ratio is not None else ""
         verdict = "" if f.met is None else ("  met" if f.met else "  MISSED")

@@ -23,6 +23,11 @@ ENT_UNREGISTERED = make_credit_code("91150105MA0N0000C")
 @pytest.fixture
 def db(engine):
     """The migrated database with units, two enterprises, leaders and a department."""
+    return with_registries(engine)
+
+
+def with_registries(engine):
+    """``engine``'s database given the ``db`` fixture's units, enterprises, leaders and department."""
     from safegov.db.models import Department, Enterprise, Leader
     from safegov.org.units import sync_units
 

@@ -230,8 +230,9 @@ def announce_evaluations(cadence: str, **context) -> dict:
 def ingest_inbox(**context) -> dict:
     """Ingest every new file in the inbox as one batch, and announce it.
 
-    One ``ingest_paths`` call: GX validates each record type once for the batch, and the
-    ingest core still keeps each file in its own transaction. A broken file is rejected
+    One ``ingest_paths`` call: GX validates each record type once per slice of the batch
+    (``SAFEGOV_INGEST_SLICE_ROWS`` rows, whole files), and the ingest core still keeps
+    each file in its own transaction. A broken file is rejected
     (moved to ``rejected/`` with its reason) by the ingest core; should the call itself
     fail, each file left in the inbox is tried alone, and an *unexpected* error on one file
     is logged and the file left in place, so that it never stops the other files (the next

@@ -13,6 +13,9 @@
 ``SAFEGOV_INBOX_SETTLE_SECONDS``  a file in the inbox is taken only once its size and
                           modification time have not changed for this long (default 5):
                           a file still being copied in is left for the next run.
+``SAFEGOV_INGEST_SLICE_ROWS``  an ingest reads, validates and writes its files a slice of
+                          at most this many rows at a time (whole files; default 200000):
+                          its memory is a slice's, whatever the batch's size.
 ``SAFEGOV_MAX_CELL_CHARS``  longest cell text a row may carry (default 10000); a longer
                           cell quarantines its row (``cell_too_long``).
 ``SAFEGOV_AUDIT_KEY``     the secret that signs the audit checkpoints (HMAC-SHA256); kept
@@ -51,6 +54,7 @@ class Settings(BaseModel):
     # A file in the inbox younger than this (by mtime) may still be being written.
     inbox_settle_seconds: float = Field(default=5.0, ge=0)
     max_cell_chars: int = Field(default=10_000, ge=1)
+    ingest_slice_rows: int = Field(default=200_000, ge=1)
     audit_key: str | None = Field(default=None, min_length=16, repr=False)
     audit_key_file: Path
 
@@ -75,6 +79,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         task_retry_delay_seconds=env.get("SAFEGOV_TASK_RETRY_DELAY", "180"),
         inbox_settle_seconds=env.get("SAFEGOV_INBOX_SETTLE_SECONDS", "5"),
         max_cell_chars=env.get("SAFEGOV_MAX_CELL_CHARS", "10000"),
+        ingest_slice_rows=env.get("SAFEGOV_INGEST_SLICE_ROWS", "200000"),
         audit_key=env.get("SAFEGOV_AUDIT_KEY") or None,
         audit_key_file=Path(env.get("SAFEGOV_AUDIT_KEY_FILE", data_dir / "audit.key")),
     )

@@ -1,13 +1,18 @@
 """Ingestion of submitted files (SPEC §3): every row kept, valid rows loaded, the rest
 quarantined with every reason.
 
-One :func:`ingest_paths` call takes its files as a batch, in three steps:
+One :func:`ingest_paths` call takes its files as a batch, a slice at a time: a slice is a
+run of whole files of at most ``slice_rows`` rows (a larger file alone), read, validated and
+written before the next slice is read, so that memory holds one slice, whatever the batch's
+size (:class:`_Slices`). Each slice goes through three steps:
 
 1. **Read** each file (registries first, then in the order given). Only a regular file is
    read, never through a link (``lstat``, ``O_NOFOLLOW``); a link or special file is moved
    itself to ``rejected/`` with its reason. From an inbox, a file changed less than
    ``inbox_settle_seconds`` ago is left there for the next run (status ``waiting``). The
-   bytes are read once: what is hashed is what is parsed, and after the move the file is
+   bytes are read once (a file that may hold accident rows is also looked at, writing
+   nothing, when a slice before it is written: :class:`_Slices`): what is hashed is what
+   is parsed, and after the move the file is
    checked to be unchanged (else flagged ``changed_after_read``). Refuse it whole if it
    cannot be read (size over the limit — from ``fstat``, before any read —, unknown type
    or encoding, corrupt or DTD-carrying XLSX, duplicate headers, empty): a
@@ -16,12 +21,14 @@ One :func:`ingest_paths` call takes its files as a batch, in three steps:
    accepted in ``submission_file`` (accepted content is taken once; refused content is
    judged again, and its record becomes the accepted one).
 2. **Validate** each record type's rows with Great Expectations (``safegov.intake.validation``)
-   once for the whole batch: the rows of that type from every file form one DataFrame
+   once for the whole slice: the rows of that type from every file form one DataFrame
    whose ``_file`` and ``_row`` columns say where each row came from, so GX's cost per run
    is paid per record type, not per file. Validation writes nothing. Files that carry
    registry rows (enterprise, department, leader) are the exception: they go first, one at
    a time, validated inside their own transaction type by type, because the rows that
    follow — theirs and the other files' — are checked against the registries they update.
+   Files named as registries are read before all others, so they are in the first slices;
+   every slice loads the registries as the slices before it left them.
 3. **Write** each file in its own transaction: its ``submission_file`` row, every row raw
    (``raw_row``: file, row number, received time, values as submitted, best-effort hints),
    a ``rejection`` row per reason, and the valid rows upserted by natural key
@@ -289,6 +296,7 @@ def ingest_paths(
     now: dt.datetime | None = None,
     names: Mapping[Path | str, str] | None = None,
     chunk_rows: int = 100_000,
+    slice_rows: int | None = None,
     settle_seconds: float | None = None,
     max_cell_chars: int | None = None,
     progress: Progress | None = None,
@@ -300,8 +308,10 @@ def ingest_paths(
     submitted under, when it differs from the path (uploads); always sanitised.
     ``docs_dir``: where GX Data Docs go (default ``$SAFEGOV_DATA_DIR/data_docs``; None: no
     docs). ``now``: the ingestion time (default: the clock, read as each file is read).
-    ``chunk_rows``: the most rows one GX run validates. A file's ``seconds`` and
-    ``seconds_gx`` include its share, by rows, of its batch's validation.
+    ``chunk_rows``: the most rows one GX run validates. ``slice_rows`` (default: the setting
+    ``ingest_slice_rows``): the most rows read before they are validated and written — whole
+    files, a larger file alone (see :func:`_Slices`). A file's ``seconds`` and
+    ``seconds_gx`` include its share, by rows, of its slice's validation.
     ``settle_seconds`` (default: the setting ``inbox_settle_seconds``, and only when files
     are moved, i.e. taken from an inbox): a file changed more recently is left where it is
     (status ``waiting``). ``max_cell_chars`` (default: the setting): longer cells
@@ -319,12 +329,16 @@ def ingest_paths(
         settle_seconds = settings.inbox_settle_seconds if move_to is not None else 0.0
     if max_cell_chars is None:
         max_cell_chars = settings.max_cell_chars
+    if slice_rows is None:
+        slice_rows = settings.ingest_slice_rows
+    if slice_rows < 1:
+        raise ValueError(f"slice_rows must be at least 1, not {slice_rows}")
     received = _aware(received_at)
     aliases = load_aliases(config_dir)
     names = {str(k): v for k, v in (names or {}).items()}
     report = IngestReport()
     reports: list[tuple[int, FileReport]] = []  # in the order given
-    written: list[_File] = []
+    touched: dict[tuple, None] = {}  # of the processed files, in the order written, once each
     pending = list(enumerate(_expand(paths)))
     progress = progress or NO_PROGRESS
     progress.add(PROGRESS_FILES, len(pending))
@@ -333,15 +347,33 @@ def ingest_paths(
         progress.advance(PROGRESS_FILES)
         progress.advance(PROGRESS_ROWS, fr.accepted + fr.quarantined)
 
-    # A batch's rows are millions of small objects that live until its end: every full
-    # collection of the cyclic GC would walk them all again (≈ 10 % of the time).
+    def scan(rest: list[tuple[int, Path]]) -> set[str]:
+        return _accident_ids_ahead(
+            [(path, safe_name(names.get(str(path), path.name))) for _index, path in rest],
+            aliases,
+            max_bytes=max_bytes,
+            settle_seconds=settle_seconds,
+        )
+
+    def write(batch: list[_File], accidents: frozenset[str]) -> None:
+        _validate_and_write(
+            engine, batch, docs_dir=docs_dir, chunk_rows=chunk_rows, finished=finished, accidents=accidents
+        )
+        for f in batch:
+            _put_away(engine, f.fr, f.path, move_to)
+            if f.fr.status == "processed":
+                touched.update(dict.fromkeys(f.touched))
+
+    # A slice's rows are millions of small objects that live until it is written: every full
+    # collection of the cyclic GC would walk them all again (≈ 10 % of the time). The slices
+    # collect once each instead, so that what a slice left in cycles is freed before the next.
     collecting = gc.isenabled()
     gc.disable()
     try:
         while pending:
-            batch: list[_File] = []
+            slices = _Slices(slice_rows, write, scan)
             later: list[tuple[int, Path]] = []
-            for index, path in pending:
+            for at, (index, path) in enumerate(pending):
                 started = time.perf_counter()
                 name = safe_name(names.get(str(path), path.name))
                 ingested = _aware(now) if now is not None else _clock_now()
@@ -361,8 +393,8 @@ def ingest_paths(
                 except Exception as exc:  # noqa: BLE001 - one file's defect never stops the others
                     log.exception("ingesting %s failed", path)
                     fr, f = _failed(FileReport(name, str(path), "error"), exc), None
-                if f is not None and any(fr.sha256 == b.fr.sha256 for b in batch):
-                    # A copy of a file of this batch: it is taken (or skipped) once that one is written.
+                if f is not None and slices.holds(fr.sha256):
+                    # A copy of a file of this slice: it is taken (or skipped) once that one is written.
                     later.append((index, path))
                     continue
                 fr.seconds = time.perf_counter() - started
@@ -371,18 +403,14 @@ def ingest_paths(
                     _put_away(engine, fr, path, move_to)
                     finished(fr)
                 else:
-                    batch.append(f)
-            if batch:
-                _validate_and_write(engine, batch, docs_dir=docs_dir, chunk_rows=chunk_rows, finished=finished)
-                for f in batch:
-                    _put_away(engine, f.fr, f.path, move_to)
-            written.extend(batch)
+                    slices.add(f, pending[at + 1 :])
+                    f = None  # the slice holds it for as long as it has to, and no longer
+            slices.close()
             pending = later
     finally:
         if collecting:
             gc.enable()
     report.files = [fr for _index, fr in sorted(reports, key=lambda item: item[0])]
-    touched = dict.fromkeys(item for f in written if f.fr.status == "processed" for item in f.touched)
     report.touched = [
         {
             "record_type": t,
@@ -587,7 +615,7 @@ def _not_regular(st: os.stat_result) -> str:
 def _check_cells(f: _File, columns: dict[str, str], limit: int) -> None:
     """Quarantine every row with a cell (known column or not) longer than ``limit``."""
     for i, values in enumerate(f.raw):
-        for column, value in values.items():
+        for column, value in zip(f.csv_header, values) if isinstance(values, tuple) else values.items():
             if isinstance(value, str) and len(value) > limit:
                 f.reasons.setdefault(i, []).append(
                     (
@@ -683,7 +711,9 @@ class _File:
     received: dt.datetime | None  # the call's received_at
     ingested: dt.datetime
     row_numbers: list[int]
-    raw: list[dict[str, Any]]  # values as submitted, one dict per row
+    # Values as submitted, one dict per row — or, for a CSV row with a cell under every
+    # header, a tuple of its cells in the header's order (a third of the dict's size).
+    raw: list[dict[str, Any] | tuple]
     csv_header: list[str] | None  # a CSV file's header: the keys of its full-width rows, in order
     values: dict[str, list[str | None]]  # canonical column → stripped text per row
     present: frozenset[str]  # canonical columns the file has (received_at: only when it counts)
@@ -750,6 +780,12 @@ class _File:
         present = set(columns.values())
         if received is not None:
             present.discard("received_at")
+        raw = [r.values for r in records]
+        if read.format == "csv":
+            # A CSV row's keys are header names in the header's order: as many as the header
+            # are the header itself.
+            width = len(read.header)
+            raw = [tuple(v.values()) if len(v) == width else v for v in raw]
         return cls(
             fr,
             path,
@@ -757,7 +793,7 @@ class _File:
             received,
             ingested,
             [r.row_number for r in records],
-            [r.values for r in records],
+            raw,
             read.header if read.format == "csv" else None,
             values,
             frozenset(present),
@@ -765,6 +801,12 @@ class _File:
             reasons,
             groups,
         )
+
+    def release(self) -> None:
+        """Let go of the rows once the file is done: its report and ``touched`` stay."""
+        self.row_numbers, self.raw, self.values, self.record_types = [], [], {}, []
+        self.reasons, self.groups, self.raw_ids, self.natural_keys = {}, {}, [], []
+        self.record_dates, self.received_at, self.hints = [], None, {}
 
     def take(self, column: list, positions: Sequence[int]) -> list:
         if isinstance(positions, range) and len(positions) == len(column):
@@ -849,6 +891,123 @@ def _batch_accident_ids(files: list[_File]) -> frozenset[str]:
     return frozenset(ids)
 
 
+def _accident_ids_ahead(
+    files: list[tuple[Path, str]], aliases: Aliases, *, max_bytes: int, settle_seconds: float
+) -> set[str]:
+    """The accident ids of the accident rows of files not read yet (path, sanitised name):
+    what a slice written before them must know of the batch (see :class:`_Slices`).
+
+    Only files that can hold accident rows are read — named as accidents, or named as no
+    record type (a ``record_type`` column) —, one at a time, and nothing is written: a
+    file that cannot be read here adds nothing, and is judged when its turn comes."""
+    ids: set[str] = set()
+    for path, name in files:
+        record_type = record_type_for_filename(name)
+        if record_type not in (None, "accident"):
+            continue
+        data = _peek(path, max_bytes=max_bytes, settle_seconds=settle_seconds)
+        if data is None:
+            continue
+        try:
+            read = read_file(path, max_bytes=max_bytes, name=name, data=data)
+            columns = _canonical_header(read, aliases)
+            fr = FileReport(name, str(path), "processed", record_type=record_type)
+            f = _File.from_read(fr, path, read, columns, aliases, received=None, ingested=_clock_now(), run_id=None)
+        except UnreadableFile:
+            continue
+        except Exception:  # noqa: BLE001 - one file's defect never stops the others; _read reports it
+            log.warning("%s: could not look for accident ids ahead of its turn", path, exc_info=True)
+            continue
+        ids |= _batch_accident_ids([f])
+    return ids
+
+
+def _peek(path: Path, *, max_bytes: int, settle_seconds: float) -> bytes | None:
+    """The bytes of a settled regular file within the size limit, read without following a
+    link; None for anything :func:`_read` would not parse."""
+    try:
+        st = os.lstat(path)
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or not 0 < st.st_size <= max_bytes
+            or time.time() - st.st_mtime < settle_seconds
+        ):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # gone, or a link now
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        opened = os.fstat(fh.fileno())
+        if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+            return None
+        data = fh.read(max_bytes + 1)
+    return data if len(data) <= max_bytes else None
+
+
+class _Slices:
+    """The files of a batch, as they are read, gathered into slices and written a slice at a
+    time, so that what the batch holds in memory is one slice (and the file just read), not
+    the batch.
+
+    A slice is a run of whole files of at most ``budget`` rows in all; a file over the
+    budget is a slice alone. It is validated (one GX run per record type, as
+    :func:`_validate_and_write`) and written as soon as it is full or the next file would
+    overflow it. Files named as registries are read before the others (:func:`_expand`),
+    so their rows are written, and reloaded as registries, before any slice that refers to
+    them. A file whose record types come from a ``record_type`` column alone is read in its
+    place: its registry rows go first within its slice, as in any slice, but a slice
+    written before it does not know them (its rows naming them are quarantined as unknown).
+
+    A training review 〔十四〕 or an accident-report hop 〔十五〕 may name an accident sent in
+    the same batch, in any slice: a slice is validated knowing the accident ids of every
+    slice before it, of the file in hand, and — when files remain unread — of those files
+    (:func:`_accident_ids_ahead`, read once, at the first slice written before the batch
+    is all read). A batch that fits in one slice is never read twice.
+    """
+
+    def __init__(
+        self,
+        budget: int,
+        write: Callable[[list[_File], frozenset[str]], None],
+        scan: Callable[[list[tuple[int, Path]]], set[str]],
+    ) -> None:
+        self.budget, self.write, self.scan = budget, write, scan
+        self.files: list[_File] = []
+        self.rows = 0
+        self.seen: set[str] = set()  # accident ids of the slices written
+        self.ahead: set[str] | None = None  # accident ids of the files unread at the first early slice
+
+    def holds(self, sha256: str | None) -> bool:
+        return any(sha256 == f.fr.sha256 for f in self.files)
+
+    def add(self, f: _File, rest: list[tuple[int, Path]]) -> None:
+        """Take ``f``; ``rest``: the files still to be read after it."""
+        if self.files and self.rows + f.n > self.budget:
+            self._flush(rest, f)
+        self.files.append(f)
+        self.rows += f.n
+        if self.rows >= self.budget:
+            self._flush(rest)
+
+    def close(self) -> None:
+        if self.files:
+            self._flush([])
+
+    def _flush(self, rest: list[tuple[int, Path]], in_hand: _File | None = None) -> None:
+        files, self.files, self.rows = self.files, [], 0
+        known = set(self.seen)
+        if in_hand is not None:
+            known |= _batch_accident_ids([in_hand])
+        if rest:
+            if self.ahead is None:
+                self.ahead = self.scan(rest)
+            known |= self.ahead
+        self.seen |= _batch_accident_ids(files)
+        self.write(files, frozenset(known))
+        del files
+        gc.collect()
+
+
 def _validate_and_write(
     engine: Engine,
     batch: list[_File],
@@ -856,11 +1015,13 @@ def _validate_and_write(
     docs_dir: Path | None,
     chunk_rows: int,
     finished: Callable[[FileReport], None] = lambda fr: None,
+    accidents: frozenset[str] = frozenset(),
 ) -> None:
     """Files with registry rows first, one at a time (validated inside their transaction,
     as each record type's registry changes); then one GX run per record type for all other
     files, and each of them written in its own transaction. ``finished(report)`` is called
-    as each file is done (written, or failed)."""
+    as each file is done (written, or failed); then what the file holds of its rows is let
+    go. ``accidents``: accident ids sent in the batch outside ``batch``."""
     from safegov.intake.validation import load_registries
 
     registry_files = [f for f in batch if any(g.rt.registry for g in f.groups.values())]
@@ -869,6 +1030,7 @@ def _validate_and_write(
             f, lambda f=f: _write(engine, f, None, docs_dir=docs_dir, chunk_rows=chunk_rows), timed=True, engine=engine
         )
         finished(f.fr)
+        f.release()
     others = [f for f in batch if f not in registry_files]
     if not others:
         return
@@ -876,7 +1038,7 @@ def _validate_and_write(
         registries = load_registries(conn)
     # A training review 〔十四〕 or a hop 〔十五〕 may name an accident of the same batch; an
     # accident row of it quarantined leaves such a record unmatched.
-    registries.batch_accidents = _batch_accident_ids(others)
+    registries.batch_accidents = _batch_accident_ids(others) | accidents
     variants: dict[tuple, list[tuple[_File, _Group]]] = {}
     for f in others:
         for name, g in f.groups.items():
@@ -902,6 +1064,7 @@ def _validate_and_write(
                 engine=engine,
             )
         finished(f.fr)
+        f.release()
 
 
 def _guarded(f: _File, work, *, timed: bool = False, engine: Engine | None = None) -> None:
@@ -1185,22 +1348,23 @@ _RAW_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _raw_json(f: _File, positions: Sequence[int]) -> list[str]:
-    """Each row's submitted values as JSON text. A full-width CSV row holds the header's
-    keys in order, all text: one template per file, filled with encoded strings, is the
+    """Each row's submitted values as JSON text. A full-width CSV row (a tuple) holds the
+    header's cells in order: one template per file, filled with encoded strings, is the
     same text as the encoder's at a third of its cost."""
     rows = f.take(f.raw, positions)
-    if f.csv_header is None:
+    header = f.csv_header
+    if header is None:
         return list(map(_RAW_JSON, rows))
-    width = len(f.csv_header)
-    template = "{" + ", ".join(encode_basestring(h).replace("%", "%%") + ": %s" for h in f.csv_header) + "}"
+    template = "{" + ", ".join(encode_basestring(h).replace("%", "%%") + ": %s" for h in header) + "}"
     out = []
     for values in rows:
-        try:
-            out.append(
-                template % tuple(map(encode_basestring, values.values())) if len(values) == width else _RAW_JSON(values)
-            )
-        except TypeError:  # a blank cell (None)
+        if not isinstance(values, tuple):
             out.append(_RAW_JSON(values))
+            continue
+        try:
+            out.append(template % tuple(map(encode_basestring, values)))
+        except TypeError:  # a blank cell (None)
+            out.append(_RAW_JSON(dict(zip(header, values))))
     return out
 
 

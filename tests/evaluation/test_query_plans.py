@@ -1,9 +1,11 @@
-"""What the database does with a run's statement: one month reads one month.
+"""What the database does with a run's statement: one month reads one month, ten years
+read the table once in key order.
 
 The count rule puts the run's dates on the record table so that a month's run reads that
 month through the date index, not every record stored over ten years. SQLite would rather
 read the table in its (enterprise, record) key order to save the sort that feeds its ordered
-``group_concat``; the statement sorts by an expression so that it cannot.
+``group_concat``: right for a run of years, so only a shorter run sorts by an expression
+that the key order cannot give.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from safegov.evaluation.engine import periods_for, tune_transaction
 from safegov.evaluation.rules import RuleRun, rule_for
 
 
-def _plan(engine, register, obligation_id: str, month: str) -> list[str]:
+def _plan(engine, register, obligation_id: str, first: str, last: str) -> list[str]:
     ob = register.get(obligation_id)
-    periods = periods_for(ob, month, month)
+    periods = periods_for(ob, first, last)
 
     def explain(conn, cursor, statement, parameters, context, executemany):
         return "EXPLAIN QUERY PLAN " + statement, parameters
@@ -67,6 +69,42 @@ def _province_statistics(engine) -> None:
 def test_a_months_run_reads_the_month_by_the_date_index(build, register, engine, obligation_id, table, index):
     build.enterprise()
     _province_statistics(engine)
-    steps = [step for step in _plan(engine, register, obligation_id, "2026-11") if f" {table} " in f"{step} "]
+    steps = [
+        step for step in _plan(engine, register, obligation_id, "2026-11", "2026-11") if f" {table} " in f"{step} "
+    ]
     assert steps, f"the plan does not read {table}"
     assert all(index in step and step.startswith("SEARCH") for step in steps), steps
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_run_of_years_reads_the_records_in_key_order_without_a_sort(build, register, engine):
+    """Ten years hold nearly every record: read in the (enterprise, record) key order that the
+    grouping wants, rather than found by date and sorted (2.3× as long at 25,000 enterprises)."""
+    build.enterprise()
+    _province_statistics(engine)
+    steps = _plan(engine, register, "ENT-HAZARD-SELFCHECK", "2017-02", "2026-12")
+    reads = [step for step in steps if " hazard_inspection " in f"{step} "]
+    assert reads == ["SCAN hazard_inspection USING INDEX sqlite_autoindex_hazard_inspection_1"], steps
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_large_write_refreshes_the_statistics_of_evaluation(build, register, engine, monkeypatch):
+    """Autovacuum analyzes only once a tenth of the table changed: after many verdicts the
+    engine analyzes evaluation itself, so that the next run of those periods is planned on
+    what is there (pg_class.reltuples: -1 until the table was first analyzed)."""
+    from sqlalchemy import text
+
+    from safegov.evaluation import engine as evaluate
+
+    def estimated_rows() -> float:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'evaluation'::regclass")).scalar()
+
+    build.enterprise()
+    monkeypatch.setattr(evaluate, "REFRESH_STATISTICS_AFTER", 10**9)
+    evaluate.evaluate_range(engine, register, "2024-01", "2024-03", as_of=at("2024-06-01 00:00"))
+    assert estimated_rows() == -1
+    monkeypatch.setattr(evaluate, "REFRESH_STATISTICS_AFTER", 3)
+    evaluate.evaluate_range(engine, register, "2024-04", "2024-06", as_of=at("2024-09-01 00:00"))
+    assert estimated_rows() > 0  # analyzed after an obligation's large write

@@ -68,7 +68,7 @@ from safegov.db.engine import insert_for
 from safegov.db.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
 from safegov.evaluation import queries as q
 from safegov.evaluation.rules import RuleRun, rule_for
-from safegov.evaluation.sqlfn import json_values
+from safegov.evaluation.sqlfn import json_values, table_maintenance
 from safegov.register.obligations import Obligation, Register
 from safegov.register.records import RECORD_TYPES
 
@@ -172,6 +172,12 @@ def require_calendar(
 # --------------------------------------------------------------------------- writing
 
 
+# PostgreSQL's statistics of evaluation are refreshed (ANALYZE, a sample: 0.2 s at 595,000
+# rows) after a write of this many verdicts. Autovacuum waits for a tenth of the table to
+# change; meanwhile the planner takes the new periods for nearly empty, and the next run of
+# them (a re-run, late data) merges computed and stored verdicts on the subject alone: ten
+# years of one obligation at 5,000 enterprises re-ran in 16 s, and in 3.9 s once analyzed.
+REFRESH_STATISTICS_AFTER = 50_000
 AUDIT_BATCH = 500
 # Audit links appended per call: the changes are streamed, never all held in memory.
 AUDIT_LINKS_PER_APPEND = 20
@@ -351,17 +357,11 @@ def _count_statuses(
 
 def tune_transaction(conn) -> None:
     """PostgreSQL settings for an evaluation transaction (this transaction only): sorts and
-    hashes of a province-scale population get 64 MB before spilling to disk; no JIT
-    compilation, which costs about a second per statement and never pays back here; and no
-    merge joins. A run joins its computed rows to the stored ones on (subject, period); when
-    the planner's statistics of ``evaluation`` predate the last run's rows (autovacuum has
-    not analyzed them yet: a re-run soon after a first run, late data after a backfill) it
-    merges on the subject alone and filters the period after, subjects × periods² rows
-    (ten years of one obligation at 5,000 enterprises: 71 M rows, 16 s instead of 6.6 s)."""
+    hashes of a province-scale population get 64 MB before spilling to disk, and no JIT
+    compilation, which costs about a second per statement and never pays back here."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
         conn.execute(text("SET LOCAL jit = off"))
-        conn.execute(text("SET LOCAL enable_mergejoin = off"))
 
 
 def _evaluate_one(
@@ -388,7 +388,11 @@ def _evaluate_one(
         for table in plan.temp_tables:
             q.clear_temp(conn, table)
         keys = [p.key for p in periods] if periods else None
-        return _count_statuses(session, ob, keys, subject_ids), changed
+        counts = _count_statuses(session, ob, keys, subject_ids)
+    if changed >= REFRESH_STATISTICS_AFTER and engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(table_maintenance("ANALYZE", Evaluation.__table__))
+    return counts, changed
 
 
 def _merge(total: dict, counts: Counter, changed: int) -> None:

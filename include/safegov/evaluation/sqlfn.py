@@ -169,8 +169,9 @@ def _sb_default(element, compiler, **kw):
 class table_maintenance(Executable, ClauseElement):
     """``ANALYZE`` or ``TRUNCATE`` of one table (PostgreSQL), its name quoted by the dialect.
 
-    For the engine's temporary tables: statistics right after filling them (the planner
-    otherwise guesses a few rows), and clearing them without leaving dead rows.
+    For the engine's tables: statistics right after filling a temporary table (the planner
+    otherwise guesses a few rows) or writing many verdicts, and clearing a temporary table
+    without leaving dead rows.
     """
 
     inherit_cache = False

@@ -182,13 +182,30 @@ class Heatmap:
         }
 
 
-def evaluation_periods(session: Session, scope: Scope, obligation_id: str) -> list[str]:
-    rows = session.scalars(
+def evaluation_periods(
+    session: Session,
+    scope: Scope,
+    obligation_id: str,
+    *,
+    from_key: str | None = None,
+    to_key: str | None = None,
+    last: int | None = None,
+) -> list[str]:
+    """The obligation's evaluated periods in the scope, in order: those in [from_key, to_key],
+    or the ``last`` ones. The bounds go to the database, which reads only those periods of
+    the dashboard index (ten years of an enterprise duty hold millions of rows)."""
+    stmt = (
         select(Evaluation.period)
         .where(Evaluation.obligation_id == obligation_id, unit_clause(Evaluation.unit_code, scope))
         .distinct()
-    ).all()
-    return sorted(rows)
+    )
+    if from_key:
+        stmt = stmt.where(Evaluation.period >= from_key)
+    if to_key:
+        stmt = stmt.where(Evaluation.period <= to_key)
+    if last is not None and not (from_key or to_key):
+        return sorted(session.scalars(stmt.order_by(Evaluation.period.desc()).limit(last)).all())
+    return sorted(session.scalars(stmt).all())
 
 
 def heatmap(
@@ -202,13 +219,7 @@ def heatmap(
     last: int = 12,
 ) -> Heatmap:
     """Units (grouped by league/city) × periods, counting evaluations by status."""
-    periods = evaluation_periods(session, scope, obligation_id)
-    if from_key:
-        periods = [p for p in periods if p >= from_key]
-    if to_key:
-        periods = [p for p in periods if p <= to_key]
-    if not (from_key or to_key):
-        periods = periods[-last:]
+    periods = evaluation_periods(session, scope, obligation_id, from_key=from_key, to_key=to_key, last=last)
     if not periods:
         return Heatmap(obligation_id, [], [])
     q = (

@@ -220,24 +220,31 @@ def _reason_combos(flags: list[tuple[str, ColumnElement]]):
 _STATEMENTS: dict[tuple[int, str], tuple[Obligation, object]] = {}
 
 
-def count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None = None):
+# A run over more days than this reads the record table whole on SQLite (see _count_query):
+# measured at 25,000 enterprises, ten years of self-inspections read by their date index and
+# sorted took 44 s against 19 s read in key order, and one month 0.2 s against 1.0 s.
+READ_IN_KEY_ORDER_AFTER_DAYS = 2 * 366
+
+
+def count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None = None, *, long_run: bool = False):
     """Every subject × period of ``ob`` whose verdict differs from the stored one.
 
-    The statement depends only on the obligation and the dialect (periods and as_of live in
-    the temporary period table), so the full-population statement is built once and reused:
-    SQLAlchemy then keeps its cache key and compiled form too.
+    The statement depends only on the obligation, the dialect and whether the run is long
+    (periods and as_of live in the temporary period table), so the full-population statement
+    is built once and reused: SQLAlchemy then keeps its cache key and compiled form too.
     """
     if subject_ids is None:
-        hit = _STATEMENTS.get((id(ob), dialect))
+        key = (id(ob), dialect, long_run)
+        hit = _STATEMENTS.get(key)
         if hit is not None and hit[0] is ob:
             return hit[1]
-        stmt = _count_query(ob, dialect, None)
-        _STATEMENTS[(id(ob), dialect)] = (ob, stmt)
+        stmt = _count_query(ob, dialect, None, long_run)
+        _STATEMENTS[key] = (ob, stmt)
         return stmt
-    return _count_query(ob, dialect, subject_ids)
+    return _count_query(ob, dialect, subject_ids, long_run)
 
 
-def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
+def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None, long_run: bool = False):
     P = PERIOD_TABLE
     spec = evidence(ob)
     E = spec.select.subquery("ev")
@@ -271,10 +278,12 @@ def _count_query(ob: Obligation, dialect: str, subject_ids: list[str] | None):
     if subject_ids is not None:
         inner = inner.where(E.c.subject_id.in_(subject_ids))
     if dialect != "postgresql":
-        # Feeds group_concat in order. The subject is sorted as an expression (``|| ''``):
-        # SQLite would otherwise read the record table in its (subject, record) key order to
-        # skip the sort, every record ever stored, instead of the run's dates by the date index.
-        inner = inner.order_by(E.c.subject_id.concat(text_literal("")), P.c.period, E.c.rid)
+        # Feeds group_concat in order. SQLite skips the sort by reading the record table in
+        # its (subject, record) key order, every record ever stored: right for a run of years,
+        # wrong for a month, whose dates the date index finds. A short run sorts the subject
+        # as an expression (``|| ''``), which the key order cannot give.
+        subject = E.c.subject_id if long_run else E.c.subject_id.concat(text_literal(""))
+        inner = inner.order_by(subject, P.c.period, E.c.rid)
     J = inner.subquery("j")
     A = (
         select(
@@ -496,7 +505,8 @@ def plan(run: RuleRun) -> Plan | None:
         fill_temp(conn, DAY_TABLE, _day_rows(run.periods))
         temps.append(DAY_TABLE)
         params = {"ev_lo": run.first_day, "ev_hi": run.last_day}
-    stmt = count_query(run.ob, conn.dialect.name, run.subject_ids)
+    long_run = (run.last_day - run.first_day).days > READ_IN_KEY_ORDER_AFTER_DAYS
+    stmt = count_query(run.ob, conn.dialect.name, run.subject_ids, long_run=long_run)
     return Plan(stmt, params, tuple(temps))
 
 

@@ -218,24 +218,34 @@ def heatmap(
     to_key: str | None = None,
     last: int = 12,
 ) -> Heatmap:
-    """Units (grouped by league/city) × periods, counting evaluations by status."""
-    periods = evaluation_periods(session, scope, obligation_id, from_key=from_key, to_key=to_key, last=last)
-    if not periods:
-        return Heatmap(obligation_id, [], [])
+    """Units (grouped by league/city) × periods, counting evaluations by status: the periods
+    evaluated in [from_key, to_key], or the ``last`` ones. One read of the dashboard index
+    over the range gives both the periods and the counts."""
+    bounds = []
+    if from_key:
+        bounds.append(Evaluation.period >= from_key)
+    if to_key:
+        bounds.append(Evaluation.period <= to_key)
+    if not bounds:
+        recent = evaluation_periods(session, scope, obligation_id, last=last)
+        if not recent:
+            return Heatmap(obligation_id, [], [])
+        bounds.append(Evaluation.period >= recent[0])
     q = (
         select(Evaluation.unit_code, Evaluation.period, Evaluation.status, func.count())
-        .where(
-            Evaluation.obligation_id == obligation_id,
-            Evaluation.period.in_(periods),
-            unit_clause(Evaluation.unit_code, scope),
-        )
+        .where(Evaluation.obligation_id == obligation_id, *bounds, unit_clause(Evaluation.unit_code, scope))
         .group_by(Evaluation.unit_code, Evaluation.period, Evaluation.status)
     )
     cells: dict[str, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+    seen: set[str] = set()
     for unit, period, status, n in session.execute(q):
+        seen.add(period)
         if unit is None:
             continue
         cells[unit][period].counts[status] = n
+    periods = sorted(seen)
+    if not periods:
+        return Heatmap(obligation_id, [], [])
     by_league: dict[str | None, list[HeatRow]] = defaultdict(list)
     for unit in sorted(cells):
         by_league[tree.league_of(unit)].append(HeatRow(unit, tree.name(unit), dict(cells[unit])))

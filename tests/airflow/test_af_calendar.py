@@ -130,12 +130,11 @@ def _calendar_rows(engine) -> list:
         return s.execute(q.where(OutboxMessage.purpose == "calendar").order_by(OutboxMessage.id)).all()
 
 
-@pytest.fixture
-def office(task_env):
+def _register_director(engine) -> None:
     """The region's safety office director, who receives the warning."""
     from safegov.db.models import Leader
 
-    with Session(task_env) as s, s.begin():
+    with Session(engine) as s, s.begin():
         s.add(
             Leader(
                 leader_id="L-150000-SO",
@@ -146,6 +145,12 @@ def office(task_env):
                 term_start=dt.date(2020, 1, 1),
             )
         )
+
+
+@pytest.fixture
+def office(task_env):
+    """A database whose region has its safety office director."""
+    _register_director(task_env)
     return task_env
 
 
@@ -178,22 +183,10 @@ def test_the_warning_waits_for_an_addressable_director_and_is_then_sent_once(tas
     """A first run: the calendar check runs before the leader registry is ingested. Nothing is
     queued (a message without an address could only fail, and would spend the stage); the
     next daily run after the director is registered queues it, once."""
-    from safegov.db.models import Leader
-
     waiting = _watch(dt.date(2026, 12, 3), "scheduled__1")
     assert waiting == {"on": "2026-12-03", "missing_year": 2027, "stage": "12-01", "queued": 0, "waiting": "no_address"}
     assert _calendar_rows(task_env) == []
-    with Session(task_env) as s, s.begin():
-        s.add(
-            Leader(
-                leader_id="L-150000-SO",
-                name="张三",
-                unit_code="150000",
-                role="safety_office_director",
-                email="anweiban@example.gov.cn",
-                term_start=dt.date(2020, 1, 1),
-            )
-        )
+    _register_director(task_env)
     for i, day in enumerate((dt.date(2026, 12, 4), dt.date(2026, 12, 5)), start=2):
         _watch(day, f"scheduled__{i}")
     rows = _calendar_rows(task_env)

@@ -1,4 +1,4 @@
-"""``make bench``: run every area's benchmark and write ``benchmarks/results.md``.
+"""``make bench``: run every area's benchmark and write its ``BENCH_SIZE``'s section of ``benchmarks/results.md``.
 
     .venv/bin/python benchmarks/run_all.py [--out PATH] [--only ingest,mail] [--timeout 3600]
 
@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -273,7 +274,25 @@ def table(figures: list[Figure]) -> list[str]:
     return lines
 
 
-def report(head: list[tuple[str, str]], results: list[AreaResult]) -> str:
+PREAMBLE = [
+    "# safegov benchmarks",
+    "",
+    "Written by `make bench` (`benchmarks/run_all.py`), one section per `BENCH_SIZE`: a run "
+    "rewrites its own size's section and keeps the others, each with the commit it measured. "
+    "Each ratio is value ÷ baseline, both measured in the same run, so it holds on a noisy "
+    "machine; the absolute target is judged beside it. A ❌ row's note gives the measured gap "
+    "and its cause.",
+    "",
+]
+# A size's section lies between these two lines; the sizes appear in this order, others after.
+SECTION_START = "<!-- BENCH_SIZE {name} -->"
+SECTION_END = "<!-- end BENCH_SIZE {name} -->"
+_SECTION = re.compile(r"^<!-- BENCH_SIZE (\S+) -->\n(.*?)^<!-- end BENCH_SIZE \1 -->\n?", re.M | re.S)
+SIZE_ORDER = ("full", "medium", "small", "smoke")
+
+
+def section(size_name: str, head: list[tuple[str, str]], results: list[AreaResult]) -> str:
+    """One size's results: the run's header, the count of targets met, a part per area."""
     figures = [f for r in results for f in r.figures]
     judged = [f for f in figures if f.met is not None]
     met = sum(bool(f.met) for f in judged)
@@ -285,11 +304,7 @@ def report(head: list[tuple[str, str]], results: list[AreaResult]) -> str:
     if skipped:
         summary += f"; areas skipped: {', '.join(skipped)}"
     out = [
-        "# safegov benchmarks",
-        "",
-        "Written by `make bench` (`benchmarks/run_all.py`). Each ratio is value ÷ baseline, both measured "
-        "in the same run, so it holds on a noisy machine; the absolute target is judged beside it. "
-        "A ❌ row's note gives the measured gap and its cause.",
+        f"## BENCH_SIZE {size_name}",
         "",
         "| | |",
         "|---|---|",
@@ -300,12 +315,12 @@ def report(head: list[tuple[str, str]], results: list[AreaResult]) -> str:
     ]
     for r in results:
         if r.status == "skipped":
-            out += [f"## {r.area}", "", f"Skipped: {r.detail}.", ""]
+            out += [f"### {r.area}", "", f"Skipped: {r.detail}.", ""]
             continue
         if r.status == "failed":
             status, _, tail = r.detail.partition("\n")
             out += [
-                f"## {r.area}",
+                f"### {r.area}",
                 "",
                 f"**Failed** ({status}) after {r.seconds:.1f} s. Last output:",
                 "",
@@ -317,13 +332,43 @@ def report(head: list[tuple[str, str]], results: list[AreaResult]) -> str:
             continue
         rss = f"peak RSS {r.peak_rss_mb:,.0f} MB, " if r.peak_rss_mb is not None else ""
         out += [
-            f"## {r.area}",
+            f"### {r.area}",
             "",
             f"{rss}{r.seconds:.1f} s (`benchmarks/{AREAS[r.area]}.py`).",
             "",
             *table(r.figures),
             "",
         ]
+    return "\n".join(out)
+
+
+def sections_of(text: str) -> dict[str, str]:
+    """The size sections of a results file (a file without any: none)."""
+    return {m.group(1): m.group(2).rstrip("\n") for m in _SECTION.finditer(text)}
+
+
+def _index_row(name: str, body: str) -> str:
+    """One line of the file's index: the size, its commit and date, and its count of targets met."""
+    cells = dict(re.findall(r"^\| (Commit|Date) \| (.*?) \|$", body, re.M))
+    met = re.search(r"^\*\*(\d+ of \d+) targets met\*\*", body, re.M)
+    return f"| {name} | {cells.get('Commit', '—')} | {cells.get('Date', '—')} | {met.group(1) if met else '—'} |"
+
+
+def report(existing: str | None, size_name: str, body: str) -> str:
+    """The results file with ``size_name``'s section set to ``body`` and every other size's
+    section of ``existing`` kept as it was, under an index of the sizes recorded."""
+    sections = sections_of(existing or "")
+    sections[size_name] = body
+    order = sorted(sections, key=lambda n: (SIZE_ORDER.index(n) if n in SIZE_ORDER else len(SIZE_ORDER), n))
+    out = [
+        *PREAMBLE,
+        "| BENCH_SIZE | commit | date | targets met |",
+        "|---|---|---|---|",
+        *(_index_row(n, sections[n]) for n in order),
+        "",
+    ]
+    for n in order:
+        out += [SECTION_START.format(name=n), sections[n], SECTION_END.format(name=n), ""]
     return "\n".join(out)
 
 
@@ -349,10 +394,11 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now().astimezone()
     print(f"BENCH_SIZE={size.name} (× {size.factor:g}); areas: {', '.join(areas)}", flush=True)
     results = [run_area(area, args.work.resolve(), args.timeout) for area in areas]
-    text = report(header(started), results)
+    body = section(size.name, header(started), results)
+    existing = args.out.read_text(encoding="utf-8") if args.out.exists() else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n", encoding="utf-8")
-    print("\n" + text + f"\nwritten to {args.out}")
+    args.out.write_text(report(existing, size.name, body), encoding="utf-8")
+    print("\n" + body + f"\nwritten to {args.out} (BENCH_SIZE {size.name}'s section)")
     return 1 if any(r.status == "failed" for r in results) else 0
 
 

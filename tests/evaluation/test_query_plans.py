@@ -89,22 +89,27 @@ def test_a_run_of_years_reads_the_records_in_key_order_without_a_sort(build, reg
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
-def test_a_large_write_refreshes_the_statistics_of_evaluation(build, register, engine, monkeypatch):
+def test_a_large_write_vacuums_and_analyzes_evaluation(build, register, engine, monkeypatch):
     """Autovacuum analyzes only once a tenth of the table changed: after many verdicts the
-    engine analyzes evaluation itself, so that the next run of those periods is planned on
-    what is there (pg_class.reltuples: -1 until the table was first analyzed)."""
+    engine vacuums and analyzes evaluation itself, so that the next run of those periods is
+    planned on what is there (pg_class.reltuples: -1 until the table was first analyzed) and
+    the heatmap reads the new rows from its index alone (relallvisible: pages marked
+    visible to all, which only a vacuum does)."""
     from sqlalchemy import text
 
     from safegov.evaluation import engine as evaluate
 
-    def estimated_rows() -> float:
+    def table_state() -> tuple[float, int]:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'evaluation'::regclass")).scalar()
+            sql = "SELECT reltuples, relallvisible FROM pg_class WHERE oid = 'evaluation'::regclass"
+            return tuple(conn.execute(text(sql)).one())
 
     build.enterprise()
     monkeypatch.setattr(evaluate, "REFRESH_STATISTICS_AFTER", 10**9)
     evaluate.evaluate_range(engine, register, "2024-01", "2024-03", as_of=at("2024-06-01 00:00"))
-    assert estimated_rows() == -1
+    assert table_state() == (-1, 0)
     monkeypatch.setattr(evaluate, "REFRESH_STATISTICS_AFTER", 3)
     evaluate.evaluate_range(engine, register, "2024-04", "2024-06", as_of=at("2024-09-01 00:00"))
-    assert estimated_rows() > 0  # analyzed after an obligation's large write
+    rows, visible_pages = table_state()
+    assert rows > 0  # analyzed after an obligation's large write
+    assert visible_pages > 0  # and vacuumed

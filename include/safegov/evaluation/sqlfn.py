@@ -167,17 +167,18 @@ def _sb_default(element, compiler, **kw):
 
 
 class table_maintenance(Executable, ClauseElement):
-    """``ANALYZE`` or ``TRUNCATE`` of one table (PostgreSQL), its name quoted by the dialect.
+    """``ANALYZE``, ``VACUUM (ANALYZE)`` or ``TRUNCATE`` of one table (PostgreSQL), its name
+    quoted by the dialect.
 
     For the engine's tables: statistics right after filling a temporary table (the planner
-    otherwise guesses a few rows) or writing many verdicts, and clearing a temporary table
-    without leaving dead rows.
+    otherwise guesses a few rows), a vacuum with statistics after writing many verdicts
+    (outside a transaction), and clearing a temporary table without leaving dead rows.
     """
 
     inherit_cache = False
 
     def __init__(self, verb: str, table) -> None:
-        if verb not in ("ANALYZE", "TRUNCATE"):
+        if verb not in ("ANALYZE", "VACUUM (ANALYZE)", "TRUNCATE"):
             raise ValueError(f"table_maintenance: unknown verb {verb!r}")
         self.verb, self.table = verb, table
 

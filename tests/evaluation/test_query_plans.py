@@ -113,3 +113,24 @@ def test_a_large_write_vacuums_and_analyzes_evaluation(build, register, engine, 
     rows, visible_pages = table_state()
     assert rows > 0  # analyzed after an obligation's large write
     assert visible_pages > 0  # and vacuumed
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_an_evaluation_transaction_gets_room_to_work(engine):
+    """SQLite keeps up to 1 GiB of pages on an evaluating connection (2 MiB by default: ten
+    years of a province's verdicts evict and re-read index pages); PostgreSQL gives sorts
+    and hashes 64 MB and compiles nothing, for this transaction only."""
+    from safegov.db.engine import BULK_PAGE_CACHE_KIB
+
+    with engine.begin() as conn:
+        tune_transaction(conn)
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -BULK_PAGE_CACHE_KIB
+        else:
+            assert (conn.exec_driver_sql("SHOW work_mem").scalar(), conn.exec_driver_sql("SHOW jit").scalar()) == (
+                "64MB",
+                "off",
+            )
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW work_mem").scalar() != "64MB"

@@ -64,7 +64,7 @@ from safegov.core.errors import SafegovError
 from safegov.core.periods import TZ, UTC, Cadence, Period, grace_ends_at, parse_period, period_of, periods_between
 from safegov.core.progress import NO_PROGRESS, Progress
 from safegov.db import audit
-from safegov.db.engine import insert_for
+from safegov.db.engine import insert_for, use_bulk_page_cache
 from safegov.db.models import RECORD_MODELS, Evaluation, EvaluationHistory, Leader, UTCDateTime
 from safegov.evaluation import queries as q
 from safegov.evaluation.rules import RuleRun, rule_for
@@ -359,9 +359,11 @@ def _count_statuses(
 
 
 def tune_transaction(conn) -> None:
-    """PostgreSQL settings for an evaluation transaction (this transaction only): sorts and
+    """Settings for an evaluation transaction. PostgreSQL (this transaction only): sorts and
     hashes of a province-scale population get 64 MB before spilling to disk, and no JIT
-    compilation, which costs about a second per statement and never pays back here."""
+    compilation, which costs about a second per statement and never pays back here. SQLite
+    (this connection): the bulk page cache, :func:`safegov.db.engine.use_bulk_page_cache`."""
+    use_bulk_page_cache(conn)
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
         conn.execute(text("SET LOCAL jit = off"))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Column, Connection, Date, Float, Integer, MetaData, String, Table, and_, select
 
-from safegov.db.engine import insert_for
+from safegov.db.engine import insert_for, use_bulk_page_cache
 from safegov.db.models import RECORD_MODELS, RecordVersion, UTCDateTime
 from safegov.register.records import RecordType
 
@@ -184,11 +184,8 @@ def _driver_values(series: pd.Series, type_, dialect: str) -> list[Any]:
 
 
 def prepare_bulk(conn: Connection) -> None:
-    """SQLite: let the connection keep up to 1 GiB of pages (the default is 2 MiB). A bulk
-    write updates indexes all over their B-trees; every page evicted and read again costs
-    (half the write time at 100k rows, more at 1M). Memory is taken only as pages are used."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA cache_size=-1048576")  # KiB when negative: 1 GiB
+    """Settings of a connection about to load a batch: :func:`safegov.db.engine.use_bulk_page_cache`."""
+    use_bulk_page_cache(conn)
 
 
 def insert_rows(

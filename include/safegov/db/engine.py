@@ -55,7 +55,7 @@ def use_bulk_page_cache(conn) -> None:
     100k rows; the first run of ten years of ENT-HAZARD-SELFCHECK at 25,000 enterprises:
     66–73 s → 55–58 s). Memory is taken only as pages are used. Other databases: nothing."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_PAGE_CACHE_KIB}")  # KiB when negative
+        conn.exec_driver_sql("PRAGMA cache_size=-1048576")  # KiB when negative: BULK_PAGE_CACHE_KIB
 
 
 @lru_cache(maxsize=4)
